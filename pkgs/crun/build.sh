@@ -1,0 +1,6 @@
+# crun: fully static, with seccomp, capabilities and yajl; no systemd, criu
+# or dlopen'ed handlers
+./configure --host="$HOST" --prefix=/usr --disable-systemd --disable-criu \
+	--disable-dl --enable-static --disable-shared LIBS="-lcap"
+make -j"$JOBS" CRUN_LDFLAGS=-all-static crun
+install -Dm755 crun "$DESTDIR/bin/crun"

@@ -1,0 +1,4 @@
+# zlib: static only
+./configure --static --prefix=/usr
+make -j"$JOBS" libz.a
+make install DESTDIR="$DESTDIR"

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Install the host packages listed in pkgs/host-packages.txt that are missing,
+# and enable deb-src for Debian's archive by deriving it from the machine's
+# own apt sources (so no archive host name is ever written in this repo).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+list=${BERTH_HOST_PACKAGES:-$top/pkgs/host-packages.txt}
+srcfile=/etc/apt/sources.list.d/berth-deb-src.sources
+
+missing=$(grep -v '^[[:space:]]*#' "$list" | grep . | while read -r p; do
+	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$s" = "install ok installed" ] || echo "$p"
+done)
+
+# deb-src stanzas: Debian's own deb822 stanzas with Types: deb-src.
+want_src() {
+	f=/etc/apt/sources.list.d/debian.sources
+	if [ -f "$f" ]; then
+		sed -e 's/^Types:.*/Types: deb-src/' -e '/^#/d' "$f"
+	elif [ -f /etc/apt/sources.list ]; then
+		# one-line format: copy Debian's "deb" lines as "deb-src"
+		grep -E '^deb[[:space:]]' /etc/apt/sources.list | grep -E 'debian' |
+			sed 's/^deb[[:space:]]/deb-src /'
+	fi
+}
+have_src() { grep -rqsE '^(Types:.*deb-src|deb-src[[:space:]])' /etc/apt/sources.list /etc/apt/sources.list.d/; }
+
+need_src=0
+have_src || need_src=1
+
+[ -z "$missing" ] && [ "$need_src" = 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing host packages or deb-src:$(echo "$missing" | tr '\n' ' ') - run: sudo make deps" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+if [ "$need_src" = 1 ]; then
+	tmp="$srcfile.tmp"
+	want_src >"$tmp"
+	if [ ! -s "$tmp" ]; then
+		rm -f "$tmp"
+		echo "deps: cannot derive deb-src: no Debian entry in /etc/apt/sources.list{,.d}" >&2
+		exit 1
+	fi
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then mv "$tmp" "$srcfile"; else mv "$tmp" "${srcfile%.sources}.list"; fi
+	echo "deps: enabled deb-src (derived from this machine's apt sources)"
+fi
+apt-get update -q >/dev/null
+if [ -n "$missing" ]; then
+	echo "deps: installing $(echo "$missing" | tr '\n' ' ')"
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,22 @@
+#!/bin/sh
+# kernel-headers.sh: install the kernel's UAPI headers (for musl programs) into
+# the cache and print the include directory.
+set -eu
+. "$(dirname "$0")/lib.sh"
+pkg_conf linux
+tree=$("$TOP/scripts/kernel-src.sh")
+dest=$CACHE/headers/linux-$UVERSION
+if [ ! -f "$dest/include/linux/version.h" ]; then
+	tmp=$dest.tmp.$$
+	rm -rf "$tmp"
+	trap 'rm -rf "$tmp"' EXIT
+	make -s -C "$tree" O="$tmp/obj" ARCH=x86_64 headers_install INSTALL_HDR_PATH="$tmp/hdr" >&2 ||
+		die "pkgs/linux: headers_install failed"
+	[ -f "$tmp/hdr/include/asm/types.h" ] || die "pkgs/linux: headers_install produced no asm/types.h"
+	mkdir -p "$tmp.done"
+	mv "$tmp/hdr/include" "$tmp.done/include"
+	rm -rf "$tmp"
+	trap - EXIT
+	atomic_publish "$tmp.done" "$dest"
+fi
+echo "$dest/include"
