@@ -7,8 +7,29 @@ export BERTH_CACHE OUT
 # build order: a package comes after the packages in its DEPS
 PKGS := zlib libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear
 
+# Berth's own C programs: one folder each, linked with lib/, static musl
+CC_MUSL := $(OUT)/toolchain/musl-cc
+BERTH_CFLAGS := -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong \
+	-Ilib -I$(OUT)/sysroot/usr/include
+BERTH_LDFLAGS := -static -L$(OUT)/sysroot/usr/lib
+LIB_SRC := $(wildcard lib/*.c)
+LIB_HDR := $(wildcard lib/*.h)
+# program name = folder (initramfs builds out/bin/initramfs-init)
+PROGS := initramfs-init:initramfs init:init
+
+define prog_rule
+$(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) | $(OUT)/pkgs/dropbear.key
+	@mkdir -p $$(@D)
+	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $$(BERTH_LDFLAGS) $$(LIBS_$(1))
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+PROG_BINS := $(foreach p,$(PROGS),$(OUT)/bin/$(word 1,$(subst :, ,$(p))))
+
+$(OUT)/pkgs/dropbear.key:
+	@$(MAKE) --no-print-directory pkgs
+
 .DEFAULT_GOAL := all
-.PHONY: all deps kernel headers pkgs manifest image run check test bench clean distclean help
+.PHONY: all deps kernel headers pkgs progs manifest image run check test bench clean distclean help
 
 all: kernel pkgs manifest ## build the kernel, every package and out/manifest.json
 
@@ -25,6 +46,9 @@ pkgs: deps headers ## build every package in pkgs/ static against musl (cached)
 	@rm -rf $(OUT)/sysroot $(OUT)/rootfs-bin $(OUT)/pkgs
 	@for p in $(PKGS); do scripts/pkg.sh $$p || exit 1; done
 	@echo "pkgs: $$(ls $(OUT)/rootfs-bin | wc -l) binaries in out/rootfs-bin"
+
+progs: pkgs ## build Berth's own C programs into out/bin
+	@$(MAKE) --no-print-directory $(PROG_BINS)
 
 manifest: pkgs ## write out/manifest.json: every package, version, source checksums, license
 	@scripts/manifest.sh linux $(PKGS)

@@ -15,7 +15,7 @@ nfile == 1 {
 	else if (have[kv[1]] != want) { printf "%s:%d: %s=%s requested, but got %s\n", FILENAME, FNR, kv[1], want, have[kv[1]]; bad++ }
 }
 /^# CONFIG_[A-Za-z0-9_]+ is not set/ {
-	if (($3 in have) && have[$3] != "n") { printf "%s:%d: %s off requested, but got %s\n", FILENAME, FNR, $3, have[$3]; bad++ }
+	if (($2 in have) && have[$2] != "n") { printf "%s:%d: %s off requested, but got %s\n", FILENAME, FNR, $2, have[$2]; bad++ }
 }
 END { if (bad) { printf "kernel-config: %d requested option(s) did not survive olddefconfig\n", bad; exit 1 } }
 ' "$config" "$@" >&2

@@ -4,9 +4,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 pkg_conf linux
-tree=$("$TOP/scripts/kernel-src.sh")
 dest=$CACHE/headers/linux-$UVERSION
 if [ ! -f "$dest/include/linux/version.h" ]; then
+	tree=$("$TOP/scripts/kernel-src.sh")
 	tmp=$dest.tmp.$$
 	rm -rf "$tmp"
 	trap 'rm -rf "$tmp"' EXIT

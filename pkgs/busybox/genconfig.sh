@@ -27,6 +27,8 @@ want=$(echo "$want" | tr ' ' '\n' | grep . | sort -u)
 	done
 	cat <<'CFG'
 CONFIG_STATIC=y
+CONFIG_BUSYBOX=y
+CONFIG_FEATURE_INSTALLER=y
 # CONFIG_USE_BB_CRYPT is not set
 CONFIG_EXTRA_LDLIBS="crypt"
 # CONFIG_FEATURE_WGET_HTTPS is not set

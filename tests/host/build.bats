@@ -4,6 +4,15 @@
 
 setup() { load ../lib/common; }
 
+# a temporary cache that shares the big kernel tree and headers of the real one
+temp_cache() {
+	local c
+	c=$(mktemp -d)
+	mkdir -p "$c/sources"
+	ln -s "$BERTH_CACHE/headers" "$c/headers"
+	echo "$c"
+}
+
 image_binaries() { find "$OUT/rootfs-bin" -type f; }
 
 @test "every binary for the image is static and free of glibc" {
@@ -85,9 +94,8 @@ image_binaries() { find "$OUT/rootfs-bin" -type f; }
 }
 
 @test "a corrupted source in the cache is refused with a clear error" {
-	tmpc=$(mktemp -d)
-	src=$(BERTH_CACHE=$BERTH_CACHE "$TOP/scripts/fetch.sh" zlib)
-	mkdir -p "$tmpc/sources"
+	tmpc=$(temp_cache)
+	src=$("$TOP/scripts/fetch.sh" zlib)
 	cp -a "$src" "$tmpc/sources/"
 	f=$(ls "$tmpc"/sources/*/zlib_*.orig.tar.*)
 	printf 'X' | dd of="$f" bs=1 seek=1000 conv=notrunc status=none
@@ -102,9 +110,8 @@ image_binaries() { find "$OUT/rootfs-bin" -type f; }
 }
 
 @test "a source file missing from the cache is refused" {
-	tmpc=$(mktemp -d)
+	tmpc=$(temp_cache)
 	src=$("$TOP/scripts/fetch.sh" zlib)
-	mkdir -p "$tmpc/sources"
 	cp -a "$src" "$tmpc/sources/"
 	rm "$tmpc"/sources/*/zlib_*.dsc
 	run env BERTH_CACHE="$tmpc" "$TOP/scripts/fetch.sh" zlib
@@ -114,7 +121,7 @@ image_binaries() { find "$OUT/rootfs-bin" -type f; }
 }
 
 @test "a package build interrupted before it completed is rebuilt, not used" {
-	tmpc=$(mktemp -d)
+	tmpc=$(temp_cache)
 	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
 	assert_success
 	assert_output --partial 'zlib 1:1.2.13.dfsg-1: building'

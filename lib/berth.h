@@ -1,0 +1,42 @@
+/* Small helpers shared by Berth's programs: one concern per file. */
+#ifndef BERTH_H
+#define BERTH_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* exit codes, as in skalibs: 100 for usage, 111 for system errors */
+#define EXIT_USAGE 100
+#define EXIT_SYSTEM 111
+
+/* log.c: "<prog>: message" on stderr; the _errno forms append strerror(errno) */
+void log_init(const char *argv0);
+const char *log_prog(void);
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void die_errno(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* timeline.c: print "berth[<boottime>]: <event>" to stdout and append it to
+ * /run/berth/timeline (DESIGN.md section 7) */
+void timeline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+double boottime_seconds(void);
+
+/* cmdline.c: value of KEY=VALUE (or "" for a bare KEY) from a kernel command
+ * line; returns 1 if found, 0 if not, -1 if the value did not fit */
+int cmdline_get(const char *cmdline, const char *key, char *val, size_t size);
+/* read /proc/cmdline into buf; returns 0 or -1 */
+int cmdline_read(char *buf, size_t size);
+
+/* file.c */
+/* read at most size-1 bytes of path into buf, NUL-terminated; returns the
+ * length or -1 */
+ssize_t file_read(const char *path, char *buf, size_t size);
+/* write data to path through a temporary file in the same directory, fsync
+ * it, rename it over path, fsync the directory */
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* mkdir -p */
+int mkdir_p(const char *path, mode_t mode);
+
+#endif
