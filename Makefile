@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 BERTH_CACHE ?= $(HOME)/.cache/berth
 OUT ?= $(CURDIR)/out
-export BERTH_CACHE OUT
+VERSION ?= $(shell cat VERSION)
+export BERTH_CACHE OUT VERSION
 
 # build order: a package comes after the packages in its DEPS
 PKGS := zlib libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear
@@ -29,7 +30,7 @@ $(OUT)/pkgs/dropbear.key:
 	@$(MAKE) --no-print-directory pkgs
 
 .DEFAULT_GOAL := all
-.PHONY: all deps kernel headers pkgs progs manifest image run check test bench clean distclean help
+.PHONY: all deps kernel headers pkgs progs manifest image test-image run check test bench clean distclean help
 
 all: kernel pkgs manifest ## build the kernel, every package and out/manifest.json
 
@@ -53,11 +54,17 @@ progs: pkgs ## build Berth's own C programs into out/bin
 manifest: pkgs ## write out/manifest.json: every package, version, source checksums, license
 	@scripts/manifest.sh linux $(PKGS)
 
-image: all ## build out/berth.img (disk image) - comes with the boot issue
-	@echo "image: not built yet: needs initramfs/, init/, rootfs/ and images/ (boot issue)" >&2; exit 1
+image: all progs ## build out/berth.img, out/berth.qcow2, out/berth.efi, out/root.img (VERSION=x)
+	@images/rootfs.sh
+	@images/initramfs.sh
+	@images/uki.sh
+	@images/disk.sh
 
-run: image ## build and boot Berth in QEMU with a demo container
-	@echo "run: needs 'make image' (boot issue)" >&2; exit 1
+run: image ## build and boot Berth in QEMU (UEFI, serial console here; Ctrl-a x quits)
+	@tests/lib/run-vm.sh
+
+test-image: image ## out/test/berth.img: the image with a test SSH key for root in /var
+	@tests/lib/test-image.sh
 
 check: all ## fast host tests (no VM)
 	@tests/run.sh tests/host

@@ -1,0 +1,72 @@
+#!/bin/sh
+# rootfs.sh: assemble the immutable root (rootfs/ files, busybox and its
+# applet links, crun, dropbear, Berth's programs) and write out/root.img: an
+# erofs (or squashfs, ROOTFS_TYPE=squashfs) image with its dm-verity hash tree
+# appended, and out/root.env with the verity parameters for the command line.
+set -eu
+. "$(dirname "$0")/../scripts/lib.sh"
+VERSION=${VERSION:-$(cat "$TOP/VERSION")}
+type=${ROOTFS_TYPE:-erofs}
+stage=$OUT/rootfs
+bin=$OUT/rootfs-bin
+for f in "$bin/busybox" "$bin/crun" "$bin/dropbearmulti" "$OUT/bin/init"; do
+	[ -x "$f" ] || die "rootfs: $f is missing (make pkgs progs)"
+done
+
+rm -rf "$stage"
+mkdir -p "$stage"
+cp -a "$TOP/rootfs/." "$stage/"
+(cd "$stage" && mkdir -p bin sbin usr/bin usr/sbin usr/lib dev proc sys run tmp var mnt \
+	etc/berth/stage1.d etc/berth/containers)
+chmod 1777 "$stage/tmp"
+ln -s var/home "$stage/home"
+ln -s var/roothome "$stage/root"
+sed "s/@VERSION@/$VERSION/g" "$TOP/rootfs/etc/os-release.in" >"$stage/etc/os-release"
+rm "$stage/etc/os-release.in"
+ln -s ../etc/os-release "$stage/usr/lib/os-release"
+chmod 600 "$stage/etc/shadow"
+
+install -m755 "$bin/busybox" "$stage/bin/busybox"
+"$bin/busybox" --list-full | while read -r path; do
+	[ -e "$stage/$path" ] || [ -L "$stage/$path" ] || ln -s /bin/busybox "$stage/$path"
+done
+install -m755 "$bin/crun" "$stage/usr/bin/crun"
+install -m755 "$bin/dropbearmulti" "$stage/usr/sbin/dropbearmulti"
+ln -s dropbearmulti "$stage/usr/sbin/dropbear"
+ln -s ../sbin/dropbearmulti "$stage/usr/bin/dropbearkey"
+ln -s ../sbin/dropbearmulti "$stage/usr/bin/scp"
+install -m755 "$OUT/bin/init" "$stage/sbin/init"
+for p in "$OUT"/bin/*; do
+	case ${p##*/} in init|initramfs-init) continue ;; esac
+	install -m755 "$p" "$stage/usr/bin/${p##*/}"
+done
+
+fs=$OUT/root.fs
+rm -f "$fs"
+case $type in
+erofs) mkfs.erofs -zlz4hc -T0 --all-root -U 6c6f7265-0000-4000-8000-626572746800 "$fs" "$stage" >/dev/null ;;
+squashfs) mksquashfs "$stage" "$fs" -comp zstd -all-root -noappend -mkfs-time 0 -all-time 0 -quiet >/dev/null ;;
+*) die "rootfs: ROOTFS_TYPE=$type: expected erofs or squashfs" ;;
+esac
+# dm-verity works on whole 4 KiB blocks
+size=$(stat -c %s "$fs")
+blocks=$(( (size + 4095) / 4096 ))
+truncate -s $((blocks * 4096)) "$fs"
+salt=$(sha256sum <"$fs" | cut -c1-64)
+cp "$fs" "$OUT/root.img.tmp"
+veritysetup format --hash-offset=$((blocks * 4096)) --salt="$salt" \
+	--data-block-size=4096 --hash-block-size=4096 --hash=sha256 \
+	"$OUT/root.img.tmp" "$OUT/root.img.tmp" >"$OUT/root.verity.txt" ||
+	die "rootfs: veritysetup format failed"
+roothash=$(sed -n 's/^Root hash:[[:space:]]*//p' "$OUT/root.verity.txt")
+[ ${#roothash} = 64 ] || die "rootfs: no root hash in veritysetup output"
+mv "$OUT/root.img.tmp" "$OUT/root.img"
+rm -f "$fs"
+cat >"$OUT/root.env" <<ENV
+ROOTFS_TYPE=$type
+ROOTHASH=$roothash
+VERITY_DATA_BLOCKS=$blocks
+VERITY_HASH_OFFSET=$((blocks * 4096))
+VERITY_SALT=$salt
+ENV
+echo "rootfs: out/root.img ($type, $(stat -c %s "$OUT/root.img") bytes with hash tree), root hash $roothash"

@@ -1,0 +1,79 @@
+/* The mounts of the early boot, in the order the boot needs them. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "berth.h"
+#include "initramfs.h"
+
+#define NEWROOT "/newroot"
+#define ETC_STATE NEWROOT "/var/lib/berth/etc"
+
+static const struct early_mount {
+	const char *source, *target, *type;
+	unsigned long flags;
+	const char *data;
+} early[] = {
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+};
+
+/* /dev comes first so that the console can report whatever fails next */
+int early_mounts(struct error *e)
+{
+	for (size_t i = 0; i < sizeof early / sizeof early[0]; i++) {
+		const struct early_mount *m = &early[i];
+
+		mkdir(m->target, 0755);
+		if (mount(m->source, m->target, m->type, m->flags, m->data) != 0 &&
+		    !(errno == EBUSY && i == 0)) /* a kernel that mounts devtmpfs itself */
+			return error_errno(e, "mount %s on %s", m->type, m->target);
+		if (i == 0)
+			console_open();
+	}
+	return 0;
+}
+
+/* the root image may be erofs or squashfs; the kernel does not probe */
+int root_mount(const char *node, struct error *e)
+{
+	static const char *const types[] = { "erofs", "squashfs" };
+	int errs[2];
+
+	mkdir(NEWROOT, 0755);
+	for (size_t i = 0; i < 2; i++) {
+		if (mount(node, NEWROOT, types[i], MS_RDONLY, NULL) == 0)
+			return 0;
+		errs[i] = errno;
+	}
+	return error_set(e, "mount %s on " NEWROOT " read-only: erofs: %s; squashfs: %s", node,
+			 strerror(errs[0]), strerror(errs[1]));
+}
+
+/* /etc from the image, with changes (provisioning, passwords) kept on /var;
+ * /home and /root are symlinks in the image to these directories */
+int etc_overlay(struct error *e)
+{
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} dirs[] = {
+		{ NEWROOT "/var/lib/berth", 0755 },
+		{ ETC_STATE "/upper", 0755 },
+		{ ETC_STATE "/work", 0700 },
+		{ NEWROOT "/var/home", 0755 },
+		{ NEWROOT "/var/roothome", 0700 },
+	};
+
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+		if (mkdir_p(dirs[i].path, dirs[i].mode) != 0)
+			return error_errno(e, "mkdir %s", dirs[i].path);
+	if (mount("overlay", NEWROOT "/etc", "overlay", MS_NODEV,
+		  "lowerdir=" NEWROOT "/etc,upperdir=" ETC_STATE "/upper,workdir=" ETC_STATE "/work") != 0)
+		return error_errno(e, "mount overlay on " NEWROOT "/etc (upper " ETC_STATE "/upper)");
+	return 0;
+}

@@ -1,0 +1,40 @@
+#!/bin/sh
+# qemu.sh DISK: boot a Berth disk in QEMU under UEFI (OVMF + systemd-boot).
+#   VM_DIR      state folder: UEFI vars, monitor socket, pid (default: a temp dir)
+#   VM_SERIAL   file for the serial console (default: this terminal)
+#   VM_SSH_PORT host port forwarded to the guest's port 22 (default: none)
+#   VM_BOOT     uefi (default) or direct (-kernel/-initrd/-append from out/)
+#   VM_MEM      MiB of memory (default 1024); BERTH_ACCEL tcg (default) or kvm
+#   VM_DAEMON   1: run in the background, pid in $VM_DIR/qemu.pid
+set -eu
+disk=${1:?usage: qemu.sh DISK}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-$top/out}
+dir=${VM_DIR:-$(mktemp -d)}
+mkdir -p "$dir"
+[ -f "$dir/vars.fd" ] || cp /usr/share/OVMF/OVMF_VARS_4M.fd "$dir/vars.fd"
+case $disk in *.qcow2) fmt=qcow2 ;; *) fmt=raw ;; esac
+accel=${BERTH_ACCEL:-tcg}
+cpu=max
+[ "$accel" = kvm ] && cpu=host
+
+set -- -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "${VM_MEM:-1024}" \
+	-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd" \
+	-drive "if=pflash,format=raw,file=$dir/vars.fd" \
+	-drive "file=$disk,format=$fmt,if=virtio,cache=unsafe" \
+	-device i6300esb -device virtio-rng-pci \
+	-nic "user,model=virtio-net-pci${VM_SSH_PORT:+,hostfwd=tcp:127.0.0.1:$VM_SSH_PORT-:22}" \
+	-monitor "unix:$dir/monitor.sock,server,nowait" \
+	-display none -no-user-config -nodefaults
+if [ "${VM_BOOT:-uefi}" = direct ]; then
+	set -- "$@" -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio" -append "$(cat "$out/cmdline.txt")"
+fi
+if [ -n "${VM_SERIAL:-}" ]; then
+	set -- "$@" -serial "file:$VM_SERIAL"
+else
+	set -- "$@" -serial mon:stdio
+fi
+if [ "${VM_DAEMON:-0}" = 1 ]; then
+	set -- "$@" -daemonize -pidfile "$dir/qemu.pid"
+fi
+exec qemu-system-x86_64 "$@"

@@ -1,0 +1,80 @@
+# QEMU harness for the bats suites: boot an overlay of a disk image, read the
+# serial console, wait for timeline lines, run commands over SSH, cut power.
+
+# vm_boot IMAGE [SIZE]: boot a fresh qcow2 overlay of IMAGE in the background
+vm_boot() {
+	local image=$1 size=${2:-2G}
+	VM_DIR=$(mktemp -d "${BATS_TEST_TMPDIR:-/tmp}/vm.XXXXXX")
+	VM_LOG=$VM_DIR/serial.log
+	VM_SSH_PORT=$(vm_free_port)
+	export VM_DIR VM_LOG VM_SSH_PORT
+	qemu-img create -q -f qcow2 -b "$image" -F raw "$VM_DIR/disk.qcow2" "$size"
+	: >"$VM_LOG"
+	VM_SERIAL=$VM_LOG VM_DAEMON=1 "$TOP/tests/lib/qemu.sh" "$VM_DIR/disk.qcow2"
+}
+
+# vm_restart: boot the same disk again (after a poweroff or a cut)
+vm_restart() {
+	: >"$VM_LOG"
+	VM_SERIAL=$VM_LOG VM_DAEMON=1 "$TOP/tests/lib/qemu.sh" "$VM_DIR/disk.qcow2"
+}
+
+vm_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+vm_pid() { cat "$VM_DIR/qemu.pid" 2>/dev/null; }
+
+vm_running() { local p; p=$(vm_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# vm_wait EVENT [TIMEOUT]: wait for "berth[...]: EVENT" on the serial console
+vm_wait() {
+	local event=$1 timeout=${2:-180} i=0
+	while [ "$i" -lt $((timeout * 5)) ]; do
+		grep -qE "^berth\[[0-9]+\.[0-9]{3}\]: $event\r?\$" "$VM_LOG" && return 0
+		vm_running || { echo "vm_wait: QEMU exited before '$event'" >&2; tail -n 30 "$VM_LOG" >&2; return 1; }
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "vm_wait: no '$event' within ${timeout}s; console ends with:" >&2
+	tail -n 30 "$VM_LOG" >&2
+	return 1
+}
+
+# vm_wait_exit [TIMEOUT]: wait for QEMU to exit (poweroff)
+vm_wait_exit() {
+	local timeout=${1:-60} i=0 p
+	p=$(vm_pid)
+	while [ "$i" -lt $((timeout * 5)) ]; do
+		kill -0 "$p" 2>/dev/null || return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+vm_monitor() { printf '%s\n' "$*" | socat - "UNIX-CONNECT:$VM_DIR/monitor.sock" >/dev/null; }
+
+# vm_cut: power cut (kill -9 of QEMU)
+vm_cut() { local p; p=$(vm_pid) && kill -9 "$p" 2>/dev/null; sleep 0.5; rm -f "$VM_DIR/qemu.pid"; }
+
+vm_stop() { vm_running && vm_cut; return 0; }
+
+# vm_ssh CMD...: run a command in the guest as root
+vm_ssh() {
+	ssh -q -i "$VM_KEY" -p "$VM_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 root@127.0.0.1 "$@"
+}
+
+# vm_wait_ssh [TIMEOUT]
+vm_wait_ssh() {
+	local timeout=${1:-120} i=0
+	while [ "$i" -lt "$timeout" ]; do
+		vm_ssh true 2>/dev/null && return 0
+		sleep 1
+		i=$((i + 1))
+	done
+	echo "vm_wait_ssh: no SSH within ${timeout}s" >&2
+	tail -n 30 "$VM_LOG" >&2
+	return 1
+}
