@@ -66,11 +66,11 @@ run: image ## build and boot Berth in QEMU (UEFI, serial console here; Ctrl-a x 
 test-image: image ## out/test/berth.img: the image with a test SSH key for root in /var
 	@tests/lib/test-image.sh
 
-check: all ## fast host tests (no VM)
+check: all progs ## fast host tests (no VM)
 	@tests/run.sh tests/host
 
-test: all ## every test, what CI runs; ends with "bats: N passed, N failed, N skipped"
-	@tests/run.sh tests/host
+test: test-image ## every test, QEMU boots included (what CI runs); ends with "bats: N passed, N failed, N skipped"
+	@tests/run.sh tests/host tests/vm
 
 bench: ## measure boot time, sizes and memory against their floors
 	@echo "bench: not available yet: needs a bootable image (boot issue) and the measurement issue" >&2; exit 1

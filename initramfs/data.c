@@ -18,8 +18,8 @@
 
 #define DATA_LABEL "berth-data"
 #define DATA_MOUNT "/newroot/var"
-/* nosuid/nodev: nothing on /var is a system binary or a device node */
-#define DATA_FLAGS (MS_NODEV | MS_NOSUID)
+/* not nosuid: container root filesystems live on /var and keep their setuid bits */
+#define DATA_FLAGS MS_NODEV
 
 static int disk_node(const char *disk, char *node, size_t size)
 {

@@ -10,28 +10,42 @@ vm_boot() {
 	export VM_DIR VM_LOG VM_SSH_PORT
 	qemu-img create -q -f qcow2 -b "$image" -F raw "$VM_DIR/disk.qcow2" "$size"
 	: >"$VM_LOG"
+	VM_MARK=0
+	vm_start
+}
+
+# QEMU removes its pid file when it exits: keep the pid in VM_PID
+vm_start() {
 	VM_SERIAL=$VM_LOG VM_DAEMON=1 "$TOP/tests/lib/qemu.sh" "$VM_DIR/disk.qcow2"
+	VM_PID=$(cat "$VM_DIR/qemu.pid")
+	export VM_PID
 }
 
 # vm_restart: boot the same disk again (after a poweroff or a cut)
 vm_restart() {
 	: >"$VM_LOG"
-	VM_SERIAL=$VM_LOG VM_DAEMON=1 "$TOP/tests/lib/qemu.sh" "$VM_DIR/disk.qcow2"
+	VM_MARK=0
+	vm_start
 }
 
 vm_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-vm_pid() { cat "$VM_DIR/qemu.pid" 2>/dev/null; }
+vm_running() { [ -n "${VM_PID:-}" ] && kill -0 "$VM_PID" 2>/dev/null; }
 
-vm_running() { local p; p=$(vm_pid) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+# vm_mark: from now on vm_wait and vm_console only see what comes after
+# (a reboot keeps QEMU and its console log)
+vm_mark() { VM_MARK=$(stat -c %s "$VM_LOG"); }
+
+# vm_console: the console since the last mark, without carriage returns
+vm_console() { tail -c +$((${VM_MARK:-0} + 1)) "$VM_LOG" | tr -d '\r'; }
 
 # vm_wait EVENT [TIMEOUT]: wait for "berth[...]: EVENT" on the serial console
 vm_wait() {
 	local event=$1 timeout=${2:-180} i=0
 	while [ "$i" -lt $((timeout * 5)) ]; do
-		grep -qE "^berth\[[0-9]+\.[0-9]{3}\]: $event\r?\$" "$VM_LOG" && return 0
+		vm_console | grep -qE "berth\[[0-9]+\.[0-9]{3}\]: $event\$" && return 0
 		vm_running || { echo "vm_wait: QEMU exited before '$event'" >&2; tail -n 30 "$VM_LOG" >&2; return 1; }
 		sleep 0.2
 		i=$((i + 1))
@@ -43,10 +57,9 @@ vm_wait() {
 
 # vm_wait_exit [TIMEOUT]: wait for QEMU to exit (poweroff)
 vm_wait_exit() {
-	local timeout=${1:-60} i=0 p
-	p=$(vm_pid)
+	local timeout=${1:-60} i=0
 	while [ "$i" -lt $((timeout * 5)) ]; do
-		kill -0 "$p" 2>/dev/null || return 0
+		vm_running || return 0
 		sleep 0.2
 		i=$((i + 1))
 	done
@@ -56,9 +69,14 @@ vm_wait_exit() {
 vm_monitor() { printf '%s\n' "$*" | socat - "UNIX-CONNECT:$VM_DIR/monitor.sock" >/dev/null; }
 
 # vm_cut: power cut (kill -9 of QEMU)
-vm_cut() { local p; p=$(vm_pid) && kill -9 "$p" 2>/dev/null; sleep 0.5; rm -f "$VM_DIR/qemu.pid"; }
+vm_cut() {
+	vm_running && kill -9 "$VM_PID"
+	while vm_running; do sleep 0.1; done
+	rm -f "$VM_DIR/qemu.pid"
+	VM_PID=
+}
 
-vm_stop() { vm_running && vm_cut; return 0; }
+vm_stop() { vm_cut; return 0; }
 
 # vm_ssh CMD...: run a command in the guest as root
 vm_ssh() {

@@ -1,0 +1,359 @@
+#!/usr/bin/env bats
+# PID 1 (init/): its test subcommands on the host, and the real thing as PID 1
+# of a PID namespace with BERTH_INIT_TEST=1 (no mounts, no reboot(2): it
+# prints "init: shutdown done: <action>" and exits instead).
+
+setup_file() {
+	load ../lib/common
+	# built by `make progs` (make check and make test run it first)
+	make -s -C "$TOP" "$OUT/bin/init" >&2
+}
+
+setup() {
+	load ../lib/common
+	INIT=$OUT/bin/init
+	T=$BATS_TEST_TMPDIR
+	NS=
+}
+
+# a failed assertion must not leave a namespace's PID 1 behind
+teardown() {
+	if [ -n "$NS" ] && kill -0 "$NS" 2>/dev/null; then
+		[ -n "$PID1" ] && kill -KILL "$PID1" 2>/dev/null
+		kill -KILL "$NS" 2>/dev/null
+	fi
+	return 0
+}
+
+hook() { # hook NAME BODY: an executable stage-1 hook in $T/hooks
+	mkdir -p "$T/hooks"
+	printf '#!/bin/sh\n%s\n' "$2" >"$T/hooks/$1"
+	chmod +x "$T/hooks/$1"
+}
+
+@test "init is static and refuses to run without a subcommand unless PID 1" {
+	run readelf -lW "$INIT"
+	refute_output --partial INTERP
+	run "$INIT"
+	assert_failure 100
+	assert_output --partial 'usage: init hooks DIR'
+}
+
+@test "hostname-check accepts letters, digits, '-' and '.', up to 64" {
+	for name in berth node-1 a.b.example web01.EU x "$(printf 'a%.0s' $(seq 64))"; do
+		run "$INIT" hostname-check "$name"
+		assert_success
+	done
+	for name in "" "$(printf 'a%.0s' $(seq 65))" under_score "sp ace" -lead .dot 'semi;colon' 'é'; do
+		run "$INIT" hostname-check "$name"
+		assert_failure 1
+		assert_output --partial 'invalid hostname'
+	done
+}
+
+@test "stage-1 hooks run in lexical order; dotfiles, backups and non-executables are skipped" {
+	hook 20-b "echo b >>$T/order"
+	hook 10-a "echo a >>$T/order"
+	hook 100-c "echo c >>$T/order"
+	hook .hidden "echo hidden >>$T/order"
+	hook 30-d~ "echo backup >>$T/order"
+	hook 40-noexec "echo noexec >>$T/order"
+	chmod -x "$T/hooks/40-noexec"
+	mkdir "$T/hooks/50-dir"
+	run "$INIT" hooks "$T/hooks"
+	assert_success
+	assert_output ''
+	run cat "$T/order"
+	# strcmp order: "100-c" sorts before "20-b"
+	assert_output "$(printf 'a\nc\nb')"
+}
+
+@test "a failing hook is named with its exit status and the next hook still runs" {
+	hook 10-fail 'echo failing; exit 3'
+	hook 20-sig 'kill -TERM $$'
+	hook 30-next "touch $T/next-ran"
+	run "$INIT" hooks "$T/hooks"
+	assert_success
+	assert_line 'failing'
+	assert_line 'init: stage1 hook 10-fail failed: exit status 3'
+	assert_line --regexp '^init: stage1 hook 20-sig failed: killed by signal 15 '
+	[ -e "$T/next-ran" ]
+}
+
+@test "a hook past its timeout is killed with what it started, and named" {
+	hook 10-slow "sleep 100 & echo \$! >$T/child.pid; exec sleep 100"
+	hook 20-next "touch $T/next-ran"
+	start=$SECONDS
+	BERTH_STAGE1_TIMEOUT=1 run "$INIT" hooks "$T/hooks"
+	assert_success
+	assert_line 'init: stage1 hook 10-slow timed out after 1 s, killed'
+	[ $((SECONDS - start)) -le 4 ]
+	[ -e "$T/next-ran" ]
+	child=$(cat "$T/child.pid")
+	for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+	run kill -0 "$child"
+	assert_failure
+}
+
+@test "a hook gets a clean signal mask, default dispositions and /dev/null as stdin" {
+	# awk, not sh: dash clears its own signal mask at startup and would hide ours
+	mkdir -p "$T/hooks"
+	cat >"$T/hooks/10-mask" <<-'EOF'
+	#!/usr/bin/awk -f
+	BEGIN { while ((getline l < "/proc/self/status") > 0) if (l ~ /^Sig(Blk|Ign):/) print l }
+	EOF
+	hook 20-stdin "readlink /proc/\$\$/fd/0"
+	chmod +x "$T/hooks/10-mask"
+	run "$INIT" hooks "$T/hooks"
+	assert_success
+	assert_line 'SigBlk:	0000000000000000'
+	assert_line 'SigIgn:	0000000000000000'
+	assert_line /dev/null
+}
+
+@test "a bad BERTH_STAGE1_TIMEOUT is a usage error" {
+	BERTH_STAGE1_TIMEOUT=soon run "$INIT" hooks "$T"
+	assert_failure 100
+	assert_output --partial 'BERTH_STAGE1_TIMEOUT=soon'
+}
+
+@test "mounts-plan unmounts overlays first, children before parents, skips the pseudo filesystems" {
+	cat >"$T/mountinfo" <<-'EOF'
+	20 1 253:0 / / ro,relatime - erofs /dev/mapper/root ro
+	21 20 0:5 / /dev rw,nosuid - devtmpfs devtmpfs rw
+	22 20 0:20 / /proc rw,nosuid,nodev,noexec - proc proc rw
+	23 20 0:21 / /sys rw,nosuid,nodev,noexec - sysfs sysfs rw
+	24 20 0:22 / /run rw,nosuid,nodev - tmpfs tmpfs rw
+	25 20 254:4 / /var rw,relatime - ext4 /dev/vda4 rw
+	26 20 0:23 / /etc rw,relatime - overlay overlay rw,lowerdir=/etc,upperdir=/var/lib/berth/etc/upper
+	27 21 0:24 / /dev/pts rw - devpts devpts rw
+	28 23 0:25 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate
+	29 20 0:26 / /tmp rw,nosuid,nodev - tmpfs tmpfs rw
+	30 25 0:27 / /var/lib/berth/containers/web/rootfs rw - overlay overlay rw
+	31 25 254:5 / /var/data\040disk rw - ext4 /dev/vdb rw
+	32 20 254:6 / /mnt rw - ext4 /dev/vdc rw
+	EOF
+	# listed before its parent (as after a move): it must still come first
+	sed -i 's|^21 20|33 32 254:7 / /mnt/inner rw - ext4 /dev/vdd rw\n&|' "$T/mountinfo"
+	run "$INIT" mounts-plan "$T/mountinfo"
+	assert_success
+	assert_output "$(printf '%s\n' /var/lib/berth/containers/web/rootfs /etc /mnt/inner /mnt /var/data\ disk /tmp /var)"
+}
+
+input_events() { # TYPE:CODE:VALUE...: struct input_event records (64-bit)
+	python3 -c '
+import struct, sys
+for ev in sys.argv[1:]:
+    t, c, v = (int(x) for x in ev.split(":"))
+    sys.stdout.buffer.write(struct.pack("qqHHi", 0, 0, t, c, v))' "$@"
+}
+
+@test "the power button: only a KEY_POWER press (EV_KEY 116 value 1) asks for poweroff" {
+	[ "$(uname -m)" = x86_64 ] || skip 'event layout written for 64-bit'
+	input_events 4:4:116 1:116:1 0:0:0 1:116:0 0:0:0 >"$T/press"
+	input_events 1:116:0 0:0:0 1:28:1 0:0:0 2:116:1 >"$T/other"
+	: >"$T/empty"
+	run "$INIT" power-events "$T/press"
+	assert_output poweroff
+	run "$INIT" power-events "$T/other"
+	assert_output none
+	run "$INIT" power-events "$T/empty"
+	assert_output none
+}
+
+# --- PID 1 in a PID namespace ------------------------------------------------
+
+ns_prepare() {
+	[ "$(id -u)" = 0 ] || skip 'needs root for unshare --pid'
+	unshare --pid --fork --mount-proc true 2>/dev/null || skip 'unshare --pid unavailable'
+	case "$T" in /run/*) skip 'test dir is under /run, which the namespace hides' ;; esac
+	mkdir -p "$T/service/web" "$T/service/db" "$T/stage1"
+	cat >"$T/sv" <<-EOF
+	#!/bin/sh
+	echo "sv \$*" >>"$T/log"
+	EOF
+	chmod +x "$T/sv"
+	runsvdir_fake "exec sleep 1000"
+}
+
+runsvdir_fake() { # the fake runsvdir: logs its start, then runs BODY
+	cat >"$T/runsvdir" <<-EOF
+	#!/bin/sh
+	echo "runsvdir \$*" >>"$T/log"
+	$1
+	EOF
+	chmod +x "$T/runsvdir"
+}
+
+# Start init as PID 1 with a private /run, and CMDLINE (if set) as its
+# /proc/cmdline; waits for the line WAIT_FOR (default: ready); sets NS (unshare's pid) and PID1
+# (init's pid as seen from the host).
+ns_boot() {
+	local cmdline=
+	if [ -n "${CMDLINE:-}" ]; then
+		cmdline=$T/cmdline
+		echo "$CMDLINE" >"$cmdline"
+	fi
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	CMDLINE_FILE=$cmdline unshare --pid --fork --mount-proc sh -c '
+		mount -t tmpfs tmpfs /run || exit
+		if [ -n "$CMDLINE_FILE" ]; then mount --bind "$CMDLINE_FILE" /proc/cmdline || exit; fi
+		exec "$@"' sh \
+		env BERTH_INIT_TEST=1 BERTH_INIT_RUNSVDIR="$T/runsvdir" BERTH_INIT_SV="$T/sv" \
+		BERTH_INIT_SERVICE_DIR="$T/service" BERTH_INIT_STAGE1_DIR="$T/stage1" \
+		BERTH_INIT_SEED="$T/seed" BERTH_STAGE1_TIMEOUT="${STAGE1_TIMEOUT:-}" \
+		"$INIT" >"$T/out" 2>&1 3>&- &
+	NS=$!
+	PID1=
+	for _ in $(seq 50); do
+		PID1=$(tr -d ' ' 2>/dev/null <"/proc/$NS/task/$NS/children")
+		[ -n "$PID1" ] && grep -q "${WAIT_FOR:-: ready\$}" "$T/out" && break
+		sleep 0.1
+	done
+	[ -n "$PID1" ]
+}
+
+ns_wait() { # wait up to $1 s for init to exit; its exit status in $status
+	for _ in $(seq $(($1 * 10))); do
+		kill -0 "$NS" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$NS" 2>/dev/null; then
+		kill -KILL "$PID1" "$NS"
+		cat "$T/out" >&2
+		return 1
+	fi
+	wait "$NS"
+}
+
+timeline_events() { sed -n 's/^berth\[[0-9]*\.[0-9][0-9][0-9]\]: //p' "$T/out"; }
+
+@test "PID 1: stage 1 and 2 in order, then SIGTERM stops services and reboots" {
+	ns_prepare
+	# shellcheck disable=SC2016 # expanded by the hook
+	printf '#!/bin/sh\necho "hook $$" >>%s/log\n' "$T" >"$T/stage1/10-hook"
+	chmod +x "$T/stage1/10-hook"
+	ns_boot
+	kill -TERM "$PID1"
+	ns_wait 10
+	run timeline_events
+	assert_output "$(printf '%s\n' 'provision done' 'services started' ready 'shutdown start' 'shutdown done')"
+	run cat "$T/out"
+	assert_line 'init: shutdown done: reboot'
+	run cat "$T/log"
+	assert_line --index 0 --regexp '^hook [0-9]+$'
+	assert_line --index 1 "runsvdir -P $T/service"
+	assert_line --index 2 --regexp "^sv -w 10 force-stop ($T/service/(web|db) ?){2}\$"
+}
+
+@test "PID 1: SIGUSR1 halts, SIGUSR2 and SIGPWR power off, SIGINT (ctrl-alt-del) reboots" {
+	ns_prepare
+	for pair in USR1:halt USR2:poweroff PWR:poweroff INT:reboot; do
+		ns_boot
+		kill -"${pair%%:*}" "$PID1"
+		ns_wait 10
+		run cat "$T/out"
+		assert_line "init: shutdown done: ${pair#*:}"
+	done
+}
+
+@test "PID 1: reaps orphans that exit, leaving no zombie" {
+	ns_prepare
+	runsvdir_fake "( sleep 0.2 & echo \$! >$T/orphan.pid )
+sleep 1
+pid=\$(cat $T/orphan.pid)
+if [ -e /proc/\$pid/stat ]; then echo \"orphan state \$(cut -d' ' -f3 /proc/\$pid/stat)\"; else echo 'orphan reaped'; fi >>$T/log
+exec sleep 1000"
+	ns_boot
+	sleep 1.5
+	run ps -o stat= --ppid "$PID1"
+	refute_output --partial Z
+	kill -TERM "$PID1"
+	ns_wait 10
+	run cat "$T/log"
+	assert_line 'orphan reaped'
+}
+
+@test "PID 1: restarts runsvdir when it dies, at most once a second" {
+	ns_prepare
+	runsvdir_fake 'exit 1'
+	ns_boot
+	sleep 2.5
+	kill -TERM "$PID1"
+	ns_wait 10
+	run grep -c '^runsvdir -P' "$T/log"
+	[ "$output" -ge 2 ] && [ "$output" -le 4 ]
+	run cat "$T/out"
+	assert_line --partial 'init: runsvdir exit status 1, restarting in 1 s'
+}
+
+@test "PID 1: a process ignoring SIGTERM is killed at shutdown, within bounds" {
+	ns_prepare
+	runsvdir_fake "sh -c 'trap \"\" TERM HUP; echo \$\$ >$T/stubborn.pid; while :; do sleep 0.1; done' &
+exec sleep 1000"
+	ns_boot
+	start=$SECONDS
+	kill -TERM "$PID1"
+	ns_wait 15
+	[ $((SECONDS - start)) -ge 4 ]
+	[ $((SECONDS - start)) -le 10 ]
+	run cat "$T/out"
+	assert_line 'init: processes left after SIGTERM, sending SIGKILL'
+	assert_line 'init: shutdown done: reboot'
+}
+
+@test "PID 1: the random seed is replaced at boot and again at shutdown" {
+	ns_prepare
+	head -c 512 /dev/zero >"$T/seed"
+	ns_boot
+	run stat -c '%s %a' "$T/seed"
+	assert_output '512 600'
+	run cmp -s "$T/seed" <(head -c 512 /dev/zero)
+	assert_failure
+	cp "$T/seed" "$T/seed.boot"
+	kill -USR2 "$PID1"
+	ns_wait 10
+	run cmp -s "$T/seed" "$T/seed.boot"
+	assert_failure
+	run stat -c '%s %a' "$T/seed"
+	assert_output '512 600'
+}
+
+@test "PID 1: a hook past its timeout does not stop the boot" {
+	ns_prepare
+	printf '#!/bin/sh\nsleep 100\n' >"$T/stage1/10-stuck"
+	chmod +x "$T/stage1/10-stuck"
+	STAGE1_TIMEOUT=1 ns_boot
+	kill -TERM "$PID1"
+	ns_wait 10
+	run cat "$T/out"
+	assert_line 'init: stage1 hook 10-stuck timed out after 1 s, killed'
+	assert_line --regexp 'ready$'
+}
+
+@test "PID 1: berth.stage1_timeout on the kernel command line bounds the hooks" {
+	ns_prepare
+	printf '#!/bin/sh\nsleep 100\n' >"$T/stage1/10-stuck"
+	chmod +x "$T/stage1/10-stuck"
+	CMDLINE='console=ttyS0 berth.stage1_timeout=2 quiet' ns_boot
+	kill -TERM "$PID1"
+	ns_wait 10
+	run cat "$T/out"
+	assert_line 'init: stage1 hook 10-stuck timed out after 2 s, killed'
+}
+
+@test "PID 1: a shutdown signal during a hook ends the hook and skips stage 2" {
+	ns_prepare
+	printf '#!/bin/sh\necho stuck hook started\nexec sleep 100\n' >"$T/stage1/10-stuck"
+	chmod +x "$T/stage1/10-stuck"
+	WAIT_FOR='^stuck hook started$' CMDLINE='berth.stage1_timeout=60 berth.stage1_timeout=bogus' ns_boot
+	kill -USR1 "$PID1"
+	ns_wait 5
+	run cat "$T/out"
+	assert_line 'init: berth.stage1_timeout=bogus: expected seconds, 1 to 86400'
+	assert_line 'init: stage1 hook 10-stuck interrupted by halt, killed'
+	refute_line --partial 'services started'
+	assert_line 'init: shutdown done: halt'
+	run cat "$T/log"
+	refute_output --partial runsvdir
+}
