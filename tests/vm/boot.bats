@@ -213,3 +213,16 @@ events() { tr -d '\r' <"$VM_LOG" | sed -nE 's/.*berth\[[0-9]+\.[0-9]{3}\]: //p';
 	run timeout 60 bash -c "until [ \$(grep -c 'init start' '$VM_LOG') -ge 2 ]; do sleep 0.5; done"
 	assert_success
 }
+
+@test "with berth.debug a fatal boot error stops on the console instead of rebooting" {
+	bad=$(sed -E 's/roothash=[0-9a-f]+/roothash=0000000000000000000000000000000000000000000000000000000000000000/' "$OUT/cmdline.txt")
+	VM_BOOT=direct VM_APPEND="$bad berth.debug" vm_boot "$IMG"
+	vm_wait 'init start'
+	run timeout 60 bash -c "until grep -q 'berth.debug: halted' '$VM_LOG'; do sleep 0.2; done"
+	assert_success
+	grep -q 'no root slot verifies against roothash 0000000000000000' "$VM_LOG"
+	# no reboot: still one boot 15 s later (without berth.debug it reboots after 10 s)
+	sleep 15
+	run grep -c 'init start' "$VM_LOG"
+	assert_output 1
+}
