@@ -36,9 +36,10 @@ ln -s dropbearmulti "$stage/usr/sbin/dropbear"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/dropbearkey"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/scp"
 install -m755 "$OUT/bin/init" "$stage/sbin/init"
-for p in "$OUT"/bin/*; do
-	case ${p##*/} in init|initramfs-init) continue ;; esac
-	install -m755 "$p" "$stage/usr/bin/${p##*/}"
+# Berth's own commands (out/bin also holds the initramfs's init and the
+# benchmark's floor-init, which do not belong here)
+for p in berth; do
+	if [ -x "$OUT/bin/$p" ]; then install -m755 "$OUT/bin/$p" "$stage/usr/bin/$p"; fi
 done
 
 fs=$OUT/root.fs

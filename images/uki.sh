@@ -2,13 +2,21 @@
 # uki.sh: out/berth.efi, the unified kernel image systemd-boot starts: the
 # EFI stub from systemd-boot-efi with the kernel, the initramfs, os-release
 # and a command line that carries the root image's verity root hash.
+# UKI_INITRD, UKI_CMDLINE, UKI_OUT make another UKI from the same kernel (the
+# benchmark's floor).
 set -eu
 . "$(dirname "$0")/../scripts/lib.sh"
 stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 [ -f "$stub" ] || die "uki: $stub is missing (make deps)"
-. "$OUT/root.env"
-cmdline="console=tty0 console=ttyS0,115200 quiet panic=5 roothash=$ROOTHASH berth.verity_data_blocks=$VERITY_DATA_BLOCKS berth.verity_hash_offset=$VERITY_HASH_OFFSET berth.verity_salt=$VERITY_SALT${BERTH_CMDLINE_EXTRA:+ $BERTH_CMDLINE_EXTRA}"
-printf '%s' "$cmdline" >"$OUT/cmdline.txt"
+if [ -n "${UKI_CMDLINE:-}" ]; then
+	cmdline=$UKI_CMDLINE
+else
+	. "$OUT/root.env"
+	cmdline="console=tty0 console=ttyS0,115200 quiet panic=5 roothash=$ROOTHASH berth.verity_data_blocks=$VERITY_DATA_BLOCKS berth.verity_hash_offset=$VERITY_HASH_OFFSET berth.verity_salt=$VERITY_SALT${BERTH_CMDLINE_EXTRA:+ $BERTH_CMDLINE_EXTRA}"
+fi
+uki=${UKI_OUT:-$OUT/berth.efi}
+printf '%s' "$cmdline" >"$uki.cmdline"
+[ -n "${UKI_CMDLINE:-}" ] || cp "$uki.cmdline" "$OUT/cmdline.txt"
 
 # new sections go after the stub's last one, each 4 KiB aligned
 end=0
@@ -18,12 +26,13 @@ done
 align() { echo $(( ($1 + 4095) / 4096 * 4096 )); }
 args=
 at=$(align "$end")
-for s in osrel:"$OUT/rootfs/etc/os-release" cmdline:"$OUT/cmdline.txt" initrd:"$OUT/initramfs.cpio" linux:"$OUT/vmlinuz"; do
+for s in osrel:"$OUT/rootfs/etc/os-release" cmdline:"$uki.cmdline" initrd:"${UKI_INITRD:-$OUT/initramfs.cpio}" linux:"$OUT/vmlinuz"; do
 	name=${s%%:*} file=${s#*:}
 	args="$args --add-section .$name=$file --change-section-vma .$name=$(printf 0x%x "$at")"
 	at=$(align $((at + $(stat -c %s "$file"))))
 done
 # shellcheck disable=SC2086
-objcopy $args "$stub" "$OUT/berth.efi.tmp"
-mv "$OUT/berth.efi.tmp" "$OUT/berth.efi"
-echo "uki: out/berth.efi $(stat -c %s "$OUT/berth.efi") bytes"
+objcopy $args "$stub" "$uki.tmp"
+rm -f "$uki.cmdline"
+mv "$uki.tmp" "$uki"
+echo "uki: $uki $(stat -c %s "$uki") bytes"

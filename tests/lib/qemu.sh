@@ -4,7 +4,7 @@
 #   VM_SERIAL   file for the serial console (default: this terminal)
 #   VM_SSH_PORT host port forwarded to the guest's port 22 (default: none)
 #   VM_BOOT     uefi (default) or direct (-kernel/-initrd/-append from out/;
-#               VM_APPEND replaces the command line)
+#               VM_APPEND, VM_INITRD replace the command line, the initramfs)
 #   VM_MEM      MiB of memory (default 1024); BERTH_ACCEL tcg (default) or kvm
 #   VM_DAEMON   1: run in the background, pid in $VM_DIR/qemu.pid
 set -eu
@@ -28,7 +28,7 @@ set -- -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "${VM_MEM:-1024}" \
 	-monitor "unix:$dir/monitor.sock,server,nowait" \
 	-display none -no-user-config -nodefaults
 if [ "${VM_BOOT:-uefi}" = direct ]; then
-	set -- "$@" -kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio" -append "${VM_APPEND:-$(cat "$out/cmdline.txt")}"
+	set -- "$@" -kernel "$out/vmlinuz" -initrd "${VM_INITRD:-$out/initramfs.cpio}" -append "${VM_APPEND:-$(cat "$out/cmdline.txt")}"
 fi
 if [ -n "${VM_SERIAL:-}" ]; then
 	set -- "$@" -serial "file:$VM_SERIAL"

@@ -33,6 +33,20 @@ events() { tr -d '\r' <"$VM_LOG" | sed -nE 's/.*berth\[[0-9]+\.[0-9]{3}\]: //p';
 	run vm_ssh cat /run/berth/timeline
 	assert_output --regexp '^berth\[[0-9]+\.[0-9]{3}\]: init start'
 	assert_output --partial ': ready'
+	nevents=${#lines[@]}
+	# berth analyze: the summary, then one line per phase
+	run vm_ssh berth analyze
+	assert_success
+	assert_line --index 0 --regexp '^boot: [0-9]+\.[0-9]{3}s to ready \(kernel [0-9.]+s \+ userspace [0-9.]+s\)$'
+	assert_output --partial 'provision done'
+	[ "${#lines[@]}" -eq $((nevents + 1)) ]
+	# and as a picture: well-formed SVG, one bar per phase
+	vm_ssh berth analyze --svg >"$BATS_TEST_TMPDIR/boot.svg"
+	run python3 -c 'import sys, xml.etree.ElementTree as E
+r = E.parse(sys.argv[1]).getroot()
+print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "phase"))' "$BATS_TEST_TMPDIR/boot.svg"
+	assert_success
+	assert_output "$nevents"
 }
 
 @test "the root is dm-verity, read-only, erofs, from slot a" {

@@ -1,0 +1,112 @@
+/* berth: the one command a person on a Berth host types. Each subcommand
+ * lives in its own file and adds one row to the table below. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth.h"
+#include "berth-cli.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *help;
+} commands[] = {
+	{ "analyze", cmd_analyze, "[--svg] [--timeline FILE]", "how long each boot phase took, as text or an SVG chart" },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void help_all(FILE *f)
+{
+	fprintf(f, "usage: berth COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "  %-12s %s\n", "help", "this list, or one command's usage");
+	fprintf(f, "\n'berth COMMAND --help' shows a command's options.\n");
+}
+
+static void help_one(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: berth %s %s\n%s\n", c->name, c->args, c->help);
+}
+
+void usage_error(const char *name, const char *fmt, ...)
+{
+	const struct command *c = command_find(name);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "berth %s: %s\n", name, msg);
+	if (c)
+		fprintf(stderr, "usage: berth %s %s\n", c->name, c->args);
+	exit(EXIT_USAGE);
+}
+
+static int is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* --help anywhere before "--" wins over every other argument */
+static int asks_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (is_help(argv[i]))
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* "berth analyze: ..." in every message of a subcommand; static, as
+	 * log.c keeps the pointer */
+	static char prog[64];
+	const struct command *c;
+	int r;
+
+	log_init("berth");
+	if (argc < 2) {
+		help_all(stderr);
+		return EXIT_USAGE;
+	}
+	if (is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && !is_help(argv[1])) {
+			c = command_find(argv[2]);
+			if (!c)
+				die(EXIT_USAGE, "help: unknown command \"%s\"", argv[2]);
+			help_one(stdout, c);
+			return 0;
+		}
+		help_all(stdout);
+		return 0;
+	}
+	c = command_find(argv[1]);
+	if (!c)
+		die(EXIT_USAGE, "unknown command \"%s\"; 'berth help' lists them", argv[1]);
+	if (asks_help(argc - 2, argv + 2)) {
+		help_one(stdout, c);
+		return 0;
+	}
+	if (snprintf(prog, sizeof prog, "berth %s", c->name) >= (int)sizeof prog)
+		die(EXIT_SYSTEM, "command name too long: %s", c->name);
+	log_init(prog);
+	r = c->run(argc - 1, argv + 1);
+	/* a full disk or a closed pipe must not pass for success */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die_errno(EXIT_SYSTEM, "write to standard output");
+	return r;
+}
