@@ -175,7 +175,7 @@ for f in $(j '.sizes.binaries | keys[]'); do row "  $f, bytes" "$(j ".sizes.bina
 row "container start: berth run vs crun run" missing missing - "<= 1.2x crun"
 row "update install rate vs dd" missing missing - ">= 0.8x dd"
 if [ "$peer" != null ]; then
-	row "peer Debian: boot to container, guest s" "$(j .boot.direct.ready_guest_s)" "$(j .peer.median_guest_uptime_at_container_s)" "$(ratio "$(j .boot.direct.ready_guest_s)" "$(j .peer.median_guest_uptime_at_container_s)")" "Berth < peer"
+	row "peer: to container (Berth: to ready), s" "$(j .boot.direct.ready_guest_s)" "$(j .peer.median_guest_uptime_at_container_s)" "$(ratio "$(j .boot.direct.ready_guest_s)" "$(j .peer.median_guest_uptime_at_container_s)")" "Berth < peer"
 	row "peer Debian: idle memory, KiB" "$(miss "$mem")" "$(j .peer.median_idle_mem_used_kib)" "$(ratio "$(n "$mem")" "$(j .peer.median_idle_mem_used_kib)")" "Berth < peer"
 	row "peer Debian: kernel+initramfs, bytes" "$(j .sizes.uki)" "$(j .peer.sizes.kernel_plus_initrd_bytes)" "$(ratio "$(j .sizes.uki)" "$(j .peer.sizes.kernel_plus_initrd_bytes)")" "Berth < peer"
 fi

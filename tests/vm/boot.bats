@@ -240,3 +240,35 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	run grep -c 'init start' "$VM_LOG"
 	assert_output 1
 }
+
+@test "without its partitions the initramfs names the block devices it saw" {
+	# the "flashed" disk: a raw copy whose data partition lost its label
+	vm_boot "$IMG"
+	vm_cut
+	qemu-img convert -O raw "$VM_DIR/disk.qcow2" "$VM_DIR/disk.raw"
+	sfdisk -q --part-label "$VM_DIR/disk.raw" 4 not-berth-data
+	qemu-img convert -O qcow2 "$VM_DIR/disk.raw" "$VM_DIR/disk.qcow2"
+	rm "$VM_DIR/disk.raw"
+	VM_BOOT=direct VM_APPEND="$(cat "$OUT/cmdline.txt") berth.root_timeout=2" vm_restart
+	vm_wait 'init start'
+	run timeout 60 bash -c "until grep -q 'block devices seen' '$VM_LOG'; do sleep 0.2; done"
+	assert_success
+	run grep -a 'block devices seen' "$VM_LOG"
+	assert_output --partial 'after 2 s'
+	assert_output --partial 'not-berth-data'
+	assert_output --partial 'vda2'
+}
+
+@test "containers can pivot_root on Berth's root: crun runs a bundle" {
+	vm_boot "$IMG"
+	vm_wait ready
+	vm_wait_ssh
+	run vm_ssh 'set -e
+		d=/var/tmp/bundle; mkdir -p $d/rootfs/bin; cp /bin/busybox $d/rootfs/bin/
+		cd $d; crun spec
+		sed -i -e "s/\"terminal\": true/\"terminal\": false/" -e "s|^\([[:space:]]*\)\"sh\"$|\1\"/bin/busybox\", \"sh\", \"-c\", \"echo hello-from-crun; /bin/busybox hostname\"|" config.json
+		crun run berth-test'
+	assert_success
+	assert_line 'hello-from-crun'
+	assert_line 'crun'
+}
