@@ -6,7 +6,7 @@ VERSION ?= $(shell cat VERSION)
 export BERTH_CACHE OUT VERSION
 
 # build order: a package comes after the packages in its DEPS
-PKGS := zlib libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear
+PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear
 
 # Berth's own C programs: one folder each, linked with lib/, static musl
 CC_MUSL := $(OUT)/toolchain/musl-cc
@@ -24,13 +24,14 @@ $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) | $(OUT)
 	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $$(BERTH_LDFLAGS) $$(LIBS_$(1))
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
 PROG_BINS := $(foreach p,$(PROGS),$(OUT)/bin/$(word 1,$(subst :, ,$(p))))
 
 $(OUT)/pkgs/dropbear.key:
 	@$(MAKE) --no-print-directory pkgs
 
 .DEFAULT_GOAL := all
-.PHONY: all deps kernel headers pkgs progs manifest image test-image run check test bench clean distclean help
+.PHONY: all deps kernel headers pkgs progs manifest image bundle test-image run check test bench clean distclean help
 
 all: kernel pkgs manifest ## build the kernel, every package and out/manifest.json
 
@@ -62,6 +63,9 @@ image: all progs ## build out/berth.img, out/berth.qcow2, out/berth.efi, out/roo
 
 run: image ## build and boot Berth in QEMU (UEFI, serial console here; Ctrl-a x quits)
 	@tests/lib/run-vm.sh
+
+bundle: image ## out/berth-VERSION.bundle: the signed update (key: BERTH_SIGNING_KEY, else a dev key)
+	@images/bundle.sh
 
 test-image: image ## out/test/berth.img: the image with a test SSH key for root in /var
 	@tests/lib/test-image.sh

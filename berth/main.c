@@ -15,6 +15,12 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "analyze", cmd_analyze, "[--svg] [--timeline FILE]", "how long each boot phase took, as text or an SVG chart" },
+	{ "load", cmd_load, "[-i] FILE", "import the images of an OCI layout, oci-archive or docker save tarball" },
+	{ "images", cmd_images, "[-q|--quiet]", "list the images in the store" },
+	{ "rmi", cmd_rmi, "NAME[:TAG]|ID...", "remove images, and the blobs and layers no image uses any more" },
+	{ "compose-check", cmd_compose_check, "FILE...", "check container definitions and print them as JSON" },
+	{ "spec", cmd_spec, "--definition FILE --rootfs DIR [--image-config FILE] [--resolv FILE] [--hosts FILE] [--hostname-file FILE]", "print the OCI config.json for a container definition" },
+	{ "update", cmd_update, "verify [--pubkey FILE] BUNDLE", "check a signed update bundle (signature, manifest, payload digests)" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

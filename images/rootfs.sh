@@ -36,6 +36,9 @@ ln -s dropbearmulti "$stage/usr/sbin/dropbear"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/dropbearkey"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/scp"
 install -m755 "$OUT/bin/init" "$stage/sbin/init"
+# the key update bundles must be signed with
+install -m644 "$("$TOP/scripts/signing-key.sh").pub" "$stage/etc/berth/update.pub"
+
 # Berth's own commands (out/bin also holds the initramfs's init and the
 # benchmark's floor-init, which do not belong here)
 for p in berth; do

@@ -1,0 +1,1650 @@
+/* Docker Compose service syntax to struct container_def. One table row per
+ * key; each handler checks its value's type and says what it expected. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compose.h"
+
+struct ctx {
+	const char *file;
+	int errors;
+};
+
+/* ---- small helpers ---- */
+
+void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int strv_push(struct strv *s, const char *str)
+{
+	char **v = realloc(s->v, (s->n + 2) * sizeof *v);
+
+	if (!v)
+		return -1;
+	s->v = v;
+	if (!(v[s->n] = strdup(str)))
+		return -1;
+	v[++s->n] = NULL;
+	return 0;
+}
+
+static void diag(struct ctx *c, int is_error, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void diag(struct ctx *c, int is_error, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: ", c->file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (is_error)
+		c->errors++;
+}
+
+/* key paths are for messages: a long one is cut, not an error */
+#define KP 256
+static void kp(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void kp(char *dst, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, KP, fmt, ap);
+	va_end(ap);
+}
+
+#define ERR(c, n, ...) diag((c), 1, (n)->line, __VA_ARGS__)
+#define WARN(c, n, ...) diag((c), 0, (n)->line, __VA_ARGS__)
+
+/* a value quoted for a message: printable, at most 64 bytes */
+static const char *shown(const struct ynode *n, char buf[80])
+{
+	size_t j = 0;
+
+	if (n->kind != Y_SCALAR)
+		return n->kind == Y_MAP ? "a mapping" : "a list";
+	buf[j++] = '"';
+	for (size_t i = 0; i < n->len && j < 70; i++)
+		buf[j++] = isprint((unsigned char)n->val[i]) ? n->val[i] : '?';
+	if (n->len > 68)
+		j = 67, buf[j++] = '.', buf[j++] = '.', buf[j++] = '.';
+	buf[j++] = '"';
+	buf[j] = 0;
+	return buf;
+}
+
+static const char *kind_name(const struct ynode *n)
+{
+	return n->kind == Y_MAP ? "a mapping" : n->kind == Y_SEQ ? "a list" : "a scalar";
+}
+
+static int is_null(const struct ynode *n)
+{
+	if (n->kind != Y_SCALAR || !n->plain)
+		return 0;
+	return n->len == 0 || strcmp(n->val, "~") == 0 || strcmp(n->val, "null") == 0 ||
+	       strcmp(n->val, "Null") == 0 || strcmp(n->val, "NULL") == 0;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* YAML 1.1 booleans (compose files rely on yes/no/on/off); quoted
+ * "true"/"false" are accepted too. 0/1 in *b, -1 if not a boolean. */
+static int y_bool(const struct ynode *n, int *b)
+{
+	static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
+					   "on", "On", "ON", NULL };
+	static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False", "FALSE",
+					  "off", "Off", "OFF", NULL };
+
+	if (n->kind != Y_SCALAR)
+		return -1;
+	if (n->plain) {
+		if (in_list(n->val, yes))
+			return *b = 1, 0;
+		if (in_list(n->val, no))
+			return *b = 0, 0;
+		return -1;
+	}
+	if (strcmp(n->val, "true") == 0)
+		return *b = 1, 0;
+	if (strcmp(n->val, "false") == 0)
+		return *b = 0, 0;
+	return -1;
+}
+
+/* a decimal integer, plain or quoted (YAML 1.1 allows '_' separators) */
+static int y_int(const struct ynode *n, long long *v)
+{
+	char digits[32];
+	size_t j = 0;
+	char *end;
+
+	if (n->kind != Y_SCALAR || n->len == 0 || n->len >= sizeof digits)
+		return -1;
+	for (size_t i = 0; i < n->len; i++) {
+		char ch = n->val[i];
+
+		if (ch == '_' && n->plain && i > 0)
+			continue;
+		if (!isdigit((unsigned char)ch) && !(i == 0 && (ch == '-' || ch == '+')))
+			return -1;
+		digits[j++] = ch;
+	}
+	digits[j] = 0;
+	errno = 0;
+	*v = strtoll(digits, &end, 10);
+	if (errno || *end || end == digits)
+		return -1;
+	return 0;
+}
+
+/* scalar text, whatever YAML 1.1 would resolve it to: compose stringifies */
+static const char *y_str(struct ctx *c, const struct ynode *n, const char *path)
+{
+	if (n->kind != Y_SCALAR || is_null(n)) {
+		ERR(c, n, "%s: expected a string, got %s", path,
+		    is_null(n) ? "null" : kind_name(n));
+		return NULL;
+	}
+	return n->val;
+}
+
+static int set_str(struct ctx *c, const struct ynode *n, const char *path, char **dst)
+{
+	const char *s = y_str(c, n, path);
+
+	if (!s)
+		return -1;
+	free(*dst);
+	if (!(*dst = strdup(s)))
+		return -1;
+	return 0;
+}
+
+/* A mapping's pairs with YAML merge keys ("<<: *base") folded in: own keys
+ * first, merged keys only where not already present. Duplicate own keys are
+ * an error. The vector holds borrowed pointers: key, value, key, value... */
+struct pairs {
+	const struct ynode **kv;
+	size_t n;
+};
+
+static int pairs_has(const struct pairs *p, const char *key)
+{
+	for (size_t i = 0; i < p->n; i += 2)
+		if (strcmp(p->kv[i]->val, key) == 0)
+			return 1;
+	return 0;
+}
+
+static int pairs_add(struct pairs *p, const struct ynode *k, const struct ynode *v)
+{
+	const struct ynode **kv = realloc(p->kv, (p->n + 2) * sizeof *kv);
+
+	if (!kv)
+		return -1;
+	p->kv = kv;
+	kv[p->n++] = k;
+	kv[p->n++] = v;
+	return 0;
+}
+
+static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, struct pairs *p)
+{
+	p->kv = NULL;
+	p->n = 0;
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->kid[i];
+
+		if (k->kind != Y_SCALAR) {
+			ERR(c, k, "%s: expected a string key, got %s", path, kind_name(k));
+			return -1;
+		}
+		if (strcmp(k->val, "<<") == 0 && k->plain)
+			continue;
+		if (pairs_has(p, k->val)) {
+			ERR(c, k, "%s%sduplicate key \"%s\"", path, *path ? ": " : "", k->val);
+			return -1;
+		}
+		if (pairs_add(p, k, m->kid[i + 1]) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->kid[i], *v = m->kid[i + 1];
+		size_t nsrc = v->kind == Y_SEQ ? v->n : 1;
+
+		if (!(strcmp(k->val, "<<") == 0 && k->plain))
+			continue;
+		for (size_t s = 0; s < nsrc; s++) {
+			const struct ynode *src = v->kind == Y_SEQ ? v->kid[s] : v;
+
+			if (src->kind != Y_MAP) {
+				ERR(c, src, "%s%s<<: expected a mapping to merge", path, *path ? "." : "");
+				return -1;
+			}
+			for (size_t j = 0; j + 1 < src->n; j += 2) {
+				if (src->kid[j]->kind != Y_SCALAR || pairs_has(p, src->kid[j]->val))
+					continue;
+				if (pairs_add(p, src->kid[j], src->kid[j + 1]) != 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int need_kind(struct ctx *c, const struct ynode *n, enum ynode_kind k, const char *path)
+{
+	static const char *const what[] = { "a scalar", "a list", "a mapping" };
+
+	if (n->kind == k)
+		return 0;
+	ERR(c, n, "%s: expected %s, got %s", path, what[k], kind_name(n));
+	return -1;
+}
+
+/* ---- shell words, names, caps ---- */
+
+int compose_shell_split(const char *s, struct strv *out)
+{
+	size_t len = strlen(s);
+	char *w = malloc(len + 1);
+	int in_word = 0;
+
+	if (!w)
+		return -1;
+	out->v = NULL;
+	out->n = 0;
+	for (size_t i = 0, j = 0;; i++) {
+		char ch = s[i];
+
+		if (ch == 0 || ch == ' ' || ch == '\t' || ch == '\n') {
+			if (in_word) {
+				w[j] = 0;
+				if (strv_push(out, w) != 0)
+					goto fail;
+				j = 0;
+				in_word = 0;
+			}
+			if (ch == 0)
+				break;
+			continue;
+		}
+		in_word = 1;
+		if (ch == '\'') {
+			for (i++; s[i] && s[i] != '\''; i++)
+				w[j++] = s[i];
+			if (!s[i])
+				goto fail;
+		} else if (ch == '"') {
+			for (i++; s[i] && s[i] != '"'; i++) {
+				if (s[i] == '\\' && s[i + 1] && strchr("\"\\$`\n", s[i + 1]))
+					i++;
+				w[j++] = s[i];
+			}
+			if (!s[i])
+				goto fail;
+		} else if (ch == '\\') {
+			if (!s[i + 1])
+				goto fail;
+			w[j++] = s[++i];
+		} else {
+			w[j++] = ch;
+		}
+	}
+	free(w);
+	return 0;
+fail:
+	free(w);
+	strv_free(out);
+	return -1;
+}
+
+int compose_valid_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 63 || !isalnum((unsigned char)name[0]))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return 0;
+	return 1;
+}
+
+int compose_name_from_path(const char *path, char *name, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+		len -= 5;
+	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+		len -= 4;
+	if (len >= size)
+		return -1;
+	memcpy(name, base, len);
+	name[len] = 0;
+	return compose_valid_name(name) ? 0 : -1;
+}
+
+const char *const compose_cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE", NULL
+};
+
+int compose_cap_normalize(const char *in, char *out, size_t size)
+{
+	size_t j = 0;
+
+	if (strcasecmp(in, "ALL") == 0) {
+		if (size < 4)
+			return -1;
+		strcpy(out, "ALL");
+		return 0;
+	}
+	if (strncasecmp(in, "CAP_", 4) != 0) {
+		if (size < 5)
+			return -1;
+		memcpy(out, "CAP_", 4);
+		j = 4;
+	}
+	for (; *in; in++) {
+		if (j + 1 >= size)
+			return -1;
+		out[j++] = (char)toupper((unsigned char)*in);
+	}
+	out[j] = 0;
+	return in_list(out, compose_cap_names) ? 0 : -1;
+}
+
+/* ---- values with units ---- */
+
+/* "30s", "1m30s", "500ms", "1h" (Go durations, as compose) to ms */
+static int parse_duration(const char *s, long long *ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "ns", 1e-6 }, { "us", 1e-3 }, { "ms", 1 }, { "s", 1e3 }, { "m", 6e4 },
+		      { "h", 3.6e6 } };
+	double total = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		double v;
+		size_t best = 0, bestlen = 0;
+
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return -1;
+		v = strtod(s, &end);
+		if (end == s)
+			return -1;
+		s = end;
+		for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+			size_t l = strlen(units[i].unit);
+
+			if (strncmp(s, units[i].unit, l) == 0 && l > bestlen)
+				best = i, bestlen = l;
+		}
+		if (!bestlen)
+			return -1;
+		total += v * units[best].ms;
+		s += bestlen;
+	}
+	if (total > 1e15)
+		return -1;
+	*ms = llround(total);
+	return 0;
+}
+
+/* "512m", "1g", "1.5G", "1024", "100kb" (docker's RAMInBytes) */
+static int parse_bytes(const char *s, long long *bytes)
+{
+	char *end;
+	double v, mult = 1;
+
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return -1;
+	v = strtod(s, &end);
+	if (end == s)
+		return -1;
+	switch (tolower((unsigned char)*end)) {
+	case 0:
+		break;
+	case 'b':
+		end++;
+		goto tail;
+	case 'k':
+		mult = 1024.0;
+		break;
+	case 'm':
+		mult = 1024.0 * 1024;
+		break;
+	case 'g':
+		mult = 1024.0 * 1024 * 1024;
+		break;
+	case 't':
+		mult = 1024.0 * 1024 * 1024 * 1024;
+		break;
+	default:
+		return -1;
+	}
+	if (*end) {
+		end++;
+		if (tolower((unsigned char)*end) == 'i')
+			end++;
+		if (tolower((unsigned char)*end) == 'b')
+			end++;
+	}
+tail:
+	if (*end || v * mult > 9e18)
+		return -1;
+	*bytes = (long long)(v * mult);
+	return 0;
+}
+
+/* ---- keys ---- */
+
+typedef int key_fn(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path);
+
+static int k_image(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	if (set_str(c, v, path, &d->image) != 0)
+		return -1;
+	if (!*d->image) {
+		ERR(c, v, "%s: expected an image reference, got \"\"", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* command and entrypoint: a string split into words like compose does, or
+ * a list taken as is; null is "not set" */
+static int words(struct ctx *c, const struct ynode *v, const char *path, struct strv *dst, int *has)
+{
+	char b[80];
+
+	if (is_null(v))
+		return 0;
+	strv_free(dst);
+	*has = 1;
+	if (v->kind == Y_SCALAR) {
+		if (compose_shell_split(v->val, dst) != 0) {
+			ERR(c, v, "%s: %s: expected shell words (unbalanced quote?)", path, shown(v, b));
+			return -1;
+		}
+		return 0;
+	}
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		char p[KP];
+
+		kp(p, "%s[%zu]", path, i);
+		const char *s = y_str(c, v->kid[i], p);
+		if (!s || strv_push(dst, s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int k_command(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return words(c, v, path, &d->command, &d->has_command);
+}
+
+static int k_entrypoint(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return words(c, v, path, &d->entrypoint, &d->has_entrypoint);
+}
+
+static int env_key_ok(const char *k, size_t len)
+{
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (k[i] == '=' || k[i] == 0 || isspace((unsigned char)k[i]))
+			return 0;
+	return 1;
+}
+
+/* set KEY=VALUE, replacing an earlier KEY in place */
+static int env_set(struct strv *env, const char *key, size_t klen, const char *val)
+{
+	size_t vlen = strlen(val);
+	char *kv = malloc(klen + vlen + 2);
+
+	if (!kv)
+		return -1;
+	memcpy(kv, key, klen);
+	kv[klen] = '=';
+	memcpy(kv + klen + 1, val, vlen + 1);
+	for (size_t i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], key, klen) == 0 && env->v[i][klen] == '=') {
+			free(env->v[i]);
+			env->v[i] = kv;
+			return 0;
+		}
+	}
+	if (strv_push(env, kv) != 0) {
+		free(kv);
+		return -1;
+	}
+	free(kv);
+	return 0;
+}
+
+/* values are secrets more often than not: messages never show them */
+static int k_environment(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	if (v->kind == Y_MAP) {
+		struct pairs p;
+		int r = 0;
+
+		if (map_pairs(c, v, path, &p) != 0) {
+			free(p.kv);
+			return -1;
+		}
+		for (size_t i = 0; i < p.n && r == 0; i += 2) {
+			const struct ynode *k = p.kv[i], *val = p.kv[i + 1];
+
+			if (!env_key_ok(k->val, k->len)) {
+				ERR(c, k, "%s: \"%s\": expected a variable name", path, k->val);
+				r = -1;
+			} else if (is_null(val)) {
+				WARN(c, k, "%s.%s: no value (not set: there is no host environment to take it from)",
+				     path, k->val);
+			} else if (val->kind != Y_SCALAR) {
+				ERR(c, val, "%s.%s: expected a string value, got %s", path, k->val, kind_name(val));
+				r = -1;
+			} else {
+				r = env_set(&d->env, k->val, k->len, val->val);
+			}
+		}
+		free(p.kv);
+		return r;
+	}
+	if (need_kind(c, v, Y_SEQ, path) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *it = v->kid[i];
+		const char *eq;
+
+		if (it->kind != Y_SCALAR || is_null(it)) {
+			ERR(c, it, "%s[%zu]: expected KEY=VALUE, got %s", path, i,
+			    is_null(it) ? "null" : kind_name(it));
+			return -1;
+		}
+		eq = strchr(it->val, '=');
+		if (!env_key_ok(it->val, eq ? (size_t)(eq - it->val) : it->len)) {
+			ERR(c, it, "%s[%zu]: expected KEY=VALUE with a variable name", path, i);
+			return -1;
+		}
+		if (!eq) {
+			WARN(c, it, "%s[%zu]: \"%s\" has no value (not set: there is no host environment to take it from)",
+			     path, i, it->val);
+			continue;
+		}
+		if (env_set(&d->env, it->val, (size_t)(eq - it->val), eq + 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* read an env_file: KEY=VALUE lines, # comments, blank lines; one pair of
+ * surrounding quotes is removed as compose does; nothing is expanded */
+static int env_file_read(struct ctx *c, struct container_def *d, const struct ynode *at,
+			 const char *path, const char *name, int required)
+{
+	char full[PATH_MAX], *buf = NULL, *line, *next;
+	struct ctx fc = { .errors = 0 };
+	struct stat st;
+	ssize_t got;
+	size_t len = 0;
+	int fd, lineno = 0, r = 0;
+
+	if (name[0] == '/' || !strchr(c->file, '/')) {
+		if (snprintf(full, sizeof full, "%s", name) >= (int)sizeof full)
+			goto toolong;
+	} else {
+		int dirlen = (int)(strrchr(c->file, '/') - c->file);
+
+		if (snprintf(full, sizeof full, "%.*s/%s", dirlen, c->file, name) >= (int)sizeof full)
+			goto toolong;
+	}
+	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT && !required)
+			return 0;
+		ERR(c, at, "%s: %s: %s", path, full, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > COMPOSE_ENV_FILE_MAX_BYTES) {
+		ERR(c, at, "%s: %s: expected a regular file of at most %d bytes", path, full,
+		    COMPOSE_ENV_FILE_MAX_BYTES);
+		close(fd);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -1;
+	}
+	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	buf[len] = 0;
+	fc.file = full;
+	for (line = buf; line && r == 0; line = next) {
+		char *eq, *val, *end;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		end = line + strlen(line);
+		if (end > line && end[-1] == '\r')
+			*--end = 0;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		if (strncmp(line, "export ", 7) == 0)
+			line += 7;
+		eq = strchr(line, '=');
+		if (!eq) {
+			if (env_key_ok(line, strlen(line))) {
+				diag(&fc, 0, lineno, "\"%s\" has no value (not set)", line);
+				continue;
+			}
+			diag(&fc, 1, lineno, "expected KEY=VALUE");
+			r = -1;
+			break;
+		}
+		if (!env_key_ok(line, (size_t)(eq - line))) {
+			diag(&fc, 1, lineno, "expected KEY=VALUE with a variable name");
+			r = -1;
+			break;
+		}
+		val = eq + 1;
+		end = val + strlen(val);
+		if (end - val >= 2 && (*val == '"' || *val == '\'') && end[-1] == *val) {
+			end[-1] = 0;
+			val++;
+		}
+		r = env_set(&d->env, line, (size_t)(eq - line), val);
+	}
+	free(buf);
+	if (fc.errors) {
+		ERR(c, at, "%s: %s has errors", path, full);
+		return -1;
+	}
+	return r;
+toolong:
+	ERR(c, at, "%s: path too long", path);
+	return -1;
+}
+
+static int k_env_file(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	if (v->kind == Y_SCALAR) {
+		const char *s = y_str(c, v, path);
+		return s ? env_file_read(c, d, v, path, s, 1) : -1;
+	}
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *it = v->kid[i];
+		char p[KP];
+		int required = 1;
+
+		kp(p, "%s[%zu]", path, i);
+		if (it->kind == Y_MAP) {
+			struct pairs pr;
+			const char *file = NULL;
+			int r = 0;
+
+			if (map_pairs(c, it, p, &pr) != 0) {
+				free(pr.kv);
+				return -1;
+			}
+			for (size_t j = 0; j < pr.n && r == 0; j += 2) {
+				const char *k = pr.kv[j]->val;
+
+				if (strcmp(k, "path") == 0)
+					r = (file = y_str(c, pr.kv[j + 1], p)) ? 0 : -1;
+				else if (strcmp(k, "required") == 0 && y_bool(pr.kv[j + 1], &required) != 0) {
+					ERR(c, pr.kv[j + 1], "%s.required: expected true or false", p);
+					r = -1;
+				} else if (strcmp(k, "required") != 0 && strcmp(k, "format") != 0)
+					WARN(c, pr.kv[j], "unknown key \"%s.%s\" (ignored)", p, k);
+			}
+			free(pr.kv);
+			if (r == 0 && !file) {
+				ERR(c, it, "%s: expected a path", p);
+				r = -1;
+			}
+			if (r != 0 || env_file_read(c, d, it, p, file, required) != 0)
+				return -1;
+			continue;
+		}
+		const char *s = y_str(c, it, p);
+		if (!s || env_file_read(c, d, it, p, s, 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int port_num(const char *s, size_t len, unsigned *port)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+static int ip_ok(const char *ip)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, ip, b) == 1 || inet_pton(AF_INET6, ip, b) == 1;
+}
+
+/* "80", "8080:80", "127.0.0.1:8080:80", "127.0.0.1::80", "[::1]:8080:80", each
+ * with an optional "/tcp" or "/udp" */
+static int port_short(const char *s, struct port *p)
+{
+	char buf[128], *slash, *last, *hp;
+
+	if (strlen(s) >= sizeof buf)
+		return -1;
+	strcpy(buf, s);
+	strcpy(p->proto, "tcp");
+	if ((slash = strchr(buf, '/'))) {
+		*slash++ = 0;
+		if (strcmp(slash, "tcp") != 0 && strcmp(slash, "udp") != 0)
+			return -1;
+		strcpy(p->proto, slash);
+	}
+	last = strrchr(buf, ':');
+	if (!last)
+		return port_num(buf, strlen(buf), &p->container_port);
+	if (port_num(last + 1, strlen(last + 1), &p->container_port) != 0)
+		return -1;
+	*last = 0;
+	hp = strrchr(buf, ':');
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || close[1] != ':')
+			return -1;
+		*close = 0;
+		hp = close + 1;
+		if (strlen(buf + 1) >= sizeof p->host_ip || !ip_ok(buf + 1))
+			return -1;
+		strcpy(p->host_ip, buf + 1);
+	} else if (hp) {
+		*hp = 0;
+		if (strlen(buf) >= sizeof p->host_ip || !ip_ok(buf))
+			return -1;
+		strcpy(p->host_ip, buf);
+	} else {
+		hp = buf - 1;
+	}
+	hp++;
+	if (*hp == 0)
+		return hp == buf ? -1 : 0;
+	return port_num(hp, strlen(hp), &p->host_port);
+}
+
+static int port_long(struct ctx *c, const struct ynode *v, const char *path, struct port *p)
+{
+	struct pairs pr;
+	int r = 0;
+	char b[80];
+
+	strcpy(p->proto, "tcp");
+	if (map_pairs(c, v, path, &pr) != 0) {
+		free(pr.kv);
+		return -1;
+	}
+	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
+		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
+		const char *s = val->kind == Y_SCALAR ? val->val : "";
+
+		if (strcmp(k->val, "target") == 0 || strcmp(k->val, "published") == 0) {
+			unsigned *dst = k->val[0] == 't' ? &p->container_port : &p->host_port;
+
+			if (val->kind != Y_SCALAR || port_num(s, strlen(s), dst) != 0) {
+				ERR(c, val, "%s.%s: %s: expected a port number 1-65535", path, k->val,
+				    shown(val, b));
+				r = -1;
+			}
+		} else if (strcmp(k->val, "host_ip") == 0) {
+			if (val->kind != Y_SCALAR || strlen(s) >= sizeof p->host_ip || !ip_ok(s)) {
+				ERR(c, val, "%s.host_ip: %s: expected an IP address", path, shown(val, b));
+				r = -1;
+			} else {
+				strcpy(p->host_ip, s);
+			}
+		} else if (strcmp(k->val, "protocol") == 0) {
+			if (val->kind != Y_SCALAR || (strcmp(s, "tcp") && strcmp(s, "udp"))) {
+				ERR(c, val, "%s.protocol: %s: expected tcp or udp", path, shown(val, b));
+				r = -1;
+			} else {
+				strcpy(p->proto, s);
+			}
+		} else if (strcmp(k->val, "mode") != 0 && strcmp(k->val, "name") != 0 &&
+			   strcmp(k->val, "app_protocol") != 0) {
+			WARN(c, k, "unknown key \"%s.%s\" (ignored)", path, k->val);
+		}
+	}
+	free(pr.kv);
+	if (r == 0 && !p->container_port) {
+		ERR(c, v, "%s: expected a target port", path);
+		r = -1;
+	}
+	return r;
+}
+
+static int k_ports(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	free(d->ports);
+	d->nports = 0;
+	if (!(d->ports = calloc(v->n ? v->n : 1, sizeof *d->ports)))
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *it = v->kid[i];
+		struct port *p = &d->ports[d->nports];
+		char pth[KP], b[80];
+
+		kp(pth, "%s[%zu]", path, i);
+		if (it->kind == Y_MAP) {
+			if (port_long(c, it, pth, p) != 0)
+				return -1;
+		} else if (it->kind != Y_SCALAR || port_short(it->val, p) != 0) {
+			ERR(c, it, "%s: %s: expected [IP:][HOST:]CONTAINER port numbers[/tcp|/udp]", pth,
+			    shown(it, b));
+			return -1;
+		}
+		d->nports++;
+	}
+	return 0;
+}
+
+static int abs_path_ok(const char *s)
+{
+	return s[0] == '/' && !strstr(s, "/../") && strcmp(s + strlen(s) - (strlen(s) >= 3 ? 3 : 0), "/..") != 0;
+}
+
+/* source "./x", "/x" or a volume name -> the volume's host path */
+static int volume_source(struct ctx *c, const char *src, struct volume *vol)
+{
+	char full[PATH_MAX];
+
+	if (src[0] == '/' || src[0] == '.' || src[0] == '~') {
+		if (src[0] == '~')
+			return -1;
+		if (src[0] == '.') {
+			/* relative to the definition's directory, as compose does */
+			const char *slash = strrchr(c->file, '/');
+			char cwd[PATH_MAX] = "";
+			int dirlen = slash ? (int)(slash - c->file) : 0;
+
+			if (c->file[0] != '/' && !getcwd(cwd, sizeof cwd))
+				return -1;
+			while (src[0] == '.' && src[1] == '/')
+				src += 2;
+			if (strcmp(src, ".") == 0)
+				src = "";
+			if (snprintf(full, sizeof full, "%s%s%.*s%s%s", cwd, *cwd && dirlen ? "/" : "",
+				     dirlen, c->file, *src ? "/" : "", src) >= (int)sizeof full)
+				return -1;
+			src = full;
+		}
+		vol->source = strdup(src);
+		return vol->source ? 0 : -1;
+	}
+	if (!compose_valid_name(src))
+		return -1;
+	if (snprintf(full, sizeof full, "%s/%s", COMPOSE_VOLUME_DIR, src) >= (int)sizeof full)
+		return -1;
+	vol->name = strdup(src);
+	vol->source = strdup(full);
+	return vol->name && vol->source ? 0 : -1;
+}
+
+static int volume_short(struct ctx *c, const char *s, struct volume *vol)
+{
+	char buf[PATH_MAX], *f[3];
+	size_t nf = 0;
+
+	if (strlen(s) >= sizeof buf)
+		return -1;
+	strcpy(buf, s);
+	for (char *p = buf, *tok; nf < 3 && (tok = strsep(&p, ":"));)
+		f[nf++] = tok;
+	if (nf < 2 || strchr(s + (f[nf - 1] - buf), ':'))
+		return -1;
+	if (nf == 3) {
+		char *opt, *p = f[2];
+
+		while ((opt = strsep(&p, ","))) {
+			if (strcmp(opt, "ro") == 0)
+				vol->read_only = 1;
+			else if (strcmp(opt, "rw") == 0)
+				vol->read_only = 0;
+			else if (strcmp(opt, "z") && strcmp(opt, "Z") && strcmp(opt, "cached") &&
+				 strcmp(opt, "delegated") && strcmp(opt, "consistent") && strcmp(opt, "nocopy"))
+				return -1;
+		}
+	}
+	if (!abs_path_ok(f[1]) || volume_source(c, f[0], vol) != 0)
+		return -1;
+	vol->target = strdup(f[1]);
+	return vol->target ? 0 : -1;
+}
+
+static int volume_long(struct ctx *c, const struct ynode *v, const char *path, struct volume *vol)
+{
+	struct pairs pr;
+	const char *type = "volume", *src = NULL, *dst = NULL;
+	int r = 0;
+	char b[80];
+
+	if (map_pairs(c, v, path, &pr) != 0) {
+		free(pr.kv);
+		return -1;
+	}
+	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
+		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
+		char p[KP];
+
+		kp(p, "%s.%s", path, k->val);
+		if (strcmp(k->val, "type") == 0) {
+			r = (type = y_str(c, val, p)) ? 0 : -1;
+			if (r == 0 && strcmp(type, "bind") && strcmp(type, "volume")) {
+				ERR(c, val, "%s: %s: expected bind or volume", p, shown(val, b));
+				r = -1;
+			}
+		} else if (strcmp(k->val, "source") == 0) {
+			r = (src = y_str(c, val, p)) ? 0 : -1;
+		} else if (strcmp(k->val, "target") == 0) {
+			r = (dst = y_str(c, val, p)) ? 0 : -1;
+		} else if (strcmp(k->val, "read_only") == 0) {
+			if (y_bool(val, &vol->read_only) != 0) {
+				ERR(c, val, "%s: %s: expected true or false", p, shown(val, b));
+				r = -1;
+			}
+		} else if (strcmp(k->val, "bind") && strcmp(k->val, "volume") && strcmp(k->val, "consistency")) {
+			WARN(c, k, "unknown key \"%s\" (ignored)", p);
+		}
+	}
+	free(pr.kv);
+	if (r != 0)
+		return -1;
+	if (!src || !dst || !abs_path_ok(dst)) {
+		ERR(c, v, "%s: expected source and an absolute target", path);
+		return -1;
+	}
+	if ((strcmp(type, "bind") == 0) != (src[0] == '/' || src[0] == '.') ||
+	    volume_source(c, src, vol) != 0) {
+		ERR(c, v, "%s.source: \"%s\": expected %s", path, src,
+		    strcmp(type, "bind") == 0 ? "a host path" : "a volume name");
+		return -1;
+	}
+	return (vol->target = strdup(dst)) ? 0 : -1;
+}
+
+static void volumes_free(struct container_def *d)
+{
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		free(d->volumes[i].source);
+		free(d->volumes[i].name);
+		free(d->volumes[i].target);
+	}
+	free(d->volumes);
+	d->volumes = NULL;
+	d->nvolumes = 0;
+}
+
+static int k_volumes(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	volumes_free(d);
+	if (!(d->volumes = calloc(v->n ? v->n : 1, sizeof *d->volumes)))
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *it = v->kid[i];
+		struct volume *vol = &d->volumes[i];
+		char pth[KP], b[80];
+		int r;
+
+		kp(pth, "%s[%zu]", path, i);
+		d->nvolumes++;
+		if (it->kind == Y_MAP) {
+			r = volume_long(c, it, pth, vol);
+		} else if ((r = it->kind == Y_SCALAR ? volume_short(c, it->val, vol) : -1) != 0) {
+			ERR(c, it, "%s: %s: expected SOURCE:TARGET[:ro|rw] with an absolute TARGET and a host path or volume name as SOURCE",
+			    pth, shown(it, b));
+		}
+		if (r != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int k_restart(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+	int off;
+
+	/* "restart: no" is the YAML 1.1 boolean false */
+	if (v->kind == Y_SCALAR && v->plain && y_bool(v, &off) == 0 && !off) {
+		d->restart = RESTART_NO;
+		return 0;
+	}
+	if (v->kind == Y_SCALAR) {
+		if (strcmp(v->val, "no") == 0)
+			return d->restart = RESTART_NO, 0;
+		if (strcmp(v->val, "always") == 0)
+			return d->restart = RESTART_ALWAYS, 0;
+		if (strcmp(v->val, "unless-stopped") == 0)
+			return d->restart = RESTART_UNLESS_STOPPED, 0;
+		if (strncmp(v->val, "on-failure", 10) == 0) {
+			const char *n = v->val + 10;
+
+			d->restart = RESTART_ON_FAILURE;
+			d->restart_max = 0;
+			if (!*n)
+				return 0;
+			if (*n++ == ':' && *n && strlen(n) <= 6 && strspn(n, "0123456789") == strlen(n)) {
+				d->restart_max = atoi(n);
+				return 0;
+			}
+		}
+	}
+	ERR(c, v, "%s: %s: expected no, always, on-failure[:N] or unless-stopped", path, shown(v, b));
+	return -1;
+}
+
+static int k_mem_limit(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (v->kind != Y_SCALAR || parse_bytes(v->val, &d->mem_limit) != 0 || d->mem_limit < 0) {
+		ERR(c, v, "%s: %s: expected a size like 512m, 1g or a number of bytes", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int k_cpus(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80], *end = NULL;
+
+	if (v->kind == Y_SCALAR && v->len)
+		d->cpus = strtod(v->val, &end);
+	if (!end || *end || !(d->cpus >= 0.01) || d->cpus > 4096) {
+		ERR(c, v, "%s: %s: expected a number of CPUs like 0.5 or 2", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int k_pids_limit(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (y_int(v, &d->pids_limit) != 0 || d->pids_limit < -1) {
+		ERR(c, v, "%s: %s: expected a number of processes, or -1 for no limit", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int k_user(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	const char *colon;
+	char b[80];
+
+	if (set_str(c, v, path, &d->user) != 0)
+		return -1;
+	colon = strchr(d->user, ':');
+	if (!*d->user || d->user[0] == ':' || (colon && (!colon[1] || strchr(colon + 1, ':'))) ||
+	    strpbrk(d->user, " \t\n/")) {
+		ERR(c, v, "%s: %s: expected USER or USER:GROUP (names or numbers)", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int k_working_dir(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (set_str(c, v, path, &d->working_dir) != 0)
+		return -1;
+	if (d->working_dir[0] != '/') {
+		ERR(c, v, "%s: %s: expected an absolute path", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int k_read_only(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (y_bool(v, &d->read_only) != 0) {
+		ERR(c, v, "%s: %s: expected true or false", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int caps(struct ctx *c, const struct ynode *v, const char *path, struct strv *dst)
+{
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	strv_free(dst);
+	for (size_t i = 0; i < v->n; i++) {
+		char cap[40], b[80];
+
+		if (v->kid[i]->kind != Y_SCALAR ||
+		    compose_cap_normalize(v->kid[i]->val, cap, sizeof cap) != 0) {
+			ERR(c, v->kid[i], "%s[%zu]: %s: expected a capability name like NET_ADMIN or ALL",
+			    path, i, shown(v->kid[i], b));
+			return -1;
+		}
+		if (strv_push(dst, cap) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int k_cap_add(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return caps(c, v, path, &d->cap_add);
+}
+
+static int k_cap_drop(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return caps(c, v, path, &d->cap_drop);
+}
+
+static int k_network_mode(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (v->kind == Y_SCALAR && strcmp(v->val, "host") == 0)
+		d->network_mode = NETWORK_HOST;
+	else if (v->kind == Y_SCALAR && strcmp(v->val, "bridge") == 0)
+		d->network_mode = NETWORK_BRIDGE;
+	else if (v->kind == Y_SCALAR && strcmp(v->val, "none") == 0)
+		d->network_mode = NETWORK_NONE;
+	else {
+		ERR(c, v, "%s: %s: expected host, bridge or none", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int health_duration(struct ctx *c, const struct ynode *v, const char *path, long long *ms)
+{
+	char b[80];
+
+	if (v->kind != Y_SCALAR || parse_duration(v->val, ms) != 0) {
+		ERR(c, v, "%s: %s: expected a duration like 30s, 1m30s or 500ms", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int health_test(struct ctx *c, struct healthcheck *h, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	strv_free(&h->test);
+	if (v->kind == Y_SCALAR && !is_null(v)) {
+		h->kind = HEALTH_SHELL;
+		return strv_push(&h->test, v->val);
+	}
+	if (v->kind != Y_SEQ || v->n == 0 || v->kid[0]->kind != Y_SCALAR) {
+		ERR(c, v, "%s: %s: expected a command string or [\"CMD\", ...], [\"CMD-SHELL\", \"...\"], [\"NONE\"]",
+		    path, shown(v, b));
+		return -1;
+	}
+	const char *first = v->kid[0]->val;
+	if (strcmp(first, "NONE") == 0 && v->n == 1) {
+		h->kind = HEALTH_NONE;
+		return 0;
+	}
+	if (strcmp(first, "CMD-SHELL") == 0 && v->n == 2 && v->kid[1]->kind == Y_SCALAR) {
+		h->kind = HEALTH_SHELL;
+		return strv_push(&h->test, v->kid[1]->val);
+	}
+	if (strcmp(first, "CMD") == 0 && v->n >= 2) {
+		h->kind = HEALTH_CMD;
+		for (size_t i = 1; i < v->n; i++) {
+			char p[KP];
+
+			kp(p, "%s[%zu]", path, i);
+			const char *s = y_str(c, v->kid[i], p);
+			if (!s || strv_push(&h->test, s) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	ERR(c, v, "%s: expected [\"CMD\", ARGS...], [\"CMD-SHELL\", \"COMMAND\"] or [\"NONE\"]", path);
+	return -1;
+}
+
+static int k_healthcheck(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	struct healthcheck *h = &d->health;
+	struct pairs pr;
+	int r = 0, disable = 0;
+
+	if (need_kind(c, v, Y_MAP, path) != 0)
+		return -1;
+	if (map_pairs(c, v, path, &pr) != 0) {
+		free(pr.kv);
+		return -1;
+	}
+	for (size_t i = 0; i < pr.n; i += 2) {
+		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
+		char p[KP], b[80];
+		long long n;
+
+		kp(p, "%s.%s", path, k->val);
+		if (strcmp(k->val, "test") == 0)
+			r |= health_test(c, h, val, p);
+		else if (strcmp(k->val, "interval") == 0)
+			r |= health_duration(c, val, p, &h->interval_ms);
+		else if (strcmp(k->val, "timeout") == 0)
+			r |= health_duration(c, val, p, &h->timeout_ms);
+		else if (strcmp(k->val, "start_period") == 0)
+			r |= health_duration(c, val, p, &h->start_period_ms);
+		else if (strcmp(k->val, "retries") == 0) {
+			if (y_int(val, &n) != 0 || n < 0 || n > 1000000) {
+				ERR(c, val, "%s: %s: expected a number of retries", p, shown(val, b));
+				r = -1;
+			} else {
+				h->retries = (int)n;
+			}
+		} else if (strcmp(k->val, "disable") == 0) {
+			if (y_bool(val, &disable) != 0) {
+				ERR(c, val, "%s: %s: expected true or false", p, shown(val, b));
+				r = -1;
+			}
+		} else {
+			WARN(c, k, "unknown key \"%s\" (ignored)", p);
+		}
+	}
+	free(pr.kv);
+	if (r == 0 && disable) {
+		h->kind = HEALTH_NONE;
+		strv_free(&h->test);
+	}
+	return r;
+}
+
+static int depend_add(struct container_def *d, const char *name, const char *cond)
+{
+	struct depend *dep = realloc(d->depends, (d->ndepends + 1) * sizeof *dep);
+
+	if (!dep)
+		return -1;
+	d->depends = dep;
+	dep[d->ndepends].service = strdup(name);
+	dep[d->ndepends].condition = strdup(cond);
+	d->ndepends++;
+	return dep[d->ndepends - 1].service && dep[d->ndepends - 1].condition ? 0 : -1;
+}
+
+static int k_depends_on(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	static const char *const conds[] = { "service_started", "service_healthy",
+					     "service_completed_successfully", NULL };
+	char b[80];
+
+	if (v->kind == Y_SEQ) {
+		for (size_t i = 0; i < v->n; i++) {
+			if (v->kid[i]->kind != Y_SCALAR || !compose_valid_name(v->kid[i]->val)) {
+				ERR(c, v->kid[i], "%s[%zu]: %s: expected a container name", path, i,
+				    shown(v->kid[i], b));
+				return -1;
+			}
+			if (depend_add(d, v->kid[i]->val, "service_started") != 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (need_kind(c, v, Y_MAP, path) != 0)
+		return -1;
+	struct pairs pr;
+	int r = 0;
+	if (map_pairs(c, v, path, &pr) != 0) {
+		free(pr.kv);
+		return -1;
+	}
+	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
+		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
+		const char *cond = "service_started";
+		char p[KP];
+
+		kp(p, "%s.%s", path, k->val);
+		if (!compose_valid_name(k->val)) {
+			ERR(c, k, "%s: \"%s\": expected a container name", path, k->val);
+			r = -1;
+			break;
+		}
+		if (val->kind == Y_MAP) {
+			for (size_t j = 0; j + 1 < val->n && r == 0; j += 2) {
+				const struct ynode *kk = val->kid[j], *vv = val->kid[j + 1];
+
+				if (kk->kind == Y_SCALAR && strcmp(kk->val, "condition") == 0) {
+					if (vv->kind != Y_SCALAR || !in_list(vv->val, conds)) {
+						ERR(c, vv, "%s.condition: %s: expected service_started, service_healthy or service_completed_successfully",
+						    p, shown(vv, b));
+						r = -1;
+					} else {
+						cond = vv->val;
+					}
+				} else if (kk->kind != Y_SCALAR ||
+					   (strcmp(kk->val, "restart") && strcmp(kk->val, "required"))) {
+					WARN(c, kk, "unknown key \"%s.%s\" (ignored)", p,
+					     kk->kind == Y_SCALAR ? kk->val : "?");
+				}
+			}
+		} else if (!is_null(val)) {
+			ERR(c, val, "%s: expected a mapping with condition:, got %s", p, kind_name(val));
+			r = -1;
+		}
+		if (r == 0)
+			r = depend_add(d, k->val, cond);
+	}
+	free(pr.kv);
+	return r;
+}
+
+static const struct key {
+	const char *name;
+	key_fn *parse;
+} keys[] = {
+	{ "image", k_image },
+	{ "command", k_command },
+	{ "entrypoint", k_entrypoint },
+	/* env_file before environment whatever the order in the file:
+	 * environment wins, as in compose */
+	{ "env_file", k_env_file },
+	{ "environment", k_environment },
+	{ "ports", k_ports },
+	{ "volumes", k_volumes },
+	{ "restart", k_restart },
+	{ "mem_limit", k_mem_limit },
+	{ "cpus", k_cpus },
+	{ "pids_limit", k_pids_limit },
+	{ "user", k_user },
+	{ "working_dir", k_working_dir },
+	{ "read_only", k_read_only },
+	{ "cap_add", k_cap_add },
+	{ "cap_drop", k_cap_drop },
+	{ "network_mode", k_network_mode },
+	{ "healthcheck", k_healthcheck },
+	{ "depends_on", k_depends_on },
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static void def_clear(struct container_def *d)
+{
+	free(d->name);
+	free(d->file);
+	free(d->image);
+	strv_free(&d->command);
+	strv_free(&d->entrypoint);
+	strv_free(&d->env);
+	free(d->ports);
+	volumes_free(d);
+	free(d->user);
+	free(d->working_dir);
+	strv_free(&d->cap_add);
+	strv_free(&d->cap_drop);
+	strv_free(&d->health.test);
+	for (size_t i = 0; i < d->ndepends; i++) {
+		free(d->depends[i].service);
+		free(d->depends[i].condition);
+	}
+	free(d->depends);
+	memset(d, 0, sizeof *d);
+}
+
+void compose_free(struct container_def *defs, size_t ndefs)
+{
+	for (size_t i = 0; i < ndefs; i++)
+		def_clear(&defs[i]);
+	free(defs);
+}
+
+/* one service body; 0 if it is usable */
+static int service_parse(struct ctx *c, const char *name, const struct ynode *body,
+			 const char *prefix, struct container_def *d)
+{
+	struct pairs pr;
+	int errors = c->errors, found[NKEYS] = { 0 };
+
+	memset(d, 0, sizeof *d);
+	d->health.kind = HEALTH_UNSET;
+	d->health.interval_ms = d->health.timeout_ms = d->health.start_period_ms = -1;
+	d->health.retries = -1;
+	d->line = body->line;
+	if (!(d->name = strdup(name)) || !(d->file = strdup(c->file)))
+		return -1;
+	if (body->kind != Y_MAP) {
+		ERR(c, body, "%s%sexpected a mapping of service keys, got %s", prefix,
+		    *prefix ? ": " : "", is_null(body) ? "null" : kind_name(body));
+		return -1;
+	}
+	if (map_pairs(c, body, prefix, &pr) != 0) {
+		free(pr.kv);
+		return -1;
+	}
+	for (size_t i = 0; i < pr.n; i += 2) {
+		size_t k;
+
+		for (k = 0; k < NKEYS; k++)
+			if (strcmp(pr.kv[i]->val, keys[k].name) == 0)
+				break;
+		if (k < NKEYS) {
+			found[k] = (int)i + 1;
+		} else if (strncmp(pr.kv[i]->val, "x-", 2) != 0) {
+			WARN(c, pr.kv[i], "unknown key \"%s%s%s\" (ignored)", prefix, *prefix ? "." : "",
+			     pr.kv[i]->val);
+		}
+	}
+	/* in table order, so env_file is read before environment */
+	for (size_t k = 0; k < NKEYS; k++) {
+		char path[KP];
+
+		if (!found[k])
+			continue;
+		kp(path, "%s%s%s", prefix, *prefix ? "." : "", keys[k].name);
+		keys[k].parse(c, d, pr.kv[found[k]], path);
+	}
+	free(pr.kv);
+	if (c->errors == errors && !d->image)
+		ERR(c, body, "%s%sno image: key", prefix, *prefix ? ": " : "");
+	return c->errors == errors ? 0 : -1;
+}
+
+static int defs_add(struct container_def **defs, size_t *n, struct container_def *d)
+{
+	struct container_def *a = realloc(*defs, (*n + 1) * sizeof *a);
+
+	if (!a)
+		return -1;
+	*defs = a;
+	a[(*n)++] = *d;
+	return 0;
+}
+
+int compose_parse(const char *file, const char *name_hint, const char *buf, size_t len,
+		  struct container_def **defs, size_t *ndefs)
+{
+	struct ctx c = { .file = file };
+	struct ynode *root;
+	const struct ynode *services = NULL;
+	struct container_def d;
+
+	*defs = NULL;
+	*ndefs = 0;
+	if (ytree_parse(file, buf, len, &root) != 0)
+		return 1;
+	if (!root || is_null(root)) {
+		fprintf(stderr, "%s:1: empty definition\n", file);
+		ynode_free(root);
+		return 1;
+	}
+	if (root->kind == Y_MAP) {
+		for (size_t i = 0; i + 1 < root->n; i += 2)
+			if (root->kid[i]->kind == Y_SCALAR && strcmp(root->kid[i]->val, "services") == 0)
+				services = root->kid[i + 1];
+	}
+	if (!services) {
+		if (!name_hint || !compose_valid_name(name_hint)) {
+			fprintf(stderr, "%s:1: a container name is made of letters, digits, '_', '.', '-' (from the file name)\n",
+				file);
+			ynode_free(root);
+			return 1;
+		}
+		if (service_parse(&c, name_hint, root, "", &d) == 0 && defs_add(defs, ndefs, &d) == 0)
+			goto out;
+		def_clear(&d);
+		if (!c.errors)
+			c.errors++;
+		goto out;
+	}
+	/* a full compose file: each service; other top-level sections are
+	 * compose's project-wide settings, which Berth has no use for */
+	for (size_t i = 0; i + 1 < root->n; i += 2) {
+		const struct ynode *k = root->kid[i];
+		static const char *const quiet[] = { "services", "version", "name", "volumes", NULL };
+
+		if (k->kind == Y_SCALAR && !in_list(k->val, quiet) && strncmp(k->val, "x-", 2) != 0)
+			WARN(&c, k, "unknown key \"%s\" (ignored)", k->val);
+	}
+	if (need_kind(&c, services, Y_MAP, "services") != 0)
+		goto out;
+	struct pairs pr;
+	if (map_pairs(&c, services, "services", &pr) == 0) {
+		for (size_t i = 0; i < pr.n; i += 2) {
+			const char *name = pr.kv[i]->val;
+			char prefix[KP];
+
+			kp(prefix, "services.%s", name);
+			if (!compose_valid_name(name)) {
+				ERR(&c, pr.kv[i], "services: \"%s\": expected a container name (letters, digits, '_', '.', '-')",
+				    name);
+				continue;
+			}
+			int before = c.errors;
+			if (service_parse(&c, name, pr.kv[i + 1], prefix, &d) == 0 &&
+			    defs_add(defs, ndefs, &d) == 0)
+				continue;
+			def_clear(&d);
+			if (c.errors == before)
+				c.errors++;
+		}
+	}
+	free(pr.kv);
+out:
+	ynode_free(root);
+	return c.errors;
+}
+
+int compose_load(const char *path, struct container_def **defs, size_t *ndefs)
+{
+	char name[64], *buf;
+	struct stat st;
+	size_t len = 0;
+	ssize_t got;
+	int fd, r;
+
+	*defs = NULL;
+	*ndefs = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > COMPOSE_MAX_BYTES) {
+		fprintf(stderr, "%s: expected a regular file of at most %d bytes\n", path, COMPOSE_MAX_BYTES);
+		close(fd);
+		return -1;
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return -1;
+	}
+	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	buf[len] = 0;
+	if (compose_name_from_path(path, name, sizeof name) != 0)
+		name[0] = 0;
+	r = compose_parse(path, name, buf, len, defs, ndefs);
+	free(buf);
+	return r;
+}

@@ -1,0 +1,139 @@
+/* The store root (BERTH_ROOT, else /var/lib/berth):
+ *   lock                 flock: writers exclusive, readers shared
+ *   blobs/sha256/<hex>   manifests, configs and layer blobs, by digest
+ *   layers/<hex>/        each layer unpacked once, by DiffID: overlayfs lower dirs
+ *   layerdb/<hex>        the bytes of files in that layer, for `berth images`
+ *   images.json          NAME:TAG -> manifest and config digests, written last
+ *   tmp/                 a load in progress; emptied by the next writer */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth.h"
+#include "image.h"
+
+int store_open(struct store *st, int exclusive, struct err *e)
+{
+	const char *root = getenv("BERTH_ROOT");
+	static const char *const dirs[] = { "blobs", "blobs/sha256", "layers", "layerdb", "tmp" };
+
+	st->fd = st->lock = -1;
+	if (!root || !*root)
+		root = STORE_DEFAULT;
+	if (snprintf(st->root, sizeof st->root, "%s", root) >= (int)sizeof st->root)
+		return fail(e, EXIT_USAGE, "BERTH_ROOT: longer than %zu bytes", sizeof st->root - 1);
+	if (mkdir_p(st->root, 0700) < 0)
+		return fail_errno(e, "%s", st->root);
+	st->fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->fd < 0)
+		return fail_errno(e, "%s", st->root);
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+		if (mkdirat(st->fd, dirs[i], 0700) < 0 && errno != EEXIST)
+			return fail_errno(e, "%s/%s", st->root, dirs[i]);
+	st->lock = openat(st->fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (st->lock < 0)
+		return fail_errno(e, "%s/lock", st->root);
+	if (flock(st->lock, exclusive ? LOCK_EX : LOCK_SH) < 0)
+		return fail_errno(e, "%s/lock", st->root);
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (st->lock >= 0)
+		close(st->lock);
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = st->lock = -1;
+}
+
+static int exists_at(int fd, const char *dir, const char *digest)
+{
+	char p[128];
+	struct stat sb;
+
+	snprintf(p, sizeof p, "%s/%s", dir, digest_hex(digest));
+	return fstatat(fd, p, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int store_has_blob(struct store *st, const char *digest) { return exists_at(st->fd, "blobs/sha256", digest); }
+int store_has_layer(struct store *st, const char *diffid) { return exists_at(st->fd, "layers", diffid); }
+
+int store_blob_open(struct store *st, const char *digest, struct err *e)
+{
+	char p[128];
+	int fd;
+
+	snprintf(p, sizeof p, "blobs/sha256/%s", digest_hex(digest));
+	fd = openat(st->fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno(e, "%s/%s", st->root, p);
+	return fd;
+}
+
+/* a layer's tree may hold read-only dirs (as root they are no obstacle)
+ * and anything a tar can make; never follow a symlink out of it */
+int rm_tree_at(int dirfd, const char *name)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd, err = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -1;
+	}
+	while ((d = readdir(dir))) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (rm_tree_at(fd, d->d_name) < 0 && !err)
+			err = errno;
+	}
+	closedir(dir);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !err)
+		err = errno;
+	errno = err;
+	return err ? -1 : 0;
+}
+
+void store_sync_dir(struct store *st, const char *dir)
+{
+	int fd = openat(st->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+uint64_t store_layer_size(struct store *st, const char *diffid)
+{
+	char p[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof p, "layerdb/%s", digest_hex(diffid));
+	fd = openat(st->fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}

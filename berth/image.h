@@ -1,0 +1,163 @@
+/* The image store behind `berth load`, `berth images` and `berth rmi`:
+ * content-addressed blobs, layers unpacked once, names in images.json. */
+#ifndef BERTH_IMAGE_H
+#define BERTH_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sodium/crypto_hash_sha256.h>
+#include <yajl/yajl_tree.h>
+
+#define STORE_DEFAULT "/var/lib/berth"
+#define JSON_MAX (4u << 20)         /* any JSON document of an image */
+#define DIGEST_LEN 71               /* "sha256:" and 64 hex digits */
+#define HEX_LEN 64
+#define IMAGES_MAX 4096             /* entries in images.json */
+#define LAYERS_MAX 256              /* layers of one image (docker's limit is 127) */
+#define REF_MAX 256                 /* NAME:TAG */
+
+/* An error on its way up to the command: the exit code and one line. */
+struct err {
+	int code; /* 1: bad input, EXIT_SYSTEM: the host failed us */
+	char msg[1024];
+};
+/* fill e (if still empty) and return -1; the _errno form appends strerror */
+int fail(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int fail_errno(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* put "<prefix>: " before the message, unless it starts with prefix */
+void err_prefix(struct err *e, const char *prefix);
+
+/* image-digest.c: SHA-256 (libsodium) and "sha256:<hex>" strings */
+struct sha256 {
+	crypto_hash_sha256_state st;
+};
+void sha256_init(struct sha256 *h);
+void sha256_update(struct sha256 *h, const void *data, size_t len);
+/* the digest as "sha256:<64 hex>" */
+void sha256_final(struct sha256 *h, char out[DIGEST_LEN + 1]);
+/* 1 if s is "sha256:" and 64 lowercase hex digits */
+int digest_valid(const char *s);
+/* the hex part of a valid digest */
+const char *digest_hex(const char *digest);
+
+/* A byte stream: blob files, decompressors, tar members. read returns the
+ * count, 0 at the end, -1 with err filled. */
+struct stream {
+	ssize_t (*read)(struct stream *s, void *buf, size_t n);
+	struct err *err;
+};
+/* read exactly n bytes: 1 done, 0 clean end before the first byte, -1 error
+ * (a short read is an error naming what) */
+int stream_full(struct stream *s, void *buf, size_t n, const char *what);
+
+/* A byte range of a file, read with pread */
+struct range_stream {
+	struct stream s;
+	int fd;
+	uint64_t pos, end;
+};
+void range_stream_init(struct range_stream *r, int fd, uint64_t off, uint64_t size, struct err *e);
+
+/* image-json.c: documents with a size cap and errors that name the key */
+yajl_val json_parse(const char *buf, size_t len, const char *what, struct err *e);
+/* read the whole stream (at most JSON_MAX bytes) and parse it */
+yajl_val json_read(struct stream *s, const char *what, struct err *e);
+/* obj[key] of the wanted type, or NULL; _need forms fail naming what.key */
+yajl_val json_get(yajl_val obj, const char *key, yajl_type type);
+const char *json_str(yajl_val obj, const char *key);
+const char *json_need_str(yajl_val obj, const char *key, const char *what, struct err *e);
+yajl_val json_need(yajl_val obj, const char *key, yajl_type type, const char *what, struct err *e);
+
+/* image-store.c: the store root, its lock and its directories */
+struct store {
+	char root[2048];
+	int fd;   /* the root, O_DIRECTORY */
+	int lock; /* flock'ed */
+};
+/* BERTH_ROOT or /var/lib/berth; exclusive for writers */
+int store_open(struct store *st, int exclusive, struct err *e);
+void store_close(struct store *st);
+/* 1 if blobs/sha256/<hex> or layers/<hex> exists */
+int store_has_blob(struct store *st, const char *digest);
+int store_has_layer(struct store *st, const char *diffid);
+/* open blobs/sha256/<hex> for reading */
+int store_blob_open(struct store *st, const char *digest, struct err *e);
+/* rm -r below dirfd without following symlinks */
+int rm_tree_at(int dirfd, const char *name);
+/* fsync a directory below the store root */
+void store_sync_dir(struct store *st, const char *dir);
+/* uncompressed size recorded for a layer, or 0 */
+uint64_t store_layer_size(struct store *st, const char *diffid);
+
+/* image-refs.c: images.json, the only file that makes an image visible */
+struct image_ref {
+	char name[REF_MAX];     /* repository, or "<none>" */
+	char tag[REF_MAX];      /* or "<none>" */
+	char manifest[DIGEST_LEN + 1];
+	char config[DIGEST_LEN + 1];
+	char created[64];       /* RFC 3339, from the config; may be "" */
+	uint64_t size;          /* bytes of files in the layers */
+	size_t nlayers;
+	char (*layers)[DIGEST_LEN + 1]; /* diffids, bottom first */
+	size_t nblobs;
+	char (*blobs)[DIGEST_LEN + 1];  /* layer blobs, as the manifest has them */
+};
+struct image_refs {
+	size_t n;
+	struct image_ref *v;
+};
+int refs_read(struct store *st, struct image_refs *r, struct err *e);
+int refs_write(struct store *st, const struct image_refs *r, struct err *e);
+void refs_free(struct image_refs *r);
+/* add or replace the entry for ref->name:ref->tag (moving the tag) */
+int refs_put(struct image_refs *r, const struct image_ref *ref);
+void refs_del(struct image_refs *r, size_t i);
+void ref_free(struct image_ref *ref);
+int ref_copy(struct image_ref *dst, const struct image_ref *src);
+/* split "NAME[:TAG]" into a repository and a tag (default "latest");
+ * returns -1 if it is not a valid reference */
+int ref_parse(const char *s, char name[REF_MAX], char tag[REF_MAX]);
+
+/* image-gc.c: delete blobs and layers no image refers to; prints
+ * "Deleted: ..." for each when verbose */
+int store_gc(struct store *st, const struct image_refs *r, int verbose, struct err *e);
+
+/* oci-source.c: what `berth load` reads: an OCI layout directory, or a tar
+ * archive (oci-archive, docker save) indexed once and read in place */
+struct member;
+struct source {
+	const char *path;
+	int fd;      /* the directory or the archive */
+	int is_dir;
+	size_t n;
+	struct member *m;
+};
+int source_open(struct source *src, const char *path, struct err *e);
+void source_close(struct source *src);
+/* 1 if the member exists (a regular file, after symlinks in an archive) */
+int source_has(struct source *src, const char *name);
+/* a stream over the member's bytes and its size */
+int source_member(struct source *src, const char *name, struct range_stream *r, uint64_t *size, struct err *e);
+
+/* oci-decompress.c: gzip, zstd or plain tar, chosen by the media type and
+ * checked against the magic bytes; the output is hashed (the DiffID) */
+enum compression { COMP_DETECT, COMP_NONE, COMP_GZIP, COMP_ZSTD };
+struct decomp;
+/* media type to compression; -1 if it is not a layer type we know */
+int layer_media_compression(const char *media_type);
+struct decomp *decomp_new(struct stream *in, enum compression want, struct err *e);
+struct stream *decomp_stream(struct decomp *d);
+/* the digest of everything read so far, and its length */
+void decomp_digest(struct decomp *d, char out[DIGEST_LEN + 1], uint64_t *len);
+void decomp_free(struct decomp *d);
+
+/* oci-layer.c: unpack one layer tar below dirfd (OCI layer rules) */
+struct layer_stats {
+	uint64_t file_bytes;
+};
+/* what names the layer in messages; with dirfd < 0 the tar is only read
+ * through (to check its DiffID) */
+int layer_unpack(struct stream *tar, int dirfd, const char *what, struct layer_stats *st, struct err *e);
+
+#endif

@@ -1,0 +1,411 @@
+/* Unpacking a layer (OCI image spec, "Applying Changesets") into its own
+ * directory, which overlayfs later stacks as a lower dir:
+ *  - every path component is opened with openat(O_NOFOLLOW|O_DIRECTORY) from
+ *    the layer root, so a symlink in the layer is never followed while
+ *    unpacking; ".." components and absolute paths are refused, and so is a
+ *    hardlink whose target is not already in this layer;
+ *  - ".wh.NAME" becomes what overlayfs calls a whiteout, a 0/0 character
+ *    device NAME, and ".wh..wh..opq" the xattr trusted.overlay.opaque="y" on
+ *    its directory. Not as root, the opaque mark is user.overlay.opaque (for
+ *    a mount with -o userxattr) and the whiteout needs Linux 5.8 or later;
+ *    ownership, device nodes and trusted.* / security.* xattrs are skipped.
+ *  - xattrs from pax SCHILY.xattr.* are kept, except overlayfs's own
+ *    (trusted.overlay.*, user.overlay.*): they would redirect a lookup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "berth.h"
+#include "image.h"
+#include "tar.h"
+
+#define COMPONENTS_MAX (TAR_PATH_MAX / 2 + 1)
+#define DIRS_MAX (1u << 20)
+#define WHITEOUT ".wh."
+#define OPAQUE ".wh..wh..opq"
+
+struct dirtime {
+	char *path;
+	struct timespec mtime;
+};
+
+struct unpack {
+	int root;
+	int as_root;
+	const char *what;
+	struct tar *t;
+	struct err *e;
+	struct layer_stats *st;
+	size_t ndirs, capdirs;
+	struct dirtime *dirs;
+};
+
+static int entry_fail(struct unpack *u, const char *path, const char *why)
+{
+	return fail(u->e, 1, "%s: entry \"%.200s\": %s (tar offset %llu)", u->what, path, why,
+		    (unsigned long long)u->t->e.offset);
+}
+
+static int entry_fail_errno(struct unpack *u, const char *path, const char *op)
+{
+	int err = errno;
+	return fail(u->e, EXIT_SYSTEM, "%s: entry \"%.200s\": %s: %s (tar offset %llu)", u->what, path, op,
+		    strerror(err), (unsigned long long)u->t->e.offset);
+}
+
+/* split a member name into components; refuse what would leave the root */
+static int split(struct unpack *u, char *path, char **comp, size_t *n, const char *orig)
+{
+	char *save = NULL;
+
+	*n = 0;
+	if (path[0] == '/')
+		return entry_fail(u, orig, "absolute path: refused");
+	for (char *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0)
+			return entry_fail(u, orig, "\"..\" component: path leaves the layer");
+		if (*n == COMPONENTS_MAX)
+			return entry_fail(u, orig, "too many components");
+		comp[(*n)++] = c;
+	}
+	return 0;
+}
+
+/* the directory holding comp[n-1], each component opened without following
+ * symlinks; missing directories are made (0755, root) when create is set */
+static int open_parent(struct unpack *u, char **comp, size_t n, int create, const char *orig)
+{
+	int fd = dup(u->root);
+
+	if (fd < 0)
+		return entry_fail_errno(u, orig, "dup");
+	for (size_t i = 0; i + 1 < n; i++) {
+		int next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp[i], 0755) < 0 && errno != EEXIST) {
+				close(fd);
+				return entry_fail_errno(u, orig, "mkdir");
+			}
+			next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int err = errno;
+			close(fd);
+			if (err == ELOOP || err == ENOTDIR)
+				return entry_fail(u, orig, "a parent is a symlink or not a directory: refused");
+			if (err == ENOENT)
+				return entry_fail(u, orig, "a parent directory is missing");
+			errno = err;
+			return entry_fail_errno(u, orig, "open parent");
+		}
+		close(fd);
+		fd = next;
+	}
+	return fd;
+}
+
+static int overlay_xattr(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
+}
+
+/* fd: the file itself, or -1 to go through dirfd/name without following */
+static int xattrs_set(struct unpack *u, int fd, int dirfd, const char *name, const char *orig)
+{
+	const struct tar_entry *te = &u->t->e;
+	char proc[64 + TAR_PATH_MAX];
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
+	for (size_t i = 0; i < te->nxattrs; i++) {
+		const struct tar_xattr *x = &te->xattrs[i];
+		int r;
+		if (overlay_xattr(x->name))
+			return entry_fail(u, orig, "xattr in overlayfs's own namespace: refused");
+		r = fd >= 0 ? fsetxattr(fd, x->name, x->value, x->len, 0)
+			    : lsetxattr(proc, x->name, x->value, x->len, 0);
+		if (r < 0 && !u->as_root && (errno == EPERM || errno == ENOTSUP))
+			continue;
+		if (r < 0)
+			return entry_fail_errno(u, orig, "setxattr");
+	}
+	return 0;
+}
+
+static int dir_remember(struct unpack *u, const char *path)
+{
+	if (u->ndirs == u->capdirs) {
+		size_t cap = u->capdirs ? 2 * u->capdirs : 64;
+		struct dirtime *nd;
+		if (cap > DIRS_MAX)
+			return fail(u->e, 1, "%s: more than %u directories", u->what, DIRS_MAX);
+		if (!(nd = realloc(u->dirs, cap * sizeof *nd)))
+			return fail_errno(u->e, "%s", u->what);
+		u->dirs = nd;
+		u->capdirs = cap;
+	}
+	if (!(u->dirs[u->ndirs].path = strdup(path)))
+		return fail_errno(u->e, "%s", u->what);
+	u->dirs[u->ndirs++].mtime = u->t->e.mtime;
+	return 0;
+}
+
+/* directory mtimes last: every entry made inside one changes it */
+static void dirs_settle(struct unpack *u)
+{
+	struct err scratch = { 0 }, *keep = u->e;
+
+	/* a directory a later entry replaced is no error here */
+	u->e = &scratch;
+	for (size_t i = u->ndirs; i-- > 0;) {
+		char *comp[COMPONENTS_MAX];
+		size_t n;
+		struct timespec ts[2] = { u->dirs[i].mtime, u->dirs[i].mtime };
+		char *p = u->dirs[i].path;
+		if (split(u, p, comp, &n, "") == 0) {
+			int fd = n == 0 ? dup(u->root) : open_parent(u, comp, n, 0, "");
+			if (fd >= 0) {
+				utimensat(fd, n ? comp[n - 1] : ".", ts, AT_SYMLINK_NOFOLLOW);
+				close(fd);
+			}
+		}
+		free(u->dirs[i].path);
+	}
+	free(u->dirs);
+	u->dirs = NULL;
+	u->ndirs = 0;
+	u->e = keep;
+}
+
+static int write_file(struct unpack *u, int dirfd, const char *base, const char *orig)
+{
+	const struct tar_entry *te = &u->t->e;
+	struct timespec ts[2] = { te->mtime, te->mtime };
+	char buf[65536];
+	ssize_t n;
+	int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return entry_fail_errno(u, orig, "create");
+	while ((n = tar_read(u->t, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				entry_fail_errno(u, orig, "write");
+				close(fd);
+				return -1;
+			}
+			off += w;
+		}
+	}
+	if (n < 0) {
+		close(fd);
+		return -1;
+	}
+	u->st->file_bytes += te->size;
+	/* chown first: it clears setuid and setgid, fchmod puts them back */
+	if ((u->as_root && fchown(fd, te->uid, te->gid) < 0) || fchmod(fd, te->mode) < 0 ||
+	    xattrs_set(u, fd, dirfd, base, orig) < 0 || futimens(fd, ts) < 0) {
+		if (!u->e->msg[0])
+			entry_fail_errno(u, orig, "set metadata");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int make_dir(struct unpack *u, int dirfd, const char *base, const char *path, const char *orig)
+{
+	const struct tar_entry *te = &u->t->e;
+	int fd;
+
+	if (mkdirat(dirfd, base, 0700) < 0 && errno != EEXIST)
+		return entry_fail_errno(u, orig, "mkdir");
+	fd = openat(dirfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return entry_fail_errno(u, orig, "open");
+	if ((u->as_root && fchown(fd, te->uid, te->gid) < 0) || fchmod(fd, te->mode) < 0 ||
+	    xattrs_set(u, fd, dirfd, base, orig) < 0) {
+		if (!u->e->msg[0])
+			entry_fail_errno(u, orig, "set metadata");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return dir_remember(u, path);
+}
+
+static int make_link(struct unpack *u, int dirfd, const char *base, const char *orig)
+{
+	const struct tar_entry *te = &u->t->e;
+	char target[TAR_PATH_MAX], *comp[COMPONENTS_MAX];
+	struct stat sb;
+	size_t n;
+	int tfd, r;
+
+	snprintf(target, sizeof target, "%s", te->link);
+	if (target[0] == '/')
+		return entry_fail(u, orig, "hardlink to an absolute path: refused");
+	if (split(u, target, comp, &n, orig) < 0)
+		return -1;
+	if (n == 0)
+		return entry_fail(u, orig, "hardlink to the layer root: refused");
+	tfd = open_parent(u, comp, n, 0, orig);
+	if (tfd < 0)
+		return -1;
+	if (fstatat(tfd, comp[n - 1], &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode)) {
+		close(tfd);
+		return entry_fail(u, orig, "hardlink target is not a file in this layer");
+	}
+	/* flags 0: a link to a symlink is a link to the symlink itself */
+	r = linkat(tfd, comp[n - 1], dirfd, base, 0);
+	close(tfd);
+	if (r < 0)
+		return entry_fail_errno(u, orig, "link");
+	return 0;
+}
+
+static int make_node(struct unpack *u, int dirfd, const char *base, const char *orig)
+{
+	const struct tar_entry *te = &u->t->e;
+	struct timespec ts[2] = { te->mtime, te->mtime };
+	mode_t type = te->type == TAR_CHAR ? S_IFCHR : te->type == TAR_BLOCK ? S_IFBLK : S_IFIFO;
+
+	if (type != S_IFIFO && !u->as_root)
+		return 0; /* device nodes need root; documented above */
+	if (mknodat(dirfd, base, type | 0600, makedev(te->devmajor, te->devminor)) < 0)
+		return entry_fail_errno(u, orig, "mknod");
+	if ((u->as_root && fchownat(dirfd, base, te->uid, te->gid, AT_SYMLINK_NOFOLLOW) < 0) ||
+	    fchmodat(dirfd, base, te->mode, 0) < 0 || xattrs_set(u, -1, dirfd, base, orig) < 0 ||
+	    utimensat(dirfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return u->e->msg[0] ? -1 : entry_fail_errno(u, orig, "set metadata");
+	return 0;
+}
+
+static int make_symlink(struct unpack *u, int dirfd, const char *base, const char *orig)
+{
+	const struct tar_entry *te = &u->t->e;
+	struct timespec ts[2] = { te->mtime, te->mtime };
+
+	/* the target is only text here; it is resolved inside the container */
+	if (symlinkat(te->link, dirfd, base) < 0)
+		return entry_fail_errno(u, orig, "symlink");
+	if ((u->as_root && fchownat(dirfd, base, te->uid, te->gid, AT_SYMLINK_NOFOLLOW) < 0) ||
+	    utimensat(dirfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return entry_fail_errno(u, orig, "set metadata");
+	return 0;
+}
+
+static int whiteout(struct unpack *u, int dirfd, const char *base, const char *orig)
+{
+	const char *name = base + strlen(WHITEOUT);
+	static const char yes = 'y';
+
+	if (strcmp(base, OPAQUE) == 0) {
+		int r = fsetxattr(dirfd, u->as_root ? "trusted.overlay.opaque" : "user.overlay.opaque", &yes, 1, 0);
+		return r < 0 ? entry_fail_errno(u, orig, "mark opaque") : 0;
+	}
+	if (strncmp(name, WHITEOUT, strlen(WHITEOUT)) == 0)
+		return 0; /* other .wh..wh. names are AUFS bookkeeping */
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return entry_fail(u, orig, "whiteout without a name");
+	if (rm_tree_at(dirfd, name) < 0)
+		return entry_fail_errno(u, orig, "remove");
+	if (mknodat(dirfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
+		return entry_fail_errno(u, orig, u->as_root ? "mknod whiteout"
+							   : "mknod whiteout (not root: needs Linux 5.8 or later)");
+	return 0;
+}
+
+static int entry_apply(struct unpack *u)
+{
+	const struct tar_entry *te = &u->t->e;
+	char path[TAR_PATH_MAX], clean[TAR_PATH_MAX], *comp[COMPONENTS_MAX];
+	const char *base;
+	struct stat sb;
+	size_t n, len = 0;
+	int dirfd, r;
+
+	snprintf(path, sizeof path, "%s", te->path);
+	if (split(u, path, comp, &n, te->path) < 0)
+		return -1;
+	/* the cleaned path, for the directory list */
+	clean[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(clean + len, sizeof clean - len, "%s%s", i ? "/" : "", comp[i]);
+	if (n == 0) {
+		/* "./": the layer root itself */
+		if (te->type != TAR_DIR)
+			return entry_fail(u, te->path, "the layer root must be a directory");
+		if ((u->as_root && fchown(u->root, te->uid, te->gid) < 0) || fchmod(u->root, te->mode) < 0)
+			return entry_fail_errno(u, te->path, "set metadata");
+		return dir_remember(u, "");
+	}
+	base = comp[n - 1];
+	dirfd = open_parent(u, comp, n, 1, te->path);
+	if (dirfd < 0)
+		return -1;
+	if (strncmp(base, WHITEOUT, strlen(WHITEOUT)) == 0) {
+		r = whiteout(u, dirfd, base, te->path);
+		close(dirfd);
+		return r;
+	}
+	/* a later entry replaces an earlier one; a directory stays a directory */
+	if (fstatat(dirfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 && !(S_ISDIR(sb.st_mode) && te->type == TAR_DIR) &&
+	    rm_tree_at(dirfd, base) < 0) {
+		close(dirfd);
+		return entry_fail_errno(u, te->path, "replace");
+	}
+	switch (te->type) {
+	case TAR_FILE: r = write_file(u, dirfd, base, te->path); break;
+	case TAR_DIR: r = make_dir(u, dirfd, base, clean, te->path); break;
+	case TAR_HARDLINK: r = make_link(u, dirfd, base, te->path); break;
+	case TAR_SYMLINK: r = make_symlink(u, dirfd, base, te->path); break;
+	default: r = make_node(u, dirfd, base, te->path); break;
+	}
+	close(dirfd);
+	return r;
+}
+
+int layer_unpack(struct stream *in, int dirfd, const char *what, struct layer_stats *st, struct err *e)
+{
+	struct unpack u = { .root = dirfd, .as_root = geteuid() == 0, .what = what, .e = e, .st = st };
+	struct tar t;
+	char buf[65536];
+	ssize_t n;
+	int r;
+
+	st->file_bytes = 0;
+	tar_init(&t, in, 0, e);
+	u.t = &t;
+	while ((r = tar_next(&t)) > 0) {
+		if (dirfd < 0) {
+			if (t.e.type == TAR_FILE)
+				st->file_bytes += t.e.size;
+		} else if (entry_apply(&u) < 0) {
+			r = -1;
+			break;
+		}
+	}
+	tar_free(&t);
+	if (dirfd >= 0)
+		dirs_settle(&u);
+	/* the DiffID covers the end marker and any padding after it */
+	while (r == 0 && (n = in->read(in, buf, sizeof buf)) != 0)
+		if (n < 0)
+			r = -1;
+	/* a tar or decompression error: say which layer */
+	if (r < 0)
+		err_prefix(e, what);
+	return r < 0 ? -1 : 0;
+}

@@ -1,0 +1,446 @@
+#!/usr/bin/env bats
+# Container definitions (compose service syntax) and the OCI config.json
+# made from them: golden files for the parser, every error message, and
+# real crun runs of the generated config.
+# shellcheck disable=SC2154 # bats' run --separate-stderr sets stderr, stderr_lines
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load ../lib/common
+	BERTH=$OUT/bin/berth
+	if ! { make -s -C "$TOP" "$BERTH" >&2 && "$BERTH" help 2>/dev/null | grep -q compose-check; }; then
+		# until the Makefile links libyaml/yajl (or another berth/ file
+		# does not build yet): these files and a two-row dispatcher
+		BERTH=$BATS_FILE_TMPDIR/berth
+		cat >"$BATS_FILE_TMPDIR/main.c" <<-'EOF'
+			#include <stdarg.h>
+			#include <stdio.h>
+			#include <stdlib.h>
+			#include <string.h>
+			#include "berth.h"
+			#include "berth-cli.h"
+			int cmd_compose_check(int, char **);
+			int cmd_spec(int, char **);
+			void usage_error(const char *name, const char *fmt, ...)
+			{
+				va_list ap;
+				va_start(ap, fmt);
+				fprintf(stderr, "berth %s: ", name);
+				vfprintf(stderr, fmt, ap);
+				fputc('\n', stderr);
+				exit(100);
+			}
+			int main(int argc, char **argv)
+			{
+				if (argc < 2)
+					return 100;
+				log_init(argv[1]);
+				if (!strcmp(argv[1], "compose-check"))
+					return cmd_compose_check(argc - 1, argv + 1);
+				if (!strcmp(argv[1], "spec"))
+					return cmd_spec(argc - 1, argv + 1);
+				return 100;
+			}
+		EOF
+		(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
+			-fstack-protector-strong -Ilib -Iberth -I"$OUT/sysroot/usr/include" \
+			-o "$BERTH" "$BATS_FILE_TMPDIR/main.c" berth/compose*.c berth/spec*.c lib/*.c \
+			-static -L"$OUT/sysroot/usr/lib" -lyaml -lyajl) >&2
+	fi
+	echo "$BERTH" >"$BATS_FILE_TMPDIR/berth-path"
+}
+
+setup() {
+	load ../lib/common
+	BERTH=$(cat "$BATS_FILE_TMPDIR/berth-path")
+	FIX=$TOP/tests/host/fixtures/compose
+	T=$BATS_TEST_TMPDIR
+	CRUN=$OUT/rootfs-bin/crun
+}
+
+# ---- the parser: golden files ----
+
+@test "compose-check: every good definition matches its golden JSON and warnings" {
+	cd "$FIX/ok"
+	for y in *.yaml; do
+		n=${y%.yaml}
+		run --separate-stderr "$BERTH" compose-check "$y"
+		assert_success
+		diff -u "$n.json" <(printf '%s\n' "$output" | sed "s|$PWD|@DIR@|g")
+		diff -u <(cat "$n.warn" 2>/dev/null) <(printf '%s' "$stderr" | awk 1)
+	done
+}
+
+@test "compose-check: every bad definition fails with its golden messages" {
+	cd "$FIX/bad"
+	for y in *.yaml; do
+		n=${y%.yaml}
+		run --separate-stderr "$BERTH" compose-check "$y"
+		assert_failure 1
+		diff -u "$n.err" <(printf '%s\n' "$stderr")
+		diff -u <(cat "$n.out" 2>/dev/null) <(printf '%s' "$output" | awk 1)
+	done
+}
+
+@test "compose-check: a port error names file, line, key path and what was expected" {
+	cd "$FIX/bad"
+	run --separate-stderr "$BERTH" compose-check ports.yaml
+	assert_failure 1
+	assert_equal "$stderr" 'ports.yaml:4: ports[1]: "80:eighty": expected [IP:][HOST:]CONTAINER port numbers[/tcp|/udp]'
+	assert_output ''
+}
+
+@test "compose-check: an unknown key is a warning with file:line, the definition is still used" {
+	cd "$FIX/ok"
+	run --separate-stderr "$BERTH" compose-check web.yaml
+	assert_success
+	assert_equal "$stderr" 'web.yaml:29: unknown key "links" (ignored)'
+	[[ $output == *'"image": "nginx:1.25"'* ]]
+}
+
+@test "compose-check: an error in one file leaves the others usable" {
+	cd "$FIX"
+	run --separate-stderr "$BERTH" compose-check bad/ports.yaml ok/minimal.yaml
+	assert_failure 1
+	[[ $output == *'"name": "minimal"'* ]]
+	[[ $stderr == *'bad/ports.yaml:4: ports[1]'* ]]
+}
+
+@test "compose-check: in a compose file a bad service is dropped, a good one kept" {
+	cd "$FIX/bad"
+	run --separate-stderr "$BERTH" compose-check mixed.yaml
+	assert_failure 1
+	assert_equal "$(jq -r .name <<<"$output")" good
+	[[ $stderr == *'mixed.yaml:6: services.bad.cpus: "-1": expected a number of CPUs'* ]]
+}
+
+@test "compose-check: environment values never appear in messages" {
+	cd "$FIX/bad"
+	run --separate-stderr "$BERTH" compose-check errors.yaml
+	assert_failure 1
+	[[ $stderr == *'environment: "BAD KEY": expected a variable name'* ]]
+	[[ $stderr != *secret-value* ]]
+}
+
+@test "compose-check: YAML 1.1 booleans and underscores" {
+	cd "$T"
+	printf 'image: a\nread_only: yes\n' >y.yaml
+	run "$BERTH" compose-check y.yaml
+	assert_success
+	assert_equal "$(jq .read_only <<<"$output")" true
+	for v in on On TRUE y true; do
+		printf 'image: a\nread_only: %s\n' "$v" >y.yaml
+		assert_equal "$("$BERTH" compose-check y.yaml | jq .read_only)" true
+	done
+	for v in off No FALSE n '"false"'; do
+		printf 'image: a\nread_only: %s\n' "$v" >y.yaml
+		assert_equal "$("$BERTH" compose-check y.yaml | jq .read_only)" false
+	done
+	# quoted "yes" is a string, not a boolean
+	printf 'image: a\nread_only: "yes"\n' >y.yaml
+	run --separate-stderr "$BERTH" compose-check y.yaml
+	assert_failure 1
+	assert_equal "$stderr" 'y.yaml:2: read_only: "yes": expected true or false'
+}
+
+@test "compose-check: env_file: comments, quotes, CRLF, no expansion; environment wins" {
+	cd "$T"
+	# shellcheck disable=SC2016 # $HOME must stay unexpanded, here and in the file
+	printf '# c\nA=1\r\nB="two words"\nC=$HOME\n\n  # indented\nexport D=4\nA=file\n' >e.env
+	printf 'image: a\nenvironment: {A: yaml}\nenv_file: e.env\n' >e.yaml
+	run "$BERTH" compose-check e.yaml
+	assert_success
+	# shellcheck disable=SC2016
+	assert_equal "$(jq -c .environment <<<"$output")" '["A=yaml","B=two words","C=$HOME","D=4"]'
+	printf 'A=1\n=nokey\n' >e.env
+	run --separate-stderr "$BERTH" compose-check e.yaml
+	assert_failure 1
+	[[ $stderr == *'e.env:2: expected KEY=VALUE with a variable name'* ]]
+	[[ $stderr == *'e.yaml:3: env_file: '*'e.env has errors'* ]]
+}
+
+@test "compose-check: ports and mem_limit forms" {
+	cd "$T"
+	cat >p.yaml <<-'EOF'
+		image: a
+		ports: ["80", "8080:80", "127.0.0.1:8443:443/udp", "[::1]::53/udp", 9000]
+		mem_limit: 1.5g
+	EOF
+	run "$BERTH" compose-check p.yaml
+	assert_success
+	assert_equal "$(jq -c '[.ports[] | [.host_ip, .host_port, .container_port, .protocol]]' <<<"$output")" \
+		'[["",0,80,"tcp"],["",8080,80,"tcp"],["127.0.0.1",8443,443,"udp"],["::1",0,53,"udp"],["",0,9000,"tcp"]]'
+	assert_equal "$(jq .mem_limit <<<"$output")" 1610612736
+	for bad in '"0:80"' '"70000"' '"1.2.3:80:80"' '"80/sctp"' '"80-90:80-90"' '"a:b:c:d"'; do
+		printf 'image: a\nports: [%s]\n' "$bad" >p.yaml
+		run --separate-stderr "$BERTH" compose-check p.yaml
+		assert_failure 1
+		[[ $stderr == 'p.yaml:2: ports[0]: '*'expected [IP:][HOST:]CONTAINER port numbers'* ]]
+	done
+}
+
+@test "compose-check: a billion-laughs document is refused quickly" {
+	cd "$FIX/bad"
+	start=$(date +%s%N)
+	run --separate-stderr timeout 5 "$BERTH" compose-check bomb.yaml
+	end=$(date +%s%N)
+	assert_failure 1
+	assert_equal "$stderr" 'bomb.yaml:3: more than 16 aliases (refusing a YAML bomb)'
+	((end - start < 1000000000))
+}
+
+@test "compose-check: a few aliases and merge keys are fine" {
+	cd "$FIX/ok"
+	run "$BERTH" compose-check stack.yaml
+	assert_success
+	assert_equal "$(jq -rs '.[] | .name + " " + .restart + " " + (.mem_limit|tostring)' <<<"$output")" \
+		"app unless-stopped 1073741824
+db unless-stopped 2147483648"
+}
+
+@test "compose-check: a file over 1 MiB is refused" {
+	cd "$T"
+	{
+		echo 'image: a'
+		echo 'x-pad: |'
+		head -c 1100000 /dev/zero | tr '\0' 'a' | fold -w 100 | sed 's/^/  /'
+	} >big.yaml
+	run --separate-stderr "$BERTH" compose-check big.yaml
+	assert_failure 1
+	assert_equal "$stderr" 'big.yaml: expected a regular file of at most 1048576 bytes'
+}
+
+@test "compose-check: no argument is a usage error" {
+	run "$BERTH" compose-check
+	assert_failure 100
+}
+
+# ---- the spec ----
+
+spec() {
+	"$BERTH" spec --rootfs "$FIX/spec/rootfs" "$@"
+}
+
+@test "spec: matches the golden config.json" {
+	cd "$FIX/spec"
+	run --separate-stderr spec --definition app.yaml --image-config image.json \
+		--resolv /run/berth/app/resolv.conf --hosts /run/berth/app/hosts \
+		--hostname-file /run/berth/app/hostname
+	assert_success
+	diff -u app.json <(printf '%s\n' "$output" | sed "s|$FIX/spec|@DIR@|g")
+}
+
+@test "spec: args follow Docker's entrypoint/command rules" {
+	cd "$T"
+	img=$FIX/spec/image.json
+	printf 'image: a\n' >d.yaml
+	assert_equal "$(spec --definition d.yaml --image-config "$img" | jq -c .process.args)" '["/entry.sh","serve"]'
+	printf 'image: a\ncommand: x y\n' >d.yaml
+	assert_equal "$(spec --definition d.yaml --image-config "$img" | jq -c .process.args)" '["/entry.sh","x","y"]'
+	# a definition's entrypoint drops the image's Cmd
+	printf 'image: a\nentrypoint: ["/bin/sh", "-c"]\n' >d.yaml
+	assert_equal "$(spec --definition d.yaml --image-config "$img" | jq -c .process.args)" '["/bin/sh","-c"]'
+	printf 'image: a\nentrypoint: ""\ncommand: [ls]\n' >d.yaml
+	assert_equal "$(spec --definition d.yaml --image-config "$img" | jq -c .process.args)" '["ls"]'
+	printf 'image: a\n' >d.yaml
+	run --separate-stderr spec --definition d.yaml
+	assert_failure 1
+	[[ $stderr == *'d: no command'* ]]
+}
+
+@test "spec: env is the image's overlaid by env_file then environment; cwd" {
+	cd "$FIX/spec"
+	run spec --definition app.yaml --image-config image.json
+	assert_success
+	assert_equal "$(jq -c .process.env <<<"$output")" '["PATH=/usr/bin:/bin","FOO=def","KEEP=1","BAR=file","HOSTNAME=app"]'
+	assert_equal "$(jq -r .process.cwd <<<"$output")" /app
+	cd "$T"
+	printf 'image: a\ncommand: [x]\nworking_dir: /w\n' >d.yaml
+	run spec --definition d.yaml
+	assert_equal "$(jq -r .process.cwd <<<"$output")" /w
+	assert_equal "$(jq -c .process.env <<<"$output")" \
+		'["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","HOSTNAME=d"]'
+}
+
+user_of() {
+	set -o pipefail
+	printf 'image: a\ncommand: [x]\nuser: "%s"\n' "$1" >"$T/u.yaml"
+	spec --definition "$T/u.yaml" | jq -c .process.user
+}
+
+@test "spec: users and groups resolve from the rootfs's passwd and group" {
+	assert_equal "$(user_of app)" '{"uid":1000,"gid":1000,"additionalGids":[10,29]}'
+	assert_equal "$(user_of 1000)" '{"uid":1000,"gid":1000,"additionalGids":[10,29]}'
+	assert_equal "$(user_of svc)" '{"uid":200,"gid":300,"additionalGids":[29]}'
+	assert_equal "$(user_of svc:staff)" '{"uid":200,"gid":50,"additionalGids":[29]}'
+	assert_equal "$(user_of app:7)" '{"uid":1000,"gid":7,"additionalGids":[10,29]}'
+	assert_equal "$(user_of 4242)" '{"uid":4242,"gid":0}'
+	assert_equal "$(user_of 4242:4243)" '{"uid":4242,"gid":4243}'
+	# the image's User when the definition has none
+	printf 'image: a\n' >"$T/u.yaml"
+	assert_equal "$(spec --definition "$T/u.yaml" --image-config "$FIX/spec/image.json" | jq -c .process.user.uid)" 1000
+	run --separate-stderr user_of nobody
+	assert_failure
+	[[ $stderr == *'user "nobody" not found in the image'"'"'s /etc/passwd'* ]]
+	run --separate-stderr user_of app:nogroup
+	assert_failure
+	[[ $stderr == *'group "nogroup" not found'* ]]
+}
+
+@test "spec: a rootfs whose /etc/passwd or /etc is a symlink out of it is refused" {
+	mkdir -p "$T/r1/etc" "$T/r2"
+	ln -s /etc/shadow "$T/r1/etc/passwd"
+	ln -s /etc "$T/r2/etc"
+	printf 'image: a\ncommand: [x]\nuser: root\n' >"$T/d.yaml"
+	for r in r1 r2; do
+		run --separate-stderr "$BERTH" spec --definition "$T/d.yaml" --rootfs "$T/$r"
+		assert_failure 1
+		[[ $stderr == *'/etc/passwd in the image: '*'(a symlink: refused)'* ]]
+		assert_output ''
+	done
+	# numeric users too: the file is never read through the link
+	printf 'image: a\ncommand: [x]\nuser: "0"\n' >"$T/d.yaml"
+	run --separate-stderr "$BERTH" spec --definition "$T/d.yaml" --rootfs "$T/r1"
+	assert_failure 1
+}
+
+caps_of() {
+	printf 'image: a\ncommand: [x]\n%s\n' "$1" >"$T/c.yaml"
+	spec --definition "$T/c.yaml" | jq -r '.process.capabilities.bounding | map(sub("CAP_"; "")) | join(" ")'
+}
+
+@test "spec: capabilities are Docker's defaults adjusted by cap_add and cap_drop" {
+	assert_equal "$(caps_of '')" \
+		'CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP'
+	assert_equal "$(caps_of 'cap_add: [NET_ADMIN]
+cap_drop: [CAP_NET_RAW, mknod]')" \
+		'CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_ADMIN SYS_CHROOT AUDIT_WRITE SETFCAP'
+	assert_equal "$(caps_of 'cap_drop: [ALL]
+cap_add: [NET_BIND_SERVICE, CHOWN]')" 'CHOWN NET_BIND_SERVICE'
+	assert_equal "$(caps_of 'cap_add: [ALL]
+cap_drop: [SYS_ADMIN]' | wc -w)" 40
+	run caps_of 'cap_drop: [ALL]'
+	assert_output ''
+	# effective and permitted follow bounding; nothing inheritable or ambient
+	printf 'image: a\ncommand: [x]\n' >"$T/c.yaml"
+	run spec --definition "$T/c.yaml"
+	assert_equal "$(jq -c '.process.capabilities | [.bounding == .effective, .bounding == .permitted, .inheritable, .ambient]' <<<"$output")" '[true,true,[],[]]'
+}
+
+@test "spec: hardened defaults, namespaces, mounts, resources, cgroup path" {
+	printf 'image: a\ncommand: [x]\nread_only: true\nmem_limit: 64m\ncpus: 0.25\npids_limit: -1\n' >"$T/h.yaml"
+	run spec --definition "$T/h.yaml"
+	assert_success
+	j=$output
+	assert_equal "$(jq .process.noNewPrivileges <<<"$j")" true
+	assert_equal "$(jq .root.readonly <<<"$j")" true
+	assert_equal "$(jq -r .hostname <<<"$j")" h
+	assert_equal "$(jq -r .linux.cgroupsPath <<<"$j")" berth/h
+	assert_equal "$(jq -c '[.linux.namespaces[].type]' <<<"$j")" '["pid","mount","uts","ipc","network","cgroup"]'
+	assert_equal "$(jq -c '[.mounts[].destination]' <<<"$j")" '["/proc","/dev","/dev/pts","/dev/shm","/dev/mqueue","/sys","/sys/fs/cgroup"]'
+	assert_equal "$(jq -c '[.mounts[] | select(.destination == "/sys" or .destination == "/sys/fs/cgroup") | .options | index("ro") != null]' <<<"$j")" '[true,true]'
+	assert_equal "$(jq -c '.linux.resources | [.memory.limit, .cpu.quota, .cpu.period, .pids.limit]' <<<"$j")" '[67108864,25000,100000,-1]'
+	assert_equal "$(jq -r '.linux.maskedPaths | index("/proc/kcore") != null' <<<"$j")" true
+	assert_equal "$(jq -r '.linux.readonlyPaths | index("/proc/sys") != null' <<<"$j")" true
+	assert_equal "$(jq -r .linux.seccomp.defaultAction <<<"$j")" SCMP_ACT_ALLOW
+	assert_equal "$(jq -r '[.linux.seccomp.syscalls[].names[]] | (index("kexec_load") != null) and (index("mount") != null) and (index("init_module") != null)' <<<"$j")" true
+}
+
+@test "spec: network_mode host drops the network namespace; CAP_SYS_ADMIN lifts the mount denial" {
+	printf 'image: a\ncommand: [x]\nnetwork_mode: host\ncap_add: [SYS_ADMIN]\n' >"$T/n.yaml"
+	run spec --definition "$T/n.yaml"
+	assert_success
+	assert_equal "$(jq -c '[.linux.namespaces[].type]' <<<"$output")" '["pid","mount","uts","ipc","cgroup"]'
+	assert_equal "$(jq -r '.linux.sysctl // "none"' <<<"$output")" none
+	assert_equal "$(jq -r '[.linux.seccomp.syscalls[].names[]] | index("mount") == null and index("kexec_load") != null' <<<"$output")" true
+}
+
+# ---- crun runs the generated config ----
+
+# a rootfs of static busybox with a passwd and group
+make_rootfs() {
+	local r=$1 a
+	mkdir -p "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp"
+	cp "$OUT/rootfs-bin/busybox" "$r/bin/busybox"
+	for a in sh id cat grep hostname touch unshare echo true mount ls; do
+		ln -sf busybox "$r/bin/$a"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n' >"$r/etc/passwd"
+	printf 'root:x:0:\napp:x:1000:\nwheel:x:10:app\n' >"$r/etc/group"
+}
+
+# crun_run NAME YAML-BODY: generate config.json for NAME and run it with crun;
+# the build machine mounts cgroup v2 beside v1 ("hybrid"), which crun
+# refuses, so unmount the v2 part in a private mount namespace first
+crun_run() {
+	local name=$1 b=$T/bundle-$1
+	[[ $(id -u) == 0 ]] || skip "crun needs root"
+	[[ -x $CRUN ]] || skip "no $CRUN"
+	mkdir -p "$b"
+	make_rootfs "$b/rootfs"
+	printf 'search example\nnameserver 192.0.2.53\n' >"$b/resolv.conf"
+	printf '%s\n' "$2" >"$b/$name.yaml"
+	"$BERTH" spec --definition "$b/$name.yaml" --rootfs "$b/rootfs" --resolv "$b/resolv.conf" \
+		>"$b/config.json" || return 1
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	timeout 30 unshare -m sh -c '
+		if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
+		exec "$1" --root "$2/crun-state" run --bundle "$2" "$3"' sh "$CRUN" "$b" "berth-test-$name-$$"
+}
+
+@test "crun: the generated config runs: user, hostname, no_new_privs, seccomp, caps" {
+	run crun_run probe 'image: a
+user: app
+command: ["/bin/sh", "-c", "id; hostname; grep -E \"^(NoNewPrivs|Seccomp|CapBnd|CapEff):\" /proc/self/status; cat /etc/resolv.conf"]'
+	assert_success
+	assert_line 'uid=1000(app) gid=1000(app) groups=10(wheel)'
+	assert_line probe
+	assert_line --regexp '^NoNewPrivs:[[:space:]]+1$'
+	assert_line --regexp '^Seccomp:[[:space:]]+2$'
+	# Docker's 14 default capabilities, as a mask, in the bounding set
+	assert_line --regexp '^CapBnd:[[:space:]]+00000000a80425fb$'
+	# a non-root process keeps none effective
+	assert_line --regexp '^CapEff:[[:space:]]+0000000000000000$'
+	assert_line 'nameserver 192.0.2.53'
+}
+
+@test "crun: a denied syscall fails in the container, and works with CAP_SYS_ADMIN" {
+	# unshare(CLONE_NEWUSER) needs no capability: only seccomp stops it
+	run crun_run denied 'image: a
+command: ["/bin/sh", "-c", "unshare -U true && echo allowed || echo denied"]'
+	assert_success
+	assert_line denied
+	assert_line --partial 'Operation not permitted'
+	run crun_run lifted 'image: a
+cap_add: [SYS_ADMIN]
+command: ["/bin/sh", "-c", "unshare -U true && echo allowed || echo denied"]'
+	assert_success
+	assert_line allowed
+}
+
+@test "crun: read_only makes / read-only, and a writable root stays writable" {
+	run crun_run ro 'image: a
+read_only: yes
+command: ["/bin/sh", "-c", "touch /probe && echo wrote || echo refused"]'
+	assert_success
+	assert_line refused
+	assert_line --partial 'Read-only file system'
+	run crun_run rw 'image: a
+command: ["/bin/sh", "-c", "touch /probe && echo wrote || echo refused"]'
+	assert_success
+	assert_line wrote
+}
+
+@test "crun: network_mode host shares the host's network namespace" {
+	host_ns=$(readlink /proc/self/ns/net)
+	run crun_run hostnet 'image: a
+network_mode: host
+command: ["/bin/sh", "-c", "ls -l /proc/self/ns/net"]'
+	assert_success
+	assert_output --partial "$host_ns"
+	run crun_run ownnet 'image: a
+command: ["/bin/sh", "-c", "ls -l /proc/self/ns/net"]'
+	assert_success
+	refute_output --partial "$host_ns"
+}

@@ -1,0 +1,371 @@
+#!/usr/bin/env bats
+# The image store: `berth load`, `berth images`, `berth rmi` against images
+# made by real tools (umoci, skopeo) and by hand for the hostile cases.
+# Runs as root here, so whiteouts, ownership and the overlay mount are real.
+# shellcheck disable=SC2154 # bats' run sets status, output, lines
+# shellcheck disable=SC2012,SC2059 # ls of hex names; printf builds one octal escape
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load ../lib/common
+	cd "$TOP" || return 1
+	# libzstd: a `make pkgs` from before zstd was in PKGS drops it
+	[ -f "$OUT/sysroot/usr/lib/libzstd.a" ] || scripts/pkg.sh zstd >&2
+	if grep -q '^LIBS_berth.*-lzstd' Makefile; then
+		make -s "$OUT/bin/berth" >&2
+	else
+		libs="-lyajl -lzstd -lz -lsodium"
+		[ -f "$OUT/sysroot/usr/lib/libyaml.a" ] && libs="$libs -lyaml"
+		mkdir -p "$OUT/bin"
+		# shellcheck disable=SC2086
+		"$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong \
+			-Ilib -I"$OUT/sysroot/usr/include" -o "$OUT/bin/berth" berth/*.c lib/*.c -static \
+			-L"$OUT/sysroot/usr/lib" $libs
+	fi
+
+	# one image made with umoci: layer 1 has busybox, a setuid file, a
+	# hardlink, a symlink, a file owned by 1000:1001 with an xattr; layer 2
+	# deletes etc/gone (a whiteout). Tag "base" keeps the one-layer image.
+	local d=$BATS_FILE_TMPDIR r
+	r=$d/bundle/rootfs
+	umoci init --layout "$d/demo"
+	umoci new --image "$d/demo:t"
+	umoci unpack --image "$d/demo:t" "$d/bundle" >/dev/null
+	mkdir -p "$r/bin" "$r/etc"
+	cp "$OUT/rootfs-bin/busybox" "$r/bin/busybox"
+	ln -s busybox "$r/bin/sh"
+	echo hello >"$r/etc/hello"
+	ln "$r/etc/hello" "$r/etc/hello2"
+	chown 1000:1001 "$r/etc/hello"
+	python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.note", b"tested")' "$r/etc/hello"
+	printf '#!/bin/sh\n' >"$r/bin/su"
+	chmod 4755 "$r/bin/su"
+	echo doomed >"$r/etc/gone"
+	umoci repack --refresh-bundle --image "$d/demo:t" "$d/bundle"
+	umoci tag --image "$d/demo:t" base
+	rm "$r/etc/gone"
+	echo two >"$r/etc/second"
+	umoci repack --image "$d/demo:t" "$d/bundle"
+	skopeo copy -q "oci:$d/demo:t" "oci-archive:$d/img.tar:demo:2"
+	skopeo copy -q "oci:$d/demo:base" "oci-archive:$d/base.tar:base:1"
+	skopeo copy -q "oci:$d/demo:t" "docker-archive:$d/docker.tar:demo:1"
+	skopeo copy -q --dest-compress-format zstd "oci:$d/demo:t" "oci:$d/zst:t"
+	write_mkoci "$d/mkoci.py"
+}
+
+setup() {
+	load ../lib/common
+	BERTH=$OUT/bin/berth
+	D=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	export BERTH_ROOT=$T/store
+}
+
+teardown() {
+	if mountpoint -q "$T/mnt" 2>/dev/null; then umount "$T/mnt"; fi
+}
+
+# mkoci.py DIR NAME:TAG [--bad-diffid] LAYER.tar...: an OCI layout with
+# uncompressed layers, digests computed by hand
+write_mkoci() {
+	cat >"$1" <<-'EOF'
+		import hashlib, json, os, sys
+		out, ref, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+		bad = "--bad-diffid" in args
+		layers = [a for a in args if a != "--bad-diffid"]
+		os.makedirs(out + "/blobs/sha256")
+		def blob(data):
+		    h = hashlib.sha256(data).hexdigest()
+		    open(out + "/blobs/sha256/" + h, "wb").write(data)
+		    return {"digest": "sha256:" + h, "size": len(data)}
+		descs, diffids = [], []
+		for p in layers:
+		    data = open(p, "rb").read()
+		    d = blob(data)
+		    d["mediaType"] = "application/vnd.oci.image.layer.v1.tar"
+		    descs.append(d)
+		    diffids.append(d["digest"])
+		if bad:
+		    diffids[-1] = "sha256:" + "0" * 64
+		config = blob(json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-02T03:04:05Z",
+		    "rootfs": {"type": "layers", "diff_ids": diffids}, "config": {}}).encode())
+		config["mediaType"] = "application/vnd.oci.image.config.v1+json"
+		man = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		    "config": config, "layers": descs}).encode())
+		man["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+		man["annotations"] = {"org.opencontainers.image.ref.name": ref}
+		json.dump({"schemaVersion": 2, "manifests": [man]}, open(out + "/index.json", "w"))
+		json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
+	EOF
+}
+
+mkoci() { python3 "$D/mkoci.py" "$@"; }
+
+# the DiffIDs of an image in the store, bottom first
+diffids() {
+	jq -r --arg n "$1" --arg t "$2" \
+		'.images[] | select(.name == $n and .tag == $t) | .layers[] | sub("sha256:"; "")' \
+		"$BERTH_ROOT/images.json"
+}
+
+# nothing of a failed load is in the store
+assert_store_empty() {
+	[ ! -e "$BERTH_ROOT/images.json" ] || jq -e '.images == []' "$BERTH_ROOT/images.json"
+	[ -z "$(ls -A "$BERTH_ROOT/blobs/sha256")" ]
+	[ -z "$(ls -A "$BERTH_ROOT/layers")" ]
+	[ -z "$(ls -A "$BERTH_ROOT/tmp")" ]
+}
+
+@test "load: an OCI layout directory (umoci), named by its directory and tag" {
+	# two tags in index.json: base (one layer) and t (two)
+	run "$BERTH" load "$D/demo"
+	assert_success
+	assert_output $'Loaded image: demo:base\nLoaded image: demo:t'
+	run "$BERTH" images
+	assert_success
+	assert_line --index 0 --regexp '^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE$'
+	assert_line --index 1 --regexp '^demo +base +[0-9a-f]{12} +(Less than a second|[0-9]+ seconds?|About a minute) ago +[0-9.]+kB$'
+	assert_line --index 2 --regexp '^demo +t +[0-9a-f]{12} +(Less than a second|[0-9]+ seconds?|About a minute) ago +[0-9.]+kB$'
+	[ "${#lines[@]}" -eq 3 ]
+	# the ID is the config digest's first 12 hex digits
+	config=$(jq -r '.images[1].config' "$BERTH_ROOT/images.json")
+	assert_line --index 2 --partial "${config:7:12}"
+	[ -f "$BERTH_ROOT/blobs/sha256/${config#sha256:}" ]
+}
+
+@test "load: an oci-archive (skopeo), a docker save tarball, zstd layers, the Docker 25 form" {
+	run "$BERTH" load "$D/img.tar"
+	assert_success
+	assert_output "Loaded image: demo:2"
+	# legacy docker save: manifest.json, <diffid>.tar layers, RepoTags docker.io/library/demo:1
+	run "$BERTH" load "$D/docker.tar"
+	assert_success
+	assert_output "Loaded image: demo:1"
+	# skopeo's zstd copy: check that its layers really are zstd
+	manifest=$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$D/zst/index.json")
+	run jq -r '.layers[].mediaType' "$D/zst/blobs/sha256/$manifest"
+	assert_output $'application/vnd.oci.image.layer.v1.tar+zstd\napplication/vnd.oci.image.layer.v1.tar+zstd'
+	run "$BERTH" load "$D/zst"
+	assert_success
+	assert_output "Loaded image: zst:t"
+	# Docker 25+: an OCI layout plus manifest.json, whose RepoTags name it
+	mkdir "$T/d25" && tar -xf "$D/img.tar" -C "$T/d25"
+	jq 'del(.manifests[0].annotations)' "$T/d25/index.json" >"$T/i" && mv "$T/i" "$T/d25/index.json"
+	cfg=$(jq -r '.config.digest | sub("sha256:"; "")' "$T/d25/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$T/d25/index.json")")
+	printf '[{"Config":"blobs/sha256/%s","RepoTags":["demo:25"],"Layers":[]}]' "$cfg" >"$T/d25/manifest.json"
+	(cd "$T/d25" && tar -cf "$T/d25.tar" ./*)
+	run "$BERTH" load "$T/d25.tar"
+	assert_success
+	assert_output "Loaded image: demo:25"
+
+	run "$BERTH" images
+	assert_success
+	for t in 'demo +2' 'demo +1' 'zst +t' 'demo +25'; do
+		assert_line --regexp "^$t +[0-9a-f]{12} "
+	done
+	# one image content, four names: gzip, uncompressed and zstd layers all
+	# unpacked to the same two DiffIDs, stored once
+	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" -eq 2 ]
+	[ "$(jq '[.images[].config] | unique | length' "$BERTH_ROOT/images.json")" -eq 1 ]
+}
+
+@test "load: a layer keeps modes, setuid, owners, hardlinks, symlinks and xattrs" {
+	"$BERTH" load "$D/img.tar"
+	mapfile -t ids < <(diffids demo 2)
+	[ "${#ids[@]}" -eq 2 ]
+	l=$BERTH_ROOT/layers/${ids[0]}
+	run stat -c '%a %u:%g' "$l/bin/su"
+	assert_output "4755 0:0"
+	run stat -c '%a %u:%g' "$l/etc/hello"
+	assert_output "644 1000:1001"
+	[ "$(stat -c %i "$l/etc/hello")" = "$(stat -c %i "$l/etc/hello2")" ]
+	[ "$(stat -c %h "$l/etc/hello")" -eq 2 ]
+	[ -L "$l/bin/sh" ] && [ "$(readlink "$l/bin/sh")" = busybox ]
+	run python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.note").decode())' "$l/etc/hello"
+	assert_output tested
+	run "$l/bin/busybox" echo from-the-layer
+	assert_output from-the-layer
+	cmp "$OUT/rootfs-bin/busybox" "$l/bin/busybox"
+	# the second layer holds only its change and the deletion
+	[ -f "$BERTH_ROOT/layers/${ids[1]}/etc/second" ]
+	[ ! -e "$BERTH_ROOT/layers/${ids[1]}/bin" ]
+}
+
+@test "load: whiteouts and opaque dirs are stored as overlayfs expects, and a mount shows it" {
+	# a hand-made pair of layers: d/ with a and b, then d/ made opaque with c
+	python3 - "$T" <<-'EOF'
+		import io, sys, tarfile
+		t = sys.argv[1]
+		def add(tf, name, data=None):
+		    ti = tarfile.TarInfo(name)
+		    if data is None:
+		        ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+		        tf.addfile(ti)
+		    else:
+		        ti.size = len(data)
+		        tf.addfile(ti, io.BytesIO(data))
+		with tarfile.open(t + "/l1.tar", "w", format=tarfile.PAX_FORMAT) as tf:
+		    add(tf, "d"); add(tf, "d/a", b"a"); add(tf, "d/b", b"b"); add(tf, "keep", b"k"); add(tf, "gone", b"g")
+		with tarfile.open(t + "/l2.tar", "w", format=tarfile.PAX_FORMAT) as tf:
+		    add(tf, "d"); add(tf, "d/.wh..wh..opq", b""); add(tf, "d/c", b"c"); add(tf, ".wh.gone", b"")
+	EOF
+	mkoci "$T/opq" opq:1 "$T/l1.tar" "$T/l2.tar"
+	run "$BERTH" load "$T/opq"
+	assert_success
+	mapfile -t ids < <(diffids opq 1)
+	bottom=$BERTH_ROOT/layers/${ids[0]} top=$BERTH_ROOT/layers/${ids[1]}
+	run stat -c '%F %t:%T' "$top/gone"
+	assert_output "character special file 0:0"
+	run python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())' "$top/d"
+	assert_output y
+	[ ! -e "$top/d/.wh..wh..opq" ] && [ ! -e "$top/.wh.gone" ]
+
+	mkdir "$T/mnt"
+	mount -t overlay overlay -o "lowerdir=$top:$bottom" "$T/mnt"
+	run ls -A "$T/mnt" "$T/mnt/d"
+	assert_output "$(printf '%s:\nd\nkeep\n\n%s:\nc' "$T/mnt" "$T/mnt/d")"
+
+	# and umoci's own whiteout of etc/gone, through the same mount
+	"$BERTH" load "$D/img.tar"
+	mapfile -t ids < <(diffids demo 2)
+	umount "$T/mnt"
+	mount -t overlay overlay -o "lowerdir=$BERTH_ROOT/layers/${ids[1]}:$BERTH_ROOT/layers/${ids[0]}" "$T/mnt"
+	[ ! -e "$T/mnt/etc/gone" ] && [ -f "$T/mnt/etc/second" ] && [ -f "$T/mnt/etc/hello" ]
+	[ -e "$BERTH_ROOT/layers/${ids[0]}/etc/gone" ]
+}
+
+@test "load: a blob with one flipped byte is refused, naming its digest, and nothing is stored" {
+	cp -a "$D/demo" "$T/bad"
+	manifest=$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$T/bad/index.json")
+	layer=$(jq -r '.layers[0].digest | sub("sha256:"; "")' "$T/bad/blobs/sha256/$manifest")
+	f=$T/bad/blobs/sha256/$layer
+	chmod u+w "$f"
+	byte=$(od -An -tu1 -j 1000 -N1 "$f" | tr -d ' ')
+	printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$f" bs=1 seek=1000 conv=notrunc status=none
+	run -1 "$BERTH" load "$T/bad"
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --regexp "^berth load: $T/bad: blob sha256:$layer: expected sha256:$layer \([0-9]+ bytes\), found sha256:[0-9a-f]{64} \([0-9]+ bytes\) \(blobs/sha256/$layer\)$"
+	assert_store_empty
+}
+
+@test "load: a truncated archive is refused and nothing is stored" {
+	size=$(stat -c %s "$D/img.tar")
+	head -c $((size / 2)) "$D/img.tar" >"$T/half.tar"
+	run -1 "$BERTH" load "$T/half.tar"
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --regexp "^berth load: $T/half.tar: tar: .*truncated"
+	assert_store_empty
+	# cut at a block boundary between members: no end marker
+	head -c 1536 "$D/img.tar" >"$T/cut.tar"
+	run -1 "$BERTH" load "$T/cut.tar"
+	assert_output --partial "truncated"
+	assert_store_empty
+}
+
+@test "load: a layer whose DiffID does not match the config is refused" {
+	python3 -c 'import tarfile,io; t=tarfile.open("'"$T"'/l.tar","w"); i=tarfile.TarInfo("f"); i.size=1; t.addfile(i, io.BytesIO(b"x"))'
+	mkoci "$T/img" bad:1 --bad-diffid "$T/l.tar"
+	run -1 "$BERTH" load "$T/img"
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --regexp "DiffID expected sha256:0{64} \(config rootfs.diff_ids\), found sha256:$(sha256sum <"$T/l.tar" | cut -c1-64)"
+	assert_store_empty
+}
+
+@test "load: hostile layer paths fail cleanly and write nothing outside the store" {
+	mkdir "$T/outside"
+	python3 - "$T" <<-'EOF'
+		import io, sys, tarfile
+		t = sys.argv[1]
+		def tar(name, entries):
+		    with tarfile.open(t + "/" + name + ".tar", "w", format=tarfile.PAX_FORMAT) as tf:
+		        for n, kind, arg in entries:
+		            ti = tarfile.TarInfo(n)
+		            if kind == "file":
+		                ti.size = len(arg); tf.addfile(ti, io.BytesIO(arg))
+		            elif kind == "sym":
+		                ti.type, ti.linkname = tarfile.SYMTYPE, arg; tf.addfile(ti)
+		            elif kind == "hard":
+		                ti.type, ti.linkname = tarfile.LNKTYPE, arg; tf.addfile(ti)
+		tar("dotdot", [("a/../../escape", "file", b"x")])
+		tar("absolute", [(t + "/outside/abs", "file", b"x")])
+		tar("symlink", [("link", "sym", t + "/outside"), ("link/evil", "file", b"x")])
+		tar("hardlink", [("etc", "file", b""), ("passwd", "hard", "../../etc/passwd")])
+	EOF
+	declare -A why=(
+		[dotdot]='entry "a/../../escape": ".." component: path leaves the layer'
+		[absolute]="entry \"$T/outside/abs\": absolute path: refused"
+		[symlink]='entry "link/evil": a parent is a symlink or not a directory: refused'
+		[hardlink]='entry "passwd": ".." component: path leaves the layer'
+	)
+	for k in dotdot absolute symlink hardlink; do
+		mkoci "$T/$k" "$k:1" "$T/$k.tar"
+		run -1 "$BERTH" load "$T/$k"
+		[ "${#lines[@]}" -eq 1 ]
+		assert_output --regexp "^berth load: $T/$k: layer sha256:[0-9a-f]{64}: "
+		assert_output --partial "${why[$k]}"
+		assert_output --regexp '\(tar offset [0-9]+\)$'
+		assert_store_empty
+	done
+	[ -z "$(ls -A "$T/outside")" ]
+	[ ! -e "$T/escape" ] && [ ! -e "$BERTH_ROOT/escape" ] && [ ! -e "$BERTH_ROOT/layers/escape" ]
+}
+
+@test "load: the same image twice stores each blob and layer once" {
+	"$BERTH" load "$D/img.tar"
+	find "$BERTH_ROOT/blobs" "$BERTH_ROOT/layers" -maxdepth 2 | sort >"$T/before"
+	ino=$(stat -c %i "$BERTH_ROOT/layers/$(diffids demo 2 | head -1)/bin/busybox")
+	run "$BERTH" load "$D/img.tar"
+	assert_success
+	assert_output "Loaded image: demo:2"
+	find "$BERTH_ROOT/blobs" "$BERTH_ROOT/layers" -maxdepth 2 | sort | diff "$T/before" -
+	[ "$(stat -c %i "$BERTH_ROOT/layers/$(diffids demo 2 | head -1)/bin/busybox")" = "$ino" ]
+	[ "$(jq '.images | length' "$BERTH_ROOT/images.json")" -eq 1 ]
+	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" -eq 2 ]
+}
+
+@test "rmi: removes what no image uses and keeps shared layers" {
+	"$BERTH" load "$D/img.tar"
+	"$BERTH" load "$D/base.tar"
+	mapfile -t ids < <(diffids demo 2)
+	[ "$(diffids base 1)" = "${ids[0]}" ]
+	run "$BERTH" rmi demo:2
+	assert_success
+	assert_line --index 0 "Untagged: demo:2"
+	assert_line "Deleted: layer sha256:${ids[1]}"
+	[ -d "$BERTH_ROOT/layers/${ids[0]}" ] && [ ! -e "$BERTH_ROOT/layers/${ids[1]}" ]
+	run "$BERTH" images
+	assert_line --index 1 --regexp '^base +1 '
+	[ "${#lines[@]}" -eq 2 ]
+	# every blob left is one base:1 names
+	jq -r '.images[] | (.manifest, .config, .blobs[]) | sub("sha256:"; "")' "$BERTH_ROOT/images.json" | sort >"$T/want"
+	ls "$BERTH_ROOT/blobs/sha256" | diff "$T/want" -
+	# by ID prefix: the last image, and with it everything
+	id=$(jq -r '.images[0].config[7:19]' "$BERTH_ROOT/images.json")
+	run "$BERTH" rmi "$id"
+	assert_success
+	assert_line "Untagged: base:1"
+	[ -z "$(ls -A "$BERTH_ROOT/layers")" ] && [ -z "$(ls -A "$BERTH_ROOT/blobs/sha256")" ]
+	[ -z "$(ls -A "$BERTH_ROOT/layerdb")" ]
+}
+
+@test "errors: usage, help, missing files and images" {
+	run -100 "$BERTH" load
+	assert_output --partial "usage: berth load"
+	run -100 "$BERTH" rmi
+	run -100 "$BERTH" images --bogus
+	for c in load images rmi; do
+		run -0 "$BERTH" "$c" --help
+		assert_line --index 0 --partial "usage: berth $c"
+	done
+	run -1 "$BERTH" load "$T/nope.tar"
+	assert_output "berth load: $T/nope.tar: cannot open: No such file or directory"
+	echo '{}' >"$T/x.json"
+	run -1 "$BERTH" load "$T/x.json"
+	assert_output --partial "tar: "
+	mkdir "$T/empty"
+	run -1 "$BERTH" load "$T/empty"
+	assert_output "berth load: $T/empty: neither an OCI layout nor a docker save archive (no index.json, no manifest.json)"
+	run -1 "$BERTH" rmi nosuch:1
+	assert_output "berth rmi: nosuch:1: no such image"
+}
