@@ -16,7 +16,7 @@ BERTH_LDFLAGS := -static -L$(OUT)/sysroot/usr/lib
 LIB_SRC := $(wildcard lib/*.c)
 LIB_HDR := $(wildcard lib/*.h)
 # program name = folder (initramfs builds out/bin/initramfs-init)
-PROGS := initramfs-init:initramfs init:init floor-init:bench berth:berth
+PROGS := initramfs-init:initramfs init:init floor-init:bench berth:berth provision:provision
 
 define prog_rule
 $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) | $(OUT)/pkgs/dropbear.key
@@ -25,6 +25,7 @@ $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) | $(OUT)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
+LIBS_provision := -lyaml -lz
 PROG_BINS := $(foreach p,$(PROGS),$(OUT)/bin/$(word 1,$(subst :, ,$(p))))
 
 $(OUT)/pkgs/dropbear.key:

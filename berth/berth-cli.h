@@ -10,6 +10,7 @@ int cmd_images(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_compose_check(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
+int cmd_net(int argc, char **argv);
 
 /* main.c: "berth NAME: message" and NAME's usage on stderr, exit 100 */
 _Noreturn void usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

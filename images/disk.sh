@@ -25,8 +25,9 @@ mcopy -i "$esp" "$OUT/berth.efi" "::/EFI/Linux/berth-$VERSION.efi"
 
 # /var: the skeleton of the data partition
 var=$work/var
-mkdir -p "$var/lib/berth" "$var/log" "$var/home" "$var/roothome"
+mkdir -p "$var/lib/berth" "$var/log" "$var/home" "$var/roothome" "$var/tmp"
 chmod 700 "$var/roothome"
+chmod 1777 "$var/tmp"
 [ -n "${VAR_SEED:-}" ] && cp -a "$VAR_SEED/." "$var/"
 data=$work/data.img
 mke2fs -q -F -t ext4 -L berth-data -d "$var" -E root_owner=0:0 "$data" "${DATA_MB}M" >/dev/null

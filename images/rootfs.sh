@@ -16,11 +16,11 @@ done
 rm -rf "$stage"
 mkdir -p "$stage"
 cp -a "$TOP/rootfs/." "$stage/"
-(cd "$stage" && mkdir -p bin sbin usr/bin usr/sbin usr/lib dev proc sys run tmp var mnt \
+# /home and /root: mount points for /var/home and /var/roothome (initramfs)
+(cd "$stage" && mkdir -p bin sbin usr/bin usr/sbin usr/lib dev proc sys run tmp var mnt home root \
 	etc/berth/stage1.d etc/berth/containers)
 chmod 1777 "$stage/tmp"
-ln -s var/home "$stage/home"
-ln -s var/roothome "$stage/root"
+chmod 700 "$stage/root"
 sed "s/@VERSION@/$VERSION/g" "$TOP/rootfs/etc/os-release.in" >"$stage/etc/os-release"
 rm "$stage/etc/os-release.in"
 ln -s ../etc/os-release "$stage/usr/lib/os-release"
@@ -41,7 +41,7 @@ install -m644 "$("$TOP/scripts/signing-key.sh").pub" "$stage/etc/berth/update.pu
 
 # Berth's own commands (out/bin also holds the initramfs's init and the
 # benchmark's floor-init, which do not belong here)
-for p in berth; do
+for p in berth provision; do
 	if [ -x "$OUT/bin/$p" ]; then install -m755 "$OUT/bin/$p" "$stage/usr/bin/$p"; fi
 done
 

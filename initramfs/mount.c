@@ -55,7 +55,9 @@ int root_mount(const char *node, struct error *e)
 }
 
 /* /etc from the image, with changes (provisioning, passwords) kept on /var;
- * /home and /root are symlinks in the image to these directories */
+ * /home and /root are empty directories in the image with /var/home and
+ * /var/roothome bound onto them: real directories, not symlinks, so that
+ * programs that refuse to follow symlinks (provisioning) can walk them */
 int etc_overlay(struct error *e)
 {
 	static const struct {
@@ -67,11 +69,22 @@ int etc_overlay(struct error *e)
 		{ ETC_STATE "/work", 0700 },
 		{ NEWROOT "/var/home", 0755 },
 		{ NEWROOT "/var/roothome", 0700 },
+		{ NEWROOT "/var/tmp", 01777 },
+	};
+	static const char *const binds[][2] = {
+		{ NEWROOT "/var/home", NEWROOT "/home" },
+		{ NEWROOT "/var/roothome", NEWROOT "/root" },
 	};
 
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		if (mkdir_p(dirs[i].path, dirs[i].mode) != 0)
 			return error_errno(e, "mkdir %s", dirs[i].path);
+	/* mkdir's mode went through the umask: sticky /var/tmp needs chmod */
+	if (chmod(NEWROOT "/var/tmp", 01777) != 0)
+		return error_errno(e, "chmod " NEWROOT "/var/tmp");
+	for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++)
+		if (mount(binds[i][0], binds[i][1], NULL, MS_BIND, NULL) != 0)
+			return error_errno(e, "bind %s on %s", binds[i][0], binds[i][1]);
 	if (mount("overlay", NEWROOT "/etc", "overlay", MS_NODEV,
 		  "lowerdir=" NEWROOT "/etc,upperdir=" ETC_STATE "/upper,workdir=" ETC_STATE "/work") != 0)
 		return error_errno(e, "mount overlay on " NEWROOT "/etc (upper " ETC_STATE "/upper)");

@@ -5,6 +5,7 @@
 #   VM_SSH_PORT host port forwarded to the guest's port 22 (default: none)
 #   VM_BOOT     uefi (default) or direct (-kernel/-initrd/-append from out/;
 #               VM_APPEND, VM_INITRD replace the command line, the initramfs)
+#   VM_SEED     a second disk (a cloud-init seed: cidata, config-2), read-only
 #   VM_MEM      MiB of memory (default 1024); BERTH_ACCEL tcg (default) or kvm
 #   VM_DAEMON   1: run in the background, pid in $VM_DIR/qemu.pid
 set -eu
@@ -27,6 +28,9 @@ set -- -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "${VM_MEM:-1024}" \
 	-nic "user,model=virtio-net-pci${VM_SSH_PORT:+,hostfwd=tcp:127.0.0.1:$VM_SSH_PORT-:22}" \
 	-monitor "unix:$dir/monitor.sock,server,nowait" \
 	-display none -no-user-config -nodefaults
+if [ -n "${VM_SEED:-}" ]; then
+	set -- "$@" -drive "file=$VM_SEED,format=raw,if=virtio,readonly=on"
+fi
 if [ "${VM_BOOT:-uefi}" = direct ]; then
 	set -- "$@" -kernel "$out/vmlinuz" -initrd "${VM_INITRD:-$out/initramfs.cpio}" -append "${VM_APPEND:-$(cat "$out/cmdline.txt")}"
 fi

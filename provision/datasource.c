@@ -1,0 +1,383 @@
+/* Datasources in cloud-init's order: NoCloud (cidata), OpenStack config
+ * drive (config-2), EC2 IMDS (only on EC2), none. A ds= on the kernel
+ * command line wins. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth.h"
+#include "provision.h"
+
+#define SEED_MOUNT "/run/berth/provision-seed"
+#define IMDS_DEFAULT "http://169.254.169.254"
+
+static int read_capped(int dirfd, const char *name, size_t cap, char **out, size_t *len)
+{
+	char *buf;
+	size_t n = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err;
+
+	if (fd < 0)
+		return -1;
+	if (!(buf = malloc(cap + 2))) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0)
+				goto fail;
+			break;
+		}
+		n += (size_t)r;
+		if (n > cap) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+fail:
+	err = errno;
+	close(fd);
+	free(buf);
+	errno = err;
+	return -1;
+}
+
+static void seed_string(char *dst, size_t size, const char *s)
+{
+	if (s && strlen(s) < size && !strpbrk(s, "\n\r\"\\/"))
+		snprintf(dst, size, "%s", s);
+}
+
+static void seed_key(struct seed *s, const char *k)
+{
+	if (k && *k && s->nkeys < KEYS_MAX && !strpbrk(k, "\r\n"))
+		s->keys[s->nkeys++] = strdup(k);
+}
+
+/* meta-data: YAML or JSON (JSON parses as YAML) */
+static void nocloud_meta(struct prov *p, struct seed *s, const char *buf, size_t len)
+{
+	char err[256];
+	struct ynode *md = yaml_load("meta-data", buf, len, err, sizeof err), *k;
+
+	if (!md) {
+		if (err[0])
+			mod_error(p, NULL, NULL, "%s", err);
+		return;
+	}
+	seed_string(s->iid, sizeof s->iid, ystr(ymap_get(md, "instance-id")));
+	seed_string(s->hostname, sizeof s->hostname, ystr(ymap_get(md, "local-hostname")));
+	if (!s->hostname[0])
+		seed_string(s->hostname, sizeof s->hostname, ystr(ymap_get(md, "hostname")));
+	k = ymap_get(md, "public-keys");
+	if (ystr(k))
+		seed_key(s, k->str);
+	for (size_t i = 0; k && k->type == Y_SEQ && i < k->n; i++)
+		seed_key(s, ystr(k->kids[i]));
+	ynode_free(md);
+}
+
+static void openstack_meta(struct prov *p, struct seed *s, const char *buf, size_t len)
+{
+	char err[256];
+	struct ynode *md = yaml_load("meta_data.json", buf, len, err, sizeof err), *k;
+
+	if (!md) {
+		if (err[0])
+			mod_error(p, NULL, NULL, "%s", err);
+		return;
+	}
+	seed_string(s->iid, sizeof s->iid, ystr(ymap_get(md, "uuid")));
+	seed_string(s->hostname, sizeof s->hostname, ystr(ymap_get(md, "hostname")));
+	k = ymap_get(md, "public_keys");
+	for (size_t i = 0; k && k->type == Y_MAP && i + 1 < k->n; i += 2)
+		seed_key(s, ystr(k->kids[i + 1]));
+	ynode_free(md);
+}
+
+/* read a seed from a directory: NoCloud files, or a config drive's tree */
+static int seed_from_dir(struct prov *p, struct seed *s, const char *dir, const char *want)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *md;
+	size_t mdlen;
+
+	if (dfd < 0) {
+		warn_errno("open seed %s", dir);
+		return -1;
+	}
+	if ((!want || !strcmp(want, "configdrive")) &&
+	    read_capped(dfd, "openstack/latest/meta_data.json", META_MAX, &md, &mdlen) == 0) {
+		snprintf(s->ds, sizeof s->ds, "configdrive");
+		openstack_meta(p, s, md, mdlen);
+		free(md);
+		if (read_capped(dfd, "openstack/latest/user_data", UD_RAW_MAX, &s->ud, &s->udlen) != 0 && errno == EFBIG)
+			mod_error(p, NULL, NULL, "user_data: more than %u bytes, ignored", UD_RAW_MAX);
+		read_capped(dfd, "openstack/latest/vendor_data", UD_RAW_MAX, &s->vd, &s->vdlen);
+		close(dfd);
+		return 0;
+	}
+	if (want && strcmp(want, "nocloud")) {
+		close(dfd);
+		return -1;
+	}
+	snprintf(s->ds, sizeof s->ds, "nocloud");
+	if (read_capped(dfd, "meta-data", META_MAX, &md, &mdlen) == 0) {
+		nocloud_meta(p, s, md, mdlen);
+		free(md);
+	} else {
+		mod_error(p, NULL, NULL, "meta-data: %s", strerror(errno));
+	}
+	if (read_capped(dfd, "user-data", UD_RAW_MAX, &s->ud, &s->udlen) != 0 && errno == EFBIG)
+		mod_error(p, NULL, NULL, "user-data: more than %u bytes, ignored", UD_RAW_MAX);
+	read_capped(dfd, "vendor-data", UD_RAW_MAX, &s->vd, &s->vdlen);
+	if (read_capped(dfd, "network-config", META_MAX, &s->nc, &s->nclen) != 0 && errno == EFBIG)
+		mod_error(p, NULL, NULL, "network-config: more than %u bytes, ignored", META_MAX);
+	close(dfd);
+	return 0;
+}
+
+/* the block device whose superblock carries one of the labels */
+static int find_label(const char *want, char *dev, size_t dsize, char *type, size_t tsize)
+{
+	DIR *d = opendir("/sys/class/block");
+	struct dirent *e;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (e = readdir(d))) {
+		char label[64], path[300];
+		if (e->d_name[0] == '.' || !strncmp(e->d_name, "ram", 3))
+			continue;
+		snprintf(path, sizeof path, "/dev/%s", e->d_name);
+		if (fs_label(path, type, tsize, label, sizeof label) == 0 && !strcasecmp(label, want)) {
+			snprintf(dev, dsize, "%s", path);
+			found = 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static int seed_from_label(struct prov *p, struct seed *s, const char *label, const char *want)
+{
+	char dev[300], type[16];
+	int rc;
+
+	if (find_label(label, dev, sizeof dev, type, sizeof type) != 0)
+		return -1;
+	mkdir("/run/berth", 0755);
+	if (mkdir(SEED_MOUNT, 0700) != 0 && errno != EEXIST) {
+		warn_errno("mkdir %s", SEED_MOUNT);
+		return -1;
+	}
+	if (mount(dev, SEED_MOUNT, type, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC, NULL) != 0) {
+		warn_errno("mount %s (%s, label %s)", dev, type, label);
+		rmdir(SEED_MOUNT);
+		return -1;
+	}
+	rc = seed_from_dir(p, s, SEED_MOUNT, want);
+	if (umount2(SEED_MOUNT, 0) != 0 && umount2(SEED_MOUNT, MNT_DETACH) != 0)
+		warn_errno("umount %s", SEED_MOUNT);
+	rmdir(SEED_MOUNT);
+	return rc;
+}
+
+static int fetch(const char *base, const char *name, const char *hdr, size_t cap, char **out, size_t *len,
+		 int *status)
+{
+	char url[1024];
+
+	if (snprintf(url, sizeof url, "%s%s", base, name) >= (int)sizeof url)
+		return -1;
+	if (http_request("GET", url, hdr, 5000, cap, status, out, len) != 0)
+		return -1;
+	if (*status != 200) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* NoCloud's seedfrom: s=http://host:port/path/ (files appended to it) */
+static int seed_from_url(struct prov *p, struct seed *s, const char *url)
+{
+	char base[1024], *md;
+	size_t mdlen;
+	int st;
+
+	if (url[0] == '/')
+		return seed_from_dir(p, s, url, "nocloud");
+	if (!strncmp(url, "file://", 7))
+		return seed_from_dir(p, s, url + 7, "nocloud");
+	if (snprintf(base, sizeof base, "%s%s", url, url[strlen(url) - 1] == '/' ? "" : "/") >= (int)sizeof base)
+		return -1;
+	if (fetch(base, "meta-data", NULL, META_MAX, &md, &mdlen, &st) != 0) {
+		warn("seedfrom %s: meta-data: %s", url, st ? "HTTP error" : strerror(errno));
+		return -1;
+	}
+	snprintf(s->ds, sizeof s->ds, "nocloud");
+	nocloud_meta(p, s, md, mdlen);
+	free(md);
+	if (fetch(base, "user-data", NULL, UD_RAW_MAX, &s->ud, &s->udlen, &st) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "seedfrom user-data: %s", st ? "HTTP error" : strerror(errno));
+	fetch(base, "vendor-data", NULL, UD_RAW_MAX, &s->vd, &s->vdlen, &st);
+	fetch(base, "network-config", NULL, META_MAX, &s->nc, &s->nclen, &st);
+	return 0;
+}
+
+static void trim_nl(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+/* EC2 IMDSv2: a session token from PUT, then GETs carrying it */
+static int seed_from_imds(struct prov *p, struct seed *s, const char *base)
+{
+	char url[1024], hdr[300], *tok = NULL, *v;
+	size_t len;
+	int st = 0;
+
+	snprintf(url, sizeof url, "%s/latest/api/token", base);
+	if (http_request("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600\r\n", 3000, 256, &st, &tok, &len) !=
+		    0 ||
+	    st != 200) {
+		warn("imds %s: no session token (%s)", base, st ? "HTTP error" : strerror(errno));
+		free(tok);
+		return -1;
+	}
+	trim_nl(tok);
+	if (!*tok || strpbrk(tok, "\r\n")) {
+		free(tok);
+		return -1;
+	}
+	snprintf(hdr, sizeof hdr, "X-aws-ec2-metadata-token: %.200s\r\n", tok);
+	free(tok);
+	snprintf(url, sizeof url, "%s/latest/", base);
+	if (fetch(url, "meta-data/instance-id", hdr, 256, &v, &len, &st) != 0) {
+		warn("imds %s: instance-id: %s %d", base, st ? "HTTP status" : strerror(errno), st);
+		return -1;
+	}
+	snprintf(s->ds, sizeof s->ds, "ec2");
+	trim_nl(v);
+	seed_string(s->iid, sizeof s->iid, v);
+	free(v);
+	if (fetch(url, "meta-data/local-hostname", hdr, 256, &v, &len, &st) == 0) {
+		trim_nl(v);
+		seed_string(s->hostname, sizeof s->hostname, v);
+		free(v);
+	}
+	if (fetch(url, "meta-data/public-keys/0/openssh-key", hdr, 16384, &v, &len, &st) == 0) {
+		trim_nl(v);
+		seed_key(s, v);
+		free(v);
+	}
+	if (fetch(url, "user-data", hdr, UD_RAW_MAX, &s->ud, &s->udlen, &st) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "imds user-data: %s", st ? "HTTP error" : strerror(errno));
+	return 0;
+}
+
+static int on_ec2(void)
+{
+	char v[128];
+
+	if (file_read("/sys/class/dmi/id/sys_vendor", v, sizeof v) > 0 && (strstr(v, "Amazon") || strstr(v, "EC2")))
+		return 1;
+	if (file_read("/sys/class/dmi/id/product_uuid", v, sizeof v) > 0 && !strncasecmp(v, "ec2", 3))
+		return 1;
+	return 0;
+}
+
+/* ds=NAME[;s=URL][;i=ID][;h=HOST] */
+static void ds_option(const char *ds, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	out[0] = '\0';
+	for (const char *c = strchr(ds, ';'); c; c = strchr(c, ';')) {
+		c++;
+		if (!strncmp(c, key, klen) && c[klen] == '=') {
+			snprintf(out, size, "%.*s", (int)strcspn(c + klen + 1, ";"), c + klen + 1);
+			return;
+		}
+	}
+}
+
+int datasource_find(struct prov *p, struct seed *s)
+{
+	char ds[1024] = "", name[32], url[1024], opt[256];
+	int forced = cmdline_get(p->cmdline, "ds", ds, sizeof ds) == 1;
+	int rc = -1;
+
+	memset(s, 0, sizeof *s);
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(ds, ";"), ds);
+	if (p->seed_dir) {
+		rc = seed_from_dir(p, s, p->seed_dir, NULL);
+	} else if (p->imds) {
+		rc = seed_from_imds(p, s, p->imds);
+	} else if (forced) {
+		ds_option(ds, "s", url, sizeof url);
+		if (!url[0])
+			ds_option(ds, "seedfrom", url, sizeof url);
+		if (!strcasecmp(name, "nocloud") || !strcasecmp(name, "nocloud-net"))
+			rc = url[0] ? seed_from_url(p, s, url) : seed_from_label(p, s, "cidata", "nocloud");
+		else if (!strcasecmp(name, "configdrive") || !strcasecmp(name, "openstack"))
+			rc = seed_from_label(p, s, "config-2", "configdrive");
+		else if (!strcasecmp(name, "ec2"))
+			rc = seed_from_imds(p, s, IMDS_DEFAULT);
+		else if (strcasecmp(name, "none"))
+			warn("ds=%s: unknown datasource", name);
+		ds_option(ds, "i", opt, sizeof opt);
+		if (rc == 0 && opt[0])
+			seed_string(s->iid, sizeof s->iid, opt);
+		ds_option(ds, "h", opt, sizeof opt);
+		if (rc == 0 && opt[0])
+			seed_string(s->hostname, sizeof s->hostname, opt);
+	} else {
+		rc = seed_from_label(p, s, "cidata", "nocloud");
+		if (rc != 0)
+			rc = seed_from_label(p, s, "config-2", "configdrive");
+		if (rc != 0 && on_ec2())
+			rc = seed_from_imds(p, s, IMDS_DEFAULT);
+	}
+	if (rc != 0) {
+		seed_free(s);
+		snprintf(s->ds, sizeof s->ds, "none");
+		return -1;
+	}
+	if (!s->iid[0]) {
+		mod_warn(p, NULL, NULL, "%s: no instance-id, using iid-%s", s->ds, s->ds);
+		snprintf(s->iid, sizeof s->iid, "iid-%s", s->ds);
+	}
+	return 0;
+}
+
+void seed_free(struct seed *s)
+{
+	for (int i = 0; i < s->nkeys; i++)
+		free(s->keys[i]);
+	free(s->ud);
+	free(s->vd);
+	free(s->nc);
+	memset(s, 0, sizeof *s);
+}

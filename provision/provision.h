@@ -1,0 +1,150 @@
+/* provision: cloud-init compatible first-boot configuration (see README.md). */
+#ifndef PROVISION_H
+#define PROVISION_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* caps on untrusted input */
+#define UD_RAW_MAX (1u << 20)      /* user-data as fetched */
+#define UD_INFLATED_MAX (4u << 20) /* after gunzip */
+#define META_MAX (64u << 10)       /* meta-data, network-config */
+#define YAML_DEPTH_MAX 32
+#define YAML_ALIAS_MAX 32
+#define YAML_NODE_MAX 200000
+#define SCRIPTS_MAX 16
+#define KEYS_MAX 32
+
+/* yaml.c: a document as a tree; every node knows where it came from */
+enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
+struct ynode {
+	enum ytype type;
+	int line;
+	const char *src; /* "user-data", "meta-data", …: static strings */
+	int plain;       /* plain scalar: YAML 1.1 resolution applies */
+	int binary;      /* tagged !!binary: base64 text */
+	char *str;       /* scalar text, NUL-terminated */
+	size_t len;
+	size_t n, cap;       /* seq: n items; map: n pairs in kids[2i], kids[2i+1] */
+	struct ynode **kids;
+};
+struct ynode *yaml_load(const char *src, const char *buf, size_t len, char *err, size_t errsize);
+void ynode_free(struct ynode *n);
+struct ynode *ymap_get(const struct ynode *map, const char *key);
+const char *ystr(const struct ynode *n); /* scalar text or NULL */
+int ynull(const struct ynode *n);
+int ybool(const struct ynode *n, int *out);          /* 0, or -1: not a boolean */
+int yint(const struct ynode *n, long long *out);     /* 0, or -1: not an integer */
+struct ynode *ymerge(struct ynode *base, struct ynode *over); /* consumes both */
+int yaml_emit(const struct ynode *n, char **out, size_t *len);
+
+/* decode.c: user-data in its several wrappings */
+struct script {
+	char name[64];
+	char *data;
+	size_t len;
+};
+struct userdata {
+	struct ynode *cfg; /* merged #cloud-config, a map, or NULL */
+	struct script scripts[SCRIPTS_MAX];
+	int nscripts;
+};
+struct prov;
+void userdata_decode(struct prov *p, const char *src, const char *buf, size_t len, struct userdata *ud);
+int gunzip_capped(const char *in, size_t inlen, size_t cap, char **out, size_t *outlen);
+int base64_decode(const char *in, size_t inlen, char **out, size_t *outlen);
+
+/* root.c: every write under the target root, never through a symlink */
+int root_dir(struct prov *p, const char *path, int create, mode_t mode);
+int root_write(struct prov *p, const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
+int root_read(struct prov *p, const char *path, size_t cap, char **out, size_t *len);
+int root_unlink(struct prov *p, const char *path);
+int root_mkdir_owned(struct prov *p, const char *path, mode_t mode, uid_t uid, gid_t gid);
+int root_exists(struct prov *p, const char *path);
+
+/* http.c: HTTP/1.0 client, plain http:// only */
+int http_request(const char *method, const char *url, const char *headers, int timeout_ms, size_t cap,
+		 int *status, char **body, size_t *len);
+
+/* label.c: filesystem label from a superblock, no blkid */
+int fs_label(const char *dev, char *type, size_t tsize, char *label, size_t lsize);
+
+/* datasource.c */
+struct seed {
+	char ds[32];
+	char iid[256];
+	char hostname[256];
+	char *keys[KEYS_MAX];
+	int nkeys;
+	char *ud, *vd, *nc;
+	size_t udlen, vdlen, nclen;
+};
+int datasource_find(struct prov *p, struct seed *s);
+void seed_free(struct seed *s);
+
+/* report.c: module results on the console and in status.json */
+enum result { RES_OK, RES_SKIPPED, RES_ERROR };
+#define MSGS_MAX 32
+struct modres {
+	const char *name;
+	enum result result;
+	char *msgs[MSGS_MAX];
+	int nmsgs;
+};
+#define MODS_MAX 32
+void mod_begin(struct prov *p, const char *name);
+void mod_error(struct prov *p, const struct ynode *at, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void mod_warn(struct prov *p, const struct ynode *at, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void mod_note(struct prov *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mod_end(struct prov *p, enum result r);
+int status_write(struct prov *p);
+
+/* the run, passed explicitly */
+struct prov {
+	const char *root;
+	int rootfd;
+	const char *cmdline;
+	const char *seed_dir;
+	const char *imds;
+	int pid1; /* 0: do not signal (test root) */
+	struct seed seed;
+	struct userdata ud;
+	struct ynode *netcfg;
+	char prev_iid[256];
+	int new_instance;
+	struct modres mods[MODS_MAX];
+	int nmods;
+	struct modres *cur;
+	unsigned tmpseq;
+	int power_sig;
+	long power_delay; /* seconds */
+};
+
+/* users.c */
+void mod_groups(struct prov *p, const struct ynode *cfg);
+void mod_users(struct prov *p, const struct ynode *cfg);
+void mod_ssh(struct prov *p, const struct ynode *cfg);
+int user_lookup(struct prov *p, const char *name, uid_t *uid, gid_t *gid, char *home, size_t hsize);
+int group_lookup(struct prov *p, const char *name, gid_t *gid);
+int valid_name(const char *s, size_t max);
+
+/* modules.c */
+void mod_bootcmd(struct prov *p, const struct ynode *cfg);
+void mod_write_files(struct prov *p, const struct ynode *cfg, int deferred);
+void mod_hostname(struct prov *p, const struct ynode *cfg);
+void mod_ca_certs(struct prov *p, const struct ynode *cfg);
+void mod_timezone(struct prov *p, const struct ynode *cfg);
+void mod_ntp(struct prov *p, const struct ynode *cfg);
+void mod_containers(struct prov *p, const struct ynode *cfg);
+void mod_runcmd(struct prov *p, const struct ynode *cfg);
+void mod_power_state(struct prov *p, const struct ynode *cfg);
+int run_script(struct prov *p, const char *path);
+
+/* network.c */
+void mod_network(struct prov *p);
+
+#define STATE_DIR "var/lib/berth/provision"
+
+#endif

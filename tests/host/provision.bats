@@ -1,0 +1,679 @@
+#!/usr/bin/env bats
+# provision/: cloud-init compatible first boot, applied to a fixture root
+# (a copy of rootfs/etc) from a NoCloud seed directory, a real cloud-localds
+# image (label probing), and a stand-in EC2 IMDSv2 server.
+
+setup_file() {
+	load ../lib/common
+	# the exact compile command of the Makefile's prog rule; warnings fail
+	local log
+	mkdir -p "$OUT/bin"
+	log=$(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE \
+		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$OUT/bin/provision" \
+		provision/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lz 2>&1) || {
+		echo "$log" >&2
+		return 1
+	}
+	echo "$log" >"$BATS_FILE_TMPDIR/build.log"
+}
+
+setup() {
+	load ../lib/common
+	P=$OUT/bin/provision
+	FIX=$TOP/tests/host/fixtures/provision
+	T=$BATS_TEST_TMPDIR
+	R=$T/root
+	S=$T/seed
+	mkdir -p "$R" "$S"
+	cp -a "$TOP/rootfs/etc" "$R/"
+	printf 'instance-id: i-123\nlocal-hostname: node1\n' >"$S/meta-data"
+	export MARKS=$T/marks
+	IMDS_PID=
+}
+
+teardown() {
+	if [ -n "$IMDS_PID" ]; then kill "$IMDS_PID" 2>/dev/null; fi
+	return 0
+}
+
+ud() { # ud: user-data from stdin
+	cat >"$S/user-data"
+}
+
+prov() { # prov [ARGS]: run provision on the fixture root and seed
+	run "$P" --root "$R" --seed "$S" --cmdline "" "$@"
+}
+
+mode_of() { stat -c '%a %U %G' "$1"; }
+
+@test "provision builds without warnings and is static" {
+	run cat "$BATS_FILE_TMPDIR/build.log"
+	assert_output ''
+	run readelf -lW "$P"
+	refute_output --partial INTERP
+}
+
+@test "hostname, fqdn and the 127.0.1.1 line; ntp, timezone, containers" {
+	ud <<'EOF'
+#cloud-config
+hostname: web1
+fqdn: web1.example.com
+ntp:
+  enabled: true
+  servers: [0.pool.ntp.org, 10.0.0.1]
+  pools: [pool.example.org]
+timezone: Europe/Berlin
+berth:
+  containers:
+    web:
+      image: nginx:1
+      ports: ["8080:80"]
+      environment: {MODE: "0644", DEBUG: yes}
+EOF
+	prov
+	assert_success
+	assert_line 'provision: datasource nocloud (instance-id i-123)'
+	assert_line 'provision: hostname: ok'
+	assert_line 'provision: ntp: ok'
+	assert_equal "$(cat "$R/etc/hostname")" web1
+	run grep '^127.0.1.1' "$R/etc/hosts"
+	assert_output "$(printf '127.0.1.1\tweb1.example.com web1')"
+	run grep -c localhost "$R/etc/hosts"
+	assert_output 2
+	run grep -v '^#' "$R/etc/ntp.servers"
+	assert_output "$(printf '0.pool.ntp.org\n10.0.0.1\npool.example.org')"
+	assert_equal "$(cat "$R/etc/timezone")" Europe/Berlin
+	run grep "export TZ='Europe/Berlin'" "$R/etc/profile.d/timezone.sh"
+	assert_success
+	run cat "$R/etc/berth/containers/web.yaml"
+	assert_line 'image: nginx:1'
+	assert_line '  MODE: "0644"'
+	assert_line '  DEBUG: yes'
+	assert_line '- "8080:80"'
+}
+
+@test "the hostname comes from meta-data when user-data has none; a bad one is an error" {
+	ud <<<'#cloud-config'
+	prov
+	assert_equal "$(cat "$R/etc/hostname")" node1
+	printf 'instance-id: i-124\nlocal-hostname: bad_host!\n' >"$S/meta-data"
+	prov
+	assert_success
+	assert_line --partial 'not a valid host name'
+	assert_line 'provision: hostname: error'
+	assert_equal "$(cat "$R/etc/hostname")" node1
+}
+
+@test "ntp.enabled false leaves no servers; a bad timezone is refused" {
+	ud <<'EOF'
+#cloud-config
+ntp: {enabled: false, servers: [a.example.com]}
+timezone: ../../etc/passwd
+EOF
+	prov
+	assert_success
+	assert_line 'provision: user-data:3: timezone: "../../etc/passwd": not a valid time zone name'
+	assert_equal "$(grep -v '^#' "$R/etc/ntp.servers")" ''
+	[ ! -e "$R/etc/timezone" ]
+}
+
+@test "users: a bad entry fails only itself, with file:line and key path; others are applied" {
+	ud <<'EOF'
+#cloud-config
+users:
+  - default
+  - name: alice
+    gecos: Alice A
+    groups: [wheel, docker]
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    shell: /bin/sh
+    ssh_authorized_keys:
+      - ssh-ed25519 AAAAKEYALICE alice@x
+  - name: Bad Name
+    groups: wheel
+  - name: bob
+    uid: 2001
+    lock_passwd: no
+    hashed_passwd: $6$salt$BOBHASHVALUE
+  - name: svc
+    system: true
+EOF
+	prov
+	assert_success
+	assert_line 'provision: user-data:11: users[2].name: "Bad Name": not a valid user name'
+	assert_line 'provision: users: error'
+	run grep -E '^(alice|bob|svc):' "$R/etc/passwd"
+	assert_line 'alice:x:1000:1000:Alice A:/home/alice:/bin/sh'
+	assert_line 'bob:x:2001:2001::/home/bob:/bin/sh'
+	assert_line --regexp '^svc:x:[1-9][0-9][0-9]:'
+	run grep -c 'Bad' "$R/etc/passwd"
+	assert_output 0
+	run grep -E '^(wheel|docker):' "$R/etc/group"
+	assert_line 'wheel:x:10:alice'
+	assert_line --regexp '^docker:x:[0-9]+:alice$'
+	run grep -E '^(alice|bob|root):' "$R/etc/shadow"
+	assert_line 'root:!:1::::::'
+	assert_line 'alice:!:1::::::'
+	assert_line 'bob:$6$salt$BOBHASHVALUE:1::::::'
+	assert_equal "$(mode_of "$R/etc/shadow")" '600 root root'
+	assert_equal "$(mode_of "$R/etc/passwd")" '644 root root'
+	run cat "$R/etc/sudoers.d/90-provision-users"
+	assert_line 'alice ALL=(ALL) NOPASSWD:ALL'
+	assert_equal "$(stat -c %a "$R/etc/sudoers.d/90-provision-users")" 440
+}
+
+@test "authorized_keys: ~/.ssh 0700 and the file 0600, owned by the user, one key per line" {
+	ud <<'EOF'
+#cloud-config
+users:
+  - name: alice
+    ssh_authorized_keys: [ssh-ed25519 AAAAKEY1 a@x, ssh-rsa AAAAKEY2 b@x]
+ssh_authorized_keys:
+  - ssh-ed25519 AAAAROOTKEY root@x
+EOF
+	printf 'instance-id: i-123\npublic-keys:\n  - ssh-ed25519 AAAAMETAKEY meta@x\n' >"$S/meta-data"
+	prov
+	assert_success
+	assert_equal "$(stat -c '%a %u %g' "$R/home/alice/.ssh")" '700 1000 1000'
+	assert_equal "$(stat -c '%a %u %g' "$R/home/alice/.ssh/authorized_keys")" '600 1000 1000'
+	assert_equal "$(stat -c '%a %u %g' "$R/home/alice")" '755 1000 1000'
+	run cat "$R/home/alice/.ssh/authorized_keys"
+	assert_output "$(printf 'ssh-ed25519 AAAAKEY1 a@x\nssh-rsa AAAAKEY2 b@x')"
+	run cat "$R/root/.ssh/authorized_keys"
+	assert_output "$(printf 'ssh-ed25519 AAAAROOTKEY root@x\nssh-ed25519 AAAAMETAKEY meta@x')"
+	assert_equal "$(stat -c '%a %u' "$R/root/.ssh/authorized_keys")" '600 0'
+}
+
+@test "passwords: plain_text_passwd is refused with a warning; a non-hash passwd fails the user" {
+	ud <<'EOF'
+#cloud-config
+users:
+  - name: carol
+    plain_text_passwd: hunter2secret
+  - name: dave
+    passwd: notahashsecret
+EOF
+	prov
+	assert_success
+	assert_line --partial 'users[0].plain_text_passwd: plain-text passwords are refused'
+	assert_line 'provision: user-data:6: users[1].passwd: not a crypt(3) hash (plain-text passwords are refused)'
+	run grep '^carol:!:' "$R/etc/shadow"
+	assert_success
+	run grep -c '^dave:' "$R/etc/passwd"
+	assert_output 0
+	refute_output --partial hunter2secret
+	run grep -r -e hunter2secret -e notahashsecret "$R/etc" "$R/var/lib/berth/provision/status.json"
+	assert_failure
+}
+
+@test "groups: a list and a map of members" {
+	ud <<'EOF'
+#cloud-config
+users:
+  - name: alice
+groups:
+  - admins: [daemon, alice]
+  - plain
+  - "bad group"
+EOF
+	prov
+	assert_success
+	# groups run before users, as in cloud-init: members must exist already
+	assert_line 'provision: warning: user-data:5: groups[0]: member alice does not exist, skipped'
+	assert_line --partial 'groups[2]: "bad group": not a valid group name'
+	run grep -E '^(admins|plain):' "$R/etc/group"
+	assert_line --regexp '^admins:x:[0-9]+:daemon$'
+	assert_line --regexp '^plain:x:[0-9]+:$'
+}
+
+@test "write_files: YAML 1.1 octal permissions, every encoding, owner, append, defer" {
+	gz=$(printf 'gzipped\n' | gzip -c | base64 -w0)
+	printf 'old\n' >"$R/etc/motd"
+	ud <<EOF
+#cloud-config
+users:
+  - name: alice
+write_files:
+  - path: /etc/plain.conf
+    content: hello
+    permissions: 0640
+  - path: /etc/quoted.conf
+    content: q
+    permissions: '0600'
+  - path: /etc/decimal.conf
+    content: d
+    permissions: 644
+  - path: /etc/b64.txt
+    encoding: b64
+    content: aGVsbG8gYjY0Cg==
+  - path: /etc/base64.txt
+    encoding: base64
+    content: aGVsbG8gYjY0Cg==
+  - path: /etc/gz.txt
+    encoding: gzip
+    content: !!binary |
+      $gz
+  - path: /etc/gzb64.txt
+    encoding: gz+b64
+    content: $gz
+  - path: /etc/motd
+    content: "new\n"
+    append: true
+  - path: /etc/alice.conf
+    content: mine
+    owner: alice:wheel
+    permissions: 0600
+    defer: true
+  - path: /etc/early.conf
+    content: early
+    owner: alice:alice
+EOF
+	prov
+	assert_success
+	assert_equal "$(mode_of "$R/etc/plain.conf")" '640 root root'
+	assert_equal "$(cat "$R/etc/plain.conf")" hello
+	assert_equal "$(stat -c %a "$R/etc/quoted.conf")" 600
+	# YAML 1.1: 644 without a leading 0 is decimal 644 = 0o1204, as in cloud-init
+	assert_equal "$(stat -c %a "$R/etc/decimal.conf")" 1204
+	assert_equal "$(cat "$R/etc/b64.txt")" 'hello b64'
+	assert_equal "$(cat "$R/etc/base64.txt")" 'hello b64'
+	assert_equal "$(cat "$R/etc/gz.txt")" gzipped
+	assert_equal "$(cat "$R/etc/gzb64.txt")" gzipped
+	assert_equal "$(cat "$R/etc/motd")" "$(printf 'old\nnew')"
+	assert_equal "$(stat -c '%a %u %g' "$R/etc/alice.conf")" '600 1000 10'
+	assert_equal "$(stat -c '%a' "$R/etc/plain.conf")" 640
+	# not deferred: written before users exist, so its owner is unknown
+	assert_line --partial 'write_files[9].owner: "alice:alice": no such user or group'
+	[ ! -e "$R/etc/early.conf" ]
+	assert_line 'provision: write_files_deferred: ok'
+	run bash -c "ls -a '$R/etc' | grep -c provision"
+	assert_output 0
+}
+
+@test "write_files: a symlink on the path is refused and its target untouched; '..' is refused" {
+	echo target >"$T/outside"
+	ln -s "$T/outside" "$R/etc/link"
+	mkdir "$T/outdir"
+	ln -s "$T/outdir" "$R/etc/linkdir"
+	ud <<'EOF'
+#cloud-config
+write_files:
+  - path: /etc/link
+    content: evil
+  - path: /etc/linkdir/x
+    content: evil
+  - path: /etc/../../escape
+    content: evil
+  - path: relative/path
+    content: evil
+  - path: /etc/link
+    content: evil
+    append: true
+  - path: /etc/good
+    content: good
+EOF
+	prov
+	assert_success
+	assert_line 'provision: user-data:3: write_files[0].path: /etc/link: refused: a symlink on the path'
+	assert_line 'provision: user-data:5: write_files[1].path: /etc/linkdir/x: refused: a symlink on the path'
+	assert_line "provision: user-data:7: write_files[2].path: \"/etc/../../escape\": expected an absolute path without '..'"
+	assert_line --partial 'write_files[3].path: "relative/path"'
+	assert_line --partial 'write_files[4].path: /etc/link: refused: a symlink'
+	assert_equal "$(cat "$T/outside")" target
+	[ -L "$R/etc/link" ]
+	[ ! -e "$T/outdir/x" ]
+	[ ! -e "$T/escape" ]
+	assert_equal "$(cat "$R/etc/good")" good
+}
+
+@test "an unknown top-level module is one warning line, not a failure" {
+	ud <<'EOF'
+#cloud-config
+frobnicate: {a: 1}
+timezone: UTC
+EOF
+	prov
+	assert_success
+	assert_line 'provision: warning: user-data:2: unknown module "frobnicate" ignored'
+	assert_line 'provision: user-data: ok'
+	assert_line 'provision: timezone: ok'
+}
+
+@test "a billion-laughs document is refused quickly with one line" {
+	cp "$FIX/billion-laughs.yaml" "$S/user-data"
+	start=$(date +%s%N)
+	prov
+	end=$(date +%s%N)
+	assert_success
+	[ $(((end - start) / 1000000)) -lt 2000 ]
+	run grep -c 'too many aliases' <<<"$output"
+	assert_output 1
+	prov
+	assert_line --regexp '^provision: user-data:[0-9]+: too many aliases \(more than [0-9]+\), refused$'
+}
+
+@test "YAML nested deeper than 32 is refused" {
+	{
+		echo '#cloud-config'
+		printf 'runcmd: '
+		for _ in $(seq 40); do printf '['; done
+		for _ in $(seq 40); do printf ']'; done
+		echo
+	} >"$S/user-data"
+	prov
+	assert_success
+	assert_line --partial 'nested deeper than 32'
+}
+
+@test "MIME multipart: cloud-config parts merged in order (later keys win, lists replace), scripts run" {
+	cp "$FIX/multipart.txt" "$S/user-data"
+	prov
+	assert_success
+	assert_line 'provision: scripts_user: ok'
+	assert_equal "$(cat "$R/etc/hostname")" second
+	assert_equal "$(grep -v '^#' "$R/etc/ntp.servers")" c.example.com
+	assert_equal "$(cat "$R/etc/timezone")" Europe/Paris
+	assert_equal "$(cat "$MARKS")" part-script
+}
+
+@test "gzip user-data is inflated; a gzip bomb over the cap is refused" {
+	printf '#cloud-config\nhostname: zipped\n' | gzip -c >"$S/user-data"
+	prov
+	assert_success
+	assert_equal "$(cat "$R/etc/hostname")" zipped
+	head -c $((5 * 1024 * 1024)) /dev/zero | gzip -c >"$S/user-data"
+	printf 'instance-id: i-2\n' >"$S/meta-data"
+	prov
+	assert_success
+	assert_line --partial 'user-data: gzip data is corrupt or inflates past 4194304 bytes'
+	head -c $((1024 * 1024 + 1)) /dev/zero >"$S/user-data"
+	printf 'instance-id: i-3\n' >"$S/meta-data"
+	prov
+	assert_line --partial 'user-data: more than 1048576 bytes'
+}
+
+@test "a #! user-data script is stored and runs once per instance" {
+	printf '#!/bin/sh\necho script-ran >>"$MARKS"\n' >"$S/user-data"
+	prov
+	assert_success
+	assert_equal "$(stat -c %a "$R/var/lib/berth/provision/scripts/part-000")" 700
+	prov
+	assert_equal "$(cat "$MARKS")" script-ran
+}
+
+@test "instance-id: runcmd once per instance, bootcmd every boot, a new id removes host keys" {
+	ud <<'EOF'
+#cloud-config
+bootcmd:
+  - echo "boot $INSTANCE_ID" >> "$MARKS"
+runcmd:
+  - [sh, -c, 'echo "run it''s" >> "$MARKS"']
+EOF
+	mkdir -p "$R/var/lib/dropbear"
+	prov
+	assert_success
+	assert_equal "$(cat "$R/var/lib/berth/provision/instance-id")" i-123
+	touch "$R/var/lib/dropbear/dropbear_ed25519_host_key" "$R/var/lib/dropbear/dropbear_rsa_host_key"
+	prov
+	assert_success
+	assert_line 'provision: runcmd: skipped (done for this instance)'
+	assert_equal "$(cat "$MARKS")" "$(printf "boot i-123\nrun it's\nboot i-123")"
+	[ -e "$R/var/lib/dropbear/dropbear_ed25519_host_key" ]
+	printf 'instance-id: i-456\n' >"$S/meta-data"
+	prov
+	assert_success
+	assert_line 'provision: new instance (was i-123): per-instance modules run again'
+	assert_equal "$(cat "$MARKS")" "$(printf "boot i-123\nrun it's\nboot i-123\nboot i-456\nrun it's")"
+	[ ! -e "$R/var/lib/dropbear/dropbear_ed25519_host_key" ]
+	[ ! -e "$R/var/lib/dropbear/dropbear_rsa_host_key" ]
+}
+
+@test "status.json lists every module's result; raw user-data kept 0600" {
+	ud <<'EOF'
+#cloud-config
+timezone: "bad zone"
+ntp: {servers: [a.example.com]}
+EOF
+	prov
+	assert_success
+	st=$R/var/lib/berth/provision/status.json
+	run python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+m = {x["name"]: x for x in s["modules"]}
+print(s["datasource"], s["instance_id"], s["new_instance"])
+print(m["ntp"]["result"], m["timezone"]["result"], m["users"]["result"])
+print(m["timezone"]["messages"][0])' "$st"
+	assert_line 'nocloud i-123 True'
+	assert_line 'ok error skipped'
+	assert_line 'user-data:2: timezone: "bad zone": not a valid time zone name'
+	assert_equal "$(stat -c %a "$R/var/lib/berth/provision/user-data")" 600
+	cmp "$S/user-data" "$R/var/lib/berth/provision/user-data"
+}
+
+@test "secrets never appear on the console or in status.json" {
+	ud <<'EOF'
+#cloud-config
+users:
+  - name: erin
+    hashed_passwd: $6$xyz$SECRETHASHXYZ
+    ssh_authorized_keys: [ssh-ed25519 AAAASECRETKEYBODY e@x]
+  - name: "bad name"
+    hashed_passwd: $6$xyz$SECRETHASHXYZ
+write_files:
+  - path: /etc/secret.conf
+    content: TOPSECRETCONTENT
+    owner: nobody:nogroup
+  - path: /etc/../x
+    content: TOPSECRETCONTENT
+  - path: /etc/y
+    encoding: b64
+    content: "!!!TOPSECRETCONTENT"
+EOF
+	prov
+	assert_success
+	refute_output --partial SECRETHASHXYZ
+	refute_output --partial AAAASECRETKEYBODY
+	refute_output --partial TOPSECRETCONTENT
+	run grep -e SECRETHASHXYZ -e AAAASECRETKEYBODY -e TOPSECRETCONTENT "$R/var/lib/berth/provision/status.json"
+	assert_failure
+	assert_equal "$(mode_of "$R/etc/secret.conf")" '644 nobody nogroup'
+}
+
+@test "ca_certs.trusted appends to the bundle once" {
+	mkdir -p "$R/etc/ssl/certs"
+	printf -- '-----BEGIN CERTIFICATE-----\nOLD\n-----END CERTIFICATE-----\n' >"$R/etc/ssl/certs/ca-certificates.crt"
+	ud <<'EOF'
+#cloud-config
+ca_certs:
+  trusted:
+    - |
+      -----BEGIN CERTIFICATE-----
+      NEW
+      -----END CERTIFICATE-----
+    - not a certificate
+EOF
+	prov
+	assert_success
+	assert_line --partial 'ca_certs.trusted[1]: expected a PEM certificate'
+	run cat "$R/etc/ssl/certs/ca-certificates.crt"
+	assert_output "$(printf -- '-----BEGIN CERTIFICATE-----\nOLD\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----')"
+}
+
+@test "power_state: poweroff is SIGUSR2 to PID 1 (a stand-in here), after status.json" {
+	ud <<'EOF'
+#cloud-config
+power_state: {mode: poweroff, delay: now, message: bye}
+EOF
+	sig=$T/sig
+	bash -c "trap 'echo USR2 >$sig; exit 0' USR2; trap 'echo TERM >$sig; exit 0' TERM; while :; do sleep 0.1; done" &
+	stand=$!
+	sleep 0.3
+	BERTH_PROVISION_PID1=$stand prov
+	assert_success
+	assert_line 'provision: power_state: bye'
+	assert_line "provision: power_state: SIGUSR2 (poweroff) to PID $stand in 0 s"
+	wait "$stand"
+	assert_equal "$(cat "$sig")" USR2
+	[ -e "$R/var/lib/berth/provision/status.json" ]
+	printf '#cloud-config\npower_state: {mode: explode}\n' >"$S/user-data"
+	printf 'instance-id: i-9\n' >"$S/meta-data"
+	prov
+	assert_line 'provision: user-data:2: power_state.mode: "explode": expected reboot, poweroff or halt'
+}
+
+@test "network-config v2: match by MAC, set-name, static addresses, routes, nameservers, mtu" {
+	ud <<<'#cloud-config'
+	cat >"$S/network-config" <<'EOF'
+version: 2
+ethernets:
+  lan:
+    match: {macaddress: "52:54:00:12:34:56"}
+    set-name: lan0
+    mtu: 9000
+    addresses: [10.0.0.5/24, "fd00::5/64"]
+    gateway4: 10.0.0.1
+    routes: [{to: 10.1.0.0/16, via: 10.0.0.254, metric: 100}]
+    nameservers: {addresses: [1.1.1.1], search: [example.com]}
+  eth1:
+    dhcp4: true
+  bad:
+    addresses: [300.1.1.1/24]
+EOF
+	prov
+	assert_success
+	assert_line 'provision: network-config:14: ethernets.bad.addresses[0]: expected ADDRESS/PREFIX'
+	run grep -v '^#' "$R/etc/berth/network.conf"
+	assert_output "$(cat <<'EOF'
+interface lan
+match mac 52:54:00:12:34:56
+set-name lan0
+mtu 9000
+address 10.0.0.5/24
+address fd00::5/64
+gateway 10.0.0.1
+route 10.1.0.0/16 via 10.0.0.254 metric 100
+nameserver 1.1.1.1
+search example.com
+
+interface eth1
+match name eth1
+dhcp4
+EOF
+)"
+}
+
+@test "network-config v1: physical with subnets, global nameserver; none without network-config" {
+	prov
+	[ ! -e "$R/etc/berth/network.conf" ]
+	assert_line 'provision: network: skipped'
+	cat >"$S/network-config" <<'EOF'
+network:
+  version: 1
+  config:
+    - type: physical
+      name: eth0
+      mac_address: "52:54:00:aa:bb:cc"
+      subnets:
+        - type: static
+          address: 192.168.1.10
+          netmask: 255.255.255.0
+          gateway: 192.168.1.1
+          routes: [{network: 10.0.0.0, netmask: 255.0.0.0, gateway: 192.168.1.254}]
+        - type: dhcp6
+    - type: nameserver
+      address: [9.9.9.9]
+      search: [lan]
+EOF
+	prov
+	assert_success
+	run grep -v '^#' "$R/etc/berth/network.conf"
+	assert_output "$(cat <<'EOF'
+interface eth0
+match mac 52:54:00:aa:bb:cc
+set-name eth0
+address 192.168.1.10/24
+gateway 192.168.1.1
+route 10.0.0.0/8 via 192.168.1.254
+dhcp6
+
+nameserver 9.9.9.9
+search lan
+EOF
+)"
+}
+
+@test "OpenStack config drive layout: uuid, hostname, public_keys, user_data" {
+	rm -f "$S/meta-data"
+	mkdir -p "$S/openstack/latest"
+	printf '{"uuid": "83679162-1378-4288-a2d4-70e13ec132aa", "hostname": "os1", "public_keys": {"k": "ssh-ed25519 AAAAOSKEY os@x"}}' \
+		>"$S/openstack/latest/meta_data.json"
+	printf '#cloud-config\ntimezone: UTC\n' >"$S/openstack/latest/user_data"
+	prov
+	assert_success
+	assert_line 'provision: datasource configdrive (instance-id 83679162-1378-4288-a2d4-70e13ec132aa)'
+	assert_equal "$(cat "$R/etc/hostname")" os1
+	assert_equal "$(cat "$R/root/.ssh/authorized_keys")" 'ssh-ed25519 AAAAOSKEY os@x'
+	assert_equal "$(cat "$R/etc/timezone")" UTC
+}
+
+@test "EC2 IMDSv2: token from PUT, every GET carries it (a GET without it gets 401)" {
+	coproc IMDS { exec python3 "$FIX/imds.py" "$T/imds.log"; }
+	IMDS_PID=$IMDS_PID
+	read -r port <&"${IMDS[0]}"
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/latest/meta-data/instance-id"
+	assert_output 401
+	run "$P" --root "$R" --imds "http://127.0.0.1:$port" --cmdline ""
+	assert_success
+	assert_line 'provision: datasource ec2 (instance-id i-imds42)'
+	assert_line 'imds-runcmd'
+	assert_equal "$(cat "$R/etc/hostname")" imdshost
+	assert_equal "$(cat "$R/root/.ssh/authorized_keys")" 'ssh-ed25519 AAAAIMDSKEY imds@test'
+	run cat "$T/imds.log"
+	assert_line --index 1 'PUT /latest/api/token ttl'
+	assert_line 'GET /latest/meta-data/instance-id token'
+	assert_line 'GET /latest/user-data token'
+	run grep -c 'no-token' "$T/imds.log"
+	assert_output 1
+}
+
+@test "no datasource: one line and exit 0" {
+	run "$P" --root "$R" --cmdline "ds=none"
+	assert_success
+	assert_output 'provision: no datasource found; DHCP on every wired interface'
+	run "$P" --root "$R" --imds "http://127.0.0.1:1" --cmdline ""
+	assert_success
+	assert_line 'provision: no datasource found; DHCP on every wired interface'
+}
+
+@test "ds=nocloud;s=DIR on the command line reads that seed" {
+	printf '#cloud-config\nhostname: fromcmdline\n' >"$S/user-data"
+	run "$P" --root "$R" --cmdline "quiet ds=nocloud;s=file://$S/ console=ttyS0"
+	assert_success
+	assert_line 'provision: datasource nocloud (instance-id i-123)'
+	assert_equal "$(cat "$R/etc/hostname")" fromcmdline
+}
+
+@test "the label reader finds cidata in real cloud-localds images (iso9660 and vfat)" {
+	printf '#cloud-config\n' >"$T/ud"
+	printf 'instance-id: i-1\n' >"$T/md"
+	cloud-localds "$T/seed.iso" "$T/ud" "$T/md"
+	run "$P" label "$T/seed.iso"
+	assert_success
+	assert_output 'iso9660 cidata'
+	cloud-localds -f vfat "$T/seed.vfat" "$T/ud" "$T/md"
+	run "$P" label "$T/seed.vfat"
+	assert_success
+	assert_output --regexp '^vfat (cidata|CIDATA)$'
+	head -c 65536 /dev/zero >"$T/zero"
+	run "$P" label "$T/zero"
+	assert_failure
+}
+
+@test "an unreadable root is the only fatal error" {
+	run "$P" --root "$T/missing" --seed "$S" --cmdline ""
+	assert_failure 1
+	assert_output --partial 'open root'
+	run "$P" --bogus
+	assert_failure 100
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# Provisioning in QEMU: the production image (no key of its own) and a real
+# NoCloud seed made by cloud-localds, attached as a second disk.
+
+setup_file() {
+	load ../lib/common
+	S=$BATS_FILE_TMPDIR
+	ssh-keygen -q -t ed25519 -N '' -C alice@test -f "$S/alice"
+	cat >"$S/user-data" <<UD
+#cloud-config
+hostname: web1
+fqdn: web1.example.test
+users:
+  - name: alice
+    groups: wheel
+    shell: /bin/sh
+    ssh_authorized_keys:
+      - $(cat "$S/alice.pub")
+  - name: "Bad Name"
+write_files:
+  - path: /etc/motd
+    content: provisioned by berth
+    permissions: 0644
+bootcmd:
+  - echo boot >> /var/tmp/bootcmd-count
+runcmd:
+  - echo run >> /var/tmp/runcmd-count
+ntp:
+  servers: [10.0.2.2]
+no_such_module: 1
+UD
+	printf 'instance-id: i-0001\nlocal-hostname: web1\n' >"$S/meta-data"
+	cloud-localds "$S/seed.img" "$S/user-data" "$S/meta-data"
+}
+
+setup() {
+	load ../lib/common
+	load ../lib/vm
+	VM_KEY=$BATS_FILE_TMPDIR/alice
+}
+
+teardown() { vm_stop; }
+
+ssh_alice() {
+	ssh -q -i "$VM_KEY" -p "$VM_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 alice@127.0.0.1 "$@"
+}
+
+@test "a NoCloud seed provisions the production image: user and key, hostname, files, runcmd, ntp" {
+	export VM_SEED=$BATS_FILE_TMPDIR/seed.img
+	vm_boot "$OUT/berth.img"
+	vm_wait ready
+	vm_console >"$BATS_TEST_TMPDIR/console"
+	run cat "$BATS_TEST_TMPDIR/console"
+	assert_line 'provision: datasource nocloud (instance-id i-0001)'
+	assert_line --regexp '^provision: user-data:[0-9]+: users\[1\]\.name: .*Bad Name.*not a valid user name'
+	assert_line --partial 'no_such_module'
+	refute_output --partial 'ssh-ed25519'
+	for i in $(seq 60); do ssh_alice true 2>/dev/null && break; sleep 1; done
+	run ssh_alice 'id; hostname; stat -c "%a %U" /etc/motd; cat /etc/motd; echo; cat /var/tmp/runcmd-count /var/tmp/bootcmd-count; stat -c "%a %U" ~/.ssh ~/.ssh/authorized_keys; grep 127.0.1.1 /etc/hosts; grep -v "^#" /etc/ntp.servers'
+	assert_success
+	assert_line --regexp '^uid=1000\(alice\) gid=1000\(alice\) groups=.*10\(wheel\)'
+	assert_line web1
+	assert_line '644 root'
+	assert_line 'provisioned by berth'
+	assert_line run
+	assert_line boot
+	assert_line '700 alice'
+	assert_line '600 alice'
+	assert_line --regexp '^127\.0\.1\.1[[:space:]]+web1\.example\.test web1$'
+	assert_line 10.0.2.2
+	# the same instance again: bootcmd runs every boot, runcmd once per instance
+	vm_monitor system_powerdown
+	vm_wait 'shutdown done' 60
+	vm_wait_exit 60
+	vm_restart
+	vm_wait ready
+	for i in $(seq 60); do ssh_alice true 2>/dev/null && break; sleep 1; done
+	run ssh_alice 'wc -l < /var/tmp/runcmd-count; wc -l < /var/tmp/bootcmd-count'
+	assert_line --index 0 1
+	assert_line --index 1 2
+}
