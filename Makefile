@@ -74,10 +74,10 @@ test-image: image ## out/test/berth.img: the image with a test SSH key for root 
 check: all progs ## fast host tests (no VM)
 	@tests/run.sh tests/host
 
-test: test-image ## every test, QEMU boots included (what CI runs); ends with "bats: N passed, N failed, N skipped"
+test: test-image bundle ## every test, QEMU boots included (what CI runs); ends with "bats: N passed, N failed, N skipped"
 	@tests/run.sh tests/host tests/vm
 
-bench: test-image ## every figure beside its floor: table + out/bench.json (BENCH_RUNS=5, BENCH_PEER=1)
+bench: test-image bundle ## every figure beside its floor: table + out/bench.json (BENCH_RUNS=5, BENCH_PEER=1)
 	@scripts/bench.sh
 
 clean: ## remove out/ (the cache stays)

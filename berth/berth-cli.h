@@ -5,6 +5,7 @@
 /* A subcommand gets its own name as argv[0] and returns the exit code. */
 int cmd_analyze(int argc, char **argv);
 int cmd_update(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);

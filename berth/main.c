@@ -22,6 +22,7 @@ static const struct command {
 	{ "spec", cmd_spec, "--definition FILE --rootfs DIR [--image-config FILE] [--resolv FILE] [--hosts FILE] [--hostname-file FILE]", "print the OCI config.json for a container definition" },
 	{ "update", cmd_update, "verify [--pubkey FILE] BUNDLE", "check a signed update bundle (signature, manifest, payload digests)" },
 	{ "net", cmd_net, "setup|attach NAME NETNS [-p [IP:]HOSTPORT:PORT[/udp]]...|detach NAME|publish|teardown [--bridge NAME] [--address CIDR]", "container networking: bridge, veth pairs, NAT and published ports (for tests and debugging)" },
+	{ "status", cmd_status, "", "what provisioning did: datasource, instance-id, each module's result and errors" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

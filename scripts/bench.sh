@@ -13,7 +13,8 @@ b=$OUT/bench
 rm -rf "$b"; mkdir -p "$b"
 export OUT
 
-for f in berth.img berth.efi root.img vmlinuz initramfs.cpio test/berth.img bin/floor-init; do
+VERSION=${VERSION:-$(cat "$top/VERSION")}
+for f in berth.img berth.efi root.img vmlinuz initramfs.cpio test/berth.img bin/floor-init "berth-$VERSION.bundle"; do
 	[ -e "$OUT/$f" ] || { echo "bench: out/$f is missing (make test-image progs)" >&2; exit 1; }
 done
 
@@ -132,7 +133,7 @@ jq -n \
 	--argjson uki "$(size "$OUT/berth.efi")" --argjson root "$(size "$OUT/root.img")" \
 	--argjson raw "$(size "$OUT/berth.img")" --argjson rawalloc "$(( $(du -k "$OUT/berth.img" | cut -f1) * 1024 ))" \
 	--argjson zst "$zstd_size" --argjson initrd "$(size "$OUT/initramfs.cpio")" \
-	--argjson kernel "$(size "$OUT/vmlinuz")" --argjson bins "$bins" --argjson peer "$peer" \
+	--argjson kernel "$(size "$OUT/vmlinuz")" --argjson bundle "$(size "$OUT/berth-$VERSION.bundle")" --argjson bins "$bins" --argjson peer "$peer" \
 	--arg accel "${BERTH_ACCEL:-tcg}" '{
 	runs: $runs, accel: $accel, clock: "guest CLOCK_BOOTTIME (s) and host wall clock from QEMU start (s), medians",
 	boot: {
@@ -141,12 +142,12 @@ jq -n \
 	},
 	userspace: { init_start_to_ready_direct_s: $usd, init_start_to_ready_uefi_s: $usu },
 	sizes: { uki: $uki, kernel: $kernel, initramfs: $initrd, root_image: $root, disk_raw: $raw,
-		disk_raw_allocated: $rawalloc, disk_zstd: $zst, bundle: null, binaries: $bins },
+		disk_raw_allocated: $rawalloc, disk_zstd: $zst, bundle: $bundle, binaries: $bins },
 	memory: { used_after_idle_boot_kib: $mem, pid1_rss_kib: $pid1, per_extra_container_kib: null },
 	container_start: { berth_run_s: null, crun_run_s: null },
 	update: { install_rate_mib_s: null, dd_rate_mib_s: null },
 	missing: ["boot to first container (containers)", "memory per extra container (containers)",
-		"container start (containers)", "update bundle size and install rate (updates)"],
+		"container start (containers)", "update install rate (updates)"],
 	peer: $peer
 }' >"$OUT/bench.json.tmp"
 mv "$OUT/bench.json.tmp" "$OUT/bench.json"
@@ -170,7 +171,7 @@ row "UKI, bytes" "$(size "$OUT/berth.efi")" - - "<= 8 MiB"
 row "root image with hash tree, bytes" "$(size "$OUT/root.img")" - - "<= 16 MiB"
 row "disk image raw / allocated, bytes" "$(size "$OUT/berth.img")" "$(j .sizes.disk_raw_allocated)" - -
 row "disk image zstd -19, bytes" "$zstd_size" - - "<= 16 MiB"
-row "update bundle, bytes" missing - - "<= 16 MiB"
+row "update bundle, bytes" "$(j .sizes.bundle)" - - "<= 16 MiB"
 for f in $(j '.sizes.binaries | keys[]'); do row "  $f, bytes" "$(j ".sizes.binaries[\"$f\"]")" - - -; done
 row "container start: berth run vs crun run" missing missing - "<= 1.2x crun"
 row "update install rate vs dd" missing missing - ">= 0.8x dd"

@@ -22,7 +22,7 @@ setup() { load ../lib/common; }
 		run jq -e ".userspace.init_start_to_ready_${m}_s | numbers | . > 0 and . < 30" "$j"
 		assert_success
 	done
-	for k in uki kernel initramfs root_image disk_raw disk_raw_allocated disk_zstd; do
+	for k in uki kernel initramfs root_image disk_raw disk_raw_allocated disk_zstd bundle; do
 		run jq -e ".sizes.$k | numbers | . > 0" "$j"
 		assert_success
 	done
@@ -30,7 +30,7 @@ setup() { load ../lib/common; }
 	assert_success
 	run jq -e '.memory.used_after_idle_boot_kib > 1000 and .memory.pid1_rss_kib > 0' "$j"
 	assert_success
-	for k in '.sizes.bundle' '.memory.per_extra_container_kib' '.container_start.berth_run_s' '.update.install_rate_mib_s'; do
+	for k in '.memory.per_extra_container_kib' '.container_start.berth_run_s' '.update.install_rate_mib_s'; do
 		run jq -e "($k) == null" "$j"
 		assert_success
 	done

@@ -69,6 +69,15 @@ ssh_alice() {
 	assert_line '600 alice'
 	assert_line --regexp '^127\.0\.1\.1[[:space:]]+web1\.example\.test web1$'
 	assert_line 10.0.2.2
+	# berth status: the datasource, each module, the error of the bad user
+	run ssh_alice berth status
+	assert_failure 1
+	assert_line 'datasource   nocloud'
+	assert_line 'instance-id  i-0001'
+	assert_line --regexp '^  users +error$'
+	assert_line --regexp '^      user-data:[0-9]+: users\[1\]\.name: .*not a valid user name'
+	assert_line --regexp '^  write_files +ok$'
+	refute_output --partial 'ssh-ed25519'
 	# the same instance again: bootcmd runs every boot, runcmd once per instance
 	vm_monitor system_powerdown
 	vm_wait 'shutdown done' 60
