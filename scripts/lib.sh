@@ -14,7 +14,8 @@ pkg_conf() {
 	PKG=$1
 	PKGDIR=$TOP/pkgs/$PKG
 	[ -f "$PKGDIR/pkg.conf" ] || die "pkgs/$PKG/pkg.conf: no such package"
-	SOURCE= VERSION= LICENSE= KIND=dsc DEPS=
+	SOURCE='' VERSION='' LICENSE='' KIND=dsc DEPS=''
+	export KIND DEPS
 	# shellcheck disable=SC1090,SC1091
 	. "$PKGDIR/pkg.conf"
 	[ -n "$SOURCE" ] && [ -n "$VERSION" ] && [ -n "$LICENSE" ] ||
@@ -22,6 +23,7 @@ pkg_conf() {
 	# Debian file names drop the epoch
 	UVERSION=${VERSION#*:}
 	SRCDIR=$CACHE/sources/${SOURCE}_$UVERSION
+	export SRCDIR
 }
 
 # hash_files FILE...: one sha256 over the names and contents of files

@@ -1,7 +1,8 @@
+# shellcheck shell=sh
 # argp: musl lacks it and Debian has no argp-standalone; gnulib's argp
 # module, built as a one-module library, serves crun.
 ./gnulib-tool --create-testdir --without-tests --dir=argp-build argp >/dev/null
-cd argp-build
+cd argp-build || exit 1
 ./configure --host="$HOST" --prefix=/usr CC="$CC" >/dev/null
 make -j"$JOBS" -C gllib
 install -Dm644 gllib/libgnu.a "$DESTDIR/usr/lib/libargp.a"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # busybox: the lean configuration in busybox.config (see applets.txt)
 cp "$PKGDIR/busybox.config" .config
 yes '' | make -s oldconfig >/dev/null

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # crun: fully static, with seccomp, capabilities and yajl; no systemd, criu
 # or dlopen'ed handlers
 ./configure --host="$HOST" --prefix=/usr --disable-systemd --disable-criu \

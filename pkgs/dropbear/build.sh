@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # dropbear: SSH server, keys only (no password authentication over SSH),
 # one static multi-call binary for dropbear, dropbearkey and scp
 cp "$PKGDIR/localoptions.h" localoptions.h

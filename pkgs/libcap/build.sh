@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # libcap: static library only, no PAM, no Go bindings
 make -C libcap CC="$CC" BUILD_CC=gcc SHARED=no PAM_CAP=no GOLANG=no \
 	prefix=/usr lib=lib DESTDIR="$DESTDIR" install-static

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # libseccomp: the library only (crun links it for its seccomp filters)
 ./configure --host="$HOST" --prefix=/usr --enable-static --disable-shared --disable-python
 make -j"$JOBS" -C include

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # libyaml: the original tarball ships without configure
 autoreconf -fi >/dev/null 2>&1
 ./configure --host="$HOST" --prefix=/usr --enable-static --disable-shared

@@ -1,5 +1,6 @@
+# shellcheck shell=sh
 # yajl: the static library (cmake target yajl_s); headers and .pc by hand
-mkdir build && cd build
+mkdir build && cd build || exit 1
 cmake .. -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
 make -j"$JOBS" yajl_s
 inc=$(find . -path '*include/yajl' -type d | head -1)

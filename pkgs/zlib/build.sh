@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # zlib: static only
 ./configure --static --prefix=/usr
 make -j"$JOBS" libz.a

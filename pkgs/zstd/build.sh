@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # zstd: the static library only (berth decompresses zstd image layers);
 # single-threaded, no legacy formats, headers and .pc by hand
 make -C lib -j"$JOBS" CC="$CC" CFLAGS="$CFLAGS" ZSTD_LEGACY_SUPPORT=0 libzstd.a

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # run-vm.sh: `make run`. Boots a copy-on-write overlay of out/berth.img
 # (out/run/disk.qcow2, 4 GiB, kept between runs) with the console here.
 set -eu

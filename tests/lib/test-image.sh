@@ -8,7 +8,7 @@ out=${OUT:-$top/out}
 t=$out/test
 mkdir -p "$t"
 [ -f "$t/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C berth-test -f "$t/id_ed25519"
-rm -rf "$t/var"
+rm -rf "${t:?}/var"
 mkdir -p "$t/var/roothome/.ssh"
 chmod 700 "$t/var/roothome" "$t/var/roothome/.ssh"
 cp "$t/id_ed25519.pub" "$t/var/roothome/.ssh/authorized_keys"
