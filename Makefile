@@ -32,7 +32,7 @@ $(OUT)/pkgs/dropbear.key:
 	@$(MAKE) --no-print-directory pkgs
 
 .DEFAULT_GOAL := all
-.PHONY: all deps kernel headers pkgs progs manifest image bundle test-image run check test bench clean distclean help
+.PHONY: all deps kernel headers pkgs progs manifest image bundle demo test-image run check test bench clean distclean help
 
 all: kernel pkgs manifest ## build the kernel, every package and out/manifest.json
 
@@ -68,13 +68,16 @@ run: image ## build and boot Berth in QEMU (UEFI, serial console here; Ctrl-a x 
 bundle: image ## out/berth-VERSION.bundle: the signed update (key: BERTH_SIGNING_KEY, else a dev key)
 	@images/bundle.sh
 
+demo: pkgs ## out/demo.tar: the demo container image (busybox), made with umoci and skopeo
+	@images/demo.sh
+
 test-image: image ## out/test/berth.img: the image with a test SSH key for root in /var
 	@tests/lib/test-image.sh
 
 check: all progs ## fast host tests (no VM)
 	@tests/run.sh tests/host
 
-test: test-image bundle ## every test, QEMU boots included (what CI runs); ends with "bats: N passed, N failed, N skipped"
+test: test-image bundle demo ## every test, QEMU boots included (what CI runs); ends with "bats: N passed, N failed, N skipped"
 	@tests/run.sh tests/host tests/vm
 
 bench: test-image bundle ## every figure beside its floor: table + out/bench.json (BENCH_RUNS=5, BENCH_PEER=1)

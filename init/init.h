@@ -18,6 +18,8 @@ struct init {
 	int awaited_status;
 	int awaited_done;
 	int ready;             /* "ready" was printed */
+	pid_t containers;      /* `berth ctr-boot` while it starts the containers; 0 otherwise */
+	const char *containers_cmd; /* that command, /usr/bin/berth */
 	unsigned stage1_timeout; /* seconds */
 	const char *runsvdir_path, *sv_path, *service_dir, *stage1_dir, *seed_path;
 };
@@ -35,6 +37,7 @@ const char *action_name(enum action a);
 pid_t spawn(char *const argv[], int flags);
 void child_reset(void);
 int reap_all(struct init *st);
+void ready_check(struct init *st);
 void events_wait(struct init *st, long long timeout_ms);
 enum wait_result { WAIT_EXITED, WAIT_TIMEOUT, WAIT_SHUTDOWN };
 enum wait_result child_wait(struct init *st, pid_t pid, long long timeout_ms, int *status, int interruptible);

@@ -29,6 +29,7 @@ static void init_defaults(struct init *st)
 	st->stage1_timeout = STAGE1_TIMEOUT_DEFAULT;
 	st->runsvdir_path = "/usr/bin/runsvdir";
 	st->sv_path = "/usr/bin/sv";
+	st->containers_cmd = "/usr/bin/berth";
 	st->service_dir = "/etc/service";
 	st->stage1_dir = "/etc/berth/stage1.d";
 	st->seed_path = "/var/lib/berth/random-seed";
@@ -129,6 +130,19 @@ static void console_setup(void)
 		close(fd);
 }
 
+/* containers run as runit services; ctr-boot creates them in depends_on
+ * order and returns once they run, so PID 1 need not know about them */
+static void containers_start(struct init *st)
+{
+	char *argv[] = { (char *)st->containers_cmd, "ctr-boot", NULL };
+
+	if (access(st->containers_cmd, X_OK) != 0)
+		return;
+	st->containers = spawn(argv, 0);
+	if (st->containers < 0)
+		st->containers = 0;
+}
+
 void runsvdir_start(struct init *st)
 {
 	char *argv[] = { (char *)st->runsvdir_path, "-P", (char *)st->service_dir, NULL };
@@ -146,11 +160,12 @@ void runsvdir_start(struct init *st)
 	}
 }
 
-/* The one place that decides when the system is "ready". For now that is
- * when services are started; containers will add their condition here. */
-static void ready_check(struct init *st)
+/* The one place that decides when the system is "ready": services are
+ * started and `berth ctr-boot` has started every defined container (it
+ * prints "container NAME started" for each) or given up on one. */
+void ready_check(struct init *st)
 {
-	if (st->ready)
+	if (st->ready || st->containers > 0)
 		return;
 	st->ready = 1;
 	timeline("ready");
@@ -167,6 +182,7 @@ static void test_paths(struct init *st)
 	} vars[] = {
 		{ "BERTH_INIT_RUNSVDIR", offsetof(struct init, runsvdir_path) },
 		{ "BERTH_INIT_SV", offsetof(struct init, sv_path) },
+		{ "BERTH_INIT_CONTAINERS", offsetof(struct init, containers_cmd) },
 		{ "BERTH_INIT_SERVICE_DIR", offsetof(struct init, service_dir) },
 		{ "BERTH_INIT_STAGE1_DIR", offsetof(struct init, stage1_dir) },
 		{ "BERTH_INIT_SEED", offsetof(struct init, seed_path) },
@@ -215,8 +231,10 @@ static _Noreturn void pid1(struct init *st)
 	if (st->shutdown == ACT_NONE) {
 		timeline("provision done");
 		runsvdir_start(st);
-		if (st->runsvdir > 0)
+		if (st->runsvdir > 0) {
 			timeline("services started");
+			containers_start(st);
+		}
 		ready_check(st);
 	}
 	for (;;) {

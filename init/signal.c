@@ -136,6 +136,14 @@ int reap_all(struct init *st)
 			st->awaited_status = status;
 			st->awaited_done = 1;
 		}
+		if (pid == st->containers) {
+			char why[96];
+
+			st->containers = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				warn("containers: berth ctr-boot %s", status_text(status, why, sizeof why));
+			ready_check(st);
+		}
 		if (pid == st->runsvdir) {
 			char why[96];
 

@@ -1,0 +1,572 @@
+/* berth ctr-exec NAME: the process runsv supervises for a container. Setup
+ * (definition, image, overlay rootfs, config.json, crun create, network,
+ * crun start) may fail with a message in the log and the state file; once
+ * the container runs this process only waits, forwards the stop signal,
+ * escalates to SIGKILL after the grace period and cleans up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth.h"
+#include "berth-cli.h"
+#include "ctr.h"
+#include "image.h"
+#include "net.h"
+#include "spec.h"
+
+struct exec_ctx {
+	struct ctr_paths p;
+	const char *name;
+	struct container_def *def;
+	struct ctr_state st;
+	char dir[CTR_PATH_MAX];    /* $ROOT/containers/NAME */
+	char rootfs[CTR_PATH_MAX];
+	char bundle[CTR_PATH_MAX];
+	char crun_root[CTR_PATH_MAX];
+	char *image_config;
+	size_t image_config_len;
+	int stop_signal;
+	int mounted, created, attached;
+	struct net_config net;
+};
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "PWR", SIGPWR },
+	{ "WINCH", SIGWINCH }, { "STOP", SIGSTOP },
+};
+
+/* "SIGQUIT", "QUIT", "3" to a number; 0 if unknown */
+static int signal_parse(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return 0;
+	v = strtol(s, &end, 10);
+	if (!*end)
+		return v > 0 && v < 65 ? (int)v : 0;
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if (strcasecmp(s, signals[i].name) == 0)
+			return signals[i].sig;
+	return 0;
+}
+
+static void state_save(struct exec_ctx *c)
+{
+	if (ctr_state_write(&c->p, c->name, &c->st) < 0)
+		warn_errno("write the state of %s", c->name);
+}
+
+/* setup failed: say why in the log and the state file */
+static int setup_fail(struct exec_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int setup_fail(struct exec_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->st.error, sizeof c->st.error, fmt, ap);
+	va_end(ap);
+	warn("%s", c->st.error);
+	snprintf(c->st.status, sizeof c->st.status, "failed");
+	c->st.exit_code = 125; /* docker's "the daemon failed" code */
+	c->st.finished_at = time(NULL);
+	c->st.pid = 0;
+	state_save(c);
+	return -1;
+}
+
+static int crun(struct exec_ctx *c, int quiet, const char *a1, const char *a2, const char *a3,
+		const char *a4, const char *a5, const char *a6)
+{
+	char *argv[10];
+	int i = 0;
+
+	argv[i++] = c->p.crun;
+	argv[i++] = "--root";
+	argv[i++] = c->crun_root;
+	const char *rest[] = { a1, a2, a3, a4, a5, a6 };
+	for (size_t k = 0; k < 6 && rest[k]; k++)
+		argv[i++] = (char *)rest[k];
+	argv[i] = NULL;
+	return ctr_spawn_wait(argv, quiet);
+}
+
+/* the image of the definition: its config JSON and its layers */
+static int image_find(struct exec_ctx *c, char (**layers)[DIGEST_LEN + 1], size_t *nlayers)
+{
+	char name[REF_MAX], tag[REF_MAX];
+	struct image_refs refs;
+	struct store st;
+	struct err e = { 0 };
+	struct image_ref *ref = NULL;
+	const char *want = c->def->image;
+	ssize_t n;
+	int fd;
+
+	if (store_open(&st, 0, &e) < 0 || refs_read(&st, &refs, &e) < 0)
+		return setup_fail(c, "image store: %s", e.msg);
+	if (ref_parse(want, name, tag) == 0)
+		for (size_t i = 0; i < refs.n && !ref; i++)
+			if (strcmp(refs.v[i].name, name) == 0 && strcmp(refs.v[i].tag, tag) == 0)
+				ref = &refs.v[i];
+	/* an image ID (at least 12 hex digits, with or without sha256:) */
+	if (!ref) {
+		const char *hex = strncmp(want, "sha256:", 7) == 0 ? want + 7 : want;
+		if (strlen(hex) >= 12)
+			for (size_t i = 0; i < refs.n && !ref; i++)
+				if (strncmp(digest_hex(refs.v[i].config), hex, strlen(hex)) == 0)
+					ref = &refs.v[i];
+	}
+	if (!ref) {
+		refs_free(&refs);
+		store_close(&st);
+		return setup_fail(c, "image %s: not in the store (berth load it first)", want);
+	}
+	snprintf(c->st.image, sizeof c->st.image, "%s", want);
+	fd = store_blob_open(&st, ref->config, &e);
+	c->image_config = malloc(SPEC_IMAGE_CONFIG_MAX_BYTES + 1);
+	if (fd < 0 || !c->image_config) {
+		if (fd >= 0)
+			close(fd);
+		refs_free(&refs);
+		store_close(&st);
+		return setup_fail(c, "image %s: config: %s", want, e.msg[0] ? e.msg : "out of memory");
+	}
+	n = read(fd, c->image_config, SPEC_IMAGE_CONFIG_MAX_BYTES);
+	close(fd);
+	if (n < 0) {
+		refs_free(&refs);
+		store_close(&st);
+		return setup_fail(c, "image %s: read its config: %s", want, strerror(errno));
+	}
+	c->image_config[n] = '\0';
+	c->image_config_len = (size_t)n;
+	*nlayers = ref->nlayers;
+	*layers = malloc((ref->nlayers + 1) * sizeof **layers);
+	if (!*layers) {
+		refs_free(&refs);
+		store_close(&st);
+		return setup_fail(c, "out of memory");
+	}
+	memcpy(*layers, ref->layers, ref->nlayers * sizeof **layers);
+	refs_free(&refs);
+	store_close(&st);
+
+	{
+		struct err je = { 0 };
+		yajl_val root = json_parse(c->image_config, c->image_config_len, "image config", &je);
+		yajl_val cfg = root ? json_get(root, "config", yajl_t_object) : NULL;
+		c->stop_signal = signal_parse(cfg ? json_str(cfg, "StopSignal") : NULL);
+		if (!c->stop_signal)
+			c->stop_signal = SIGTERM;
+		if (root)
+			yajl_tree_free(root);
+	}
+	return 0;
+}
+
+/* overlay of the image's layers (top first) with a writable upper dir; the
+ * lower dirs are named relative to the layers directory so that 60-odd
+ * layers fit in one page of mount options */
+static int rootfs_mount(struct exec_ctx *c, char (*layers)[DIGEST_LEN + 1], size_t nlayers)
+{
+	char upper[CTR_PATH_MAX], work[CTR_PATH_MAX], ldir[CTR_PATH_MAX], opts[4096];
+	size_t o = 0;
+	int n;
+
+	if (nlayers == 0)
+		return setup_fail(c, "image %s has no layers", c->def->image);
+	ctr_path(upper, sizeof upper, "%s/upper", c->dir);
+	ctr_path(work, sizeof work, "%s/work", c->dir);
+	ctr_path(ldir, sizeof ldir, "%s/layers", c->p.root);
+	if (mkdir_p(upper, 0755) < 0 || mkdir_p(work, 0700) < 0 || mkdir_p(c->rootfs, 0755) < 0)
+		return setup_fail(c, "mkdir under %s: %s", c->dir, strerror(errno));
+	n = snprintf(opts, sizeof opts, "lowerdir=");
+	o = (size_t)n;
+	for (size_t i = nlayers; i-- > 0;) {
+		n = snprintf(opts + o, sizeof opts - o, "%s%s", i == nlayers - 1 ? "" : ":", digest_hex(layers[i]));
+		if (n < 0 || (size_t)n >= sizeof opts - o)
+			return setup_fail(c, "image %s: too many layers for one overlay mount", c->def->image);
+		o += (size_t)n;
+	}
+	n = snprintf(opts + o, sizeof opts - o, ",upperdir=%s,workdir=%s", upper, work);
+	if (n < 0 || (size_t)n >= sizeof opts - o)
+		return setup_fail(c, "image %s: overlay options too long", c->def->image);
+	if (chdir(ldir) < 0)
+		return setup_fail(c, "%s: %s", ldir, strerror(errno));
+	n = mount("overlay", c->rootfs, "overlay", 0, opts);
+	if (chdir("/") < 0) {
+		/* nothing later depends on the working directory */
+	}
+	if (n < 0)
+		return setup_fail(c, "mount overlay on %s: %s", c->rootfs, strerror(errno));
+	c->mounted = 1;
+	return 0;
+}
+
+/* resolv.conf from the host's; a loopback resolver is unreachable from a
+ * bridged container, so it gives way to public ones as in Docker */
+static int etc_files(struct exec_ctx *c)
+{
+	char path[CTR_PATH_MAX], host[CTR_PATH_MAX], buf[8192], out[8192], *line, *save;
+	size_t o = 0;
+	int ns = 0;
+	ssize_t n;
+
+	ctr_path(host, sizeof host, "%s/resolv.conf", c->p.etc);
+	n = file_read(host, buf, sizeof buf);
+	if (n < 0)
+		buf[0] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int is_ns = strncmp(line, "nameserver", 10) == 0;
+		if (is_ns && c->def->network_mode == NETWORK_BRIDGE &&
+		    (strstr(line, " 127.") || strstr(line, " ::1")))
+			continue;
+		ns += is_ns;
+		n = snprintf(out + o, sizeof out - o, "%s\n", line);
+		if (n < 0 || (size_t)n >= sizeof out - o)
+			break;
+		o += (size_t)n;
+	}
+	if (!ns && c->def->network_mode != NETWORK_NONE) {
+		n = snprintf(out + o, sizeof out - o, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+		if (n > 0 && (size_t)n < sizeof out - o)
+			o += (size_t)n;
+	}
+	ctr_path(path, sizeof path, "%s/resolv.conf", c->dir);
+	if (file_write_atomic(path, out, o, 0644) < 0)
+		return setup_fail(c, "write %s: %s", path, strerror(errno));
+	ctr_path(path, sizeof path, "%s/hostname", c->dir);
+	n = snprintf(buf, sizeof buf, "%s\n", c->name);
+	if (file_write_atomic(path, buf, (size_t)n, 0644) < 0)
+		return setup_fail(c, "write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* hosts is bind-mounted: rewrite it in place, as a rename would leave the
+ * container with the old inode */
+static int hosts_write(struct exec_ctx *c, const char *address)
+{
+	char path[CTR_PATH_MAX], buf[1024];
+	int fd, n;
+
+	ctr_path(path, sizeof path, "%s/hosts", c->dir);
+	n = snprintf(buf, sizeof buf,
+		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+		     address ? address : "", address ? "\t" : "", address ? c->name : "", address ? "\n" : "");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		if (fd >= 0)
+			close(fd);
+		return setup_fail(c, "write %s: %s", path, strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+static int bundle_write(struct exec_ctx *c)
+{
+	char resolv[CTR_PATH_MAX], hosts[CTR_PATH_MAX], hostname[CTR_PATH_MAX], path[CTR_PATH_MAX];
+	struct spec_input in = { 0 };
+	char *json;
+	size_t len;
+
+	for (size_t i = 0; i < c->def->nvolumes; i++) {
+		struct volume *v = &c->def->volumes[i];
+		struct stat sb;
+		/* like docker -v: a missing source becomes a directory */
+		if (stat(v->source, &sb) < 0 && mkdir_p(v->source, 0755) < 0)
+			return setup_fail(c, "volume %s: %s", v->source, strerror(errno));
+	}
+	ctr_path(resolv, sizeof resolv, "%s/resolv.conf", c->dir);
+	ctr_path(hosts, sizeof hosts, "%s/hosts", c->dir);
+	ctr_path(hostname, sizeof hostname, "%s/hostname", c->dir);
+	in.def = c->def;
+	in.image_config = c->image_config;
+	in.image_config_len = c->image_config_len;
+	in.rootfs = c->rootfs;
+	if (c->def->network_mode != NETWORK_HOST) {
+		in.hosts = hosts;
+		in.hostname_file = hostname;
+	}
+	in.resolv = resolv;
+	if (mkdir_p(c->bundle, 0755) < 0)
+		return setup_fail(c, "mkdir %s: %s", c->bundle, strerror(errno));
+	if (spec_generate(&in, &json, &len) < 0)
+		return setup_fail(c, "%s: the OCI config could not be generated", c->name);
+	ctr_path(path, sizeof path, "%s/config.json", c->bundle);
+	if (file_write_atomic(path, json, len, 0600) < 0) {
+		free(json);
+		return setup_fail(c, "write %s: %s", path, strerror(errno));
+	}
+	free(json);
+	return 0;
+}
+
+static int network_attach(struct exec_ctx *c, pid_t pid)
+{
+	struct port_map ports[NET_PORTS_MAX];
+	struct net_lease lease;
+	struct net_err e = { { 0 } };
+	char netns[64], addr[32];
+	size_t o = 0;
+
+	if (c->def->nports > NET_PORTS_MAX)
+		return setup_fail(c, "more than %d published ports", NET_PORTS_MAX);
+	for (size_t i = 0; i < c->def->nports; i++) {
+		char spec[128];
+		struct port *pt = &c->def->ports[i];
+		if (!pt->host_port) {
+			warn("port %u: publishing without a host port is not supported; skipped", pt->container_port);
+			continue;
+		}
+		snprintf(spec, sizeof spec, "%s%s%u:%u/%s", pt->host_ip, pt->host_ip[0] ? ":" : "",
+			 pt->host_port, pt->container_port, pt->proto);
+		if (net_port_parse(spec, &ports[o], &e) < 0)
+			return setup_fail(c, "port %s: %s", spec, e.msg);
+		o++;
+	}
+	if (net_config_default(&c->net, &e) < 0 || net_bridge_up(&c->net, &e) < 0)
+		return setup_fail(c, "network: %s", e.msg);
+	snprintf(netns, sizeof netns, "/proc/%ld/ns/net", (long)pid);
+	if (net_attach(&c->net, c->name, netns, ports, o, &lease, &e) < 0)
+		return setup_fail(c, "network: %s", e.msg);
+	c->attached = 1;
+	snprintf(addr, sizeof addr, "%u.%u.%u.%u", lease.address >> 24, (lease.address >> 16) & 255,
+		 (lease.address >> 8) & 255, lease.address & 255);
+	snprintf(c->st.address, sizeof c->st.address, "%s", addr);
+	c->st.ports[0] = '\0';
+	for (size_t i = 0, w = 0; i < lease.nports; i++) {
+		char one[64];
+		net_port_format(&lease.ports[i], one, sizeof one);
+		w += (size_t)snprintf(c->st.ports + w, sizeof c->st.ports - w, "%s%s", i ? " " : "", one);
+		if (w >= sizeof c->st.ports)
+			break;
+	}
+	return hosts_write(c, addr);
+}
+
+/* undo whatever setup did, in reverse; quiet about what is already gone */
+static void cleanup(struct exec_ctx *c)
+{
+	struct net_err e = { { 0 } };
+
+	if (c->created || c->attached || c->mounted)
+		crun(c, 1, "delete", "-f", c->name, NULL, NULL, NULL);
+	if (c->attached && net_detach(&c->net, c->name, &e) < 0)
+		warn("network: %s", e.msg);
+	if (c->mounted && umount2(c->rootfs, 0) < 0 && umount2(c->rootfs, MNT_DETACH) < 0)
+		warn_errno("unmount %s", c->rootfs);
+	c->created = c->attached = c->mounted = 0;
+}
+
+/* leftovers of a supervisor that was killed: a crun container, a lease, a
+ * mounted rootfs */
+static void stale_cleanup(struct exec_ctx *c)
+{
+	struct net_err e = { { 0 } };
+	struct net_config cfg;
+
+	crun(c, 1, "delete", "-f", c->name, NULL, NULL, NULL);
+	if (net_config_default(&cfg, &e) == 0)
+		net_detach(&cfg, c->name, &e);
+	while (umount2(c->rootfs, MNT_DETACH) == 0)
+		;
+}
+
+static pid_t pid_read(const char *path)
+{
+	char buf[32];
+
+	if (file_read(path, buf, sizeof buf) <= 0)
+		return 0;
+	return (pid_t)atol(buf);
+}
+
+/* sleep ms unless a stop request comes first: 1 if it did */
+static int sleep_or_stop(const sigset_t *set, long ms)
+{
+	struct timespec end, now, left;
+	siginfo_t si;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		if (left.tv_sec < 0)
+			return 0;
+		int sig = sigtimedwait(set, &si, &left);
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+			return 1;
+		if (sig == SIGCHLD)
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+	}
+}
+
+/* the main loop: never dies; returns the container's exit code */
+static int supervise(struct exec_ctx *c, pid_t pid, const sigset_t *set)
+{
+	int grace = CTR_GRACE_DEFAULT, stopping = 0, killed = 0, st;
+	time_t deadline = 0;
+	char sig[16];
+
+	for (;;) {
+		struct timespec tick = { 1, 0 };
+		siginfo_t si;
+		pid_t w;
+		int s = sigtimedwait(set, &si, &tick);
+
+		if ((s == SIGTERM || s == SIGINT || s == SIGHUP) && !stopping) {
+			stopping = 1;
+			deadline = time(NULL) + grace;
+			snprintf(sig, sizeof sig, "%d", c->stop_signal);
+			if (crun(c, 1, "kill", c->name, sig, NULL, NULL, NULL) != 0)
+				kill(pid, c->stop_signal);
+		}
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == pid)
+				return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (w < 0 && errno == ECHILD && kill(pid, 0) < 0)
+			return 255; /* not our child after all, and gone */
+		if (stopping && !killed && time(NULL) >= deadline) {
+			killed = 1;
+			warn("%s: still running %d s after signal %d: SIGKILL", c->name, grace, c->stop_signal);
+			if (crun(c, 1, "kill", "--all", c->name, "9", NULL, NULL) != 0)
+				kill(pid, SIGKILL);
+		}
+	}
+}
+
+int cmd_ctr_exec(int argc, char **argv)
+{
+	struct exec_ctx c = { 0 };
+	char (*layers)[DIGEST_LEN + 1] = NULL;
+	char pidfile[CTR_PATH_MAX];
+	size_t nlayers = 0, ndefs;
+	sigset_t set;
+	pid_t pid;
+	int code;
+
+	if (argc != 2)
+		usage_error("ctr-exec", "expected NAME");
+	ctr_name_check("ctr-exec", argv[1]);
+	c.name = argv[1];
+	ctr_paths_init(&c.p);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* the container's init is crun create's grandchild: it must come back
+	 * to us, not to PID 1, so that we can wait for it */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+	ctr_path(c.dir, sizeof c.dir, "%s/containers/%s", c.p.root, c.name);
+	ctr_path(c.rootfs, sizeof c.rootfs, "%s/rootfs", c.dir);
+	ctr_path(c.bundle, sizeof c.bundle, "%s/bundle", c.dir);
+	ctr_path(c.crun_root, sizeof c.crun_root, "%s/crun", c.p.run);
+	ctr_path(pidfile, sizeof pidfile, "%s/pid", c.bundle);
+
+	ctr_state_read(&c.p, c.name, &c.st);
+	if (strcmp(c.st.status, "restarting") == 0 && c.st.streak > 0) {
+		long ms = ctr_backoff_ms(c.st.streak - 1);
+		if (sleep_or_stop(&set, ms)) {
+			snprintf(c.st.status, sizeof c.st.status, "stopped");
+			state_save(&c);
+			return 0;
+		}
+	}
+	snprintf(c.st.status, sizeof c.st.status, "starting");
+	c.st.started_at = time(NULL);
+	c.st.finished_at = 0;
+	c.st.exit_code = -1;
+	c.st.pid = 0;
+	c.st.error[0] = c.st.address[0] = c.st.ports[0] = '\0';
+	state_save(&c);
+
+	code = ctr_def_load(&c.p, c.name, &c.def, &ndefs);
+	if (code != 0) {
+		setup_fail(&c, "%s: %s", c.name, code > 0 ? "no definition" : "the definition has errors");
+		return 1;
+	}
+	snprintf(c.st.image, sizeof c.st.image, "%s", c.def->image);
+	if (mkdir_p(c.dir, 0700) < 0 || mkdir_p(c.crun_root, 0700) < 0) {
+		setup_fail(&c, "mkdir %s: %s", c.dir, strerror(errno));
+		return 1;
+	}
+	stale_cleanup(&c);
+	unlink(pidfile);
+	if (image_find(&c, &layers, &nlayers) < 0 || rootfs_mount(&c, layers, nlayers) < 0 ||
+	    etc_files(&c) < 0 || hosts_write(&c, NULL) < 0 || bundle_write(&c) < 0)
+		goto fail;
+	free(layers);
+	layers = NULL;
+	c.created = 1;
+	if (crun(&c, 0, "create", "--bundle", c.bundle, "--pid-file", pidfile, c.name) != 0) {
+		setup_fail(&c, "crun create %s failed", c.name);
+		goto fail;
+	}
+	pid = pid_read(pidfile);
+	if (pid <= 0) {
+		setup_fail(&c, "crun create %s: no pid in %s", c.name, pidfile);
+		goto fail;
+	}
+	if (c.def->network_mode == NETWORK_BRIDGE && network_attach(&c, pid) < 0)
+		goto fail;
+	if (crun(&c, 0, "start", c.name, NULL, NULL, NULL, NULL) != 0) {
+		setup_fail(&c, "crun start %s failed", c.name);
+		goto fail;
+	}
+	c.st.pid = pid;
+	snprintf(c.st.status, sizeof c.st.status, "running");
+	state_save(&c);
+
+	code = supervise(&c, pid, &set);
+
+	cleanup(&c);
+	c.st.pid = 0;
+	c.st.exit_code = code;
+	c.st.finished_at = time(NULL);
+	snprintf(c.st.status, sizeof c.st.status, "exited");
+	state_save(&c);
+	compose_free(c.def, ndefs);
+	free(c.image_config);
+	return code;
+
+fail:
+	free(layers);
+	cleanup(&c);
+	compose_free(c.def, ndefs);
+	free(c.image_config);
+	return 1;
+}

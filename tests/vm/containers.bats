@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# Containers on a booted Berth: load the demo image (made with umoci and
+# skopeo by images/demo.sh), run it on the bridge network, read its logs,
+# stop and remove it.
+
+setup() {
+	load ../lib/common
+	load ../lib/vm
+	VM_KEY=$OUT/test/id_ed25519
+}
+
+teardown() { vm_stop; }
+
+@test "berth load, run, ps, logs, inspect on the bridge network" {
+	vm_boot "$OUT/test/berth.img"
+	vm_wait ready
+	vm_wait_ssh
+	vm_ssh 'cat >/var/tmp/demo.tar' <"$OUT/demo.tar"
+	run vm_ssh 'berth load /var/tmp/demo.tar'
+	assert_success
+	assert_output 'Loaded image: demo:latest'
+	run vm_ssh 'berth run -d --name demo --restart always demo:latest'
+	assert_success
+	sleep 7
+	run vm_ssh berth ps
+	assert_line --regexp '^demo +demo:latest +running '
+	run vm_ssh 'berth logs demo'
+	assert_line 'hello from the Berth demo container'
+	run vm_ssh "berth inspect demo | jq -r '.[0].NetworkSettings.IPAddress' 2>/dev/null || berth inspect demo"
+	assert_output --partial '172.31.0.'
+	# not yet: the next boot starting it again before "ready" (see the
+	# containers issue: runsvdir does not pick up the service after a reboot)
+}
+
+@test "berth stop and rm" {
+	vm_boot "$OUT/test/berth.img"
+	vm_wait ready
+	vm_wait_ssh
+	vm_ssh 'cat >/var/tmp/demo.tar' <"$OUT/demo.tar"
+	vm_ssh 'berth load /var/tmp/demo.tar >/dev/null && berth run -d --name demo demo:latest >/dev/null'
+	sleep 5
+	run vm_ssh 'berth stop demo; berth ps -a'
+	assert_success
+	refute_line --regexp '^demo +demo:latest +running '
+	run vm_ssh 'berth rm demo'
+	assert_success
+	assert_output demo
+	run vm_ssh 'berth ps -a; ls /etc/berth/containers'
+	assert_success
+	refute_output --partial 'demo'
+}
