@@ -36,6 +36,8 @@ ssize_t file_read(const char *path, char *buf, size_t size);
 /* write data to path through a temporary file in the same directory, fsync
  * it, rename it over path, fsync the directory */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* write len bytes, retrying short writes and EINTR; 0 or -1 */
+int write_all(int fd, const void *data, size_t len);
 /* mkdir -p */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -37,7 +37,7 @@ ssize_t file_read(const char *path, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 

@@ -72,20 +72,6 @@ int root_dir(struct prov *p, const char *path, int create, mode_t mode)
 	return fd;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* owner and mode are set on the temporary file before any content is in
  * it; the rename replaces the name, never what a symlink points to */
 int root_write(struct prov *p, const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
