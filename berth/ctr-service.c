@@ -113,19 +113,11 @@ int ctr_service_create(const struct ctr_paths *p, const char *name)
 	if (file_write_atomic(path, "", 0, 0644) < 0)
 		return warn_errno("write %s", path), -1;
 
-	ctr_path(path, sizeof path, "%s/service", p->etc);
-	if (mkdir_p(path, 0755) < 0)
-		return warn_errno("mkdir %s", path), -1;
+	/* a link in /etc/service from before containers had their own runsvdir */
 	ctr_path(link, sizeof link, "%s/service/ctr-%s", p->etc, name);
 	n = readlink(link, old, sizeof old - 1);
-	if (n >= 0) {
-		old[n] = '\0';
-		if (strcmp(old, dir) == 0)
-			return 0;
+	if (n >= 0)
 		unlink(link);
-	}
-	if (symlink(dir, link) < 0)
-		return warn_errno("symlink %s", link), -1;
 	return 0;
 }
 

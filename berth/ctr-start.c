@@ -76,7 +76,7 @@ static int service_up(const struct ctr_paths *p, const char *name)
 	}
 	if (ctr_service_wait_supervised(p, name, SUPERVISE_WAIT_MS) < 0) {
 		warn("%s: runsv does not supervise %s/service/%s (is runsvdir running on %s/service?)",
-		     name, p->run, name, p->etc);
+		     name, p->run, name, p->run);
 		return -1;
 	}
 	if (ctr_sv(p, name, "up", 0) != 0) {
@@ -274,16 +274,22 @@ int cmd_rm(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		ctr_path(path, sizeof path, "%s/service/ctr-%s", p.etc, name);
-		unlink(path);
-		/* runsv must be gone before its directory goes */
-		if (ctr_service_supervised(&p, name)) {
-			ctr_sv(&p, name, "exit", 0);
-			for (int t = 0; t < 100 && ctr_service_supervised(&p, name); t++)
+		/* out of runsvdir's sight first (it skips dot names), so that it
+		 * cannot start a new runsv while the directory goes; then runsv
+		 * must be gone before its directory */
+		char gone[CTR_PATH_MAX], gname[80];
+		snprintf(gname, sizeof gname, ".rm-%s", name);
+		ctr_path(gone, sizeof gone, "%s/service/%s", p.run, gname);
+		ctr_path(path, sizeof path, "%s/service/%s", p.run, name);
+		ctr_rm_tree(gone);
+		if (rename(path, gone) == 0 && ctr_service_supervised(&p, gname)) {
+			ctr_sv(&p, gname, "exit", 0);
+			for (int t = 0; t < 100 && ctr_service_supervised(&p, gname); t++)
 				usleep(100000);
 		}
-		ctr_path(path, sizeof path, "%s/service/%s", p.run, name);
-		ctr_rm_tree(path);
+		ctr_rm_tree(gone);
+		ctr_path(path, sizeof path, "%s/service/ctr-%s", p.etc, name);
+		unlink(path);
 		ctr_path(path, sizeof path, "%s/containers/%s", p.run, name);
 		ctr_rm_tree(path);
 		ctr_path(path, sizeof path, "%s/containers/%s", p.root, name);

@@ -2,7 +2,8 @@
  *
  *   $BERTH_ETC/berth/containers/NAME.yaml   the definition (compose service)
  *   $BERTH_RUN/service/NAME/                run, finish, log/run, down
- *   $BERTH_ETC/service/ctr-NAME             symlink to it; runsvdir starts runsv
+ *                                           its own runsvdir (PID 1 starts
+ *                                           `runsvdir $BERTH_RUN/service`)
  *   $BERTH_RUN/containers/NAME/state        key=value lines a person can cat
  *   $BERTH_ROOT/containers/NAME/            upper, work, rootfs, bundle, etc files
  *   /var/log/containers/NAME/current        svlogd ($BERTH_LOG)

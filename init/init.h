@@ -12,8 +12,14 @@ struct init {
 	int sigfd;             /* signalfd for every signal; all are blocked */
 	int powerfd;           /* evdev "Power Button", or -1 */
 	enum action shutdown;  /* ACT_NONE while running */
-	pid_t runsvdir;        /* 0 when not running */
-	long long runsvdir_restart_at; /* monotonic ms; 0 when no restart is due */
+	/* two runsvdirs: the system's services and the containers', each on a
+	 * filesystem of its own since busybox runsvdir tells services apart by
+	 * inode number alone */
+	struct supervisor {
+		const char *dir;
+		pid_t pid;             /* 0 when not running */
+		long long restart_at;  /* monotonic ms; 0 when no restart is due */
+	} sup[2];
 	pid_t awaited;         /* child_wait()'s child, reaped by reap_all() */
 	int awaited_status;
 	int awaited_done;
@@ -21,12 +27,13 @@ struct init {
 	pid_t containers;      /* `berth ctr-boot` while it starts the containers; 0 otherwise */
 	const char *containers_cmd; /* that command, /usr/bin/berth */
 	unsigned stage1_timeout; /* seconds */
-	const char *runsvdir_path, *sv_path, *service_dir, *stage1_dir, *seed_path;
+	const char *runsvdir_path, *sv_path, *stage1_dir, *seed_path;
 };
 
 /* main.c: stage-1 failure: print, then reboot (or a root shell with berth.debug) */
 _Noreturn void fatal(struct init *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void runsvdir_start(struct init *st);
+enum { SUP_SYSTEM, SUP_CONTAINERS, SUP_N };
+void runsvdir_start(struct init *st, struct supervisor *s);
 
 /* signal.c */
 long long now_ms(void);

@@ -30,7 +30,8 @@ static void init_defaults(struct init *st)
 	st->runsvdir_path = "/usr/bin/runsvdir";
 	st->sv_path = "/usr/bin/sv";
 	st->containers_cmd = "/usr/bin/berth";
-	st->service_dir = "/etc/service";
+	st->sup[SUP_SYSTEM].dir = "/etc/service";
+	st->sup[SUP_CONTAINERS].dir = "/run/berth/service";
 	st->stage1_dir = "/etc/berth/stage1.d";
 	st->seed_path = "/var/lib/berth/random-seed";
 }
@@ -143,20 +144,22 @@ static void containers_start(struct init *st)
 		st->containers = 0;
 }
 
-void runsvdir_start(struct init *st)
+void runsvdir_start(struct init *st, struct supervisor *s)
 {
-	char *argv[] = { (char *)st->runsvdir_path, "-P", (char *)st->service_dir, NULL };
+	char *argv[] = { (char *)st->runsvdir_path, "-P", (char *)s->dir, NULL };
 	struct stat sb;
 
-	st->runsvdir_restart_at = 0;
-	if (stat(st->service_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		warn("%s: no such directory, no services to start", st->service_dir);
+	s->restart_at = 0;
+	if (s == &st->sup[SUP_CONTAINERS] && mkdir_p(s->dir, 0755) < 0)
+		warn("mkdir %s: %s", s->dir, strerror(errno));
+	if (stat(s->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		warn("%s: no such directory, no services to start", s->dir);
 		return;
 	}
-	st->runsvdir = spawn(argv, SPAWN_SESSION);
-	if (st->runsvdir < 0) {
-		st->runsvdir = 0;
-		st->runsvdir_restart_at = now_ms() + 1000;
+	s->pid = spawn(argv, SPAWN_SESSION);
+	if (s->pid < 0) {
+		s->pid = 0;
+		s->restart_at = now_ms() + 1000;
 	}
 }
 
@@ -183,7 +186,8 @@ static void test_paths(struct init *st)
 		{ "BERTH_INIT_RUNSVDIR", offsetof(struct init, runsvdir_path) },
 		{ "BERTH_INIT_SV", offsetof(struct init, sv_path) },
 		{ "BERTH_INIT_CONTAINERS", offsetof(struct init, containers_cmd) },
-		{ "BERTH_INIT_SERVICE_DIR", offsetof(struct init, service_dir) },
+		{ "BERTH_INIT_SERVICE_DIR", offsetof(struct init, sup[SUP_SYSTEM].dir) },
+		{ "BERTH_INIT_CONTAINER_DIR", offsetof(struct init, sup[SUP_CONTAINERS].dir) },
 		{ "BERTH_INIT_STAGE1_DIR", offsetof(struct init, stage1_dir) },
 		{ "BERTH_INIT_SEED", offsetof(struct init, seed_path) },
 	};
@@ -230,8 +234,9 @@ static _Noreturn void pid1(struct init *st)
 	/* from here on nothing is fatal */
 	if (st->shutdown == ACT_NONE) {
 		timeline("provision done");
-		runsvdir_start(st);
-		if (st->runsvdir > 0) {
+		runsvdir_start(st, &st->sup[SUP_SYSTEM]);
+		runsvdir_start(st, &st->sup[SUP_CONTAINERS]);
+		if (st->sup[SUP_SYSTEM].pid > 0) {
 			timeline("services started");
 			containers_start(st);
 		}
@@ -242,12 +247,18 @@ static _Noreturn void pid1(struct init *st)
 
 		if (st->shutdown != ACT_NONE)
 			shutdown_run(st);
-		if (st->runsvdir_restart_at) {
-			timeout = st->runsvdir_restart_at - now_ms();
-			if (timeout <= 0) {
-				runsvdir_start(st);
+		for (int i = 0; i < SUP_N; i++) {
+			long long left;
+
+			if (!st->sup[i].restart_at)
 				continue;
+			left = st->sup[i].restart_at - now_ms();
+			if (left <= 0) {
+				runsvdir_start(st, &st->sup[i]);
+				left = 0;
 			}
+			if (timeout < 0 || left < timeout)
+				timeout = left;
 		}
 		events_wait(st, timeout);
 		reap_all(st);

@@ -72,12 +72,12 @@ static long long left_until(long long deadline, long long cap)
 
 /* sv -w 10 force-stop every service: each stops its container or daemon the
  * way its own finish/down logic says, before runsvdir goes away. */
-static void services_stop(struct init *st, long long deadline)
+static void services_stop(struct init *st, struct supervisor *sup, long long deadline)
 {
 	static char names[SERVICES_MAX][256];
 	char *argv[4 + SERVICES_MAX + 1] = { (char *)st->sv_path, "-w", "10", "force-stop" };
 	int n = 0, status;
-	DIR *d = opendir(st->service_dir);
+	DIR *d = opendir(sup->dir);
 	struct dirent *e;
 	pid_t pid;
 
@@ -85,7 +85,7 @@ static void services_stop(struct init *st, long long deadline)
 	while (d && n < SERVICES_MAX && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (snprintf(names[n], sizeof names[n], "%s/%s", st->service_dir, e->d_name) >= (int)sizeof names[n])
+		if (snprintf(names[n], sizeof names[n], "%s/%s", sup->dir, e->d_name) >= (int)sizeof names[n])
 			continue;
 		argv[4 + n] = names[n];
 		n++;
@@ -99,12 +99,12 @@ static void services_stop(struct init *st, long long deadline)
 			kill(-pid, SIGKILL);
 		}
 	}
-	if (st->runsvdir > 0) {
+	if (sup->pid > 0) {
 		/* HUP: runsvdir sends TERM to each runsv, which stops its service and exits */
-		pid = st->runsvdir;
+		pid = sup->pid;
 		kill(pid, SIGHUP);
 		if (child_wait(st, pid, left_until(deadline, RUNSVDIR_LIMIT_MS), &status, 0) == WAIT_TIMEOUT)
-			warn("runsvdir: still running after SIGHUP");
+			warn("runsvdir %s: still running after SIGHUP", sup->dir);
 	}
 }
 
@@ -127,7 +127,9 @@ void shutdown_run(struct init *st)
 
 	timeline("shutdown start");
 	watchdog_start(st, deadline);
-	services_stop(st, deadline);
+	/* the containers first: they may still use the network and the logs */
+	services_stop(st, &st->sup[SUP_CONTAINERS], deadline);
+	services_stop(st, &st->sup[SUP_SYSTEM], deadline);
 	everything_kill(st, deadline);
 	watchdog_start(st, deadline);
 	entropy_save(st);

@@ -144,13 +144,15 @@ int reap_all(struct init *st)
 				warn("containers: berth ctr-boot %s", status_text(status, why, sizeof why));
 			ready_check(st);
 		}
-		if (pid == st->runsvdir) {
+		for (int i = 0; i < SUP_N; i++) {
 			char why[96];
 
-			st->runsvdir = 0;
+			if (pid != st->sup[i].pid)
+				continue;
+			st->sup[i].pid = 0;
 			if (st->shutdown == ACT_NONE) {
-				warn("runsvdir %s, restarting in 1 s", status_text(status, why, sizeof why));
-				st->runsvdir_restart_at = now_ms() + 1000;
+				warn("runsvdir %s %s, restarting in 1 s", st->sup[i].dir, status_text(status, why, sizeof why));
+				st->sup[i].restart_at = now_ms() + 1000;
 			}
 		}
 	}

@@ -167,7 +167,7 @@ ns_prepare() {
 	[ "$(id -u)" = 0 ] || skip 'needs root for unshare --pid'
 	unshare --pid --fork --mount-proc true 2>/dev/null || skip 'unshare --pid unavailable'
 	case "$T" in /run/*) skip 'test dir is under /run, which the namespace hides' ;; esac
-	mkdir -p "$T/service/web" "$T/service/db" "$T/stage1"
+	mkdir -p "$T/service/web" "$T/service/db" "$T/ctr-service/app" "$T/stage1"
 	cat >"$T/sv" <<-EOF
 	#!/bin/sh
 	echo "sv \$*" >>"$T/log"
@@ -200,7 +200,8 @@ ns_boot() {
 		if [ -n "$CMDLINE_FILE" ]; then mount --bind "$CMDLINE_FILE" /proc/cmdline || exit; fi
 		exec "$@"' sh \
 		env BERTH_INIT_TEST=1 BERTH_INIT_RUNSVDIR="$T/runsvdir" BERTH_INIT_SV="$T/sv" \
-		BERTH_INIT_SERVICE_DIR="$T/service" BERTH_INIT_STAGE1_DIR="$T/stage1" \
+		BERTH_INIT_SERVICE_DIR="$T/service" BERTH_INIT_CONTAINER_DIR="$T/ctr-service" \
+		BERTH_INIT_STAGE1_DIR="$T/stage1" \
 		BERTH_INIT_SEED="$T/seed" BERTH_STAGE1_TIMEOUT="${STAGE1_TIMEOUT:-}" \
 		"$INIT" >"$T/out" 2>&1 3>&- &
 	NS=$!
@@ -242,8 +243,11 @@ timeline_events() { sed -n 's/^berth\[[0-9]*\.[0-9][0-9][0-9]\]: //p' "$T/out"; 
 	assert_line 'init: shutdown done: reboot'
 	run cat "$T/log"
 	assert_line --index 0 --regexp '^hook [0-9]+$'
+	# the containers have a runsvdir of their own, and stop first
 	assert_line --index 1 "runsvdir -P $T/service"
-	assert_line --index 2 --regexp "^sv -w 10 force-stop ($T/service/(web|db) ?){2}\$"
+	assert_line --index 2 "runsvdir -P $T/ctr-service"
+	assert_line --index 3 "sv -w 10 force-stop $T/ctr-service/app"
+	assert_line --index 4 --regexp "^sv -w 10 force-stop ($T/service/(web|db) ?){2}\$"
 }
 
 @test "PID 1: SIGUSR1 halts, SIGUSR2 and SIGPWR power off, SIGINT (ctrl-alt-del) reboots" {
@@ -281,10 +285,11 @@ exec sleep 1000"
 	sleep 2.5
 	kill -TERM "$PID1"
 	ns_wait 10
-	run grep -c '^runsvdir -P' "$T/log"
+	run grep -c "^runsvdir -P $T/service\$" "$T/log"
 	[ "$output" -ge 2 ] && [ "$output" -le 4 ]
 	run cat "$T/out"
-	assert_line --partial 'init: runsvdir exit status 1, restarting in 1 s'
+	assert_line --partial "init: runsvdir $T/service exit status 1, restarting in 1 s"
+	assert_line --partial "init: runsvdir $T/ctr-service exit status 1, restarting in 1 s"
 }
 
 @test "PID 1: a process ignoring SIGTERM is killed at shutdown, within bounds" {

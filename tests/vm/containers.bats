@@ -28,8 +28,17 @@ teardown() { vm_stop; }
 	assert_line 'hello from the Berth demo container'
 	run vm_ssh "berth inspect demo | jq -r '.[0].NetworkSettings.IPAddress' 2>/dev/null || berth inspect demo"
 	assert_output --partial '172.31.0.'
-	# not yet: the next boot starting it again before "ready" (see the
-	# containers issue: runsvdir does not pick up the service after a reboot)
+	# the next boot starts it again, before "ready"
+	vm_mark
+	vm_ssh reboot || true
+	vm_wait 'container demo started'
+	vm_wait ready
+	local events
+	events=$(vm_console | grep -oE 'berth\[[0-9.]+\]: (container demo started|ready)$' | sed 's/.*: //')
+	assert_equal "$events" "$(printf '%s\n' 'container demo started' ready)"
+	vm_wait_ssh
+	run vm_ssh berth ps
+	assert_line --regexp '^demo +demo:latest +running '
 }
 
 @test "berth stop and rm" {
