@@ -26,8 +26,14 @@ struct init {
 	int ready;             /* "ready" was printed */
 	pid_t containers;      /* `berth ctr-boot` while it starts the containers; 0 otherwise */
 	const char *containers_cmd; /* that command, /usr/bin/berth */
+	pid_t check;           /* `berth update check` (the boot assessment); 0 otherwise */
+	long long check_deadline_ms; /* past this, a running check starves the watchdog */
+	unsigned check_limit;  /* seconds the check may take */
+	int wdfd;              /* /dev/watchdog, or -1 */
+	long long wd_interval_ms, wd_next_ms;
+	int wd_starving;
 	unsigned stage1_timeout; /* seconds */
-	const char *runsvdir_path, *sv_path, *stage1_dir, *seed_path;
+	const char *runsvdir_path, *sv_path, *stage1_dir, *seed_path, *check_cmd, *watchdog_path;
 };
 
 /* main.c: stage-1 failure: print, then reboot (or a root shell with berth.debug) */
@@ -73,6 +79,11 @@ void entropy_save(struct init *st);
 
 /* hooks.c: returns the number of hooks that failed */
 int hooks_run(struct init *st, const char *dir);
+
+/* watchdog.c */
+void watchdog_open(struct init *st, unsigned timeout);
+long long watchdog_feed(struct init *st);
+void watchdog_disarm(struct init *st);
 
 /* shutdown.c */
 _Noreturn void shutdown_run(struct init *st);

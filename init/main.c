@@ -20,6 +20,9 @@
 
 #define STAGE1_TIMEOUT_DEFAULT 60
 #define STAGE1_TIMEOUT_MAX 86400
+#define WATCHDOG_TIMEOUT_DEFAULT 60 /* seconds */
+/* `berth update check` gives up after 120 s itself; this is for a hang */
+#define CHECK_LIMIT_DEFAULT 180
 
 static void init_defaults(struct init *st)
 {
@@ -30,6 +33,10 @@ static void init_defaults(struct init *st)
 	st->runsvdir_path = "/usr/bin/runsvdir";
 	st->sv_path = "/usr/bin/sv";
 	st->containers_cmd = "/usr/bin/berth";
+	st->check_cmd = "/usr/bin/berth";
+	st->check_limit = CHECK_LIMIT_DEFAULT;
+	st->watchdog_path = "/dev/watchdog";
+	st->wdfd = -1;
 	st->sup[SUP_SYSTEM].dir = "/etc/service";
 	st->sup[SUP_CONTAINERS].dir = "/run/berth/service";
 	st->stage1_dir = "/etc/berth/stage1.d";
@@ -163,6 +170,22 @@ void runsvdir_start(struct init *st, struct supervisor *s)
 	}
 }
 
+/* the boot assessment: on a trial boot `berth update check` blesses the
+ * boot or marks it bad and asks for a reboot; otherwise it does nothing */
+static void check_start(struct init *st)
+{
+	char *argv[] = { (char *)st->check_cmd, "update", "check", NULL };
+
+	if (access(st->check_cmd, X_OK) != 0)
+		return;
+	st->check = spawn(argv, 0);
+	if (st->check < 0) {
+		st->check = 0;
+		return;
+	}
+	st->check_deadline_ms = now_ms() + (long long)st->check_limit * 1000;
+}
+
 /* The one place that decides when the system is "ready": services are
  * started and `berth ctr-boot` has started every defined container (it
  * prints "container NAME started" for each) or given up on one. */
@@ -172,6 +195,7 @@ void ready_check(struct init *st)
 		return;
 	st->ready = 1;
 	timeline("ready");
+	check_start(st);
 }
 
 /* Test mode (BERTH_INIT_TEST=1, only as PID 1 of a PID namespace on a host)
@@ -190,6 +214,8 @@ static void test_paths(struct init *st)
 		{ "BERTH_INIT_CONTAINER_DIR", offsetof(struct init, sup[SUP_CONTAINERS].dir) },
 		{ "BERTH_INIT_STAGE1_DIR", offsetof(struct init, stage1_dir) },
 		{ "BERTH_INIT_SEED", offsetof(struct init, seed_path) },
+		{ "BERTH_INIT_CHECK", offsetof(struct init, check_cmd) },
+		{ "BERTH_INIT_WATCHDOG", offsetof(struct init, watchdog_path) },
 	};
 	const char *s;
 
@@ -198,11 +224,14 @@ static void test_paths(struct init *st)
 			*(const char **)((char *)st + vars[i].off) = s;
 	if ((s = getenv("BERTH_STAGE1_TIMEOUT")) && seconds_parse(s))
 		st->stage1_timeout = seconds_parse(s);
+	if ((s = getenv("BERTH_INIT_CHECK_LIMIT")) && seconds_parse(s))
+		st->check_limit = seconds_parse(s);
 }
 
 static _Noreturn void pid1(struct init *st)
 {
 	char val[32];
+	unsigned wd_timeout = WATCHDOG_TIMEOUT_DEFAULT;
 
 	if (!st->test) {
 		setsid();
@@ -222,6 +251,16 @@ static _Noreturn void pid1(struct init *st)
 	}
 	if (st->test)
 		test_paths(st);
+	if (cmdline_has("berth.watchdog", val, sizeof val)) {
+		if (strcmp(val, "0") == 0)
+			wd_timeout = 0;
+		else if (seconds_parse(val))
+			wd_timeout = seconds_parse(val);
+		else
+			warn("berth.watchdog=%s: expected seconds, or 0 for none", val);
+	}
+	if (!st->test || getenv("BERTH_INIT_WATCHDOG"))
+		watchdog_open(st, wd_timeout);
 	if (signals_open(st) != 0)
 		fatal(st, "signalfd: %s", strerror(errno));
 	if (!st->test) {

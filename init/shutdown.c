@@ -137,6 +137,10 @@ void shutdown_run(struct init *st)
 		mounts_unmount();
 	sync();
 	timeline("shutdown done");
+	/* a halted machine stays halted; reboot and poweroff keep the watchdog
+	 * armed in case reboot(2) hangs */
+	if (act == ACT_HALT || st->test)
+		watchdog_disarm(st);
 	if (st->test) {
 		printf("init: shutdown done: %s\n", action_name(act));
 		fflush(stdout);

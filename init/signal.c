@@ -144,6 +144,8 @@ int reap_all(struct init *st)
 				warn("containers: berth ctr-boot %s", status_text(status, why, sizeof why));
 			ready_check(st);
 		}
+		if (pid == st->check)
+			st->check = 0;
 		for (int i = 0; i < SUP_N; i++) {
 			char why[96];
 
@@ -184,7 +186,10 @@ void events_wait(struct init *st, long long timeout_ms)
 		{ .fd = st->powerfd, .events = POLLIN },
 	};
 	int n = st->powerfd >= 0 ? 2 : 1;
+	long long ping = watchdog_feed(st);
 
+	if (ping >= 0 && (timeout_ms < 0 || ping < timeout_ms))
+		timeout_ms = ping;
 	if (timeout_ms > 24 * 3600 * 1000LL)
 		timeout_ms = 24 * 3600 * 1000LL;
 	if (poll(pfd, (nfds_t)n, timeout_ms < 0 ? -1 : (int)timeout_ms) <= 0)

@@ -362,3 +362,38 @@ exec sleep 1000"
 	run cat "$T/log"
 	refute_output --partial runsvdir
 }
+
+@test "PID 1: feeds the watchdog, runs the boot check after ready, and disarms it on halt" {
+	ns_prepare
+	: >"$T/wd"
+	printf '#!/bin/sh\necho "check $*" >>%s/log\n' "$T" >"$T/check"
+	chmod +x "$T/check"
+	CMDLINE='berth.watchdog=3' BERTH_INIT_WATCHDOG=$T/wd BERTH_INIT_CHECK=$T/check ns_boot
+	sleep 3.5
+	kill -USR1 "$PID1"
+	ns_wait 10
+	run cat "$T/out"
+	assert_line "init: watchdog $T/wd armed, 3 s"
+	# a regular file takes no ioctl: each ping is a write of "k", every 1 s
+	run cat "$T/wd"
+	assert_output --regexp '^kkkk+V$'
+	run cat "$T/log"
+	assert_line 'check update check'
+}
+
+@test "PID 1: a boot check that hangs past its limit starves the watchdog" {
+	ns_prepare
+	: >"$T/wd"
+	printf '#!/bin/sh\nexec sleep 100\n' >"$T/check"
+	chmod +x "$T/check"
+	CMDLINE='berth.watchdog=3' BERTH_INIT_WATCHDOG=$T/wd BERTH_INIT_CHECK=$T/check BERTH_INIT_CHECK_LIMIT=1 ns_boot
+	sleep 2.5
+	local fed
+	fed=$(stat -c %s "$T/wd")
+	sleep 2
+	assert_equal "$(stat -c %s "$T/wd")" "$fed"
+	kill -TERM "$PID1"
+	ns_wait 15
+	run cat "$T/out"
+	assert_line --partial 'boot check still running after its deadline: no longer feeding the watchdog'
+}
