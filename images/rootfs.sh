@@ -45,6 +45,10 @@ for p in berth provision; do
 	if [ -x "$OUT/bin/$p" ]; then install -m755 "$OUT/bin/$p" "$stage/usr/bin/$p"; fi
 done
 
+# ROOTFS_EXTRA=DIR: files laid over the root last (test variants: a broken
+# init, a failing health check)
+if [ -n "${ROOTFS_EXTRA:-}" ]; then cp -a "$ROOTFS_EXTRA/." "$stage/"; fi
+
 fs=$OUT/root.fs
 rm -f "$fs"
 case $type in

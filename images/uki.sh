@@ -29,7 +29,7 @@ at=$(align "$end")
 for s in osrel:"$OUT/rootfs/etc/os-release" cmdline:"$uki.cmdline" initrd:"${UKI_INITRD:-$OUT/initramfs.cpio}" linux:"$OUT/vmlinuz"; do
 	name=${s%%:*} file=${s#*:}
 	args="$args --add-section .$name=$file --change-section-vma .$name=$(printf 0x%x "$at")"
-	at=$(align $((at + $(stat -c %s "$file"))))
+	at=$(align $((at + $(stat -L -c %s "$file"))))
 done
 # shellcheck disable=SC2086
 objcopy $args "$stub" "$uki.tmp"
