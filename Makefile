@@ -6,7 +6,7 @@ VERSION ?= $(shell cat VERSION)
 export BERTH_CACHE OUT VERSION
 
 # build order: a package comes after the packages in its DEPS
-PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear
+PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear opendoas
 
 # Berth's own C programs: one folder each, linked with lib/, static musl
 CC_MUSL := $(OUT)/toolchain/musl-cc
@@ -16,7 +16,7 @@ BERTH_LDFLAGS := -static -L$(OUT)/sysroot/usr/lib
 LIB_SRC := $(wildcard lib/*.c)
 LIB_HDR := $(wildcard lib/*.h)
 # program name = folder (initramfs builds out/bin/initramfs-init)
-PROGS := initramfs-init:initramfs init:init floor-init:bench berth:berth provision:provision
+PROGS := initramfs-init:initramfs init:init floor-init:bench berth:berth provision:provision netcfg:netcfg
 
 define prog_rule
 $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) | $(OUT)/pkgs/dropbear.key
@@ -62,7 +62,7 @@ image: all progs ## build out/berth.img, out/berth.qcow2, out/berth.efi, out/roo
 	@images/uki.sh
 	@images/disk.sh
 
-run: image ## build and boot Berth in QEMU (UEFI, serial console here; Ctrl-a x quits)
+run: image demo ## build and boot Berth in QEMU with the demo container (UEFI, serial console here; Ctrl-a x quits)
 	@tests/lib/run-vm.sh
 
 bundle: image ## out/berth-VERSION.bundle: the signed update (key: BERTH_SIGNING_KEY, else a dev key)

@@ -3,7 +3,7 @@
 # out/test/updates/. Each is built from the same kernel, packages and programs
 # as out/berth.img, in a folder of its own (so out/root.img, out/berth.efi stay
 # what out/berth.img holds):
-#   berth-0.2.0.bundle            a good update
+#   berth-0.2.0.bundle            a good update (and 0.3.0, 0.4.0, 0.5.0)
 #   berth-0.3.0-panic.bundle      0.3.0 whose /sbin/init exits: the kernel panics
 #   berth-0.3.0-sick.bundle       0.3.0 with a container whose healthcheck fails
 #   berth-0.0.5.bundle            an older version (a downgrade)
@@ -28,8 +28,7 @@ variant() {
 	echo "update-images: $u/berth-$name.bundle"
 }
 
-variant 0.2.0 0.2.0
-variant 0.0.5 0.0.5
+for v in 0.2.0 0.3.0 0.4.0 0.5.0 0.0.5; do variant $v $v; done
 
 x=$u/extra-panic
 rm -rf "$x"; mkdir -p "$x/sbin"
@@ -45,7 +44,7 @@ image: demo:latest
 command: ["sh", "-c", "while :; do sleep 1; done"]
 restart: always
 healthcheck:
-  test: ["CMD", "false"]
+  test: ["CMD-SHELL", "exit 1"]
   interval: 1s
   retries: 2
 YAML

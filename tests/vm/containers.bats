@@ -58,3 +58,25 @@ teardown() { vm_stop; }
 	assert_success
 	refute_output --partial 'demo'
 }
+
+@test "make run: the demo container starts on the first boot, and a key in ~/.ssh logs in" {
+	local home=$BATS_TEST_TMPDIR/home
+	mkdir -p "$home/.ssh"
+	cp "$VM_KEY.pub" "$home/.ssh/id_ed25519.pub"
+	VM_LOG=$BATS_TEST_TMPDIR/serial.log
+	VM_SSH_PORT=$(vm_free_port)
+	VM_MARK=0
+	: >"$VM_LOG"
+	run env HOME="$home" VM_SERIAL="$VM_LOG" VM_DAEMON=1 VM_SSH_PORT="$VM_SSH_PORT" \
+		RUN_DIR="$OUT/run-test" "$TOP/tests/lib/run-vm.sh"
+	assert_success
+	assert_line --partial 'may log in: ssh -p'
+	VM_DIR=$OUT/run-test
+	VM_PID=$(cat "$VM_DIR/qemu.pid")
+	vm_wait 'container demo started'
+	vm_wait ready
+	vm_wait_ssh
+	run vm_ssh 'berth ps; berth logs demo'
+	assert_line --regexp '^demo +demo:latest +running '
+	assert_line 'hello from the Berth demo container'
+}
