@@ -25,7 +25,7 @@ $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) | $(OUT)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
-LIBS_provision := -lyaml -lz
+LIBS_provision := -lyaml -lz -lsodium
 PROG_BINS := $(foreach p,$(PROGS),$(OUT)/bin/$(word 1,$(subst :, ,$(p))))
 
 $(OUT)/pkgs/dropbear.key:
@@ -71,7 +71,7 @@ bundle: image ## out/berth-VERSION.bundle: the signed update (key: BERTH_SIGNING
 demo: pkgs ## out/demo.tar: the demo container image (busybox), made with umoci and skopeo
 	@images/demo.sh
 
-test-image: image ## out/test/berth.img: the image with a test SSH key for root in /var
+test-image: image demo ## out/test/berth.img: the image with a test SSH key for root in /var
 	@tests/lib/test-image.sh
 
 check: all progs ## fast host tests (no VM)

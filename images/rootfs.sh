@@ -36,12 +36,15 @@ ln -s dropbearmulti "$stage/usr/sbin/dropbear"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/dropbearkey"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/scp"
 install -m755 "$OUT/bin/init" "$stage/sbin/init"
+# setuid root: rules in /etc/doas.conf (provision writes them from user-data)
+install -m4755 "$bin/doas" "$stage/usr/bin/doas"
+ln -s doas "$stage/usr/bin/sudo"
 # the key update bundles must be signed with
 install -m644 "$("$TOP/scripts/signing-key.sh").pub" "$stage/etc/berth/update.pub"
 
 # Berth's own commands (out/bin also holds the initramfs's init and the
 # benchmark's floor-init, which do not belong here)
-for p in berth provision; do
+for p in berth provision netcfg; do
 	if [ -x "$OUT/bin/$p" ]; then install -m755 "$OUT/bin/$p" "$stage/usr/bin/$p"; fi
 done
 

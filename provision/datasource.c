@@ -111,6 +111,13 @@ static void openstack_meta(struct prov *p, struct seed *s, const char *buf, size
 	ynode_free(md);
 }
 
+/* the seed's root stays open for berth.images until seed_release() */
+static void seed_hold(struct seed *s, int dfd)
+{
+	s->dirfd = dfd;
+	s->held = 1;
+}
+
 /* read a seed from a directory: NoCloud files, or a config drive's tree */
 static int seed_from_dir(struct prov *p, struct seed *s, const char *dir, const char *want)
 {
@@ -130,7 +137,7 @@ static int seed_from_dir(struct prov *p, struct seed *s, const char *dir, const 
 		if (read_capped(dfd, "openstack/latest/user_data", UD_RAW_MAX, &s->ud, &s->udlen) != 0 && errno == EFBIG)
 			mod_error(p, NULL, NULL, "user_data: more than %u bytes, ignored", UD_RAW_MAX);
 		read_capped(dfd, "openstack/latest/vendor_data", UD_RAW_MAX, &s->vd, &s->vdlen);
-		close(dfd);
+		seed_hold(s, dfd);
 		return 0;
 	}
 	if (want && strcmp(want, "nocloud")) {
@@ -149,7 +156,7 @@ static int seed_from_dir(struct prov *p, struct seed *s, const char *dir, const 
 	read_capped(dfd, "vendor-data", UD_RAW_MAX, &s->vd, &s->vdlen);
 	if (read_capped(dfd, "network-config", META_MAX, &s->nc, &s->nclen) != 0 && errno == EFBIG)
 		mod_error(p, NULL, NULL, "network-config: more than %u bytes, ignored", META_MAX);
-	close(dfd);
+	seed_hold(s, dfd);
 	return 0;
 }
 
@@ -194,9 +201,9 @@ static int seed_from_label(struct prov *p, struct seed *s, const char *label, co
 		return -1;
 	}
 	rc = seed_from_dir(p, s, SEED_MOUNT, want);
-	if (umount2(SEED_MOUNT, 0) != 0 && umount2(SEED_MOUNT, MNT_DETACH) != 0)
-		warn_errno("umount %s", SEED_MOUNT);
-	rmdir(SEED_MOUNT);
+	s->mounted = 1;
+	if (rc != 0)
+		seed_release(s);
 	return rc;
 }
 
@@ -372,8 +379,24 @@ int datasource_find(struct prov *p, struct seed *s)
 	return 0;
 }
 
+/* close the seed's root and unmount the medium: main calls it as soon as
+ * berth.images is done or known not to run */
+void seed_release(struct seed *s)
+{
+	if (s->held)
+		close(s->dirfd);
+	s->held = 0;
+	if (!s->mounted)
+		return;
+	s->mounted = 0;
+	if (umount2(SEED_MOUNT, 0) != 0 && umount2(SEED_MOUNT, MNT_DETACH) != 0)
+		warn_errno("umount %s", SEED_MOUNT);
+	rmdir(SEED_MOUNT);
+}
+
 void seed_free(struct seed *s)
 {
+	seed_release(s);
 	for (int i = 0; i < s->nkeys; i++)
 		free(s->keys[i]);
 	free(s->ud);

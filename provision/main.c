@@ -104,8 +104,8 @@ int main(int argc, char **argv)
 	size_t plen;
 	const char *env;
 	static const char *const per_instance[] = {"write_files", "hostname", "ca_certs", "groups", "users", "ssh",
-		"timezone", "ntp", "berth.containers", "write_files_deferred", "runcmd", "scripts_user", "power_state",
-		NULL};
+		"timezone", "ntp", "berth.images", "berth.containers", "write_files_deferred", "runcmd", "scripts_user",
+		"power_state", NULL};
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -160,9 +160,14 @@ int main(int argc, char **argv)
 		free(prev);
 	}
 	p->new_instance = strcmp(p->prev_iid, p->seed.iid) != 0;
-	if (p->seed.ud && root_write(p, STATE_DIR "/user-data", p->seed.ud, p->seed.udlen, 0600, 0, 0) != 0)
+	if (p->seed.ud && root_write(p, STATE_DIR "/user-data", p->seed.ud, p->seed.udlen, 0600, 0, 0) != 0) {
+		seed_release(&p->seed);
 		die_errno(1, "write %s/" STATE_DIR "/user-data", p->root);
+	}
 	decode_all(p);
+	/* the medium stays mounted only for a berth.images that will run */
+	if (!p->new_instance || !ymap_get(ymap_get(p->ud.cfg, "berth"), "images"))
+		seed_release(&p->seed);
 
 	mod_bootcmd(p, p->ud.cfg);
 	mod_network(p);
@@ -177,6 +182,8 @@ int main(int argc, char **argv)
 		mod_ssh(p, p->ud.cfg);
 		mod_timezone(p, p->ud.cfg);
 		mod_ntp(p, p->ud.cfg);
+		mod_images(p, p->ud.cfg);
+		seed_release(&p->seed);
 		mod_containers(p, p->ud.cfg);
 		mod_write_files(p, p->ud.cfg, 1);
 		mod_runcmd(p, p->ud.cfg);

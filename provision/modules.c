@@ -466,7 +466,7 @@ void mod_containers(struct prov *p, const struct ynode *cfg)
 	if (!ynull(b) && b->type != Y_MAP)
 		mod_error(p, b, "berth", "expected a map");
 	for (size_t i = 0; b && b->type == Y_MAP && i + 1 < b->n; i += 2)
-		if (!ystr(b->kids[i]) || strcmp(b->kids[i]->str, "containers"))
+		if (!ystr(b->kids[i]) || (strcmp(b->kids[i]->str, "containers") && strcmp(b->kids[i]->str, "images")))
 			mod_warn(p, b->kids[i], "berth", "unknown key %s ignored", ystr(b->kids[i]) ? b->kids[i]->str : "?");
 	if (!ynull(c) && c->type != Y_MAP)
 		mod_error(p, c, "berth.containers", "expected a map of name: compose service");

@@ -78,8 +78,12 @@ struct seed {
 	int nkeys;
 	char *ud, *vd, *nc;
 	size_t udlen, vdlen, nclen;
+	int held;    /* dirfd is the seed's root (a medium or a directory; not HTTP, EC2) */
+	int dirfd;
+	int mounted; /* the medium is mounted at SEED_MOUNT until seed_release() */
 };
 int datasource_find(struct prov *p, struct seed *s);
+void seed_release(struct seed *s);
 void seed_free(struct seed *s);
 
 /* report.c: module results on the console and in status.json */
@@ -130,6 +134,10 @@ int user_lookup(struct prov *p, const char *name, uid_t *uid, gid_t *gid, char *
 int group_lookup(struct prov *p, const char *name, gid_t *gid);
 int valid_name(const char *s, size_t max);
 
+/* doas.c: sudo rules from user-data as doas.conf lines */
+int doas_from_sudo(const char *user, const char *rule, char *out, size_t size);
+int doas_rule_check(const char *user, const char *rule);
+
 /* modules.c */
 void mod_bootcmd(struct prov *p, const struct ynode *cfg);
 void mod_write_files(struct prov *p, const struct ynode *cfg, int deferred);
@@ -138,6 +146,10 @@ void mod_ca_certs(struct prov *p, const struct ynode *cfg);
 void mod_timezone(struct prov *p, const struct ynode *cfg);
 void mod_ntp(struct prov *p, const struct ynode *cfg);
 void mod_containers(struct prov *p, const struct ynode *cfg);
+
+/* images.c: berth.images, loaded from the seed by `berth load` */
+#define IMAGES_MAX 32
+void mod_images(struct prov *p, const struct ynode *cfg);
 void mod_runcmd(struct prov *p, const struct ynode *cfg);
 void mod_power_state(struct prov *p, const struct ynode *cfg);
 int run_script(struct prov *p, const char *path);

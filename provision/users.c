@@ -420,20 +420,42 @@ static int collect_keys(const struct ynode *n, char **keys, int k)
 	return k;
 }
 
-struct sudo_rules {
+/* doas.conf, built up user by user */
+struct doas_rules {
 	char *text;
 	size_t len;
 };
 
-static void sudo_add(struct sudo_rules *s, const char *user, const char *rule)
+static void doas_add(struct doas_rules *d, const char *lines)
 {
-	size_t add = strlen(user) + strlen(rule) + 3;
-	char *t = realloc(s->text, s->len + add + 1);
+	size_t add = strlen(lines);
+	char *t;
 
-	if (!t)
+	if (!add || !(t = realloc(d->text, d->len + add + 1)))
 		return;
-	s->text = t;
-	s->len += (size_t)sprintf(t + s->len, "%s %s\n", user, rule);
+	d->text = t;
+	memcpy(t + d->len, lines, add + 1);
+	d->len += add;
+}
+
+/* a scalar or a list of scalars: up to max one-line strings */
+static int rule_list(const struct ynode *n, const char **out, int max)
+{
+	int k = 0;
+
+	if (n->type == Y_SCALAR)
+		out[k++] = n->str;
+	for (size_t i = 0; n->type == Y_SEQ && i < n->n; i++) {
+		if (k == max || !ystr(n->kids[i]))
+			return -1;
+		out[k++] = n->kids[i]->str;
+	}
+	if (n->type != Y_SCALAR && n->type != Y_SEQ)
+		return -1;
+	for (int i = 0; i < k; i++)
+		if (!out[i][0] || strpbrk(out[i], "\r\n"))
+			return -1;
+	return k;
 }
 
 static const char *const user_keys[] = {"name", "gecos", "groups", "sudo", "shell", "lock_passwd", "passwd",
@@ -441,13 +463,14 @@ static const char *const user_keys[] = {"name", "gecos", "groups", "sudo", "shel
 	"no_create_home", "create_groups", "expiredate", "inactive", "ssh_import_id", "ssh_redirect_user",
 	"selinux_user", "no_user_group", "no_log_init", "lock-passwd", "doas", NULL};
 
-static void user_apply(struct prov *p, struct db *db, const struct ynode *u, size_t idx, struct sudo_rules *sudo)
+static void user_apply(struct prov *p, struct db *db, const struct ynode *u, size_t idx, struct doas_rules *doas)
 {
 	char path[64], kpath[96], groups[32][40], home[512], idbuf[24], *f[9];
 	const struct ynode *n, *bad, *keys = NULL;
 	const char *name, *gecos = "", *shell = "/bin/sh", *hash = NULL, *homedir = NULL, *pgroup = NULL;
-	int lock = 1, system_user = 0, ngroups = 0, nsudo = 0, b;
-	const char *sudo_rules[8];
+	int lock = 1, system_user = 0, ngroups = 0, nrules = 0, b;
+	const char *rules[8];
+	char rules_doas[4096] = "";
 	long long uid = -1;
 	struct row *pw;
 
@@ -533,18 +556,40 @@ static void user_apply(struct prov *p, struct db *db, const struct ynode *u, siz
 		mod_error(p, bad, KP("groups"), "expected group names");
 		return;
 	}
+	/* sudo rules become doas.conf lines; doas rules are taken as they are */
 	if ((n = ymap_get(u, "sudo")) && !ynull(n) && !(ybool(n, &b) == 0 && !b)) {
-		if (n->type == Y_SCALAR) {
-			sudo_rules[nsudo++] = n->str;
-		} else if (n->type == Y_SEQ) {
-			for (size_t i = 0; i < n->n && nsudo < 8; i++)
-				sudo_rules[nsudo++] = ystr(n->kids[i]) ? n->kids[i]->str : "";
+		if ((nrules = rule_list(n, rules, 8)) < 0) {
+			mod_error(p, n, KP("sudo"), "expected a sudoers rule (one line) or a list of up to 8");
+			return;
 		}
-		for (int i = 0; i < nsudo; i++)
-			if (!sudo_rules[i][0] || strpbrk(sudo_rules[i], "\r\n") || (n->type != Y_SCALAR && n->type != Y_SEQ)) {
-				mod_error(p, n, KP("sudo"), "expected a sudoers rule (one line) or a list of them");
+		for (int i = 0; i < nrules; i++) {
+			char line[2048];
+			if (doas_from_sudo(name, rules[i], line, sizeof line) != 0 ||
+			    strlen(rules_doas) + strlen(line) >= sizeof rules_doas) {
+				mod_error(p, n, KP("sudo"),
+					  "\"%.200s\": no exact doas.conf rule for it (expected ALL=[(ALL|USER)] "
+					  "[NOPASSWD:]ALL or absolute commands)", rules[i]);
 				return;
 			}
+			strcat(rules_doas, line);
+		}
+	}
+	if ((n = ymap_get(u, "doas")) && !ynull(n)) {
+		if ((nrules = rule_list(n, rules, 8)) < 0) {
+			mod_error(p, n, KP("doas"), "expected a doas.conf rule (one line) or a list of up to 8");
+			return;
+		}
+		for (int i = 0; i < nrules; i++) {
+			if (doas_rule_check(name, rules[i]) != 0 ||
+			    strlen(rules_doas) + strlen(rules[i]) + 1 >= sizeof rules_doas) {
+				mod_error(p, n, KP("doas"),
+					  "\"%.200s\": expected permit|deny [nopass|persist|keepenv|nolog] %s "
+					  "[as USER] [cmd /PATH [args ...]]", rules[i], name);
+				return;
+			}
+			strcat(rules_doas, rules[i]);
+			strcat(rules_doas, "\n");
+		}
 	}
 	keys = ymap_get(u, "ssh_authorized_keys");
 	if (!valid_keys(keys, &bad)) {
@@ -605,8 +650,7 @@ static void user_apply(struct prov *p, struct db *db, const struct ynode *u, siz
 		}
 		group_add_member(db, table_find(&db->group, groups[i]), name);
 	}
-	for (int i = 0; i < nsudo; i++)
-		sudo_add(sudo, name, sudo_rules[i]);
+	doas_add(doas, rules_doas);
 	if (!ynull(keys)) {
 		char *list[KEYS_MAX];
 		int k = collect_keys(keys, list, 0);
@@ -622,7 +666,7 @@ static void user_apply(struct prov *p, struct db *db, const struct ynode *u, siz
 void mod_users(struct prov *p, const struct ynode *cfg)
 {
 	const struct ynode *users = ymap_get(cfg, "users");
-	struct sudo_rules sudo = {0};
+	struct doas_rules doas = {0};
 	struct db db;
 
 	mod_begin(p, "users");
@@ -658,9 +702,9 @@ void mod_users(struct prov *p, const struct ynode *cfg)
 				map.type = Y_MAP;
 				map.kids = kids;
 				map.n = 2;
-				user_apply(p, &db, &map, i, &sudo);
+				user_apply(p, &db, &map, i, &doas);
 			} else if (u->type == Y_MAP) {
-				user_apply(p, &db, u, i, &sudo);
+				user_apply(p, &db, u, i, &doas);
 			} else {
 				mod_error(p, u, path, "expected a map or a user name");
 			}
@@ -669,16 +713,18 @@ void mod_users(struct prov *p, const struct ynode *cfg)
 		mod_error(p, users, "users", "expected a list");
 	}
 	db_save(p, &db);
-	if (sudo.len) {
-		char *text = malloc(sudo.len + 64);
+	/* root only: doas refuses a file others can write, and reading it
+	 * would tell who may become root */
+	if (doas.len) {
+		char *text = malloc(doas.len + 64);
 		if (text) {
-			int n = sprintf(text, "# written by provision from user-data\n%s", sudo.text);
-			if (root_write(p, "etc/sudoers.d/90-provision-users", text, (size_t)n, 0440, 0, 0) != 0)
-				mod_error(p, NULL, NULL, "write /etc/sudoers.d/90-provision-users: %s", strerror(errno));
+			int n = sprintf(text, "# written by provision from user-data\n%s", doas.text);
+			if (root_write(p, "etc/doas.conf", text, (size_t)n, 0400, 0, 0) != 0)
+				mod_error(p, NULL, NULL, "write /etc/doas.conf: %s", strerror(errno));
 			free(text);
 		}
-		free(sudo.text);
 	}
+	free(doas.text);
 	mod_end(p, RES_OK);
 }
 

@@ -2,6 +2,8 @@
 # provision/: cloud-init compatible first boot, applied to a fixture root
 # (a copy of rootfs/etc) from a NoCloud seed directory, a real cloud-localds
 # image (label probing), and a stand-in EC2 IMDSv2 server.
+# shellcheck disable=SC2119,SC2120 # prov passes on whatever arguments it gets
+# shellcheck disable=SC2030,SC2031 # bats' run sets output in each test's subshell
 
 setup_file() {
 	load ../lib/common
@@ -10,11 +12,28 @@ setup_file() {
 	mkdir -p "$OUT/bin"
 	log=$(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE \
 		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$OUT/bin/provision" \
-		provision/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lz 2>&1) || {
+		provision/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lz -lsodium 2>&1) || {
 		echo "$log" >&2
 		return 1
 	}
 	echo "$log" >"$BATS_FILE_TMPDIR/build.log"
+	demo_image "$BATS_FILE_TMPDIR/demo.tar"
+}
+
+# demo_image FILE: an oci-archive of demo:latest: out/demo.tar (`make demo`),
+# else a one-file image made here with umoci and skopeo
+demo_image() {
+	local d=$BATS_FILE_TMPDIR/mkdemo
+	if [ -f "$OUT/demo.tar" ]; then
+		cp "$OUT/demo.tar" "$1"
+		return
+	fi
+	umoci init --layout "$d/oci"
+	umoci new --image "$d/oci:latest"
+	umoci unpack --image "$d/oci:latest" "$d/bundle" >/dev/null
+	echo hello >"$d/bundle/rootfs/hello"
+	umoci repack --image "$d/oci:latest" "$d/bundle" >/dev/null
+	skopeo copy -q "oci:$d/oci:latest" "oci-archive:$1:demo:latest"
 }
 
 setup() {
@@ -29,10 +48,18 @@ setup() {
 	printf 'instance-id: i-123\nlocal-hostname: node1\n' >"$S/meta-data"
 	export MARKS=$T/marks
 	IMDS_PID=
+	LOOP=
+	RUN_BERTH_MADE=
+	# berth.images runs this berth, never the host's /usr/bin/berth; the
+	# store is $R/var/lib/berth unless a test names BERTH_ROOT
+	export BERTH_PROVISION_BERTH=$OUT/bin/berth
+	unset BERTH_ROOT
 }
 
 teardown() {
 	if [ -n "$IMDS_PID" ]; then kill "$IMDS_PID" 2>/dev/null; fi
+	if [ -n "$LOOP" ]; then losetup -d "$LOOP"; fi
+	if [ -n "$RUN_BERTH_MADE" ]; then rmdir /run/berth 2>/dev/null; fi
 	return 0
 }
 
@@ -45,6 +72,26 @@ prov() { # prov [ARGS]: run provision on the fixture root and seed
 }
 
 mode_of() { stat -c '%a %U %G' "$1"; }
+
+need_berth() {
+	[ -x "$OUT/bin/berth" ] || skip "no $OUT/bin/berth (make progs)"
+}
+
+# images_in STORE: NAME:TAG of every image `berth images` lists
+images_in() {
+	BERTH_ROOT=$1 "$OUT/bin/berth" images | awk 'NR > 1 { print $1 ":" $2 }' | sort
+}
+
+# berth_logged: a berth that notes each call in $MARKS, then is the real one
+berth_logged() {
+	cat >"$T/berth" <<-EOF
+		#!/bin/sh
+		echo "berth \$*" >>"\$MARKS"
+		exec "$OUT/bin/berth" "\$@"
+	EOF
+	chmod 755 "$T/berth"
+	export BERTH_PROVISION_BERTH=$T/berth
+}
 
 @test "provision builds without warnings and is static" {
 	run cat "$BATS_FILE_TMPDIR/build.log"
@@ -154,12 +201,53 @@ EOF
 	run grep -E '^(alice|bob|root):' "$R/etc/shadow"
 	assert_line 'root:!:1::::::'
 	assert_line 'alice:!:1::::::'
+	# shellcheck disable=SC2016 # a crypt hash, not an expansion
 	assert_line 'bob:$6$salt$BOBHASHVALUE:1::::::'
 	assert_equal "$(mode_of "$R/etc/shadow")" '600 root root'
 	assert_equal "$(mode_of "$R/etc/passwd")" '644 root root'
-	run cat "$R/etc/sudoers.d/90-provision-users"
-	assert_line 'alice ALL=(ALL) NOPASSWD:ALL'
-	assert_equal "$(stat -c %a "$R/etc/sudoers.d/90-provision-users")" 440
+	run cat "$R/etc/doas.conf"
+	assert_line 'permit nopass alice'
+	assert_equal "$(mode_of "$R/etc/doas.conf")" '400 root root'
+	[ ! -e "$R/etc/sudoers.d" ]
+}
+
+@test "sudo rules become doas.conf rules; one without an exact equivalent fails only its user" {
+	ud <<'EOF'
+#cloud-config
+users:
+  - name: alice
+    sudo: ALL=(ALL) NOPASSWD:ALL
+  - name: bob
+    sudo: ["ALL=(ALL:ALL) ALL", "ALL=(root) NOPASSWD: /usr/bin/sv restart sshd, /bin/dmesg"]
+  - name: carol
+    sudo: ALL=(ALL) NOPASSWD:/bin/*
+  - name: dave
+    sudo: ALL=(postgres) /usr/bin/psql
+    doas: [permit nopass dave as root cmd /sbin/reboot]
+  - name: erin
+    doas: permit nopass alice
+  - name: frank
+    sudo: false
+  - name: gina
+    sudo: ALL=(:wheel) ALL
+EOF
+	prov
+	assert_success
+	assert_line 'provision: user-data:8: users[2].sudo: "ALL=(ALL) NOPASSWD:/bin/*": no exact doas.conf rule for it (expected ALL=[(ALL|USER)] [NOPASSWD:]ALL or absolute commands)'
+	assert_line --partial 'user-data:17: users[6].sudo: "ALL=(:wheel) ALL": no exact doas.conf rule'
+	assert_line 'provision: user-data:13: users[4].doas: "permit nopass alice": expected permit|deny [nopass|persist|keepenv|nolog] erin [as USER] [cmd /PATH [args ...]]'
+	run grep -v '^#' "$R/etc/doas.conf"
+	assert_output "$(cat <<'EOF'
+permit nopass alice
+permit persist bob
+permit nopass bob as root cmd /usr/bin/sv args restart sshd
+permit nopass bob as root cmd /bin/dmesg
+permit persist dave as postgres cmd /usr/bin/psql
+permit nopass dave as root cmd /sbin/reboot
+EOF
+)"
+	run grep -c -E '^(carol|erin|gina):' "$R/etc/passwd"
+	assert_output 0
 }
 
 @test "authorized_keys: ~/.ssh 0700 and the file 0600, owned by the user, one key per line" {
@@ -393,6 +481,7 @@ EOF
 }
 
 @test "a #! user-data script is stored and runs once per instance" {
+	# shellcheck disable=SC2016 # expanded by the script
 	printf '#!/bin/sh\necho script-ran >>"$MARKS"\n' >"$S/user-data"
 	prov
 	assert_success
@@ -619,7 +708,6 @@ EOF
 
 @test "EC2 IMDSv2: token from PUT, every GET carries it (a GET without it gets 401)" {
 	coproc IMDS { exec python3 "$FIX/imds.py" "$T/imds.log"; }
-	IMDS_PID=$IMDS_PID
 	read -r port <&"${IMDS[0]}"
 	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/latest/meta-data/instance-id"
 	assert_output 401
@@ -654,6 +742,237 @@ EOF
 	assert_equal "$(cat "$R/etc/hostname")" fromcmdline
 }
 
+@test "ds=nocloud;s=http://… reads meta-data, user-data and network-config over HTTP" {
+	printf '#cloud-config\nhostname: fromhttp\n' >"$S/user-data"
+	printf 'version: 2\nethernets:\n  eth0:\n    dhcp4: true\n' >"$S/network-config"
+	coproc HTTP { exec python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T" 2>"$T/http.log"; }
+	IMDS_PID=$HTTP_PID # teardown stops it
+	read -r line <&"${HTTP[0]}"
+	port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$line")
+	# the seed directory is $S = $T/seed; a URL without the trailing slash
+	run "$P" --root "$R" --cmdline "console=ttyS0 ds=nocloud;s=http://127.0.0.1:$port/seed quiet"
+	assert_success
+	assert_line 'provision: datasource nocloud (instance-id i-123)'
+	assert_line 'provision: network: ok'
+	assert_equal "$(cat "$R/etc/hostname")" fromhttp
+	run grep -v '^#' "$R/etc/berth/network.conf"
+	assert_output "$(printf 'interface eth0\nmatch name eth0\ndhcp4')"
+	run grep -oE '"GET [^"]+" [0-9]+' "$T/http.log"
+	assert_line '"GET /seed/meta-data HTTP/1.0" 200'
+	assert_line '"GET /seed/user-data HTTP/1.0" 200'
+	assert_line '"GET /seed/vendor-data HTTP/1.0" 404'
+	assert_line '"GET /seed/network-config HTTP/1.0" 200'
+	# no server there: no datasource, one line, exit 0
+	run "$P" --root "$R" --cmdline "ds=nocloud;s=http://127.0.0.1:1/"
+	assert_success
+	assert_line --partial 'seedfrom http://127.0.0.1:1/: meta-data:'
+	assert_line 'provision: no datasource found; DHCP on every wired interface'
+}
+
+@test "berth.images: an oci-archive and an OCI layout directory on the seed are loaded by the real berth" {
+	need_berth
+	mkdir -p "$S/images/layout"
+	cp "$BATS_FILE_TMPDIR/demo.tar" "$S/demo.tar"
+	# the same image as an OCI layout directory, under another name
+	tar -xf "$S/demo.tar" -C "$S/images/layout"
+	jq -c '.manifests[0].annotations["org.opencontainers.image.ref.name"] = "layout:1"' \
+		"$S/images/layout/index.json" >"$T/index.json"
+	mv "$T/index.json" "$S/images/layout/index.json"
+	sum=$(sha256sum "$S/demo.tar" | cut -d' ' -f1)
+	ud <<EOF
+#cloud-config
+berth:
+  images:
+    - path: demo.tar
+      sha256: $sum
+    - images/layout/
+  containers:
+    demo: {image: demo:latest, restart: always}
+EOF
+	prov
+	assert_success
+	assert_line 'provision: berth.images[0]: demo.tar: Loaded image: demo:latest'
+	assert_line 'provision: berth.images[1]: images/layout/: Loaded image: layout:1'
+	assert_line 'provision: berth.images: ok'
+	assert_line 'provision: berth.containers: ok'
+	# the store of the provisioned root, not the host's
+	run images_in "$R/var/lib/berth"
+	assert_output "$(printf 'demo:latest\nlayout:1')"
+	run grep 'image: ' "$R/etc/berth/containers/demo.yaml"
+	assert_output 'image: demo:latest'
+	run jq -r '.modules[] | select(.name == "berth.images") | .result, .messages[]' \
+		"$R/var/lib/berth/provision/status.json"
+	assert_output "$(printf 'ok\nberth.images[0]: demo.tar: Loaded image: demo:latest\nberth.images[1]: images/layout/: Loaded image: layout:1')"
+}
+
+@test "berth.images: once per instance; a second boot does not load again, a new instance-id does" {
+	need_berth
+	berth_logged
+	export BERTH_ROOT=$T/store
+	cp "$BATS_FILE_TMPDIR/demo.tar" "$S/demo.tar"
+	printf '#cloud-config\nberth:\n  images: [demo.tar]\n' >"$S/user-data"
+	prov
+	assert_success
+	assert_line 'provision: berth.images: ok'
+	assert_equal "$(cat "$MARKS")" 'berth load -- /proc/self/fd/3'
+	run images_in "$T/store"
+	assert_output 'demo:latest'
+	[ ! -e "$R/var/lib/berth/images.json" ]
+	prov
+	assert_success
+	assert_line 'provision: berth.images: skipped (done for this instance)'
+	assert_equal "$(wc -l <"$MARKS")" 1
+	printf 'instance-id: i-456\n' >"$S/meta-data"
+	prov
+	assert_success
+	assert_line 'provision: berth.images[0]: demo.tar: Loaded image: demo:latest'
+	assert_equal "$(wc -l <"$MARKS")" 2
+}
+
+@test "berth.images: escaping paths and symlinks are refused, each one line; the other images and modules go on" {
+	need_berth
+	berth_logged
+	mkdir -p "$T/outside" "$S/ok"
+	cp "$BATS_FILE_TMPDIR/demo.tar" "$T/outside/demo.tar"
+	cp "$BATS_FILE_TMPDIR/demo.tar" "$S/ok/demo.tar"
+	ln -s "$T/outside/demo.tar" "$S/link.tar" # a symlink on the seed pointing outside
+	ln -s ../ok/demo.tar "$S/ok/inside.tar"  # even one that stays inside
+	ln -s "$T/outside" "$S/dir"              # a symlinked directory on the path
+	ud <<'EOF'
+#cloud-config
+berth:
+  images:
+    - /etc/passwd
+    - ../outside/demo.tar
+    - ok/../../outside/demo.tar
+    - link.tar
+    - ok/inside.tar
+    - dir/demo.tar
+    - ok/demo.tar
+timezone: UTC
+EOF
+	prov
+	assert_success
+	assert_line "provision: user-data:4: berth.images[0]: \"/etc/passwd\": expected a path inside the seed (relative, without '..')"
+	assert_line "provision: user-data:5: berth.images[1]: \"../outside/demo.tar\": expected a path inside the seed (relative, without '..')"
+	assert_line "provision: user-data:6: berth.images[2]: \"ok/../../outside/demo.tar\": expected a path inside the seed (relative, without '..')"
+	assert_line 'provision: user-data:7: berth.images[3]: link.tar: refused: a symlink on the path'
+	assert_line 'provision: user-data:8: berth.images[4]: ok/inside.tar: refused: a symlink on the path'
+	assert_line 'provision: user-data:9: berth.images[5]: dir/demo.tar: refused: a symlink on the path'
+	assert_line 'provision: berth.images[6]: ok/demo.tar: Loaded image: demo:latest'
+	assert_line 'provision: berth.images: error'
+	assert_line 'provision: timezone: ok'
+	assert_equal "$(cat "$MARKS")" 'berth load -- /proc/self/fd/3'
+	run jq -r '.modules[] | select(.name == "berth.images") | .result, (.messages | length)' \
+		"$R/var/lib/berth/provision/status.json"
+	assert_output "$(printf 'error\n7')"
+}
+
+@test "berth.images: a missing file, a wrong sha256, a failing berth load: one line each, in status.json" {
+	need_berth
+	cp "$BATS_FILE_TMPDIR/demo.tar" "$S/demo.tar"
+	mkdir "$S/layout"
+	echo 'not a tar archive, not an image' >"$S/junk.tar"
+	ud <<'EOF'
+#cloud-config
+berth:
+  images:
+    - missing.tar
+    - path: demo.tar
+      sha256: 0000000000000000000000000000000000000000000000000000000000000000
+    - path: demo.tar
+      sha256: not-hex
+    - path: layout
+      sha256: sha256:0000000000000000000000000000000000000000000000000000000000000000
+    - junk.tar
+    - {sha256: abc}
+    - demo.tar
+  containers:
+    demo: {image: "demo:latest"}
+EOF
+	sum=$(sha256sum "$S/demo.tar" | cut -d' ' -f1)
+	prov
+	assert_success
+	assert_line 'provision: user-data:4: berth.images[0]: missing.tar: no such file on the seed'
+	assert_line "provision: user-data:6: berth.images[1].sha256: demo.tar: sha256 is $sum, expected 0000000000000000000000000000000000000000000000000000000000000000"
+	assert_line 'provision: user-data:8: berth.images[2].sha256: demo.tar: expected 64 hex digits'
+	assert_line 'provision: user-data:10: berth.images[3].sha256: layout: a directory has no sha256 (only an archive file)'
+	assert_line --regexp '^provision: user-data:11: berth.images\[4\]: junk.tar: berth load: .+'
+	assert_line 'provision: user-data:12: berth.images[5]: expected a file on the seed, or {path: FILE, sha256: HEX}'
+	assert_line 'provision: berth.images[6]: demo.tar: Loaded image: demo:latest'
+	assert_line 'provision: berth.images: error'
+	assert_line 'provision: berth.containers: ok'
+	run images_in "$R/var/lib/berth"
+	assert_output 'demo:latest'
+	run jq -r '.modules[] | select(.name == "berth.images") | .result, .messages[]' \
+		"$R/var/lib/berth/provision/status.json"
+	assert_line --index 0 error
+	assert_line --index 1 'user-data:4: berth.images[0]: missing.tar: no such file on the seed'
+	assert_line --regexp '^user-data:11: berth.images\[4\]: junk.tar: berth load: .+'
+	# no berth at all: the same one line, naming the file
+	export BERTH_PROVISION_BERTH=$T/no-berth
+	printf 'instance-id: i-2\n' >"$S/meta-data"
+	printf '#cloud-config\nberth:\n  images: [demo.tar]\n' >"$S/user-data"
+	prov
+	assert_success
+	assert_line "provision: user-data:3: berth.images[0]: demo.tar: berth load: exec $T/no-berth: No such file or directory"
+}
+
+@test "berth.images from a seed read over HTTP: one warning, nothing loaded, containers still written" {
+	need_berth
+	berth_logged
+	cp "$BATS_FILE_TMPDIR/demo.tar" "$S/demo.tar"
+	printf '#cloud-config\nberth:\n  images: [demo.tar]\n  containers:\n    demo: {image: "demo:latest"}\n' \
+		>"$S/user-data"
+	coproc HTTP { exec python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T" 2>"$T/http.log"; }
+	IMDS_PID=$HTTP_PID # teardown stops it
+	read -r line <&"${HTTP[0]}"
+	port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$line")
+	run "$P" --root "$R" --cmdline "ds=nocloud;s=http://127.0.0.1:$port/seed/"
+	assert_success
+	assert_line 'provision: warning: user-data:3: berth.images: the nocloud seed was read over HTTP: no filesystem to load images from; none loaded'
+	assert_line 'provision: berth.images: skipped'
+	assert_line 'provision: berth.containers: ok'
+	[ ! -e "$MARKS" ]
+}
+
+@test "berth.images from a real cidata ISO: loaded while the medium is mounted, unmounted after" {
+	need_berth
+	command -v genisoimage >/dev/null || skip "no genisoimage"
+	[ ! -e /run/berth/provision-seed ] || skip "/run/berth/provision-seed is in use"
+	cp "$BATS_FILE_TMPDIR/demo.tar" "$S/demo.tar"
+	printf '#cloud-config\nberth:\n  images: [demo.tar]\n' >"$S/user-data"
+	genisoimage -quiet -o "$T/seed.iso" -V cidata -J -r "$S"
+	LOOP=$(losetup --find --show --read-only "$T/seed.iso") || skip "no loop device"
+	[ -d /run/berth ] || RUN_BERTH_MADE=1
+	# the berth run sees the medium mounted where provision put it
+	cat >"$T/berth" <<-EOF
+		#!/bin/sh
+		findmnt -n -o SOURCE,FSTYPE,OPTIONS /run/berth/provision-seed >>"\$MARKS"
+		exec "$OUT/bin/berth" "\$@"
+	EOF
+	chmod 755 "$T/berth"
+	export BERTH_PROVISION_BERTH=$T/berth
+	run "$P" --root "$R" --cmdline "ds=nocloud"
+	assert_success
+	if [[ $output == *"(iso9660, label cidata): No such device"* ]]; then
+		skip "this kernel has no iso9660"
+	fi
+	assert_line 'provision: datasource nocloud (instance-id i-123)'
+	assert_line 'provision: berth.images[0]: demo.tar: Loaded image: demo:latest'
+	run cat "$MARKS"
+	assert_output --regexp "^$LOOP iso9660 ro,nosuid,nodev,noexec"
+	run images_in "$R/var/lib/berth"
+	assert_output 'demo:latest'
+	[ ! -e /run/berth/provision-seed ]
+	# the same instance again: the medium is read and unmounted at once
+	run "$P" --root "$R" --cmdline "ds=nocloud"
+	assert_success
+	assert_line 'provision: berth.images: skipped (done for this instance)'
+	[ ! -e /run/berth/provision-seed ]
+	assert_equal "$(wc -l <"$MARKS")" 1
+}
+
 @test "the label reader finds cidata in real cloud-localds images (iso9660 and vfat)" {
 	printf '#cloud-config\n' >"$T/ud"
 	printf 'instance-id: i-1\n' >"$T/md"
@@ -676,4 +995,33 @@ EOF
 	assert_output --partial 'open root'
 	run "$P" --bogus
 	assert_failure 100
+}
+
+# fuzz TARGET-DIR SOURCES...: the corpus through a plain main (musl), then,
+# where clang has libFuzzer, a short fuzzing run from that corpus
+fuzz_run() {
+	local dir=$1 fz=$T/fuzz
+	shift
+	mkdir -p "$fz/root" "$fz/corpus"
+	cp "$TOP/$dir/fuzz/corpus/"* "$fz/corpus/"
+	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -DFUZZ_MAIN -Ilib \
+		-I"$dir" -I"$OUT/sysroot/usr/include" -o "$fz/plain" "$dir/fuzz/fuzz.c" "$@" -static \
+		-L"$OUT/sysroot/usr/lib" -lyaml -lz)
+	run env FUZZ_ROOT="$fz/root" "$fz/plain" "$fz/corpus/"*
+	assert_success
+	refute_output --partial 'Sanitizer'
+	if ! { command -v clang >/dev/null && (cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined \
+		-D_GNU_SOURCE -Ilib -I"$dir" -o "$fz/fuzzer" "$dir/fuzz/fuzz.c" "$@" -lyaml -lz) 2>/dev/null; }; then
+		echo "# no clang with libFuzzer: corpus only" >&3
+		return 0
+	fi
+	run env FUZZ_ROOT="$fz/root" "$fz/fuzzer" -close_fd_mask=3 -max_total_time=15 -max_len=4096 "$fz/corpus"
+	assert_success
+	assert_output --partial 'Done '
+	echo "# libFuzzer: $(grep -m1 '^Done ' <<<"$output")" >&3
+}
+
+@test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config" {
+	fuzz_run provision provision/{datasource,decode,doas,http,label,modules,network,report,root,users,yaml}.c \
+		lib/{cmdline,file,log,timeline}.c
 }

@@ -1,0 +1,103 @@
+/* DHCP through busybox's udhcpc: one per interface, all started before any
+ * is waited for, so several interfaces cost the time of the slowest. With
+ * -b each returns once it has a lease or has given up and gone to the
+ * background (it keeps renewing there). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "berth.h"
+#include "netcfg.h"
+
+#define DHCP_SCRIPT "/usr/share/udhcpc/default.script"
+
+static int running(const char *pidfile)
+{
+	char buf[32];
+	long pid;
+
+	if (file_read(pidfile, buf, sizeof buf) <= 0)
+		return 0;
+	pid = strtol(buf, NULL, 10);
+	return pid > 0 && kill((pid_t)pid, 0) == 0 ? (int)pid : 0;
+}
+
+void dhcp_start(struct run *r, const char *ifname)
+{
+	char pidfile[4096];
+	sigset_t none;
+	pid_t pid;
+	int old;
+
+	if (r->ndhcp == LINKS_MAX)
+		return;
+	if (root_path(r, pidfile, sizeof pidfile, "/run/udhcpc.%s.pid", ifname) != 0) {
+		fail(r, "%s: pid file path too long", ifname);
+		return;
+	}
+	if ((old = running(pidfile))) {
+		printf("netcfg: %s: udhcpc already running (pid %d)\n", ifname, old);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fail(r, "%s: fork udhcpc: %s", ifname, strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		char *argv[] = {(char *)r->udhcpc, "-b", "-S", "-t", "10", "-T", "2", "-A", "5", "-i", (char *)ifname,
+			"-p", pidfile, "-s", DHCP_SCRIPT, NULL};
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		warn_errno("%s: exec %s", ifname, argv[0]);
+		_exit(127);
+	}
+	r->dhcp[r->ndhcp] = pid;
+	snprintf(r->dhcp_name[r->ndhcp], IFNAME_LEN, "%s", ifname);
+	r->ndhcp++;
+}
+
+void dhcp_wait(struct run *r)
+{
+	for (int i = 0; i < r->ndhcp; i++) {
+		int st;
+		while (waitpid(r->dhcp[i], &st, 0) < 0) {
+			if (errno != EINTR) {
+				st = 0;
+				break;
+			}
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			fail(r, "%s: udhcpc exited with status %d", r->dhcp_name[i], WEXITSTATUS(st));
+		else if (WIFSIGNALED(st))
+			fail(r, "%s: udhcpc killed by signal %d", r->dhcp_name[i], WTERMSIG(st));
+	}
+	r->ndhcp = 0;
+}
+
+/* The image has no DHCPv6 client. Router advertisements still give
+ * addresses (SLAAC) once accepted, also with forwarding on (containers):
+ * accept_ra 2 says so. */
+void dhcp6_enable(struct run *r, const char *ifname)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/accept_ra", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, "2\n", 2) != 0) {
+		fail(r, "%s: dhcp6: accept router advertisements (%s): %s", ifname, path, strerror(errno));
+	} else {
+		printf("netcfg: %s: dhcp6: no DHCPv6 client in the image; addresses from router advertisements\n",
+		       ifname);
+	}
+	if (fd >= 0)
+		close(fd);
+}
