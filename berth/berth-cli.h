@@ -23,6 +23,7 @@ int cmd_rm(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 int cmd_ctr_boot(int argc, char **argv);
 int cmd_ctr_order(int argc, char **argv);
 int cmd_ctr_service(int argc, char **argv);

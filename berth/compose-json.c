@@ -40,7 +40,7 @@ int compose_json(yajl_gen g, const struct container_def *d)
 	static const char *const restart[] = { "no", "always", "on-failure", "unless-stopped" };
 	static const char *const net[] = { "bridge", "host", "none" };
 	static const char *const health[] = { "unset", "none", "cmd", "shell" };
-	char num[32];
+	char num[32], sig[16];
 
 	yajl_gen_map_open(g);
 	kstr(g, "name", d->name);
@@ -56,6 +56,8 @@ int compose_json(yajl_gen g, const struct container_def *d)
 		yajl_gen_map_open(g);
 		kstr(g, "host_ip", d->ports[i].host_ip);
 		kint(g, "host_port", d->ports[i].host_port);
+		if (d->ports[i].host_port_end)
+			kint(g, "host_port_end", d->ports[i].host_port_end);
 		kint(g, "container_port", d->ports[i].container_port);
 		kstr(g, "protocol", d->ports[i].proto);
 		yajl_gen_map_close(g);
@@ -100,6 +102,8 @@ int compose_json(yajl_gen g, const struct container_def *d)
 	kint(g, "start_period_ms", d->health.start_period_ms);
 	kint(g, "retries", d->health.retries);
 	yajl_gen_map_close(g);
+	kstr(g, "stop_signal", d->stop_signal ? compose_signal_name(d->stop_signal, sig, sizeof sig) : NULL);
+	kint(g, "stop_grace_period_ms", d->stop_grace_ms);
 	str(g, "depends_on");
 	yajl_gen_map_open(g);
 	for (size_t i = 0; i < d->ndepends; i++)

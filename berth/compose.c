@@ -392,6 +392,76 @@ int compose_cap_normalize(const char *in, char *out, size_t size)
 	return in_list(out, compose_cap_names) ? 0 : -1;
 }
 
+/* ---- signals ---- */
+
+/* Linux's numbers, as Docker names them (SIGIOT, SIGPOLL, SIGCLD aliases) */
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+	{ "HUP", 1 }, { "INT", 2 }, { "QUIT", 3 }, { "ILL", 4 }, { "TRAP", 5 }, { "ABRT", 6 },
+	{ "IOT", 6 }, { "BUS", 7 }, { "FPE", 8 }, { "KILL", 9 }, { "USR1", 10 }, { "SEGV", 11 },
+	{ "USR2", 12 }, { "PIPE", 13 }, { "ALRM", 14 }, { "TERM", 15 }, { "STKFLT", 16 },
+	{ "CHLD", 17 }, { "CLD", 17 }, { "CONT", 18 }, { "STOP", 19 }, { "TSTP", 20 },
+	{ "TTIN", 21 }, { "TTOU", 22 }, { "URG", 23 }, { "XCPU", 24 }, { "XFSZ", 25 },
+	{ "VTALRM", 26 }, { "PROF", 27 }, { "WINCH", 28 }, { "IO", 29 }, { "POLL", 29 },
+	{ "PWR", 30 }, { "SYS", 31 },
+};
+
+/* glibc's and Docker's SIGRTMIN, not musl's (35): the number goes to a
+ * process in the container, whatever libc it was built with */
+#define SIG_RTMIN 34
+#define SIG_RTMAX 64
+
+int compose_signal_parse(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return 0;
+	if (isdigit((unsigned char)*s)) {
+		errno = 0;
+		v = strtol(s, &end, 10);
+		return !*end && !errno && v >= 1 && v <= SIG_RTMAX ? (int)v : 0;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
+		if (strcasecmp(s, signal_names[i].name) == 0)
+			return signal_names[i].sig;
+	if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
+		int max = toupper((unsigned char)s[3]) == 'A';
+		const char *n = s + 5;
+
+		if (!*n)
+			return max ? SIG_RTMAX : SIG_RTMIN;
+		if (*n != (max ? '-' : '+') || !isdigit((unsigned char)n[1]) || strlen(n + 1) > 2)
+			return 0;
+		v = strtol(n + 1, &end, 10);
+		if (*end || v > SIG_RTMAX - SIG_RTMIN)
+			return 0;
+		return max ? SIG_RTMAX - (int)v : SIG_RTMIN + (int)v;
+	}
+	return 0;
+}
+
+const char *compose_signal_name(int sig, char *buf, size_t size)
+{
+	for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
+		if (signal_names[i].sig == sig) {
+			snprintf(buf, size, "SIG%s", signal_names[i].name);
+			return buf;
+		}
+	if (sig == SIG_RTMIN)
+		snprintf(buf, size, "SIGRTMIN");
+	else if (sig > SIG_RTMIN && sig <= SIG_RTMAX)
+		snprintf(buf, size, "SIGRTMIN+%d", sig - SIG_RTMIN);
+	else
+		snprintf(buf, size, "%d", sig);
+	return buf;
+}
+
 /* ---- values with units ---- */
 
 /* "30s", "1m30s", "500ms", "1h" (Go durations, as compose) to ms */
@@ -797,51 +867,97 @@ static int ip_ok(const char *ip)
 	return inet_pton(AF_INET, ip, b) == 1 || inet_pton(AF_INET6, ip, b) == 1;
 }
 
+/* "80" or "8000-8002" */
+static int port_range(const char *s, unsigned *lo, unsigned *hi)
+{
+	const char *dash = strchr(s, '-');
+
+	if (!dash) {
+		if (port_num(s, strlen(s), lo) != 0)
+			return -1;
+		*hi = *lo;
+		return 0;
+	}
+	if (port_num(s, (size_t)(dash - s), lo) != 0 || port_num(dash + 1, strlen(dash + 1), hi) != 0 ||
+	    *hi < *lo)
+		return -1;
+	return 0;
+}
+
 /* "80", "8080:80", "127.0.0.1:8080:80", "127.0.0.1::80", "[::1]:8080:80", each
- * with an optional "/tcp" or "/udp" */
-static int port_short(const char *s, struct port *p)
+ * with an optional "/tcp" or "/udp", and ranges as Docker has them:
+ * "8000-8002:80-82" (port by port), "80-82" (an ephemeral port each),
+ * "8000-8010:80" (any free one of the host range). Up to max ports into
+ * out[]; the count in *n. -1 if malformed, -2 if more than max. */
+static int port_short(const char *s, struct port *out, size_t max, size_t *n)
 {
 	char buf[128], *slash, *last, *hp;
+	struct port p = { .proto = "tcp" };
+	unsigned clo, chi, hlo = 0, hhi = 0;
 
+	*n = 0;
 	if (strlen(s) >= sizeof buf)
 		return -1;
 	strcpy(buf, s);
-	strcpy(p->proto, "tcp");
 	if ((slash = strchr(buf, '/'))) {
 		*slash++ = 0;
 		if (strcmp(slash, "tcp") != 0 && strcmp(slash, "udp") != 0)
 			return -1;
-		strcpy(p->proto, slash);
+		strcpy(p.proto, slash);
 	}
 	last = strrchr(buf, ':');
-	if (!last)
-		return port_num(buf, strlen(buf), &p->container_port);
-	if (port_num(last + 1, strlen(last + 1), &p->container_port) != 0)
-		return -1;
-	*last = 0;
-	hp = strrchr(buf, ':');
-	if (buf[0] == '[') {
-		char *close = strchr(buf, ']');
-
-		if (!close || close[1] != ':')
-			return -1;
-		*close = 0;
-		hp = close + 1;
-		if (strlen(buf + 1) >= sizeof p->host_ip || !ip_ok(buf + 1))
-			return -1;
-		strcpy(p->host_ip, buf + 1);
-	} else if (hp) {
-		*hp = 0;
-		if (strlen(buf) >= sizeof p->host_ip || !ip_ok(buf))
-			return -1;
-		strcpy(p->host_ip, buf);
+	if (!last) {
+		hp = NULL;
+		last = buf - 1;
 	} else {
-		hp = buf - 1;
+		*last = 0;
+		hp = strrchr(buf, ':');
+		if (buf[0] == '[') {
+			char *close = strchr(buf, ']');
+
+			if (!close || close[1] != ':')
+				return -1;
+			*close = 0;
+			hp = close + 1;
+			if (strlen(buf + 1) >= sizeof p.host_ip || !ip_ok(buf + 1))
+				return -1;
+			strcpy(p.host_ip, buf + 1);
+		} else if (hp) {
+			*hp = 0;
+			if (strlen(buf) >= sizeof p.host_ip || !ip_ok(buf))
+				return -1;
+			strcpy(p.host_ip, buf);
+		} else {
+			hp = buf - 1;
+		}
+		hp++;
+		/* "IP::80" names no host port; ":80" is not a port spec */
+		if (*hp == 0 && hp == buf)
+			return -1;
+		if (*hp && port_range(hp, &hlo, &hhi) != 0)
+			return -1;
 	}
-	hp++;
-	if (*hp == 0)
-		return hp == buf ? -1 : 0;
-	return port_num(hp, strlen(hp), &p->host_port);
+	if (port_range(last + 1, &clo, &chi) != 0)
+		return -1;
+	if (hlo && hhi > hlo && chi == clo) {
+		p.host_port = hlo;
+		p.host_port_end = hhi;
+		p.container_port = clo;
+		if (max < 1)
+			return -2;
+		out[(*n)++] = p;
+		return 0;
+	}
+	if (hlo && hhi - hlo != chi - clo)
+		return -1;
+	if (chi - clo + 1 > max)
+		return -2;
+	for (unsigned c = clo; c <= chi; c++) {
+		p.container_port = c;
+		p.host_port = hlo ? hlo + (c - clo) : 0;
+		out[(*n)++] = p;
+	}
+	return 0;
 }
 
 static int port_long(struct ctx *c, const struct ynode *v, const char *path, struct port *p)
@@ -859,13 +975,21 @@ static int port_long(struct ctx *c, const struct ynode *v, const char *path, str
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		const char *s = val->kind == Y_SCALAR ? val->val : "";
 
-		if (strcmp(k->val, "target") == 0 || strcmp(k->val, "published") == 0) {
-			unsigned *dst = k->val[0] == 't' ? &p->container_port : &p->host_port;
-
-			if (val->kind != Y_SCALAR || port_num(s, strlen(s), dst) != 0) {
-				ERR(c, val, "%s.%s: %s: expected a port number 1-65535", path, k->val,
-				    shown(val, b));
+		if (strcmp(k->val, "target") == 0) {
+			if (val->kind != Y_SCALAR || port_num(s, strlen(s), &p->container_port) != 0) {
+				ERR(c, val, "%s.target: %s: expected a port number 1-65535", path, shown(val, b));
 				r = -1;
+			}
+		} else if (strcmp(k->val, "published") == 0) {
+			unsigned lo, hi;
+
+			if (val->kind != Y_SCALAR || port_range(s, &lo, &hi) != 0) {
+				ERR(c, val, "%s.published: %s: expected a port number 1-65535 or a range like 8000-8010",
+				    path, shown(val, b));
+				r = -1;
+			} else {
+				p->host_port = lo;
+				p->host_port_end = hi > lo ? hi : 0;
 			}
 		} else if (strcmp(k->val, "host_ip") == 0) {
 			if (val->kind != Y_SCALAR || strlen(s) >= sizeof p->host_ip || !ip_ok(s)) {
@@ -900,23 +1024,37 @@ static int k_ports(struct ctx *c, struct container_def *d, const struct ynode *v
 		return -1;
 	free(d->ports);
 	d->nports = 0;
-	if (!(d->ports = calloc(v->n ? v->n : 1, sizeof *d->ports)))
+	if (!(d->ports = calloc(COMPOSE_MAX_PORTS, sizeof *d->ports)))
 		return -1;
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ynode *it = v->kid[i];
-		struct port *p = &d->ports[d->nports];
 		char pth[KP], b[80];
+		size_t n = 0;
+		int r = -1;
 
 		kp(pth, "%s[%zu]", path, i);
 		if (it->kind == Y_MAP) {
-			if (port_long(c, it, pth, p) != 0)
-				return -1;
-		} else if (it->kind != Y_SCALAR || port_short(it->val, p) != 0) {
+			if (d->nports < COMPOSE_MAX_PORTS) {
+				if (port_long(c, it, pth, &d->ports[d->nports]) != 0)
+					return -1;
+				n = 1;
+				r = 0;
+			} else {
+				r = -2;
+			}
+		} else if (it->kind == Y_SCALAR) {
+			r = port_short(it->val, d->ports + d->nports, COMPOSE_MAX_PORTS - d->nports, &n);
+		}
+		if (r == -2) {
+			ERR(c, it, "%s: more than %d ports (a range counts each of its ports)", pth, COMPOSE_MAX_PORTS);
+			return -1;
+		}
+		if (r != 0) {
 			ERR(c, it, "%s: %s: expected [IP:][HOST:]CONTAINER port numbers[/tcp|/udp]", pth,
 			    shown(it, b));
 			return -1;
 		}
-		d->nports++;
+		d->nports += n;
 	}
 	return 0;
 }
@@ -1240,6 +1378,7 @@ static int k_network_mode(struct ctx *c, struct container_def *d, const struct y
 	return 0;
 }
 
+/* the durations of healthcheck and stop_grace_period */
 static int health_duration(struct ctx *c, const struct ynode *v, const char *path, long long *ms)
 {
 	char b[80];
@@ -1338,6 +1477,22 @@ static int k_healthcheck(struct ctx *c, struct container_def *d, const struct yn
 		strv_free(&h->test);
 	}
 	return r;
+}
+
+static int k_stop_signal(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (v->kind != Y_SCALAR || !(d->stop_signal = compose_signal_parse(v->val))) {
+		ERR(c, v, "%s: %s: expected a signal like SIGTERM, USR1 or a number 1-64", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+static int k_stop_grace_period(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return health_duration(c, v, path, &d->stop_grace_ms);
 }
 
 static int depend_add(struct container_def *d, const char *name, const char *cond)
@@ -1443,6 +1598,8 @@ static const struct key {
 	{ "cap_drop", k_cap_drop },
 	{ "network_mode", k_network_mode },
 	{ "healthcheck", k_healthcheck },
+	{ "stop_signal", k_stop_signal },
+	{ "stop_grace_period", k_stop_grace_period },
 	{ "depends_on", k_depends_on },
 };
 
@@ -1489,6 +1646,7 @@ static int service_parse(struct ctx *c, const char *name, const struct ynode *bo
 	d->health.kind = HEALTH_UNSET;
 	d->health.interval_ms = d->health.timeout_ms = d->health.start_period_ms = -1;
 	d->health.retries = -1;
+	d->stop_grace_ms = -1;
 	d->line = body->line;
 	if (!(d->name = strdup(name)) || !(d->file = strdup(c->file)))
 		return -1;

@@ -12,6 +12,9 @@
 #define COMPOSE_MAX_ALIASES 16
 #define COMPOSE_MAX_NODES 100000
 #define COMPOSE_ENV_FILE_MAX_BYTES (1 << 20)
+/* published ports of one service, ranges counted port by port (the
+ * network's NET_PORTS_MAX) */
+#define COMPOSE_MAX_PORTS 64
 
 /* where named volumes live on the host: VOLUME_DIR/NAME */
 #define COMPOSE_VOLUME_DIR "/var/lib/berth/volumes"
@@ -29,7 +32,8 @@ enum health_kind { HEALTH_UNSET, HEALTH_NONE, HEALTH_CMD, HEALTH_SHELL };
 
 struct port {
 	char host_ip[46]; /* "" = all addresses */
-	unsigned host_port; /* 0 = not published on a fixed port */
+	unsigned host_port; /* 0 = an ephemeral port (32768-60999), picked at start */
+	unsigned host_port_end; /* > host_port: any free one of host_port..host_port_end */
 	unsigned container_port;
 	char proto[4]; /* "tcp" or "udp" */
 };
@@ -78,6 +82,8 @@ struct container_def {
 	struct strv cap_add, cap_drop; /* "CAP_X" or "ALL" */
 	enum network_mode network_mode;
 	struct healthcheck health;
+	int stop_signal; /* 0 = unset: the image's StopSignal, else SIGTERM */
+	long long stop_grace_ms; /* -1 = unset: CTR_GRACE_DEFAULT */
 	struct depend *depends;
 	size_t ndepends;
 };
@@ -100,6 +106,11 @@ int compose_valid_name(const char *name);
 int compose_shell_split(const char *s, struct strv *out);
 /* "CHOWN", "cap_chown" -> "CAP_CHOWN"; "ALL" stays; -1 if unknown */
 int compose_cap_normalize(const char *in, char *out, size_t size);
+/* "SIGUSR1", "usr1", "10", "SIGRTMIN+3" -> the signal's number; 0 if it is
+ * not a signal (1-64, numbered as Docker does: RTMIN is 34) */
+int compose_signal_parse(const char *s);
+/* 10 -> "SIGUSR1", 37 -> "SIGRTMIN+3"; buf of at least 16 bytes */
+const char *compose_signal_name(int sig, char *buf, size_t size);
 /* the capability table, for spec.c: NULL-terminated names "CAP_..." */
 extern const char *const compose_cap_names[];
 

@@ -5,13 +5,14 @@
  * escalates to SIGKILL after the grace period and cleans up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,35 +39,8 @@ struct exec_ctx {
 	int stop_signal;
 	int mounted, created, attached;
 	struct net_config net;
+	struct ctr_health health;
 };
-
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {
-	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "PWR", SIGPWR },
-	{ "WINCH", SIGWINCH }, { "STOP", SIGSTOP },
-};
-
-/* "SIGQUIT", "QUIT", "3" to a number; 0 if unknown */
-static int signal_parse(const char *s)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return 0;
-	v = strtol(s, &end, 10);
-	if (!*end)
-		return v > 0 && v < 65 ? (int)v : 0;
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-		if (strcasecmp(s, signals[i].name) == 0)
-			return signals[i].sig;
-	return 0;
-}
 
 static void state_save(struct exec_ctx *c)
 {
@@ -173,7 +147,10 @@ static int image_find(struct exec_ctx *c, char (**layers)[DIGEST_LEN + 1], size_
 		struct err je = { 0 };
 		yajl_val root = json_parse(c->image_config, c->image_config_len, "image config", &je);
 		yajl_val cfg = root ? json_get(root, "config", yajl_t_object) : NULL;
-		c->stop_signal = signal_parse(cfg ? json_str(cfg, "StopSignal") : NULL);
+		/* the definition's stop_signal, else the image's StopSignal */
+		c->stop_signal = c->def->stop_signal;
+		if (!c->stop_signal)
+			c->stop_signal = compose_signal_parse(cfg ? json_str(cfg, "StopSignal") : NULL);
 		if (!c->stop_signal)
 			c->stop_signal = SIGTERM;
 		if (root)
@@ -333,14 +310,16 @@ static int network_attach(struct exec_ctx *c, pid_t pid)
 	for (size_t i = 0; i < c->def->nports; i++) {
 		char spec[128];
 		struct port *pt = &c->def->ports[i];
-		if (!pt->host_port) {
-			warn("port %u: publishing without a host port is not supported; skipped", pt->container_port);
-			continue;
-		}
-		snprintf(spec, sizeof spec, "%s%s%u:%u/%s", pt->host_ip, pt->host_ip[0] ? ":" : "",
-			 pt->host_port, pt->container_port, pt->proto);
+		char hp[12] = "";
+
+		/* no host port: an ephemeral one, picked by net_attach */
+		if (pt->host_port)
+			snprintf(hp, sizeof hp, "%u", pt->host_port);
+		snprintf(spec, sizeof spec, "%s%s%s:%u/%s", pt->host_ip, pt->host_ip[0] ? ":" : "", hp,
+			 pt->container_port, pt->proto);
 		if (net_port_parse(spec, &ports[o], &e) < 0)
 			return setup_fail(c, "port %s: %s", spec, e.msg);
+		ports[o].host_port_last = (uint16_t)pt->host_port_end;
 		o++;
 	}
 	if (net_config_default(&c->net, &e) < 0 || net_bridge_up(&c->net, &e) < 0)
@@ -432,37 +411,115 @@ static int sleep_or_stop(const sigset_t *set, long ms)
 	}
 }
 
-/* the main loop: never dies; returns the container's exit code */
-static int supervise(struct exec_ctx *c, pid_t pid, const sigset_t *set)
+/* the grace period of this stop: `berth stop -t SEC` writes SEC into the
+ * stopping marker; else the definition's stop_grace_period, else 10 s */
+static long long grace_ms(const struct exec_ctx *c)
 {
-	int grace = CTR_GRACE_DEFAULT, stopping = 0, killed = 0, st;
-	time_t deadline = 0;
+	char path[CTR_PATH_MAX], buf[32], *end;
+	long v;
+
+	ctr_path(path, sizeof path, "%s/containers/%s/stopping", c->p.run, c->name);
+	if (file_read(path, buf, sizeof buf) > 0) {
+		v = strtol(buf, &end, 10);
+		if (end != buf && (*end == '\n' || !*end) && v >= 0 && v <= 86400 * 365)
+			return (long long)v * 1000;
+	}
+	return c->def->stop_grace_ms >= 0 ? c->def->stop_grace_ms : CTR_GRACE_DEFAULT * 1000LL;
+}
+
+/* the stop signal arrived (from runsv, for sv down): no more checks;
+ * forward the container's stop signal */
+static void stop_begin(struct exec_ctx *c, pid_t pid)
+{
 	char sig[16];
 
-	for (;;) {
-		struct timespec tick = { 1, 0 };
-		siginfo_t si;
-		pid_t w;
-		int s = sigtimedwait(set, &si, &tick);
+	ctr_health_stop(&c->health);
+	snprintf(sig, sizeof sig, "%d", c->stop_signal);
+	if (crun(c, 1, "kill", c->name, sig, NULL, NULL, NULL) != 0)
+		kill(pid, c->stop_signal);
+}
 
-		if ((s == SIGTERM || s == SIGINT || s == SIGHUP) && !stopping) {
+/* the signals that came, from the signalfd (or, if there is none, pending
+ * in the blocked mask): 1 if one of them asks to stop */
+static int signals_take(int sfd, const sigset_t *set)
+{
+	struct signalfd_siginfo si;
+	struct timespec zero = { 0, 0 };
+	int stop = 0, sig;
+
+	if (sfd >= 0) {
+		while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
+				stop = 1;
+		return stop;
+	}
+	while ((sig = sigtimedwait(set, NULL, &zero)) > 0)
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+			stop = 1;
+	return stop;
+}
+
+/* the main loop: never dies; returns the container's exit code. It waits
+ * on a signalfd and the healthcheck's output with a timeout that is the
+ * next timer: SIGKILL after the grace, the next check or its timeout. */
+static int supervise(struct exec_ctx *c, pid_t pid, const sigset_t *set)
+{
+	int stopping = 0, killed = 0, st, sfd;
+	long long deadline = 0, grace = 0;
+
+	sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		warn_errno("signalfd (polling every 100 ms instead)");
+	for (;;) {
+		struct pollfd fds[2];
+		long long now = ctr_now_ms(), wait = sfd >= 0 ? 1000 : 100, hw;
+		nfds_t nfds = 0;
+		pid_t w;
+
+		hw = ctr_health_wait_ms(&c->health, now);
+		if (hw >= 0 && hw < wait)
+			wait = hw;
+		if (stopping && !killed && deadline - now < wait)
+			wait = deadline > now ? deadline - now : 0;
+		if (sfd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		if (c->health.out_fd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = c->health.out_fd, .events = POLLIN };
+		if (poll(fds, nfds, (int)wait) < 0 && errno != EINTR)
+			usleep(100000); /* never spin */
+		now = ctr_now_ms();
+
+		if (signals_take(sfd, set) && !stopping) {
 			stopping = 1;
-			deadline = time(NULL) + grace;
-			snprintf(sig, sizeof sig, "%d", c->stop_signal);
-			if (crun(c, 1, "kill", c->name, sig, NULL, NULL, NULL) != 0)
-				kill(pid, c->stop_signal);
+			grace = grace_ms(c);
+			stop_begin(c, pid);
+			deadline = now + grace;
 		}
-		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-			if (w == pid)
+		if (c->health.out_fd >= 0)
+			ctr_health_read(&c->health);
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (w == pid) {
+				if (sfd >= 0)
+					close(sfd);
 				return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (w < 0 && errno == ECHILD && kill(pid, 0) < 0)
+			}
+			if (ctr_health_reaped(&c->health, w, st, &c->st))
+				state_save(c);
+		}
+		if (w < 0 && errno == ECHILD && kill(pid, 0) < 0) {
+			if (sfd >= 0)
+				close(sfd);
 			return 255; /* not our child after all, and gone */
-		if (stopping && !killed && time(NULL) >= deadline) {
+		}
+		if (stopping && !killed && now >= deadline) {
 			killed = 1;
-			warn("%s: still running %d s after signal %d: SIGKILL", c->name, grace, c->stop_signal);
+			warn("%s: still running %lld.%01lld s after signal %d: SIGKILL", c->name, grace / 1000,
+			     grace % 1000 / 100, c->stop_signal);
 			if (crun(c, 1, "kill", "--all", c->name, "9", NULL, NULL) != 0)
 				kill(pid, SIGKILL);
 		}
+		if (ctr_health_tick(&c->health, now, &c->st))
+			state_save(c);
 	}
 }
 
@@ -511,7 +568,7 @@ int cmd_ctr_exec(int argc, char **argv)
 	c.st.finished_at = 0;
 	c.st.exit_code = -1;
 	c.st.pid = 0;
-	c.st.error[0] = c.st.address[0] = c.st.ports[0] = '\0';
+	c.st.error[0] = c.st.address[0] = c.st.ports[0] = c.st.health[0] = '\0';
 	state_save(&c);
 
 	code = ctr_def_load(&c.p, c.name, &c.def, &ndefs);
@@ -549,10 +606,24 @@ int cmd_ctr_exec(int argc, char **argv)
 	}
 	c.st.pid = pid;
 	snprintf(c.st.status, sizeof c.st.status, "running");
+	{
+		const char *prefix[] = { c.p.crun, "--root", c.crun_root, NULL };
+		char hpid[CTR_PATH_MAX];
+
+		/* on tmpfs: crun writes it at every check */
+		ctr_path(hpid, sizeof hpid, "%s/containers/%s/health.pid", c.p.run, c.name);
+		if (ctr_health_setup(&c.health, c.def, c.image_config, c.image_config_len, prefix, c.name, hpid) < 0)
+			warn("%s: healthcheck: out of memory; not checked", c.name);
+		ctr_health_begin(&c.health, ctr_now_ms(), &c.st);
+	}
 	state_save(&c);
 
 	code = supervise(&c, pid, &set);
 
+	ctr_health_free(&c.health);
+	/* no more checks: a container that is not running is not healthy */
+	if (c.st.health[0])
+		snprintf(c.st.health, sizeof c.st.health, "unhealthy");
 	cleanup(&c);
 	c.st.pid = 0;
 	c.st.exit_code = code;

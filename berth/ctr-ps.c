@@ -6,49 +6,113 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <yajl/yajl_gen.h>
 
 #include "berth.h"
 #include "berth-cli.h"
 #include "ctr.h"
 
-/* "running", "exited (1)", "restarting", ...; a running state whose
- * process is gone is a supervisor that died: say so */
-static void state_label(const struct ctr_state *s, char *buf, size_t size)
+/* the state word: the status, except that a running state whose process
+ * is gone is a supervisor that died: "dead" */
+static const char *state_word(const struct ctr_state *s)
 {
 	if (strcmp(s->status, "running") == 0 && !ctr_state_alive(s))
-		snprintf(buf, size, "dead");
-	else if (strcmp(s->status, "exited") == 0 || strcmp(s->status, "stopped") == 0)
-		snprintf(buf, size, "%s (%d)", s->status, s->exit_code);
-	else
-		snprintf(buf, size, "%s", s->status);
+		return "dead";
+	return s->status;
 }
 
-static void duration(time_t secs, char *buf, size_t size)
+/* Docker's units.HumanDuration: "Less than a second", "5 seconds",
+ * "About a minute", "3 hours", "2 weeks" */
+static void human_duration(time_t secs, char *buf, size_t size)
 {
-	if (secs < 0)
-		secs = 0;
-	if (secs < 120)
-		snprintf(buf, size, "%llds", (long long)secs);
-	else if (secs < 7200)
-		snprintf(buf, size, "%lldm", (long long)secs / 60);
-	else if (secs < 172800)
-		snprintf(buf, size, "%lldh", (long long)secs / 3600);
+	long long s = secs < 0 ? 0 : (long long)secs, m = s / 60, h = (s + 1800) / 3600;
+
+	if (s < 1)
+		snprintf(buf, size, "Less than a second");
+	else if (s == 1)
+		snprintf(buf, size, "1 second");
+	else if (s < 60)
+		snprintf(buf, size, "%lld seconds", s);
+	else if (m == 1)
+		snprintf(buf, size, "About a minute");
+	else if (m < 60)
+		snprintf(buf, size, "%lld minutes", m);
+	else if (h == 1)
+		snprintf(buf, size, "About an hour");
+	else if (h < 48)
+		snprintf(buf, size, "%lld hours", h);
+	else if (h < 24 * 7 * 2)
+		snprintf(buf, size, "%lld days", h / 24);
+	else if (h < 24 * 30 * 2)
+		snprintf(buf, size, "%lld weeks", h / 24 / 7);
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, size, "%lld months", h / 24 / 30);
 	else
-		snprintf(buf, size, "%lldd", (long long)secs / 86400);
+		snprintf(buf, size, "%lld years", s / 3600 / 24 / 365);
 }
 
-static void ports_label(const struct container_def *d, char *buf, size_t size)
+/* docker ps's STATUS: "Up 5 minutes (healthy)", "Exited (3) 2 hours ago",
+ * "Restarting (1) 4 seconds ago" (the exit that led to the restart: the
+ * backoff is running), "Created" */
+static void status_text(const struct ctr_state *s, time_t now, char *buf, size_t size)
+{
+	const char *w = state_word(s);
+	char d[32];
+
+	human_duration(now - (strcmp(w, "running") == 0 ? s->started_at : s->finished_at), d, sizeof d);
+	if (strcmp(w, "running") == 0)
+		snprintf(buf, size, "Up %s%s%s%s", d, !s->health[0] ? "" : strcmp(s->health, "starting") == 0 ? " (health: " : " (",
+			 s->health, s->health[0] ? ")" : "");
+	else if (strcmp(w, "restarting") == 0)
+		snprintf(buf, size, "Restarting (%d) %s ago", s->exit_code, d);
+	else if (strcmp(w, "exited") == 0 || strcmp(w, "stopped") == 0)
+		snprintf(buf, size, "Exited (%d) %s ago", s->exit_code, d);
+	else if (strcmp(w, "failed") == 0)
+		snprintf(buf, size, "Failed %s ago", d);
+	else if (strcmp(w, "dead") == 0)
+		snprintf(buf, size, "Dead");
+	else
+		snprintf(buf, size, "%c%s", *w >= 'a' && *w <= 'z' ? *w - 'a' + 'A' : *w, *w ? w + 1 : "");
+}
+
+/* a state's "HOSTIP:HOSTPORT:CPORT/PROTO" as docker shows it:
+ * "HOSTIP:HOSTPORT->CPORT/PROTO" */
+static int port_arrow(const char *tok, char *buf, size_t size)
+{
+	const char *c = strrchr(tok, ':');
+
+	if (!c)
+		return -1;
+	snprintf(buf, size, "%.*s->%s", (int)(c - tok), tok, c + 1);
+	return 0;
+}
+
+/* the published ports: as they are (the state) while it runs, else as the
+ * definition asks for them */
+static void ports_label(const struct container_def *d, const struct ctr_state *s, char *buf, size_t size)
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
+	if (strcmp(state_word(s), "running") == 0 && s->ports[0]) {
+		char ports[sizeof s->ports], one[96], *save, *tok;
+
+		snprintf(ports, sizeof ports, "%s", s->ports);
+		for (tok = strtok_r(ports, " ", &save); tok && o < size; tok = strtok_r(NULL, " ", &save))
+			if (port_arrow(tok, one, sizeof one) == 0)
+				o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", one);
+		return;
+	}
 	for (size_t i = 0; i < d->nports && o < size; i++) {
 		const struct port *p = &d->ports[i];
-		if (p->host_port)
-			o += (size_t)snprintf(buf + o, size - o, "%s%s:%u->%u/%s", i ? ", " : "",
-					      p->host_ip[0] ? p->host_ip : "0.0.0.0", p->host_port,
-					      p->container_port, p->proto);
+		const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
+		if (p->host_port_end)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s:%u-%u->%u/%s", i ? ", " : "", ip,
+					      p->host_port, p->host_port_end, p->container_port, p->proto);
+		else if (p->host_port)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s:%u->%u/%s", i ? ", " : "", ip,
+					      p->host_port, p->container_port, p->proto);
 		else
 			o += (size_t)snprintf(buf + o, size - o, "%s%u/%s", i ? ", " : "", p->container_port, p->proto);
 	}
@@ -76,14 +140,15 @@ int cmd_ps(int argc, char **argv)
 	}
 	ctr_paths_init(&p);
 	ctr_path(dir, sizeof dir, "%s/berth/containers", p.etc);
-	printf("%-20s %-30s %-12s %-8s %-8s %s\n", "NAME", "IMAGE", "STATE", "UPTIME", "RESTARTS", "PORTS");
+	printf("%-20s %-30s %-10s %-32s %-8s %s\n", "NAME", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS");
 	ne = scandir(dir, &ents, yaml_name, alphasort);
 	if (ne < 0)
 		return errno == ENOENT ? 0 : (warn_errno("%s", dir), EXIT_SYSTEM);
 	for (int i = 0; i < ne; i++) {
-		char name[256], label[48], up[32], ports[512];
+		char name[256], status[96], ports[4096];
 		struct container_def *defs;
 		struct ctr_state s;
+		const char *w;
 		size_t nd;
 
 		ctr_path(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
@@ -93,24 +158,66 @@ int cmd_ps(int argc, char **argv)
 		if (compose_load(path, &defs, &nd) != 0 || nd != 1) {
 			compose_free(defs, nd);
 			if (all)
-				printf("%-20s %-30s %-12s %-8s %-8s %s\n", name, "?", "invalid", "-", "0", "");
+				printf("%-20s %-30s %-10s %-32s %-8s %s\n", name, "?", "invalid", "-", "0", "");
 			continue;
 		}
 		ctr_state_read(&p, name, &s);
-		state_label(&s, label, sizeof label);
-		if (!all && strcmp(label, "running") != 0) {
+		w = state_word(&s);
+		/* as docker ps: what runs, or is about to */
+		if (!all && strcmp(w, "running") != 0 && strcmp(w, "restarting") != 0 && strcmp(w, "starting") != 0) {
 			compose_free(defs, nd);
 			continue;
 		}
-		if (strcmp(label, "running") == 0)
-			duration(now - s.started_at, up, sizeof up);
-		else
-			snprintf(up, sizeof up, "-");
-		ports_label(&defs[0], ports, sizeof ports);
-		printf("%-20s %-30s %-12s %-8s %-8d %s\n", name, defs[0].image, label, up, s.restarts, ports);
+		status_text(&s, now, status, sizeof status);
+		ports_label(&defs[0], &s, ports, sizeof ports);
+		printf("%-20s %-30s %-10s %-32s %-8d %s\n", name, defs[0].image, w, status, s.restarts, ports);
 		compose_free(defs, nd);
 	}
 	free(ents);
+	return 0;
+}
+
+/* berth port NAME [PORT[/PROTO]]: "80/tcp -> 0.0.0.0:32768", a line per
+ * published port of a running container */
+int cmd_port(int argc, char **argv)
+{
+	char ports[sizeof ((struct ctr_state *)0)->ports], want[32] = "", *save, *tok, def[CTR_PATH_MAX];
+	struct ctr_paths p;
+	struct ctr_state s;
+	int found = 0;
+
+	if (argc < 2 || argc > 3)
+		usage_error("port", "expected NAME [PORT[/PROTO]]");
+	ctr_name_check("port", argv[1]);
+	ctr_paths_init(&p);
+	if (argc == 3) {
+		if (strlen(argv[2]) > 16 || !*argv[2])
+			usage_error("port", "expected PORT or PORT/PROTO, got \"%s\"", argv[2]);
+		snprintf(want, sizeof want, "%s%s", argv[2], strchr(argv[2], '/') ? "" : "/tcp");
+	}
+	ctr_path(def, sizeof def, "%s/berth/containers/%s.yaml", p.etc, argv[1]);
+	if (ctr_state_read(&p, argv[1], &s) < 0 && access(def, F_OK) != 0) {
+		warn("Error: No such container: %s", argv[1]);
+		return 1;
+	}
+	if (strcmp(state_word(&s), "running") == 0) {
+		snprintf(ports, sizeof ports, "%s", s.ports);
+		for (tok = strtok_r(ports, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			char *c = strrchr(tok, ':');
+			if (!c || (want[0] && strcmp(c + 1, want) != 0))
+				continue;
+			/* as docker port: with a PORT, only where it is published */
+			if (want[0])
+				printf("%.*s\n", (int)(c - tok), tok);
+			else
+				printf("%s -> %.*s\n", c + 1, (int)(c - tok), tok);
+			found = 1;
+		}
+	}
+	if (want[0] && !found) {
+		warn("Error: No public port '%s' published for %s", want, argv[1]);
+		return 1;
+	}
 	return 0;
 }
 
@@ -162,7 +269,8 @@ int cmd_inspect(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		struct container_def *defs;
 		struct ctr_state s;
-		char label[48], *save, *tok, ports[512];
+		char *save, *tok, ports[sizeof s.ports];
+		const char *w;
 		size_t nd;
 		int r;
 
@@ -175,7 +283,7 @@ int cmd_inspect(int argc, char **argv)
 			continue;
 		}
 		ctr_state_read(&p, argv[i], &s);
-		state_label(&s, label, sizeof label);
+		w = state_word(&s);
 		yajl_gen_map_open(g);
 		kstr(g, "Name", argv[i]);
 		kstr(g, "Image", defs[0].image);
@@ -183,13 +291,30 @@ int cmd_inspect(int argc, char **argv)
 		yajl_gen_map_open(g);
 		kstr(g, "Status", s.status);
 		yajl_gen_string(g, (const unsigned char *)"Running", 7);
-		yajl_gen_bool(g, strcmp(label, "running") == 0);
-		kint(g, "Pid", strcmp(label, "running") == 0 ? s.pid : 0);
+		yajl_gen_bool(g, strcmp(w, "running") == 0);
+		kint(g, "Pid", strcmp(w, "running") == 0 ? s.pid : 0);
 		kint(g, "ExitCode", s.exit_code);
 		kint(g, "RestartCount", s.restarts);
 		ktime(g, "StartedAt", s.started_at);
 		ktime(g, "FinishedAt", s.finished_at);
 		kstr(g, "Error", s.error);
+		if (s.health[0]) {
+			yajl_gen_string(g, (const unsigned char *)"Health", 6);
+			yajl_gen_map_open(g);
+			kstr(g, "Status", s.health);
+			kint(g, "FailingStreak", s.health_failing);
+			yajl_gen_string(g, (const unsigned char *)"Log", 3);
+			yajl_gen_array_open(g);
+			if (s.health_at) {
+				yajl_gen_map_open(g);
+				ktime(g, "End", s.health_at);
+				kint(g, "ExitCode", s.health_exit);
+				kstr(g, "Output", s.health_output);
+				yajl_gen_map_close(g);
+			}
+			yajl_gen_array_close(g);
+			yajl_gen_map_close(g);
+		}
 		yajl_gen_map_close(g);
 		yajl_gen_string(g, (const unsigned char *)"NetworkSettings", 15);
 		yajl_gen_map_open(g);

@@ -87,6 +87,9 @@ static void key_str(struct buf *b, const char *key, const char *v)
 struct run_opts {
 	int detach;
 	const char *name, *restart, *network, *user, *entrypoint, *workdir, *image;
+	const char *stop_signal, *stop_timeout;
+	const char *health_cmd, *health_interval, *health_timeout, *health_retries, *health_start;
+	int no_healthcheck;
 	struct strv ports, env, volumes, cmd;
 };
 
@@ -136,6 +139,22 @@ static void opts_parse(const char *cmd, int argc, char **argv, struct run_opts *
 			o->entrypoint = v;
 		else if ((v = flag_value(cmd, argc, argv, &i, "-w", "--workdir")))
 			o->workdir = v;
+		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--stop-signal")))
+			o->stop_signal = v;
+		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--stop-timeout")))
+			o->stop_timeout = v;
+		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-cmd")))
+			o->health_cmd = v;
+		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-interval")))
+			o->health_interval = v;
+		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-timeout")))
+			o->health_timeout = v;
+		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-retries")))
+			o->health_retries = v;
+		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-start-period")))
+			o->health_start = v;
+		else if (strcmp(argv[i], "--no-healthcheck") == 0)
+			o->no_healthcheck = 1;
 		else
 			usage_error(cmd, "unknown option \"%s\"", argv[i]);
 	}
@@ -147,6 +166,12 @@ static void opts_parse(const char *cmd, int argc, char **argv, struct run_opts *
 	if (o->network && strcmp(o->network, "host") != 0 && strcmp(o->network, "bridge") != 0 &&
 	    strcmp(o->network, "none") != 0)
 		usage_error(cmd, "--network: host, bridge or none");
+	if (o->stop_timeout && (!*o->stop_timeout || strspn(o->stop_timeout, "0123456789") != strlen(o->stop_timeout) ||
+				strlen(o->stop_timeout) > 6))
+		usage_error(cmd, "--stop-timeout: expected seconds");
+	if (o->no_healthcheck && (o->health_cmd || o->health_interval || o->health_timeout || o->health_retries ||
+				  o->health_start))
+		usage_error(cmd, "--no-healthcheck conflicts with the --health-* options");
 }
 
 static void opts_free(struct run_opts *o)
@@ -196,6 +221,27 @@ static void definition(const struct run_opts *o, struct buf *b)
 	key_str(b, "network_mode", o->network);
 	key_str(b, "user", o->user);
 	key_str(b, "working_dir", o->workdir);
+	key_str(b, "stop_signal", o->stop_signal);
+	if (o->stop_timeout) {
+		puts_(b, "stop_grace_period: \"");
+		puts_(b, o->stop_timeout);
+		puts_(b, "s\"\n");
+	}
+	if (o->no_healthcheck)
+		puts_(b, "healthcheck:\n  disable: true\n");
+	else if (o->health_cmd || o->health_interval || o->health_timeout || o->health_retries || o->health_start) {
+		puts_(b, "healthcheck:\n");
+		if (o->health_cmd) {
+			/* docker's --health-cmd is CMD-SHELL */
+			puts_(b, "  test: [\"CMD-SHELL\", ");
+			quoted(b, o->health_cmd);
+			puts_(b, "]\n");
+		}
+		key_str(b, "  interval", o->health_interval);
+		key_str(b, "  timeout", o->health_timeout);
+		key_str(b, "  retries", o->health_retries);
+		key_str(b, "  start_period", o->health_start);
+	}
 }
 
 /* write the definition; 0, or a docker exit code (125) after a message */

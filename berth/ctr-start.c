@@ -135,26 +135,37 @@ static int service_wait_down(const struct ctr_paths *p, const char *name, int ti
 	return -1;
 }
 
-static int stop_one(const struct ctr_paths *p, const char *name)
+/* time_s: berth stop -t, or -1 for the definition's stop_grace_period */
+static int stop_one(const struct ctr_paths *p, const char *name, long time_s)
 {
-	char path[CTR_PATH_MAX];
+	char path[CTR_PATH_MAX], buf[32];
 	struct container_def *defs;
-	struct ctr_state s;
+	long long grace_ms = CTR_GRACE_DEFAULT * 1000LL;
 	size_t n;
+	int len;
 
 	if (!exists(p, name)) {
 		warn("Error: No such container: %s", name);
 		return 1;
 	}
-	marker(p, p->run, name, "stopping", path, sizeof path);
-	marker_set(path);
 	if (ctr_def_load(p, name, &defs, &n) == 0) {
 		if (defs[0].restart == RESTART_UNLESS_STOPPED) {
 			marker(p, p->root, name, "stopped", path, sizeof path);
 			marker_set(path);
 		}
+		if (defs[0].stop_grace_ms >= 0)
+			grace_ms = defs[0].stop_grace_ms;
 		compose_free(defs, n);
 	}
+	if (time_s >= 0)
+		grace_ms = time_s * 1000LL;
+	/* the marker tells ctr-finish not to restart, and ctr-exec the grace
+	 * period of this stop when -t gave one */
+	marker(p, p->run, name, "stopping", path, sizeof path);
+	marker_set(path);
+	len = time_s >= 0 ? snprintf(buf, sizeof buf, "%ld\n", time_s) : 0;
+	if (len > 0 && file_write_atomic(path, buf, (size_t)len, 0644) < 0)
+		warn_errno("write %s", path);
 	if (!ctr_service_supervised(p, name))
 		return 0;
 	/* ctr-exec forwards the stop signal and kills after its grace; busybox
@@ -162,12 +173,43 @@ static int stop_one(const struct ctr_paths *p, const char *name)
 	 * supervise/stat ourselves */
 	if (ctr_sv(p, name, "down", 0) != 0)
 		warn("%s: sv down failed", name);
-	if (service_wait_down(p, name, (CTR_GRACE_DEFAULT + 5) * 1000) < 0) {
-		ctr_state_read(p, name, &s);
-		warn("%s: still running after %d s", name, CTR_GRACE_DEFAULT + 5);
+	if (service_wait_down(p, name, (int)(grace_ms + 5000)) < 0) {
+		warn("%s: still running %lld s after the stop signal", name, grace_ms / 1000 + 5);
 		return 1;
 	}
 	return 0;
+}
+
+/* -t SEC, --time SEC, --time=SEC before the names; -1 if none. Returns the
+ * index of the first name */
+static int time_flag(const char *cmd, int argc, char **argv, long *time_s)
+{
+	int i = 1;
+
+	*time_s = -1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *v = NULL;
+		char *end;
+
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1;
+		if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--time") == 0 || strcmp(argv[i], "--timeout") == 0) {
+			if (i + 1 >= argc)
+				usage_error(cmd, "%s needs a number of seconds", argv[i]);
+			v = argv[++i];
+		} else if (strncmp(argv[i], "--time=", 7) == 0) {
+			v = argv[i] + 7;
+		} else if (strncmp(argv[i], "-t", 2) == 0) {
+			v = argv[i] + 2;
+		} else {
+			usage_error(cmd, "unknown option \"%s\"", argv[i]);
+		}
+		errno = 0;
+		*time_s = strtol(v, &end, 10);
+		if (!*v || *end || errno || *time_s < 0 || *time_s > 86400)
+			usage_error(cmd, "-t: expected seconds from 0 to 86400, got \"%s\"", v);
+	}
+	return i;
 }
 
 int cmd_start(int argc, char **argv)
@@ -192,14 +234,15 @@ int cmd_start(int argc, char **argv)
 int cmd_stop(int argc, char **argv)
 {
 	struct ctr_paths p;
-	int rc = 0;
+	long time_s;
+	int rc = 0, i = time_flag("stop", argc, argv, &time_s);
 
-	if (argc < 2)
+	if (i >= argc)
 		usage_error("stop", "expected NAME...");
 	ctr_paths_init(&p);
-	for (int i = 1; i < argc; i++) {
+	for (; i < argc; i++) {
 		ctr_name_check("stop", argv[i]);
-		if (stop_one(&p, argv[i]) == 0)
+		if (stop_one(&p, argv[i], time_s) == 0)
 			printf("%s\n", argv[i]);
 		else
 			rc = 1;
@@ -210,14 +253,15 @@ int cmd_stop(int argc, char **argv)
 int cmd_restart(int argc, char **argv)
 {
 	struct ctr_paths p;
-	int rc = 0;
+	long time_s;
+	int rc = 0, i = time_flag("restart", argc, argv, &time_s);
 
-	if (argc < 2)
+	if (i >= argc)
 		usage_error("restart", "expected NAME...");
 	ctr_paths_init(&p);
-	for (int i = 1; i < argc; i++) {
+	for (; i < argc; i++) {
 		ctr_name_check("restart", argv[i]);
-		if (stop_one(&p, argv[i]) != 0) {
+		if (stop_one(&p, argv[i], time_s) != 0) {
 			rc = 1;
 			continue;
 		}
@@ -270,7 +314,7 @@ int cmd_rm(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		if (exists(&p, name) && stop_one(&p, name) != 0) {
+		if (exists(&p, name) && stop_one(&p, name, -1) != 0) {
 			rc = 1;
 			continue;
 		}
@@ -399,6 +443,44 @@ int cmd_ctr_order(int argc, char **argv)
 	return r == 0 && !bad ? 0 : 1;
 }
 
+/* whether a depends_on condition holds, st being the boot loop's state of
+ * the dependency: 1 yes, 0 not yet, -1 never (why says why) */
+static int dep_ready(const struct ctr_paths *p, const struct depend *dep, int st, char *why, size_t size)
+{
+	struct ctr_state s;
+
+	if (st >= 3) {
+		snprintf(why, size, "%s, which it depends on, is not running", dep->service);
+		return -1;
+	}
+	if (st != 2)
+		return 0;
+	if (strcmp(dep->condition, "service_started") == 0)
+		return 1;
+	ctr_state_read(p, dep->service, &s);
+	if (strcmp(dep->condition, "service_completed_successfully") == 0) {
+		if (strcmp(s.status, "exited") == 0 && s.exit_code == 0)
+			return 1;
+		if (strcmp(s.status, "running") == 0 || strcmp(s.status, "starting") == 0 ||
+		    (strcmp(s.status, "restarting") == 0 && s.exit_code == 0))
+			return 0;
+		snprintf(why, size, "%s did not complete successfully (exit code %d)", dep->service, s.exit_code);
+		return -1;
+	}
+	/* service_healthy */
+	if (strcmp(s.status, "running") == 0 && strcmp(s.health, "healthy") == 0)
+		return 1;
+	if (strcmp(s.status, "running") == 0 && strcmp(s.health, "starting") == 0)
+		return 0;
+	if (strcmp(s.status, "restarting") == 0 || strcmp(s.status, "starting") == 0)
+		return 0;
+	if (!s.health[0] && strcmp(s.status, "running") == 0)
+		snprintf(why, size, "%s has no healthcheck (depends_on condition service_healthy)", dep->service);
+	else
+		snprintf(why, size, "%s is %s", dep->service, s.health[0] ? s.health : s.status);
+	return -1;
+}
+
 /* berth ctr-boot [--prepare]: start every container in depends_on order,
  * print "container NAME started" as each runs, return once every container
  * whose restart policy is not "no" runs or has failed. 0 all running, 1 some
@@ -463,16 +545,16 @@ int cmd_ctr_boot(int argc, char **argv)
 					state[i] = 4; /* stopped by a person: stays down */
 					continue;
 				}
-				for (size_t j = 0; j < d->ndepends; j++)
+				char why[160] = "";
+				for (size_t j = 0; j < d->ndepends && deps_ok >= 0; j++)
 					for (size_t m = 0; m < n; m++)
-						if (strcmp(defs[m]->name, d->depends[j].service) == 0 && state[m] != 2) {
-							if (state[m] >= 3)
-								deps_ok = -1;
-							else if (deps_ok > 0)
-								deps_ok = 0;
+						if (strcmp(defs[m]->name, d->depends[j].service) == 0) {
+							int r = dep_ready(&p, &d->depends[j], state[m], why, sizeof why);
+							if (r < deps_ok)
+								deps_ok = r;
 						}
 				if (deps_ok < 0) {
-					warn("container %s not started: a container it depends on is not running", d->name);
+					warn("container %s not started: %s", d->name, why);
 					state[i] = 3;
 					rc = 1;
 					continue;

@@ -23,7 +23,7 @@ static void copy(char *dst, size_t size, const char *v)
 
 int ctr_state_read(const struct ctr_paths *p, const char *name, struct ctr_state *s)
 {
-	char path[CTR_PATH_MAX], buf[4096], *line, *save;
+	char path[CTR_PATH_MAX], buf[CTR_STATE_MAX], *line, *save;
 
 	ctr_state_init(s);
 	ctr_path(path, sizeof path, "%s/containers/%s/state", p->run, name);
@@ -57,6 +57,16 @@ int ctr_state_read(const struct ctr_paths *p, const char *name, struct ctr_state
 			copy(s->ports, sizeof s->ports, v);
 		else if (strcmp(line, "error") == 0)
 			copy(s->error, sizeof s->error, v);
+		else if (strcmp(line, "health") == 0)
+			copy(s->health, sizeof s->health, v);
+		else if (strcmp(line, "health_failing") == 0)
+			s->health_failing = atoi(v);
+		else if (strcmp(line, "health_exit") == 0)
+			s->health_exit = atoi(v);
+		else if (strcmp(line, "health_at") == 0)
+			s->health_at = (time_t)atoll(v);
+		else if (strcmp(line, "health_output") == 0)
+			copy(s->health_output, sizeof s->health_output, v);
 	}
 	return 0;
 }
@@ -71,8 +81,8 @@ static void one_line(char *s)
 
 int ctr_state_write(const struct ctr_paths *p, const char *name, const struct ctr_state *s)
 {
-	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX], buf[4096], err[256];
-	int n;
+	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX], buf[CTR_STATE_MAX], err[256], out[256];
+	int n, m = 0;
 
 	ctr_path(dir, sizeof dir, "%s/containers/%s", p->run, name);
 	ctr_path(path, sizeof path, "%s/state", dir);
@@ -87,7 +97,17 @@ int ctr_state_write(const struct ctr_paths *p, const char *name, const struct ct
 		     (long long)s->started_at, (long long)s->finished_at, s->address, s->ports, err);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return -1;
-	return file_write_atomic(path, buf, (size_t)n, 0644);
+	/* only a container with a healthcheck has health lines */
+	if (s->health[0]) {
+		copy(out, sizeof out, s->health_output);
+		one_line(out);
+		m = snprintf(buf + n, sizeof buf - (size_t)n,
+			     "health=%s\nhealth_failing=%d\nhealth_exit=%d\nhealth_at=%lld\nhealth_output=%s\n",
+			     s->health, s->health_failing, s->health_exit, (long long)s->health_at, out);
+		if (m < 0 || (size_t)m >= sizeof buf - (size_t)n)
+			return -1;
+	}
+	return file_write_atomic(path, buf, (size_t)(n + m), 0644);
 }
 
 int ctr_state_alive(const struct ctr_state *s)

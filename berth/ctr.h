@@ -25,6 +25,7 @@
 
 #define CTR_PATH_MAX 2048
 #define CTR_GRACE_DEFAULT 10   /* seconds between the stop signal and SIGKILL */
+#define CTR_STATE_MAX 8192     /* bytes of a state file */
 #define CTR_BACKOFF_BASE_MS 100
 #define CTR_BACKOFF_MAX_MS 30000
 #define CTR_BACKOFF_RESET_S 60 /* this much uptime forgets earlier crashes */
@@ -46,8 +47,14 @@ struct ctr_state {
 	pid_t pid;      /* the container's init, 0 when not running */
 	time_t started_at, finished_at;
 	char address[64];
-	char ports[512]; /* "HOSTIP:HOSTPORT:CPORT/PROTO ..." */
+	char ports[2304]; /* "HOSTIP:HOSTPORT:CPORT/PROTO ..." (NET_PORTS_MAX of them) */
 	char error[256]; /* why it failed, one line */
+	/* the healthcheck (ctr-health.c); health is "" when there is none */
+	char health[16];  /* starting, healthy, unhealthy */
+	int health_failing; /* consecutive failed checks, docker's FailingStreak */
+	int health_exit;  /* the last check's exit code; -1 if it timed out */
+	time_t health_at; /* when the last check ended; 0 = none yet */
+	char health_output[256]; /* its output on one line, cut */
 };
 
 /* ctr-paths.c */
@@ -94,6 +101,42 @@ int ctr_start(const struct ctr_paths *p, const char *name, int timeout_ms);
  * forever, or until_exit: until the container is no longer up */
 int ctr_logs(const struct ctr_paths *p, const char *name, long tail, int timestamps, int follow,
 	     int until_exit);
+
+/* ctr-health.c: the healthcheck, a timer of ctr-exec's main loop */
+struct ctr_health {
+	int on;                 /* 0: no healthcheck (or no more checks) */
+	char **argv;            /* crun ... exec --pid-file F NAME TEST... */
+	size_t argc;
+	long long interval_ms, timeout_ms, start_period_ms;
+	int retries;
+	long long started_ms;   /* the container's start, CLOCK_MONOTONIC */
+	long long next_ms;      /* when the next check starts */
+	long long check_ms, deadline_ms; /* the running check's start and timeout */
+	pid_t pid;              /* the running check (crun exec), 0 if none */
+	int out_fd;             /* its stdout and stderr, -1 if none */
+	char out[4096];         /* the first bytes of its output */
+	size_t outlen;
+	char pidfile[CTR_PATH_MAX]; /* crun exec --pid-file: the process inside */
+};
+long long ctr_now_ms(void);
+/* the check of the definition, or of the image config when the definition
+ * has none; crun_prefix: NULL-terminated "crun --root DIR". Returns 1 with a
+ * check, 0 without, -1 out of memory */
+int ctr_health_setup(struct ctr_health *h, const struct container_def *d, const char *image_config,
+		     size_t len, const char *const crun_prefix[], const char *name, const char *pidfile);
+/* the container runs: health=starting in st (or no health lines) */
+void ctr_health_begin(struct ctr_health *h, long long now, struct ctr_state *st);
+/* ms until ctr_health_tick has work; -1 never */
+long long ctr_health_wait_ms(const struct ctr_health *h, long long now);
+/* start a check that is due, kill one past its timeout; 1 if st changed */
+int ctr_health_tick(struct ctr_health *h, long long now, struct ctr_state *st);
+/* read what the running check wrote so far (its out_fd is readable) */
+void ctr_health_read(struct ctr_health *h);
+/* a child was reaped: 1 if it was the check (its result is in st) */
+int ctr_health_reaped(struct ctr_health *h, pid_t pid, int status, struct ctr_state *st);
+/* kill a running check, run no more */
+void ctr_health_stop(struct ctr_health *h);
+void ctr_health_free(struct ctr_health *h);
 
 /* ctr-order.c: depends_on order over defs; order[] gets indexes. Returns 0,
  * or -1 after a message naming the cycle or the missing dependency */

@@ -115,7 +115,7 @@ int net_port_parse(const char *spec, struct port_map *p, struct net_err *e)
 			return net_fail(e, "port \"%s\": \"%s\" is not an IPv4 address", spec, field[0]);
 		p->host_ip = ntohl(a.s_addr);
 	}
-	if (port_number(field[n - 2], &p->host_port) != 0 ||
+	if ((field[n - 2][0] && port_number(field[n - 2], &p->host_port) != 0) ||
 	    port_number(field[n - 1], &p->container_port) != 0)
 		return net_fail(e, "port \"%s\": ports must be numbers from 1 to 65535", spec);
 	return 0;
@@ -168,9 +168,12 @@ static int parse_line(char *line, struct net_lease *l, const char *path, unsigne
 	strcpy(l->name, tok[0]);
 	l->address = ntohl(a.s_addr);
 	strcpy(l->ifname, tok[2]);
-	for (size_t i = 3; i < n; i++)
-		if (net_port_parse(tok[i], &l->ports[l->nports++], &pe) != 0)
+	for (size_t i = 3; i < n; i++) {
+		if (net_port_parse(tok[i], &l->ports[l->nports], &pe) != 0)
 			return net_fail(e, "%s:%u: %s", path, lineno, pe.msg);
+		if (!l->ports[l->nports++].host_port)
+			return net_fail(e, "%s:%u: port \"%s\": no host port", path, lineno, tok[i]);
+	}
 	return 0;
 }
 

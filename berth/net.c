@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/if_link.h>
 #include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
@@ -309,22 +310,75 @@ static int ports_overlap(const struct port_map *a, const struct port_map *b)
 	       (a->host_ip == b->host_ip || a->host_ip == 0 || b->host_ip == 0);
 }
 
-/* a port another container (or this list) already publishes */
-static int ports_check(const struct net_state *st, const struct port_map *ports, size_t n,
-		       struct net_err *e)
+/* a port to be picked (not yet a fixed one) */
+static int port_open(const struct port_map *p)
+{
+	return p->host_port == 0 || p->host_port_last > p->host_port;
+}
+
+/* the lease or the earlier port of this list that already publishes p */
+static const char *port_owner(const struct net_state *st, const struct port_map *ports, size_t n,
+			      const struct port_map *p)
+{
+	for (size_t j = 0; j < n; j++)
+		if (&ports[j] != p && !port_open(&ports[j]) && ports_overlap(p, &ports[j]))
+			return "";
+	for (size_t l = 0; l < st->n; l++)
+		for (size_t j = 0; j < st->leases[l].nports; j++)
+			if (ports_overlap(p, &st->leases[l].ports[j]))
+				return st->leases[l].name;
+	return NULL;
+}
+
+/* 1 unless a host process has the port: the DNAT rule would hide it from
+ * the outside, so a picked port must be one the host could bind now */
+static int port_bindable(const struct port_map *p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->host_port),
+				 .sin_addr.s_addr = htonl(p->host_ip) };
+	int fd = socket(AF_INET, (p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	int ok;
+
+	if (fd < 0)
+		return 1;
+	ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0 || errno != EADDRINUSE;
+	close(fd);
+	return ok;
+}
+
+/* the fixed ports must be free; then each open one gets the first free
+ * port of its range, in order, as Docker's allocator does */
+static int ports_resolve(const struct net_state *st, struct port_map *ports, size_t n, struct net_err *e)
 {
 	char spec[64];
+	const char *owner;
 
 	for (size_t i = 0; i < n; i++) {
+		if (port_open(&ports[i]))
+			continue;
 		net_port_format(&ports[i], spec, sizeof spec);
 		for (size_t j = 0; j < i; j++)
-			if (ports_overlap(&ports[i], &ports[j]))
+			if (!port_open(&ports[j]) && ports_overlap(&ports[i], &ports[j]))
 				return net_fail(e, "port %s: given twice", spec);
-		for (size_t l = 0; l < st->n; l++)
-			for (size_t j = 0; j < st->leases[l].nports; j++)
-				if (ports_overlap(&ports[i], &st->leases[l].ports[j]))
-					return net_fail(e, "port %s: already published by %s",
-							spec, st->leases[l].name);
+		if ((owner = port_owner(st, ports, 0, &ports[i])))
+			return net_fail(e, "port %s: already published by %s", spec, owner);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct port_map *p = &ports[i];
+		unsigned lo = p->host_port ? p->host_port : NET_EPHEMERAL_FIRST;
+		unsigned hi = p->host_port ? p->host_port_last : NET_EPHEMERAL_LAST;
+
+		if (!port_open(p))
+			continue;
+		for (p->host_port_last = 0, p->host_port = (uint16_t)lo;; p->host_port++) {
+			if (!port_owner(st, ports, n, p) && port_bindable(p))
+				break;
+			if (p->host_port >= hi) {
+				p->host_port = 0;
+				net_port_format(p, spec, sizeof spec);
+				return net_fail(e, "port %s: no free host port in %u-%u", spec, lo, hi);
+			}
+		}
 	}
 	return 0;
 }
@@ -376,10 +430,12 @@ int net_attach(const struct net_config *cfg, const char *name, const char *netns
 		net_fail(e, "more than %d containers attached", NET_LEASES_MAX);
 		goto out;
 	}
-	if (ports_check(&st, ports, nports, e) != 0)
-		goto out;
 	l = &st.leases[st.n];
 	memset(l, 0, sizeof *l);
+	memcpy(l->ports, ports, nports * sizeof *ports);
+	l->nports = nports;
+	if (ports_resolve(&st, l->ports, nports, e) != 0)
+		goto out;
 	strcpy(l->name, name);
 	l->address = net_state_free_address(cfg, &st);
 	if (!l->address) {
@@ -387,8 +443,6 @@ int net_attach(const struct net_config *cfg, const char *name, const char *netns
 		goto out;
 	}
 	veth_name(&st, name, l->ifname);
-	memcpy(l->ports, ports, nports * sizeof *ports);
-	l->nports = nports;
 
 	if (nl_open(&nl, NETLINK_ROUTE, e) != 0)
 		goto out;

@@ -33,10 +33,19 @@ struct net_config {
 	char root[2048];        /* state directory: $BERTH_ROOT/net */
 };
 
-/* HOSTIP:HOSTPORT:CPORT/PROTO; host_ip 0 means every address of the host */
+/* Docker's ephemeral range: a port published without a host port gets the
+ * first one free of it */
+#define NET_EPHEMERAL_FIRST 32768
+#define NET_EPHEMERAL_LAST 60999
+
+/* HOSTIP:HOSTPORT:CPORT/PROTO; host_ip 0 means every address of the host.
+ * Asked of net_attach, host_port 0 means "any free ephemeral port" and
+ * host_port_last > host_port "any free one of host_port..host_port_last";
+ * a lease always holds the port it got (host_port_last 0). */
 struct port_map {
 	uint32_t host_ip;       /* host byte order */
 	uint16_t host_port, container_port;
+	uint16_t host_port_last;
 	uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
 };
 
@@ -52,7 +61,8 @@ struct net_lease {
 int net_config_default(struct net_config *cfg, struct net_err *e);
 /* "172.31.0.1/16" into cfg */
 int net_config_address(struct net_config *cfg, const char *cidr, struct net_err *e);
-/* "[HOSTIP:]HOSTPORT:CPORT[/tcp|/udp]" */
+/* "[HOSTIP:]HOSTPORT:CPORT[/tcp|/udp]"; an empty HOSTPORT (":80",
+ * "127.0.0.1::80") is an ephemeral port */
 int net_port_parse(const char *spec, struct port_map *p, struct net_err *e);
 /* the canonical form "HOSTIP:HOSTPORT:CPORT/PROTO" */
 void net_port_format(const struct port_map *p, char *buf, size_t size);
@@ -64,7 +74,10 @@ int net_bridge_up(const struct net_config *cfg, struct net_err *e);
 /* Give the container a veth pair: the host end on the bridge, eth0 inside
  * the network namespace netns_path ("/proc/PID/ns/net" or a bind mount of
  * one) with the next free address, the default route via the bridge, lo up;
- * record the lease and publish its ports. On failure nothing stays behind. */
+ * record the lease and publish its ports. A port without a fixed host port
+ * gets the first free one (not published by a lease, not bound on the
+ * host); out->ports has the ports as published. On failure nothing stays
+ * behind. */
 int net_attach(const struct net_config *cfg, const char *name, const char *netns_path,
 	       const struct port_map *ports, size_t nports, struct net_lease *out,
 	       struct net_err *e);

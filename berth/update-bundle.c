@@ -19,20 +19,28 @@
 #define MANIFEST_MAX (64 * 1024)
 #define CHUNK (1 << 20)
 
-static int read_full(int fd, void *buf, size_t len, size_t *got)
+/* read exactly len bytes, or fewer at the end of the input (r->eof set);
+ * -1 on a read error, named in r->err. A socket's receive timeout shows up
+ * as EAGAIN: say "timed out", not "Resource temporarily unavailable". */
+static int source_read(struct bundle_reader *r, void *buf, size_t len, size_t *got)
 {
 	char *p = buf;
 
 	*got = 0;
 	while (*got < len) {
-		ssize_t n = read(fd, p + *got, len - *got);
+		ssize_t n = read(r->fd, p + *got, len - *got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -1;
-		if (n == 0)
+			return bundle_fail(r, "read at byte %llu: %s",
+					   (unsigned long long)(r->consumed),
+					   errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+		if (n == 0) {
+			r->eof = 1;
 			break;
+		}
 		*got += (size_t)n;
+		r->consumed += (uint64_t)n;
 	}
 	return 0;
 }
@@ -65,8 +73,8 @@ static int member_next(struct bundle_reader *r, char *name, size_t namesize, uin
 	uint64_t sum, want = 0;
 	size_t got;
 
-	if (read_full(r->fd, h, sizeof h, &got) != 0)
-		return bundle_fail(r, "read: %s", strerror(errno));
+	if (source_read(r, h, sizeof h, &got) != 0)
+		return -1;
 	if (got != sizeof h)
 		return bundle_fail(r, "truncated: a member header ends at byte %llu",
 				   (unsigned long long)(r->offset + got));
@@ -117,7 +125,9 @@ static int padding_skip(struct bundle_reader *r, uint64_t size)
 
 	if (n == 0)
 		return 0;
-	if (read_full(r->fd, pad, n, &got) != 0 || got != n)
+	if (source_read(r, pad, n, &got) != 0)
+		return -1;
+	if (got != n)
 		return bundle_fail(r, "truncated after byte %llu", (unsigned long long)(r->offset + got));
 	r->offset += n;
 	return 0;
@@ -132,7 +142,9 @@ static int small_member(struct bundle_reader *r, const char *name, size_t max, c
 		return -1;
 	if (size > max)
 		return bundle_fail(r, "%s: %llu bytes, more than %zu", name, (unsigned long long)size, max);
-	if (read_full(r->fd, buf, (size_t)size, &got) != 0 || got != size)
+	if (source_read(r, buf, (size_t)size, &got) != 0)
+		return -1;
+	if (got != size)
 		return bundle_fail(r, "truncated in %s after %zu of %llu bytes", name, got,
 				   (unsigned long long)size);
 	r->offset += size;
@@ -152,13 +164,23 @@ int bundle_fail(struct bundle_reader *r, const char *fmt, ...)
 
 int bundle_open(struct bundle_reader *r, const char *path, const struct minisign_key *key)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0) {
+		memset(r, 0, sizeof *r);
+		r->fd = -1;
+		return bundle_fail(r, "%s", strerror(errno));
+	}
+	return bundle_open_fd(r, fd, key);
+}
+
+int bundle_open_fd(struct bundle_reader *r, int fd, const struct minisign_key *key)
+{
 	char manifest[MANIFEST_MAX], sig[SIG_MAX], err[256];
 	size_t mlen, slen;
 
 	memset(r, 0, sizeof *r);
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (r->fd < 0)
-		return bundle_fail(r, "%s", strerror(errno));
+	r->fd = fd;
 	if (small_member(r, "manifest.json", sizeof manifest, manifest, &mlen) != 0 ||
 	    small_member(r, "manifest.json.minisig", sizeof sig, sig, &slen) != 0)
 		return -1;
@@ -190,7 +212,11 @@ int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundl
 	while (done < size) {
 		size_t want = size - done < CHUNK ? (size_t)(size - done) : CHUNK, got;
 
-		if (read_full(r->fd, buf, want, &got) != 0 || got != want) {
+		if (source_read(r, buf, want, &got) != 0) {
+			free(buf);
+			return -1;
+		}
+		if (got != want) {
 			free(buf);
 			return bundle_fail(r, "truncated in %s after %llu of %llu bytes", part->name,
 					   (unsigned long long)(done + got), (unsigned long long)size);

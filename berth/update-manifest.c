@@ -137,6 +137,11 @@ out:
 	return rc;
 }
 
+int version_valid(const char *s)
+{
+	return is_version(s);
+}
+
 int version_cmp(const char *a, const char *b)
 {
 	while (*a || *b) {

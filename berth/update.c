@@ -1,5 +1,9 @@
-/* berth update: signed A/B updates. Now: `verify` — check a bundle's
- * signature, manifest and payload digests without writing anything. */
+/* berth update: signed A/B updates (docs/UPDATES.md). `verify` checks a
+ * bundle without writing anything; `apply` installs one into the slot not
+ * booted; `status`, `rollback`, and `check`, the boot assessment PID 1
+ * runs after "ready". */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,61 +11,85 @@
 #include "berth-cli.h"
 #include "update.h"
 #include "update-bundle.h"
+#include "update-host.h"
 
-#define PUBKEY_DEFAULT "/etc/berth/update.pub"
+#define HTTP_TIMEOUT_S 30
 
-static int key_load(const char *path, struct minisign_key *key)
+int key_load(struct update_ctx *c, const char *path, struct minisign_key *key)
 {
 	char text[1024], err[256];
 
-	if (file_read(path, text, sizeof text) < 0) {
-		warn_errno("update: public key %s", path);
-		return -1;
-	}
-	if (minisign_key_parse(text, key, err, sizeof err) != 0) {
-		warn("update: %s: %s", path, err);
-		return -1;
-	}
+	if (file_read(path, text, sizeof text) < 0)
+		return update_err(c, "public key %s: %s", path, strerror(errno));
+	if (minisign_key_parse(text, key, err, sizeof err) != 0)
+		return update_err(c, "%s: %s", path, err);
 	return 0;
 }
 
-static int update_verify(const char *pubkey, const char *path)
+int bundle_source_open(struct bundle_reader *r, const char *src, const struct minisign_key *key, uint64_t *length)
 {
-	struct minisign_key key;
-	struct bundle_reader r;
-	int rc = 1;
+	char err[sizeof r->err];
+	int fd;
 
-	if (key_load(pubkey, &key) != 0)
+	*length = 0;
+	if (strncmp(src, "http://", 7) != 0 && strncmp(src, "https://", 8) != 0)
+		return bundle_open(r, src, key);
+	fd = http_get(src, HTTP_TIMEOUT_S, length, err, sizeof err);
+	if (fd < 0) {
+		memset(r, 0, sizeof *r);
+		r->fd = -1;
+		return bundle_fail(r, "%s", err);
+	}
+	return bundle_open_fd(r, fd, key);
+}
+
+static int update_verify(int argc, char **argv)
+{
+	const char *pubkey = PUBKEY_DEFAULT;
+	struct minisign_key key;
+	struct bundle_reader r = { .fd = -1 };
+	uint64_t length;
+	int i, rc = 1;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc)
+			pubkey = argv[++i];
+		else
+			usage_error("update", "verify: unknown option %s", argv[i]);
+	}
+	if (argc - i != 1)
+		usage_error("update", "verify takes one bundle file or http:// URL");
+	if (key_load(NULL, pubkey, &key) != 0)
 		return 1;
-	if (bundle_open(&r, path, &key) != 0 ||
+	if (bundle_source_open(&r, argv[i], &key, &length) != 0 ||
 	    bundle_stream(&r, &r.m.uki, NULL, NULL) != 0 ||
 	    bundle_stream(&r, &r.m.root, NULL, NULL) != 0) {
-		fprintf(stderr, "berth update: %s: %s\n", path, r.err);
+		update_err(NULL, "%s: %s", argv[i], r.err);
 		goto out;
 	}
 	printf("%s: Berth %s for %s (%s), from %s on; signature good, trusted comment: %s\n",
-	       path, r.m.version, r.m.compatible, r.m.arch, r.m.min_version, r.trusted);
+	       argv[i], r.m.version, r.m.compatible, r.m.arch, r.m.min_version, r.trusted);
 	rc = 0;
 out:
 	bundle_close(&r);
 	return rc;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} subcommands[] = {
+	{ "verify", update_verify },
+	{ "apply", update_apply },
+	{ "status", update_status },
+	{ "rollback", update_rollback },
+	{ "check", update_check },
+};
+
 int cmd_update(int argc, char **argv)
 {
-	const char *pubkey = PUBKEY_DEFAULT;
-	int i = 1;
-
-	if (i < argc && strcmp(argv[i], "verify") == 0) {
-		for (i++; i < argc && argv[i][0] == '-'; i++) {
-			if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc)
-				pubkey = argv[++i];
-			else
-				usage_error("update", "unknown option %s", argv[i]);
-		}
-		if (argc - i != 1)
-			usage_error("update", "verify takes one bundle file");
-		return update_verify(pubkey, argv[i]);
-	}
-	usage_error("update", "expected a subcommand: verify");
+	for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof subcommands[0]; i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	usage_error("update", "expected a subcommand: verify, apply, status, rollback or check");
 }

@@ -39,5 +39,24 @@ struct bundle_manifest {
 int manifest_parse(const char *json, size_t len, struct bundle_manifest *m, char *err, size_t errlen);
 /* compare dotted versions numerically: <0, 0, >0 */
 int version_cmp(const char *a, const char *b);
+/* 1 if s is N[.N]... (what the manifest and the UKI names allow) */
+int version_valid(const char *s);
+
+/* update-uki.c: a UKI's file name on the ESP, systemd-boot's boot counting:
+ * berth-<ver>.efi (good), berth-<ver>+LEFT[-DONE].efi (counting; on trial
+ * while LEFT > 0, bad at 0) */
+#define UKI_TRIES 3
+#define UKI_COUNT_MAX 999
+
+struct uki_name {
+	char version[64];
+	int counted;
+	unsigned left, done;
+};
+
+/* 0 if name is a Berth UKI name, -1 if not */
+int uki_name_parse(const char *name, struct uki_name *u);
+/* the file name for u; -1 if it does not fit */
+int uki_name_format(const struct uki_name *u, char *buf, size_t size);
 
 #endif

@@ -4,6 +4,7 @@
 # (default 5; the median is reported); BENCH_PEER=1 also boots the Debian 12 +
 # systemd + crun peer from ../shared/peers/debian (built once, cached).
 # A figure whose part has not landed is "missing" (null in the JSON), never 0.
+# shellcheck disable=SC2016 # guest commands are single-quoted on purpose
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$top/out}
@@ -14,7 +15,8 @@ rm -rf "$b"; mkdir -p "$b"
 export OUT
 
 VERSION=${VERSION:-$(cat "$top/VERSION")}
-for f in berth.img berth.efi root.img vmlinuz initramfs.cpio test/berth.img bin/floor-init "berth-$VERSION.bundle"; do
+[ -f "$OUT/test/updates/berth-0.2.0.bundle" ] || "$top/tests/lib/update-images.sh" >/dev/null
+for f in berth.img berth.efi root.img vmlinuz initramfs.cpio test/berth.img test/berth-demo.img bin/floor-init "berth-$VERSION.bundle" test/updates/berth-0.2.0.bundle; do
 	[ -e "$OUT/$f" ] || { echo "bench: out/$f is missing (make test-image progs)" >&2; exit 1; }
 done
 
@@ -39,12 +41,14 @@ dd if="$esp" of="$b/floor.img" bs=1M seek=1 conv=notrunc status=none
 
 now() { date +%s.%N; }
 
-# boot_once SYSTEM MODE: prints "<wall s> <guest s at marker> [<guest s at init start>]"
+# boot_once SYSTEM MODE: prints "<wall s> <guest s at marker> [<guest s at init
+# start> <guest s at the first container started>]"; Berth boots with the demo
+# container defined (out/test/berth-demo.img)
 boot_once() {
-	local system=$1 mode=$2 d marker start line t0 wall
+	local system=$1 mode=$2 d marker start ctr line t0 wall
 	d=$(mktemp -d "$b/vm.XXXXXX")
 	case $system in
-	berth) qemu-img create -q -f qcow2 -b "$OUT/test/berth.img" -F raw "$d/disk.qcow2" 2G
+	berth) qemu-img create -q -f qcow2 -b "$OUT/test/berth-demo.img" -F raw "$d/disk.qcow2" 2G
 		disk=$d/disk.qcow2 marker='berth\[[0-9.]+\]: ready$' ;;
 	floor) cp --sparse=always "$b/floor.img" "$d/disk.img"
 		disk=$d/disk.img marker='berth-floor\[[0-9.]+\]: init$' ;;
@@ -66,8 +70,9 @@ boot_once() {
 	wall=$(echo "$(now) - $t0" | bc | xargs printf "%.3f")
 	line=$(tr -d '\r' <"$d/serial.log" | grep -E "$marker" | head -1)
 	start=$(tr -d '\r' <"$d/serial.log" | sed -nE 's/.*berth\[([0-9.]+)\]: init start$/\1/p' | head -1)
+	ctr=$(tr -d '\r' <"$d/serial.log" | sed -nE 's/.*berth\[([0-9.]+)\]: container [^ ]+ started$/\1/p' | head -1)
 	kill -9 "$pid" 2>/dev/null || true
-	echo "$wall $(echo "$line" | sed -E 's/.*\[([0-9.]+)\].*/\1/') ${start:-}"
+	echo "$wall $(echo "$line" | sed -E 's/.*\[([0-9.]+)\].*/\1/') ${start:-} ${ctr:-}"
 	rm -rf "$d"
 }
 
@@ -83,19 +88,54 @@ for mode in direct uefi; do
 		fig[$system-$mode-wall]=$(cut -d' ' -f1 "$b/$system-$mode.txt" | median)
 		fig[$system-$mode-guest]=$(cut -d' ' -f2 "$b/$system-$mode.txt" | median)
 	done
-	fig[userspace-$mode]=$(awk 'NF == 3 { printf "%.3f\n", $2 - $3 }' "$b/berth-$mode.txt" | median)
+	fig[userspace-$mode]=$(awk 'NF >= 3 { printf "%.3f\n", $2 - $3 }' "$b/berth-$mode.txt" | median)
+	fig[container-$mode]=$(awk 'NF == 4 { print $4 }' "$b/berth-$mode.txt" | median)
 done
 
-# --- memory after an idle boot (the demo container comes with the containers part)
+# --- in one booted guest with the demo container: memory, the supervision's
+# own memory per container, container start, update install rate
 d=$(mktemp -d "$b/vm.XXXXXX")
-qemu-img create -q -f qcow2 -b "$OUT/test/berth.img" -F raw "$d/disk.qcow2" 2G
+qemu-img create -q -f qcow2 -b "$OUT/test/berth-demo.img" -F raw "$d/disk.qcow2" 2G
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 VM_DIR=$d VM_SERIAL=$d/serial.log VM_DAEMON=1 VM_SSH_PORT=$port "$top/tests/lib/qemu.sh" "$d/disk.qcow2"
 ssh_vm() { ssh -q -i "$OUT/test/id_ed25519" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 root@127.0.0.1 "$@"; }
 for _ in $(seq 120); do ssh_vm true 2>/dev/null && break; sleep 1; done
 sleep 10
-mem=$(ssh_vm "awk '/^MemTotal:/ { t = \$2 } /^MemAvailable:/ { a = \$2 } END { print t - a }' /proc/meminfo")
+used='awk "/^MemTotal:/ { t = \$2 } /^MemAvailable:/ { a = \$2 } END { print t - a }" /proc/meminfo'
+mem=$(ssh_vm "$used")
 pid1=$(ssh_vm "awk '/^VmRSS:/ { print \$2 }' /proc/1/status")
+# Berth's own processes for one container: runsv, svlogd and berth ctr-exec
+sup=$(ssh_vm 'k=0; for p in /proc/[0-9]*; do
+	c=$(tr "\0" " " <$p/cmdline 2>/dev/null) || continue
+	case $c in "runsv demo "|"berth ctr-exec demo "|"/usr/bin/berth ctr-exec demo "|*svlogd*/containers/demo" ") ;; *) continue ;; esac
+	r=$(sed -n "s/^VmRSS:[\t ]*\([0-9]*\).*/\1/p" $p/status); k=$((k + ${r:-0}))
+done; echo $k')
+# memory per extra container: four more demo containers
+ssh_vm 'for i in 1 2 3 4; do berth run -d --name extra$i demo:latest >/dev/null; done'
+sleep 10
+mem4=$(ssh_vm "$used")
+per_ctr=null
+[ -n "$mem4" ] && [ -n "$mem" ] && per_ctr=$(( (mem4 - mem) / 4 ))
+# container start: berth run against crun run of the demo container's own
+# bundle (read-only root, no network, the same command), five of each
+jq '.root = {path: "/var/lib/berth/containers/demo/rootfs", readonly: true} | .process.args = ["/bin/sh", "-c", "exit 0"]
+	| .process.terminal = false | del(.linux.cgroupsPath) | del(.hooks)' \
+	<<<"$(ssh_vm cat /var/lib/berth/containers/demo/bundle/config.json)" >"$d/crun.json"
+ssh_vm 'mkdir -p /tmp/cb && cat >/tmp/cb/config.json' <"$d/crun.json"
+read -r crun_s berth_s < <(ssh_vm 'u() { cut -d" " -f1 /proc/uptime; }
+	a=$(u); for i in 1 2 3 4 5; do crun run -b /tmp/cb b$i >/dev/null || exit 1; done; b=$(u)
+	for i in 1 2 3 4 5; do berth run --name r$i --network none demo:latest -c "exit 0" >/dev/null || exit 1; done; c=$(u)
+	for i in 1 2 3 4 5; do berth rm r$i >/dev/null; done
+	awk -v a="$a" -v b="$b" -v c="$c" "BEGIN { printf \"%.3f %.3f\n\", (b - a) / 5, (c - b) / 5 }"') || true
+# update install: `berth update apply` of a bundle against dd of its root image
+tar xOf "$OUT/test/updates/berth-0.2.0.bundle" root.img >"$d/root.img"
+ssh_vm 'cat >/var/tmp/root.img' <"$d/root.img"
+ssh_vm 'cat >/var/tmp/u.bundle' <"$OUT/test/updates/berth-0.2.0.bundle"
+read -r dd_rate apply_rate < <(ssh_vm 'u() { cut -d" " -f1 /proc/uptime; }
+	n=$(stat -c %s /var/tmp/root.img)
+	a=$(u); dd if=/var/tmp/root.img of=/dev/vda3 bs=1M conv=fsync 2>/dev/null || exit 1; b=$(u)
+	berth update apply /var/tmp/u.bundle >/dev/null 2>&1 || exit 1; c=$(u)
+	awk -v n="$n" -v a="$a" -v b="$b" -v c="$c" "BEGIN { m = n / 1048576; printf \"%.2f %.2f\n\", m / (b - a + 0.005), m / (c - b + 0.005) }"') || true
 kill -9 "$(cat "$d/qemu.pid")"
 rm -rf "$d"
 
@@ -129,7 +169,10 @@ jq -n \
 	--argjson fd "$(n "${fig[floor-direct-guest]}")" --argjson fdw "$(n "${fig[floor-direct-wall]}")" \
 	--argjson fu "$(n "${fig[floor-uefi-guest]}")" --argjson fuw "$(n "${fig[floor-uefi-wall]}")" \
 	--argjson usd "$(n "${fig[userspace-direct]}")" --argjson usu "$(n "${fig[userspace-uefi]}")" \
-	--argjson mem "$(n "$mem")" --argjson pid1 "$(n "$pid1")" \
+	--argjson mem "$(n "$mem")" --argjson pid1 "$(n "$pid1")" --argjson perctr "$(n "$per_ctr")" --argjson sup "$(n "$sup")" \
+	--argjson crun "$(n "${crun_s:-}")" --argjson brun "$(n "${berth_s:-}")" \
+	--argjson ddr "$(n "${dd_rate:-}")" --argjson apr "$(n "${apply_rate:-}")" \
+	--argjson cd "$(n "${fig[container-direct]}")" --argjson cu "$(n "${fig[container-uefi]}")" \
 	--argjson uki "$(size "$OUT/berth.efi")" --argjson root "$(size "$OUT/root.img")" \
 	--argjson raw "$(size "$OUT/berth.img")" --argjson rawalloc "$(( $(du -k "$OUT/berth.img" | cut -f1) * 1024 ))" \
 	--argjson zst "$zstd_size" --argjson initrd "$(size "$OUT/initramfs.cpio")" \
@@ -137,17 +180,17 @@ jq -n \
 	--arg accel "${BERTH_ACCEL:-tcg}" '{
 	runs: $runs, accel: $accel, clock: "guest CLOCK_BOOTTIME (s) and host wall clock from QEMU start (s), medians",
 	boot: {
-		direct: { ready_guest_s: $bd, ready_wall_s: $bdw, floor_guest_s: $fd, floor_wall_s: $fdw, first_container_guest_s: null },
-		uefi: { ready_guest_s: $bu, ready_wall_s: $buw, floor_guest_s: $fu, floor_wall_s: $fuw, first_container_guest_s: null }
+		direct: { ready_guest_s: $bd, ready_wall_s: $bdw, floor_guest_s: $fd, floor_wall_s: $fdw, first_container_guest_s: $cd },
+		uefi: { ready_guest_s: $bu, ready_wall_s: $buw, floor_guest_s: $fu, floor_wall_s: $fuw, first_container_guest_s: $cu }
 	},
 	userspace: { init_start_to_ready_direct_s: $usd, init_start_to_ready_uefi_s: $usu },
 	sizes: { uki: $uki, kernel: $kernel, initramfs: $initrd, root_image: $root, disk_raw: $raw,
 		disk_raw_allocated: $rawalloc, disk_zstd: $zst, bundle: $bundle, binaries: $bins },
-	memory: { used_after_idle_boot_kib: $mem, pid1_rss_kib: $pid1, per_extra_container_kib: null },
-	container_start: { berth_run_s: null, crun_run_s: null },
-	update: { install_rate_mib_s: null, dd_rate_mib_s: null },
-	missing: ["boot to first container (containers)", "memory per extra container (containers)",
-		"container start (containers)", "update install rate (updates)"],
+	memory: { used_after_idle_boot_kib: $mem, pid1_rss_kib: $pid1, per_extra_container_kib: $perctr,
+		supervision_rss_per_container_kib: $sup },
+	container_start: { berth_run_s: $brun, crun_run_s: $crun },
+	update: { install_rate_mib_s: $apr, dd_rate_mib_s: $ddr },
+	missing: [],
 	peer: $peer
 }' >"$OUT/bench.json.tmp"
 mv "$OUT/bench.json.tmp" "$OUT/bench.json"
@@ -161,20 +204,21 @@ row figure Berth floor ratio goal
 for m in direct uefi; do
 	row "boot to ready, guest s ($m)" "$(j ".boot.$m.ready_guest_s")" "$(j ".boot.$m.floor_guest_s")" "$(ratio "$(j ".boot.$m.ready_guest_s")" "$(j ".boot.$m.floor_guest_s")")" "<= floor + 0.5 s"
 	row "boot to ready, wall s ($m)" "$(j ".boot.$m.ready_wall_s")" "$(j ".boot.$m.floor_wall_s")" "$(ratio "$(j ".boot.$m.ready_wall_s")" "$(j ".boot.$m.floor_wall_s")")" "<= floor + 1 s"
-	row "boot to first container ($m)" missing "$(j ".boot.$m.floor_guest_s")" - "<= floor + 1 s"
+	row "boot to first container, guest s ($m)" "$(j ".boot.$m.first_container_guest_s")" "$(j ".boot.$m.floor_guest_s")" "$(ratio "$(j ".boot.$m.first_container_guest_s")" "$(j ".boot.$m.floor_guest_s")")" "<= floor + 1 s"
 	row "userspace: init start to ready ($m)" "$(j ".userspace.init_start_to_ready_${m}_s")" - - "<= 0.5 s"
 done
 row "memory used after idle boot, KiB" "$(miss "$mem")" - - "<= 32768"
+row "memory per extra container, KiB" "$(j .memory.per_extra_container_kib)" - - "<= 4096"
+row "supervision RSS per container, KiB" "$(j .memory.supervision_rss_per_container_kib)" - - "<= 2048"
 row "PID 1 RSS, KiB" "$(miss "$pid1")" - - "<= 1024"
-row "memory per extra container, KiB" missing - - "<= 4096"
 row "UKI, bytes" "$(size "$OUT/berth.efi")" - - "<= 8 MiB"
 row "root image with hash tree, bytes" "$(size "$OUT/root.img")" - - "<= 16 MiB"
 row "disk image raw / allocated, bytes" "$(size "$OUT/berth.img")" "$(j .sizes.disk_raw_allocated)" - -
 row "disk image zstd -19, bytes" "$zstd_size" - - "<= 16 MiB"
 row "update bundle, bytes" "$(j .sizes.bundle)" - - "<= 16 MiB"
 for f in $(j '.sizes.binaries | keys[]'); do row "  $f, bytes" "$(j ".sizes.binaries[\"$f\"]")" - - -; done
-row "container start: berth run vs crun run" missing missing - "<= 1.2x crun"
-row "update install rate vs dd" missing missing - ">= 0.8x dd"
+row "container start, s: berth run vs crun run" "$(j .container_start.berth_run_s)" "$(j .container_start.crun_run_s)" "$(ratio "$(j .container_start.berth_run_s)" "$(j .container_start.crun_run_s)")" "<= 1.2x crun"
+row "update install MiB/s vs dd" "$(j .update.install_rate_mib_s)" "$(j .update.dd_rate_mib_s)" "$(ratio "$(j .update.install_rate_mib_s)" "$(j .update.dd_rate_mib_s)")" ">= 0.8x dd"
 if [ "$peer" != null ]; then
 	row "peer: to container (Berth: to ready), s" "$(j .boot.direct.ready_guest_s)" "$(j .peer.median_guest_uptime_at_container_s)" "$(ratio "$(j .boot.direct.ready_guest_s)" "$(j .peer.median_guest_uptime_at_container_s)")" "Berth < peer"
 	row "peer Debian: idle memory, KiB" "$(miss "$mem")" "$(j .peer.median_idle_mem_used_kib)" "$(ratio "$(n "$mem")" "$(j .peer.median_idle_mem_used_kib)")" "Berth < peer"

@@ -172,11 +172,58 @@ setup() {
 	assert_equal "$(jq -c '[.ports[] | [.host_ip, .host_port, .container_port, .protocol]]' <<<"$output")" \
 		'[["",0,80,"tcp"],["",8080,80,"tcp"],["127.0.0.1",8443,443,"udp"],["::1",0,53,"udp"],["",0,9000,"tcp"]]'
 	assert_equal "$(jq .mem_limit <<<"$output")" 1610612736
-	for bad in '"0:80"' '"70000"' '"1.2.3:80:80"' '"80/sctp"' '"80-90:80-90"' '"a:b:c:d"'; do
+	for bad in '"0:80"' '"70000"' '"1.2.3:80:80"' '"80/sctp"' '"80-90:80-85"' '"8000:80-81"' '"90-80"' \
+		'"a:b:c:d"' '":80"'; do
 		printf 'image: a\nports: [%s]\n' "$bad" >p.yaml
 		run --separate-stderr "$BERTH" compose-check p.yaml
 		assert_failure 1
 		[[ $stderr == 'p.yaml:2: ports[0]: '*'expected [IP:][HOST:]CONTAINER port numbers'* ]]
+	done
+}
+
+@test "compose-check: port ranges as Docker has them" {
+	cd "$T"
+	# port by port; an ephemeral port each; any free one of a host range
+	cat >p.yaml <<-'EOF'
+		image: a
+		ports: ["8000-8002:80-82/udp", "127.0.0.1::90-91", "9000-9010:99", {target: 5, published: "50-59"}]
+	EOF
+	run "$BERTH" compose-check p.yaml
+	assert_success
+	assert_equal "$(jq -c '[.ports[] | [.host_ip, .host_port, .host_port_end // 0, .container_port, .protocol]]' <<<"$output")" \
+		'[["",8000,0,80,"udp"],["",8001,0,81,"udp"],["",8002,0,82,"udp"],["127.0.0.1",0,0,90,"tcp"],["127.0.0.1",0,0,91,"tcp"],["",9000,9010,99,"tcp"],["",50,59,5,"tcp"]]'
+	# 64 ports at most, a range counting each
+	printf 'image: a\nports: ["1000-1063:1000-1063"]\n' >p.yaml
+	run "$BERTH" compose-check p.yaml
+	assert_success
+	printf 'image: a\nports: ["80", "1000-1063:1000-1063"]\n' >p.yaml
+	run --separate-stderr "$BERTH" compose-check p.yaml
+	assert_failure 1
+	assert_equal "$stderr" 'p.yaml:2: ports[1]: more than 64 ports (a range counts each of its ports)'
+}
+
+@test "compose-check: stop_signal and stop_grace_period" {
+	cd "$T"
+	for v in SIGUSR1:SIGUSR1 USR1:SIGUSR1 usr1:SIGUSR1 10:SIGUSR1 '"3"':SIGQUIT SIGRTMIN+3:SIGRTMIN+3 \
+		RTMAX-1:SIGRTMIN+29 SIGCLD:SIGCHLD 64:SIGRTMIN+30; do
+		printf 'image: a\nstop_signal: %s\nstop_grace_period: 1m30s\n' "${v%%:*}" >s.yaml
+		run "$BERTH" compose-check s.yaml
+		assert_success
+		assert_equal "$(jq -r '.stop_signal + " " + (.stop_grace_period_ms | tostring)' <<<"$output")" "${v#*:} 90000"
+	done
+	printf 'image: a\n' >s.yaml
+	assert_equal "$("$BERTH" compose-check s.yaml | jq -c '[.stop_signal, .stop_grace_period_ms]')" '[null,-1]'
+	for bad in SIGFOO 0 65 SIG RTMIN+31 '""' '[TERM]'; do
+		printf 'image: a\nstop_signal: %s\n' "$bad" >s.yaml
+		run --separate-stderr "$BERTH" compose-check s.yaml
+		assert_failure 1
+		[[ $stderr == 's.yaml:2: stop_signal: '*': expected a signal like SIGTERM, USR1 or a number 1-64' ]]
+	done
+	for bad in 10 ten 1x -5s '""'; do
+		printf 'image: a\n\nstop_grace_period: %s\n' "$bad" >s.yaml
+		run --separate-stderr "$BERTH" compose-check s.yaml
+		assert_failure 1
+		[[ $stderr == 's.yaml:3: stop_grace_period: '*': expected a duration like 30s, 1m30s or 500ms' ]]
 	done
 }
 

@@ -245,6 +245,27 @@ depends_on: [a]'
 	assert_equal "$(jq -c '[.volumes[] | [.target, .read_only]]' <<<"$j")" '[["/data",true],["/cache",false]]'
 }
 
+@test "create: stop and healthcheck flags as docker run has them" {
+	run "$BERTH" create --name hc --stop-signal USR2 --stop-timeout 3 --health-cmd 'curl -f http://localhost || exit 1' \
+		--health-interval 5s --health-timeout 2s --health-retries 4 --health-start-period 1m -p 80 -p 9000-9001:90-91 demo:t
+	assert_success
+	run "$BERTH" compose-check "$BERTH_ETC/berth/containers/hc.yaml"
+	assert_success
+	assert_equal "$(jq -c '[.stop_signal, .stop_grace_period_ms, .healthcheck.kind, .healthcheck.test, .healthcheck.interval_ms, .healthcheck.timeout_ms, .healthcheck.retries, .healthcheck.start_period_ms]' <<<"$output")" \
+		'["SIGUSR2",3000,"shell",["curl -f http://localhost || exit 1"],5000,2000,4,60000]'
+	assert_equal "$(jq -c '[.ports[] | [.host_port, .container_port]]' <<<"$output")" '[[0,80],[9000,90],[9001,91]]'
+	run "$BERTH" create --name off --no-healthcheck demo:t
+	assert_success
+	assert_equal "$("$BERTH" compose-check "$BERTH_ETC/berth/containers/off.yaml" | jq -r .healthcheck.kind)" none
+	run "$BERTH" create --name x --stop-signal SIGNOPE demo:t
+	assert_failure 125
+	[ ! -e "$BERTH_ETC/berth/containers/x.yaml" ]
+	run "$BERTH" create --name x --stop-timeout 1.5 demo:t
+	assert_failure 100
+	run "$BERTH" create --name x --no-healthcheck --health-cmd true demo:t
+	assert_failure 100
+}
+
 @test "create: a taken name and an invalid flag value fail with 125 and write nothing" {
 	run "$BERTH" create --name one demo:t
 	assert_success
@@ -263,26 +284,32 @@ depends_on: [a]'
 
 # ---- ps, inspect, logs from fixtures ----
 
-@test "ps: running ones by default, every one with -a; inspect as JSON" {
+@test "ps: running ones by default, every one with -a; docker's STATUS; inspect as JSON" {
 	def web 'image: nginx:1
 ports: ["8080:80", "127.0.0.1:5353:53/udp"]'
 	def job 'image: busybox'
 	def new 'image: busybox'
+	def again 'image: busybox
+ports: ["80", "9000-9010:90"]'
 	now=$(date +%s)
 	state web status=running pid=$$ restarts=2 started_at=$((now - 300)) address=172.31.0.2 \
-		ports="0.0.0.0:8080:80/tcp 127.0.0.1:5353:53/udp"
-	state job status=exited exit_code=3 restarts=0 started_at=$((now - 10)) finished_at="$now"
+		ports="0.0.0.0:8080:80/tcp 127.0.0.1:5353:53/udp" health=healthy health_failing=0 \
+		health_exit=0 health_at="$now" health_output="fine"
+	state job status=exited exit_code=3 restarts=0 started_at=$((now - 100)) finished_at=$((now - 7200))
+	state again status=restarting exit_code=1 restarts=4 streak=4 started_at=$((now - 30)) \
+		finished_at=$((now - 4))
 	run "$BERTH" ps
 	assert_success
-	assert_equal "${#lines[@]}" 2
-	assert_equal "$(awk '{print $1, $2, $3, $4, $5}' <<<"${lines[0]}")" "NAME IMAGE STATE UPTIME RESTARTS"
-	assert_equal "$(awk '{print $1, $2, $3, $4, $5}' <<<"${lines[1]}")" "web nginx:1 running 5m 2"
-	[[ ${lines[1]} == *"0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp" ]]
+	assert_equal "${#lines[@]}" 3
+	assert_regex "${lines[0]}" '^NAME +IMAGE +STATE +STATUS +RESTARTS +PORTS$'
+	# a restarting one is listed too (docker ps does), with the exit that led to it
+	assert_regex "${lines[1]}" '^again +busybox +restarting +Restarting \(1\) [45] seconds ago +4 +80/tcp, 0\.0\.0\.0:9000-9010->90/tcp$'
+	assert_regex "${lines[2]}" '^web +nginx:1 +running +Up 5 minutes \(healthy\) +2 +0\.0\.0\.0:8080->80/tcp, 127\.0\.0\.1:5353->53/udp$'
 	run "$BERTH" ps -a
 	assert_success
-	assert_equal "${#lines[@]}" 4
-	[[ ${lines[1]} == "job "*"exited (3)"* ]]
-	[[ ${lines[2]} == "new "*"created"* ]]
+	assert_equal "${#lines[@]}" 5
+	assert_regex "${lines[2]}" '^job +busybox +exited +Exited \(3\) 2 hours ago +0 *$'
+	assert_regex "${lines[3]}" '^new +busybox +created +Created +0 *$'
 	run "$BERTH" inspect web job
 	assert_success
 	assert_equal "$(jq -c '[.[] | [.Name, .State.Status, .State.Running, .State.Pid, .State.RestartCount]]' <<<"$output")" \
@@ -290,16 +317,39 @@ ports: ["8080:80", "127.0.0.1:5353:53/udp"]'
 	assert_equal "$(jq -c '.[0].NetworkSettings' <<<"$output")" \
 		'{"IPAddress":"172.31.0.2","Ports":["0.0.0.0:8080:80/tcp","127.0.0.1:5353:53/udp"]}'
 	assert_equal "$(jq -r '.[0].Definition.image' <<<"$output")" nginx:1
+	assert_equal "$(jq -c '.[0].State.Health | [.Status, .FailingStreak, .Log[0].ExitCode, .Log[0].Output]' <<<"$output")" \
+		'["healthy",0,0,"fine"]'
+	# no healthcheck, no Health
+	assert_equal "$(jq -c '.[1].State.Health' <<<"$output")" null
 	run "$BERTH" inspect nosuch
 	assert_failure 1
 	assert_output --partial "No such container: nosuch"
+	# the ports as published, while it runs
+	run "$BERTH" port web
+	assert_success
+	assert_output $'80/tcp -> 0.0.0.0:8080\n53/udp -> 127.0.0.1:5353'
+	run "$BERTH" port web 53/udp
+	assert_output '127.0.0.1:5353'
+	run "$BERTH" port web 81
+	assert_failure 1
+	assert_output "berth port: Error: No public port '81/tcp' published for web"
+	run "$BERTH" port job
+	assert_success
+	assert_output ''
 }
 
-@test "ps: a running state whose process is gone shows as dead" {
-	def web 'image: a'
-	state web status=running pid=999999 started_at=1
+@test "ps: the health of a running container in STATUS; dead when the process is gone" {
+	def a 'image: a'
+	def b 'image: a'
+	now=$(date +%s)
+	state a status=running pid=$$ started_at=$((now - 5)) health=starting
+	state b status=running pid=$$ started_at=$((now - 7200)) health=unhealthy health_failing=3
+	run "$BERTH" ps
+	assert_regex "${lines[1]}" '^a +a +running +Up [56] seconds \(health: starting\) +0 *$'
+	assert_regex "${lines[2]}" '^b +a +running +Up 2 hours \(unhealthy\) +0 *$'
+	state a status=running pid=999999 started_at=1
 	run "$BERTH" ps -a
-	[[ ${lines[1]} == "web "*" dead "* ]]
+	assert_regex "${lines[1]}" '^a +a +dead +Dead +0 *$'
 }
 
 @test "logs: svlogd's timestamps stripped, kept with -t, --tail N" {
@@ -341,7 +391,7 @@ real_setup() {
 	r=$d/bundle/rootfs
 	mkdir -p "$r/bin" "$r/etc"
 	cp "$OUT/rootfs-bin/busybox" "$r/bin/busybox"
-	for a in sh echo sleep cat id hostname; do ln -s busybox "$r/bin/$a"; done
+	for a in sh echo sleep cat id hostname test true seq ps nc printf; do ln -s busybox "$r/bin/$a"; done
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
 	printf 'root:x:0:\n' >"$r/etc/group"
 	umoci repack --image "$d/demo:t" "$d/bundle" >&2
@@ -351,12 +401,16 @@ real_setup() {
 }
 
 # in_ns SCRIPT: run SCRIPT under runsvdir in a private mount namespace (the
-# build machine's hybrid cgroup v2 mount is unmounted there, as crun wants)
+# build machine's hybrid cgroup v2 mount is unmounted there, as crun wants);
+# with NETNS=1 in a network namespace of its own too, for the bridge
 in_ns() {
+	local net=()
+	[[ ${NETNS:-} != 1 ]] || net=(-n)
 	printf '%s\n' "$1" >"$T/script"
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	timeout 120 unshare -m sh -c '
+	timeout 120 unshare -m "${net[@]}" sh -c '
 		if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
+		ip link set lo up
 		mkdir -p "$BERTH_RUN/service"
 		runsvdir -P "$BERTH_RUN/service" </dev/null >/dev/null 2>&1 &
 		rsd=$!
@@ -372,6 +426,10 @@ in_ns() {
 		sleep 1
 		# shellcheck disable=SC2086
 		[ -z "$kids" ] || kill -KILL $kids 2>/dev/null
+		# a container whose supervisor was killed before its grace ended
+		for c in "$BERTH_RUN"/containers/*/; do
+			[ -d "$c" ] && "$BERTH_CRUN" --root "$BERTH_RUN/crun" delete -f "$(basename "$c")" >/dev/null 2>&1
+		done
 		exit $rc' sh "$T/script"
 }
 
@@ -396,7 +454,8 @@ grep -c "'"$T"'" /proc/self/mountinfo || true'
 	assert_line --index 2 web
 	assert_line --index 3 web # exec
 	assert_line --index 4 web # stop
-	[[ ${lines[5]} == "web "*"stopped (3)"* ]]
+	assert_regex "${lines[5]}" '^web +demo:t +stopped +Exited \(3\) (Less than a second|[0-9] seconds?) ago '
+
 	assert_line --index 6 bye
 	assert_line --index 7 web
 	assert_line --index 9 0
@@ -442,11 +501,256 @@ $B ps -a'
 	# db before web in the timeline
 	assert_equal "$(sed -n 's/.*: container \(db\|web\) started$/\1/p' "$BERTH_RUN/timeline" | tr '\n' ' ')" "db web "
 	assert_equal "$(grep -c ' started$' "$BERTH_RUN/timeline")" 3
-	assert_line --regexp '^crash +demo:t +exited \(2\) +- +2 *$'
+	assert_line --regexp '^crash +demo:t +exited +Exited \(2\) .* ago +2 *$'
 	assert_line --regexp '^db +demo:t +running '
 	assert_line --regexp '^web +demo:t +running '
 	assert_line --regexp '^broken +nosuch:1 +failed '
 	assert_line "berth ctr-boot: container broken failed to start: image nosuch:1: not in the store (berth load it first)"
 	assert_equal "$(grep -c crash "$BERTH_LOG/crash/current")" 3
 	grep -q 'not in the store' "$BERTH_RUN/containers/broken/state"
+}
+
+# image_patch TAG JQ: rewrite the config of demo:TAG (made by real_setup)
+# through a jq filter, for what `umoci config` cannot set; then load it
+image_patch() {
+	local l=$T/img/demo tag=$1 m c cfg man
+	m=$(jq -r --arg t "$tag" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$l/index.json")
+	c=$(jq -r .config.digest "$l/blobs/sha256/${m#sha256:}")
+	jq -c "$2" "$l/blobs/sha256/${c#sha256:}" >"$l/new"
+	cfg=$(sha256sum "$l/new" | cut -d' ' -f1)
+	mv "$l/new" "$l/blobs/sha256/$cfg"
+	jq -c --arg d "sha256:$cfg" --argjson s "$(stat -c %s "$l/blobs/sha256/$cfg")" \
+		'.config.digest = $d | .config.size = $s' "$l/blobs/sha256/${m#sha256:}" >"$l/new"
+	man=$(sha256sum "$l/new" | cut -d' ' -f1)
+	mv "$l/new" "$l/blobs/sha256/$man"
+	jq -c --arg t "$tag" --arg d "sha256:$man" --argjson s "$(stat -c %s "$l/blobs/sha256/$man")" \
+		'(.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t)) |= (.digest = $d | .size = $s)' \
+		"$l/index.json" >"$l/new"
+	mv "$l/new" "$l/index.json"
+	"$BERTH" load "$l" >&2
+}
+
+@test "real: healthchecks: starting -> healthy; unhealthy after retries; timeouts; the image's; ps and inspect" {
+	real_setup
+	umoci config --image "$T/img/demo:t" --tag hc >&2
+	image_patch hc '.config.Healthcheck = {"Test": ["CMD-SHELL", "echo from-image"], "Interval": 1000000000, "Retries": 2}'
+	def ok 'image: demo:t
+network_mode: none
+command: ["sh", "-c", "echo >/ready; exec sleep 1000"]
+healthcheck:
+  test: ["CMD-SHELL", "test -e /ready && printf \"line1\\nline2\\n\""]
+  interval: 1s
+  timeout: 2s'
+	def bad 'image: demo:t
+network_mode: none
+command: ["sleep", "1000"]
+healthcheck:
+  test: ["CMD", "sh", "-c", "echo nope; seq 1 200; exit 3"]
+  interval: 1s
+  retries: 3'
+	def slow 'image: demo:t
+network_mode: none
+command: ["sleep", "1000"]
+healthcheck:
+  test: ["CMD", "sleep", "30"]
+  interval: 1s
+  timeout: 500ms
+  retries: 1'
+	def img 'image: demo:hc
+network_mode: none
+command: ["sleep", "1000"]'
+	def off 'image: demo:hc
+network_mode: none
+command: ["sleep", "1000"]
+healthcheck:
+  disable: true'
+	run in_ns '
+B='"$BERTH"'
+S=$BERTH_RUN/containers
+# each change of health and failing streak, from before the start until
+# all are settled
+for i in $(seq 400); do
+	done=0
+	for c in ok bad slow img; do
+		eval "prev=\${prev_$c:-}"
+		# settled: not followed further
+		case $prev in healthy*|unhealthy*) done=$((done + 1)); continue ;; esac
+		st=$(cat $S/$c/state 2>/dev/null || :)
+		cur="$(echo "$st" | sed -n "s/^health=//p") $(echo "$st" | sed -n "s/^health_failing=//p")"
+		[ "$cur" = "$prev" ] || [ "$cur" = " " ] || echo "$c: $cur"
+		eval "prev_$c=\$cur"
+	done
+	[ $done = 4 ] && break
+	sleep 0.05
+done >$BATS_TEST_TMPDIR/changes &
+watch=$!
+# the services first, so that runsvdir takes them all in one scan
+$B ctr-boot --prepare
+$B start ok bad slow img off >/dev/null
+wait $watch
+cat $BATS_TEST_TMPDIR/changes
+$B ps
+$B inspect ok bad slow img off >$BATS_TEST_TMPDIR/inspect.json
+$B exec slow ps -o args
+$B stop ok >/dev/null
+sed -n "s/^health=//p" $S/ok/state'
+	assert_success
+	# in order for each container, from the first look on
+	assert_equal "$(grep '^ok:' <<<"$output" | tr '\n' ,)" 'ok: starting 0,ok: healthy 0,'
+	assert_equal "$(grep '^bad:' <<<"$output" | tr '\n' ,)" \
+		'bad: starting 0,bad: starting 1,bad: starting 2,bad: unhealthy 3,'
+	assert_equal "$(grep '^slow:' <<<"$output" | tr '\n' ,)" 'slow: starting 0,slow: unhealthy 1,'
+	assert_equal "$(grep '^img:' <<<"$output" | tr '\n' ,)" 'img: starting 0,img: healthy 0,'
+	assert_line --regexp '^ok +demo:t +running +Up [0-9]+ seconds? \(healthy\) +0 *$'
+	assert_line --regexp '^bad +demo:t +running +Up [0-9]+ seconds? \(unhealthy\) +0 *$'
+	assert_line --regexp '^off +demo:hc +running +Up [0-9]+ seconds? +0 *$'
+	# a timed-out check is killed inside the container too: the first
+	# (from 1 s) is gone by now (> 3 s), at most the next one runs
+	assert_line 'sleep 1000'
+	(($(grep -c '^sleep 30$' <<<"$output") <= 1))
+	# stopped: no longer healthy
+	assert_equal "${lines[-1]}" unhealthy
+	j=$T/inspect.json
+	assert_equal "$(jq -c '[.[] | .State.Health | if . then [.Status, .FailingStreak > 0, .Log[0].ExitCode] else null end]' "$j")" \
+		'[["healthy",false,0],["unhealthy",true,3],["unhealthy",true,-1],["healthy",false,0],null]'
+	assert_equal "$(jq -r '.[0].State.Health.Log[0].Output' "$j")" 'line1 line2'
+	assert_equal "$(jq -r '.[2].State.Health.Log[0].Output' "$j")" 'Health check exceeded timeout (500ms)'
+	assert_equal "$(jq -r '.[3].State.Health.Log[0].Output' "$j")" 'from-image'
+	# the output on one line, cut
+	out=$(jq -r '.[1].State.Health.Log[0].Output' "$j")
+	assert_equal "${#out}" 255
+	[[ $out == "nope 1 2 3 4 5 "* ]]
+	grep -qx 'health_exit=3' "$BERTH_RUN/containers/bad/state"
+	run ! grep -q '^health' "$BERTH_RUN/containers/off/state"
+}
+
+@test "real: ctr-boot waits for depends_on service_healthy; no healthcheck is an error" {
+	real_setup
+	def db 'image: demo:t
+network_mode: none
+restart: always
+command: ["sh", "-c", "sleep 2; echo >/up; exec sleep 1000"]
+healthcheck:
+  test: test -e /up
+  interval: 500ms
+  start_period: 10s'
+	def app 'image: demo:t
+network_mode: none
+restart: always
+command: ["sleep", "1000"]
+depends_on:
+  db: {condition: service_healthy}'
+	def plain 'image: demo:t
+network_mode: none
+restart: always
+command: ["sleep", "1000"]'
+	def needy 'image: demo:t
+network_mode: none
+restart: always
+command: ["sleep", "1000"]
+depends_on:
+  plain: {condition: service_healthy}'
+	run in_ns '
+B='"$BERTH"'
+$B ctr-boot --prepare
+$B ctr-boot || echo "boot: $?"
+$B ps -a'
+	assert_success
+	# app only once db was healthy, 2 s after it started (failures in the
+	# start period do not count: without it db would be unhealthy first)
+	assert_equal "$(sed -n 's/.*: container \(db\|app\) started$/\1/p' "$BERTH_RUN/timeline" | tr '\n' ' ')" "db app "
+	assert_line --regexp '^app +demo:t +running '
+	assert_line --regexp '^db +demo:t +running +Up [0-9]+ seconds \(healthy\) '
+	assert_line 'berth ctr-boot: container needy not started: plain has no healthcheck (depends_on condition service_healthy)'
+	assert_line 'boot: 1'
+	assert_line --regexp '^needy +demo:t +created '
+}
+
+@test "real: stop_signal is delivered; stop_grace_period bounds the kill; stop -t" {
+	real_setup
+	def sig 'image: demo:t
+network_mode: none
+stop_signal: SIGUSR2
+command: ["sh", "-c", "trap \"echo got USR1; exit 5\" USR1; trap \"echo got USR2; exit 4\" USR2; echo up; while :; do sleep 0.1; done"]'
+	def slow 'image: demo:t
+network_mode: none
+stop_grace_period: 1500ms
+command: ["sh", "-c", "trap \"echo ignored\" USR1 TERM; echo up; while :; do sleep 0.1; done"]'
+	run in_ns '
+B='"$BERTH"'
+ms() { echo $(($(date +%s%N) / 1000000)); }
+$B start sig slow >/dev/null
+sleep 0.5
+$B stop sig >/dev/null
+$B logs sig | tail -1
+$B ps -a | grep "^sig "
+t=$(ms); $B stop slow >/dev/null; echo "grace $(($(ms) - t))"
+$B ps -a | grep "^slow "
+$B start slow >/dev/null; sleep 0.3
+t=$(ms); $B stop -t 0 slow >/dev/null; echo "t0 $(($(ms) - t))"
+$B start slow >/dev/null; sleep 0.3
+t=$(ms); $B stop --time=3 slow >/dev/null; echo "t3 $(($(ms) - t))"
+grep -c ignored '"$BERTH_LOG"'/slow/current
+grep -o "still running.*" '"$BERTH_LOG"'/slow/current'
+	assert_success
+	assert_line --index 0 'got USR2'
+	assert_line --index 1 --regexp '^sig +demo:t +stopped +Exited \(4\) '
+	grace=$(sed -n 's/^grace //p' <<<"$output")
+	((grace >= 1500 && grace < 3500))
+	assert_line --index 3 --regexp '^slow +demo:t +stopped +Exited \(137\) '
+	t0=$(sed -n 's/^t0 //p' <<<"$output")
+	((t0 < 1200))
+	t3=$(sed -n 's/^t3 //p' <<<"$output")
+	((t3 >= 3000 && t3 < 5000))
+	# the image's stop signal (USR1) each time; with -t 0 the trap may
+	# not run before SIGKILL
+	assert_line --index 6 --regexp '^[23]$'
+	assert_line --index 7 'still running 1.5 s after signal 10: SIGKILL'
+	assert_line --index 8 'still running 0.0 s after signal 10: SIGKILL'
+	assert_line --index 9 'still running 3.0 s after signal 10: SIGKILL'
+}
+
+@test "stop -t: a bad value is a usage error" {
+	for v in x -1 1.5 ''; do
+		run "$BERTH" stop -t "$v" web
+		assert_failure 100
+		assert_line --index 0 "berth stop: -t: expected seconds from 0 to 86400, got \"$v\""
+	done
+	run "$BERTH" stop -t
+	assert_failure 100
+	run "$BERTH" restart --bogus web
+	assert_failure 100
+}
+
+@test "real: a port without a host port gets a free ephemeral one; a host range gives one of it" {
+	real_setup
+	command -v ip >/dev/null || skip "no ip"
+	NETNS=1 run in_ns '
+B='"$BERTH"'
+BB='"$OUT"'/rootfs-bin/busybox
+# a host service on the first ephemeral port: it keeps it
+$BB nc -lk -p 32768 -e echo host &
+hostsvc=$!
+$B run -d --name web -p 80 -p 127.0.0.1::81 -p 7000-7002:90 demo:t \
+	sh -c "nc -lk -p 80 -e echo hi & nc -lk -p 90 -e echo ninety & exec sleep 1000" >/dev/null
+sed -n "s/^ports=//p" $BERTH_RUN/containers/web/state
+$B port web
+$B port web 80
+$B ps | grep "^web "
+sleep 0.5
+$BB nc -w 2 172.31.0.1 32769 </dev/null
+$BB nc -w 2 172.31.0.1 32768 </dev/null
+$BB nc -w 2 172.31.0.1 7000 </dev/null
+$B rm -f web >/dev/null
+kill $hostsvc'
+	assert_success
+	assert_line --index 0 '0.0.0.0:32769:80/tcp 127.0.0.1:32770:81/tcp 0.0.0.0:7000:90/tcp'
+	assert_line --index 1 '80/tcp -> 0.0.0.0:32769'
+	assert_line --index 2 '81/tcp -> 127.0.0.1:32770'
+	assert_line --index 3 '90/tcp -> 0.0.0.0:7000'
+	assert_line --index 4 '0.0.0.0:32769'
+	assert_line --index 5 --regexp '^web .* 0\.0\.0\.0:32769->80/tcp, 127\.0\.0\.1:32770->81/tcp, 0\.0\.0\.0:7000->90/tcp$'
+	assert_line --index 6 hi
+	assert_line --index 7 host
+	assert_line --index 8 ninety
 }

@@ -295,6 +295,36 @@ listen() {
 	assert_equal "$stderr" 'berth net: port 0.0.0.0:8080:81/tcp: already published by web'
 }
 
+@test "a port without a host port gets the first free ephemeral one, not one the host listens on" {
+	C1=$(netns_new)
+	C2=$(netns_new)
+	track "$C1" "$C2"
+	# a host service on the first port of the range keeps it
+	listen "$HOST" 32768 hostsvc
+	run --separate-stderr berth_net attach web "/proc/$C1/ns/net" -p :80 -p 192.0.2.1::53/udp -p 8080:81
+	assert_success
+	run grep '^web ' "$BERTH_ROOT/net/leases"
+	assert_output --regexp ' 0\.0\.0\.0:32769:80/tcp 192\.0\.2\.1:32768:53/udp 0\.0\.0\.0:8080:81/tcp$'
+	# the next container: past what web has
+	run --separate-stderr berth_net attach other "/proc/$C2/ns/net" -p :80
+	assert_success
+	run grep '^other ' "$BERTH_ROOT/net/leases"
+	assert_output --regexp ' 0\.0\.0\.0:32770:80/tcp$'
+	listen "$C1" 80 web
+	run in_outside python3 "$TOOL" connect 192.0.2.1 32769
+	assert_success
+	assert_output web
+	run in_outside python3 "$TOOL" connect 192.0.2.1 32768
+	assert_output hostsvc
+	run in_host nft list chain ip berth publish
+	assert_output --partial 'tcp dport 32769 dnat to 172.31.0.2:80 comment "web"'
+	# a lease always has its host port: a file that says otherwise is refused
+	printf 'bad 172.31.0.9 veth-00000000 0.0.0.0::80/tcp\n' >>"$BERTH_ROOT/net/leases"
+	run --separate-stderr berth_net publish
+	assert_failure 111
+	assert_equal "$stderr" "berth net: $BERTH_ROOT/net/leases:4: port \"0.0.0.0::80/tcp\": no host port"
+}
+
 @test "publish rebuilds the same ruleset, atomically and idempotently" {
 	C1=$(netns_new)
 	track "$C1"

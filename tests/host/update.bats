@@ -1,20 +1,39 @@
 #!/usr/bin/env bats
-# berth update verify: bundles made with the real minisign and tar, checked
-# by Berth's own verifier (libsodium, minisign's prehashed format).
+# berth update: bundles made with the real minisign and tar, checked by
+# Berth's own verifier (libsodium, minisign's prehashed format); apply,
+# status, rollback and the boot check on a fake host: slot devices are
+# files, the ESP a directory, every path from the BERTH_* environment.
+# shellcheck disable=SC2154 # bats' run sets status, output, lines
+# shellcheck disable=SC2030,SC2031 # each test exports its own BERTH_* paths
+# shellcheck disable=SC2016 # the unshare scripts expand their variables inside
+
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	make -s -C "$TOP" "$OUT/bin/berth" >&2
+	local b=$BATS_FILE_TMPDIR/bin
+	mkdir -p "$b"
+	# built here so that a parallel make cannot swap it
+	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
+		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$b/berth" \
+		berth/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lsodium -lzstd -lz) >&2
 }
 
 setup() {
 	load ../lib/common
 	W=$BATS_TEST_TMPDIR
-	BERTH=$OUT/bin/berth
+	BERTH=$BATS_FILE_TMPDIR/bin/berth
 	minisign -G -W -f -s "$W/k.sec" -p "$W/k.pub" >/dev/null
 	mkdir -p "$W/b"
 	head -c 300000 /dev/urandom >"$W/b/berth.efi"
 	head -c 1000000 /dev/urandom >"$W/b/root.img"
+}
+
+teardown() {
+	local p
+	for p in ${KILL_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+	done
 }
 
 # make_bundle OUT [jq filter applied to the manifest]: a bundle of $W/b
@@ -113,4 +132,592 @@ make_bundle() {
 	run "$BERTH" update verify --pubkey "$W/k.pub" "$W/link.bundle"
 	assert_failure
 	assert_output --partial "member type '2'"
+}
+
+# ---- a fake host: slot files, an ESP directory, booted slot a with 0.1.0 ----
+
+L() { echo "$BERTH_ESP/EFI/Linux"; }
+
+# esp_ls: the files in EFI/Linux on one line
+esp_ls() { (cd "$(L)" && printf '%s ' *); }
+
+# booted SLOT VERSION: what the initramfs and the image say
+booted() {
+	echo "$1" >"$BERTH_RUN/slot"
+	printf 'NAME="Berth"\nVERSION_ID=%s\nBERTH_COMPATIBLE=berth-x86_64\n' "$2" >"$BERTH_OS_RELEASE"
+}
+
+host() {
+	export BERTH_ESP=$W/esp BERTH_SLOT_A=$W/slot-a BERTH_SLOT_B=$W/slot-b BERTH_RUN=$W/run \
+		BERTH_ROOT=$W/var BERTH_OS_RELEASE=$W/os-release BERTH_ETC=$W/etc BERTH_MOUNTINFO=$W/mountinfo
+	mkdir -p "$(L)" "$BERTH_RUN" "$BERTH_ROOT" "$BERTH_ETC"
+	head -c 3000000 /dev/urandom >"$W/slot-a"
+	truncate -s 4M "$W/slot-a" "$W/slot-b"
+	head -c 200000 /dev/urandom >"$(L)/berth-0.1.0.efi"
+	booted a 0.1.0
+	printf '25 1 254:0 / / ro,relatime shared:1 - erofs /dev/mapper/root ro\n' >"$W/mountinfo"
+}
+
+# bundle VERSION [jq filter]: $W/berth-VERSION.bundle of the payloads in
+# $W/p-VERSION, signed with $KEY (default $W/k.sec)
+bundle() {
+	local v=$1 filter=${2:-.} d=$W/p-$1
+	mkdir -p "$d"
+	[ -e "$d/berth.efi" ] || head -c 300000 /dev/urandom >"$d/berth.efi"
+	[ -e "$d/root.img" ] || head -c 2500000 /dev/urandom >"$d/root.img"
+	jq -n --arg v "$v" --argjson us "$(stat -c %s "$d/berth.efi")" --arg uh "$(sha256sum <"$d/berth.efi" | cut -c1-64)" \
+		--argjson rs "$(stat -c %s "$d/root.img")" --arg rh "$(sha256sum <"$d/root.img" | cut -c1-64)" '{
+		format: 1, version: $v, compatible: "berth-x86_64", arch: "x86_64", min_version: "0.1.0",
+		uki: { name: "berth.efi", size: $us, sha256: $uh },
+		root: { name: "root.img", size: $rs, sha256: $rh, roothash: ("cd" * 32), type: "erofs" } }' |
+		jq "$filter" >"$d/manifest.json"
+	minisign -S -s "${KEY:-$W/k.sec}" -m "$d/manifest.json" -x "$d/manifest.json.minisig" -t "berth $v berth-x86_64" >/dev/null
+	tar --format=ustar -cf "$W/berth-$v.bundle" -C "$d" manifest.json manifest.json.minisig berth.efi root.img
+}
+
+apply() { "$BERTH" update apply --pubkey "$W/k.pub" "$@"; }
+
+# what a refused update must leave alone: both slots, the ESP's files
+snapshot() {
+	(cd "$W" && sha256sum slot-a slot-b) && (cd "$(L)" && ls -a && find . -type f -exec sha256sum {} + | sort)
+}
+
+# refused BUNDLE REGEX: apply fails with one line matching REGEX, changes
+# nothing, and the failure is the last result
+refused() {
+	local before
+	before=$(snapshot)
+	run apply "$1"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp "^berth update: $2"
+	assert_equal "$(snapshot)" "$before"
+	run grep -x 'result=failed' "$BERTH_ROOT/update/last"
+	assert_success
+}
+
+# member_offset BUNDLE NAME: where NAME's data starts in the archive
+member_offset() {
+	grep -abo "$2" "$1" | cut -d: -f1 | while read -r o; do
+		[ $((o % 512)) -ne 0 ] || echo $((o + 512))
+	done | head -1
+}
+
+# wait_for FILE TEXT: until FILE holds TEXT (10 s at most)
+wait_for() {
+	for _ in $(seq 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	return 1
+}
+
+@test "apply: the root image streams into slot b, the UKI becomes berth-0.2.0+3-0.efi, slot a and its UKI stay" {
+	host
+	bundle 0.2.0
+	a_before=$(sha256sum <"$W/slot-a")
+	uki_before=$(sha256sum <"$(L)/berth-0.1.0.efi")
+	run apply "$W/berth-0.2.0.bundle"
+	assert_success
+	assert_line 'update: Berth 0.2.0 installed in slot b; it boots next, on trial (3 tries)'
+	assert_line "update: writing root.img of Berth 0.2.0 to slot b ($W/slot-b)"
+	# not a terminal: plain progress lines in steps of 10%
+	assert_line --regexp '^update: root.img [1-9]0% \([0-9]+ of 2500000 bytes\)$'
+	assert_line 'update: root.img 100% (2500000 of 2500000 bytes)'
+	cmp -n 2500000 "$W/slot-b" "$W/p-0.2.0/root.img"
+	cmp "$(L)/berth-0.2.0+3-0.efi" "$W/p-0.2.0/berth.efi"
+	assert_equal "$(sha256sum <"$W/slot-a")" "$a_before"
+	assert_equal "$(sha256sum <"$(L)/berth-0.1.0.efi")" "$uki_before"
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+3-0.efi "
+	assert_equal "$(cat "$BERTH_ROOT/update/slot-b")" 0.2.0
+	run grep -x 'result=ok' "$BERTH_ROOT/update/last"
+	assert_success
+}
+
+@test "apply: every other berth UKI on the ESP goes first (the old slot b's, a stale .tmp); the ESP ends with two" {
+	host
+	booted b 0.1.0
+	head -c 1000 /dev/urandom >"$(L)/berth-0.0.9+0-3.efi"
+	head -c 1000 /dev/urandom >"$(L)/berth-0.0.8.efi.tmp"
+	head -c 1000 /dev/urandom >"$(L)/other-os.efi"
+	bundle 0.2.0
+	run apply "$W/berth-0.2.0.bundle"
+	assert_success
+	assert_line 'update: deleted berth-0.0.9+0-3.efi'
+	assert_line 'update: Berth 0.2.0 installed in slot a; it boots next, on trial (3 tries)'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+3-0.efi other-os.efi "
+	cmp -n 2500000 "$W/slot-a" "$W/p-0.2.0/root.img"
+}
+
+@test "apply refuses, changing nothing: a changed manifest, another key, a tampered or truncated payload" {
+	host
+	bundle 0.2.0
+	cp "$W/berth-0.2.0.bundle" "$W/sig.bundle"
+	off=$(grep -abo '"0.2.0"' "$W/sig.bundle" | head -1 | cut -d: -f1)
+	printf '9' | dd of="$W/sig.bundle" bs=1 seek=$((off + 5)) conv=notrunc status=none
+	refused "$W/sig.bundle" "$W/sig.bundle: manifest.json.minisig: signature: does not verify: the signed file was changed$"
+
+	minisign -G -W -f -s "$W/o.sec" -p "$W/o.pub" >/dev/null
+	KEY=$W/o.sec bundle 0.2.0
+	refused "$W/berth-0.2.0.bundle" "$W/berth-0.2.0.bundle: "'manifest.json.minisig: signature: made with key [0-9A-F]{16}, expected key [0-9A-F]{16}$'
+
+	bundle 0.2.0
+	cp "$W/berth-0.2.0.bundle" "$W/uki.bundle"
+	off=$(member_offset "$W/uki.bundle" berth.efi)
+	printf 'X' | dd of="$W/uki.bundle" bs=1 seek=$((off + 4321)) conv=notrunc status=none
+	refused "$W/uki.bundle" "$W/uki.bundle: "'berth.efi: sha256 [0-9a-f]{64}, the signed manifest says [0-9a-f]{64}$'
+	head -c $((off + 1000)) "$W/berth-0.2.0.bundle" >"$W/short.bundle"
+	refused "$W/short.bundle" "$W/short.bundle: "'truncated in berth.efi after [0-9]+ of 300000 bytes$'
+
+	# the root image too: a file is verified whole before the first write
+	cp "$W/berth-0.2.0.bundle" "$W/root.bundle"
+	off=$(member_offset "$W/root.bundle" root.img)
+	printf 'X' | dd of="$W/root.bundle" bs=1 seek=$((off + 2000000)) conv=notrunc status=none
+	refused "$W/root.bundle" "$W/root.bundle: "'root.img: sha256 [0-9a-f]{64}, the signed manifest says [0-9a-f]{64}$'
+	head -c $((off + 1500000)) "$W/berth-0.2.0.bundle" >"$W/short.bundle"
+	refused "$W/short.bundle" "$W/short.bundle: "'truncated in root.img after [0-9]+ of 2500000 bytes$'
+	run "$BERTH" update status
+	assert_line 'slot b: empty'
+	assert_line --regexp "^last update: failed, .*, Berth 0.2.0, slot b, from $W/short.bundle: .*truncated in root.img"
+}
+
+@test "apply refuses, changing nothing: a downgrade, the running version, another compatible, a too old system" {
+	host
+	bundle 0.0.9
+	refused "$W/berth-0.0.9.bundle" "$W/berth-0.0.9.bundle: Berth 0.0.9 is older than the running 0.1.0 \(no downgrades\)$"
+	bundle 0.1.0
+	refused "$W/berth-0.1.0.bundle" "$W/berth-0.1.0.bundle: Berth 0.1.0 is already running$"
+	bundle 0.2.0 '.compatible = "berth-aarch64"'
+	refused "$W/berth-0.2.0.bundle" "$W/berth-0.2.0.bundle: for berth-aarch64, this system is berth-x86_64$"
+	bundle 0.3.0 '.min_version = "0.2.0"'
+	refused "$W/berth-0.3.0.bundle" "$W/berth-0.3.0.bundle: Berth 0.3.0 updates 0.2.0 or later; this is 0.1.0$"
+}
+
+@test "apply refuses, changing nothing: the current boot on trial, a root image larger than the slot" {
+	host
+	bundle 0.2.0
+	mv "$(L)/berth-0.1.0.efi" "$(L)/berth-0.1.0+2-1.efi"
+	refused "$W/berth-0.2.0.bundle" 'the current boot \(berth-0.1.0\+2-1.efi\) is still on trial'
+	mv "$(L)/berth-0.1.0+2-1.efi" "$(L)/berth-0.1.0.efi"
+	truncate -s 2M "$W/slot-b"
+	refused "$W/berth-0.2.0.bundle" "$W/berth-0.2.0.bundle: root.img: 2500000 bytes, larger than slot b \($W/slot-b, 2097152 bytes\)$"
+	truncate -s 4M "$W/slot-b"
+	rm "$(L)/berth-0.1.0.efi"
+	refused "$W/berth-0.2.0.bundle" "ESP: no UKI of the booted version 0.1.0 in $W/esp/EFI/Linux$"
+}
+
+@test "apply: a second update while one holds the lock is refused" {
+	host
+	bundle 0.2.0
+	before=$(snapshot)
+	run flock "$BERTH_RUN/update.lock" "$BERTH" update apply --pubkey "$W/k.pub" "$W/berth-0.2.0.bundle"
+	assert_failure 1
+	assert_output "berth update: another update is running (lock $BERTH_RUN/update.lock)"
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "apply: an ESP without room for the new UKI is refused; the UKI to be deleted counts as room" {
+	unshare -m true 2>/dev/null || skip "needs unshare -m (root)"
+	host
+	bundle 0.2.0
+	# 300000 bytes are 74 pages of 4 KiB, 75 with the one for the directory.
+	# 480 KiB with the booted UKI (49 pages) leaves 71: too little
+	run unshare -m bash -c '
+		mount -t tmpfs -o size=480k tmpfs "$BERTH_ESP" && mkdir -p "$BERTH_ESP/EFI/Linux" &&
+		head -c 200000 /dev/urandom >"$BERTH_ESP/EFI/Linux/berth-0.1.0.efi" &&
+		"$0" update apply --pubkey "$1" "$2"
+		ls "$BERTH_ESP/EFI/Linux"' "$BERTH" "$W/k.pub" "$W/berth-0.2.0.bundle"
+	assert_line --index 0 --regexp "^berth update: ESP \($W/esp/EFI/Linux\): [0-9]+ bytes free, 0 more once the other UKIs are deleted; berth.efi needs 307200$"
+	assert_line --index 1 berth-0.1.0.efi
+	assert_equal "${#lines[@]}" 2
+	# 720 KiB with slot b's old UKI too (62 pages) leaves 69 free, 131 once
+	# that one is deleted: enough
+	run unshare -m bash -c '
+		mount -t tmpfs -o size=720k tmpfs "$BERTH_ESP" && mkdir -p "$BERTH_ESP/EFI/Linux" &&
+		head -c 200000 /dev/urandom >"$BERTH_ESP/EFI/Linux/berth-0.1.0.efi" &&
+		head -c 250000 /dev/urandom >"$BERTH_ESP/EFI/Linux/berth-0.0.9.efi" &&
+		"$0" update apply --pubkey "$1" "$2" && ls "$BERTH_ESP/EFI/Linux"' "$BERTH" "$W/k.pub" "$W/berth-0.2.0.bundle"
+	assert_success
+	assert_line 'update: deleted berth-0.0.9.efi'
+	assert_line 'berth-0.2.0+3-0.efi'
+	refute_line 'berth-0.0.9.efi'
+}
+
+@test "apply on a terminal draws a progress bar in place" {
+	command -v script >/dev/null || skip "no script(1)"
+	host
+	bundle 0.2.0
+	run script -qec "$BERTH update apply --pubkey $W/k.pub $W/berth-0.2.0.bundle" /dev/null
+	assert_success
+	assert_output --partial $'\rupdate: root.img [############------------------]  41% 1.0/2.4 MiB'
+	assert_output --partial $'\rupdate: root.img [##############################] 100% 2.4/2.4 MiB\r\n'
+	refute_output --partial 'update: root.img 40%'
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "apply over HTTP: a bundle from a web server; 404, a refused connection and a short body are named" {
+	host
+	bundle 0.2.0
+	port=$(free_port)
+	python3 -m http.server --bind 127.0.0.1 --directory "$W" "$port" >/dev/null 2>&1 &
+	KILL_PIDS="$KILL_PIDS $!"
+	wait_port "$port"
+
+	before=$(snapshot)
+	run apply "http://127.0.0.1:$port/nothing.bundle"
+	assert_failure 1
+	assert_output "berth update: http://127.0.0.1:$port/nothing.bundle: HTTP 404 File not found"
+	closed=$(free_port)
+	run apply "http://127.0.0.1:$closed/berth-0.2.0.bundle"
+	assert_failure 1
+	assert_output "berth update: http://127.0.0.1:$closed/berth-0.2.0.bundle: connect to 127.0.0.1 port $closed: Connection refused"
+	assert_equal "$(snapshot)" "$before"
+
+	# a server that promises the whole bundle and sends half of it
+	short=$(free_port)
+	python3 -c '
+import socket, sys
+data = open(sys.argv[2], "rb").read()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    try:
+        if c.recv(65536):
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(data) + data[:len(data) // 2])
+    except OSError:
+        pass
+    c.close()
+' "$short" "$W/berth-0.2.0.bundle" &
+	KILL_PIDS="$KILL_PIDS $!"
+	wait_port "$short"
+	size=$(stat -c %s "$W/berth-0.2.0.bundle")
+	a_before=$(sha256sum <"$W/slot-a")
+	esp_before=$(cd "$(L)" && sha256sum -- *)
+	run apply "http://127.0.0.1:$short/b"
+	assert_failure 1
+	assert_line --regexp "^berth update: http://127.0.0.1:$short/b: short body: the connection closed after $((size / 2)) of $size bytes \(truncated in root.img after [0-9]+ of 2500000 bytes\)$"
+	# streamed: slot b got the first part; slot a and the booted UKI stay, and
+	# nothing on the ESP boots slot b
+	assert_equal "$(sha256sum <"$W/slot-a")" "$a_before"
+	assert_equal "$(cd "$(L)" && sha256sum -- *)" "$esp_before"
+
+	run apply "http://127.0.0.1:$port/berth-0.2.0.bundle"
+	assert_success
+	assert_line 'update: Berth 0.2.0 installed in slot b; it boots next, on trial (3 tries)'
+	cmp -n 2500000 "$W/slot-b" "$W/p-0.2.0/root.img"
+	cmp "$(L)/berth-0.2.0+3-0.efi" "$W/p-0.2.0/berth.efi"
+	run "$BERTH" update verify --pubkey "$W/k.pub" "http://127.0.0.1:$port/berth-0.2.0.bundle"
+	assert_success
+	assert_output --partial 'Berth 0.2.0 for berth-x86_64 (x86_64), from 0.1.0 on; signature good'
+}
+
+@test "pause seam root:50: slot b half written and synced, no new UKI, the lock held; status says interrupted after a kill" {
+	host
+	bundle 0.2.0
+	BERTH_UPDATE_PAUSE=root:50 "$BERTH" update apply --pubkey "$W/k.pub" "$W/berth-0.2.0.bundle" 2>"$W/err" &
+	pid=$!
+	KILL_PIDS="$KILL_PIDS $pid"
+	wait_for "$W/err" 'update: paused at root:50'
+	# 1 MiB chunks: paused after the second, at 83%
+	cmp -n 2097152 "$W/slot-b" "$W/p-0.2.0/root.img"
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi "
+	run apply "$W/berth-0.2.0.bundle"
+	assert_failure 1
+	assert_output --partial 'another update is running'
+	run "$BERTH" update status
+	assert_line --regexp '^last update: running, '
+	kill -9 "$pid"
+	wait "$pid" || true
+	run "$BERTH" update status
+	assert_line --regexp '^last update: interrupted, .*, Berth 0.2.0, slot b, from '
+	assert_line 'slot b: empty'
+	run apply "$W/berth-0.2.0.bundle"
+	assert_success
+}
+
+@test "pause seams staged and activated: the UKI as .tmp (ignored by systemd-boot), then as +3-0" {
+	host
+	bundle 0.2.0
+	BERTH_UPDATE_PAUSE=staged "$BERTH" update apply --pubkey "$W/k.pub" "$W/berth-0.2.0.bundle" 2>"$W/err" &
+	pid=$!
+	KILL_PIDS="$KILL_PIDS $pid"
+	wait_for "$W/err" 'update: paused at staged'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0.efi.tmp "
+	cmp "$(L)/berth-0.2.0.efi.tmp" "$W/p-0.2.0/berth.efi"
+	kill -9 "$pid"
+	wait "$pid" || true
+	BERTH_UPDATE_PAUSE=activated "$BERTH" update apply --pubkey "$W/k.pub" "$W/berth-0.2.0.bundle" 2>"$W/err2" &
+	pid=$!
+	KILL_PIDS="$KILL_PIDS $pid"
+	wait_for "$W/err2" 'update: paused at activated'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+3-0.efi "
+	grep -q 'update: deleted berth-0.2.0.efi.tmp' "$W/err2"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run env BERTH_UPDATE_PAUSE=later "$BERTH" update apply --pubkey "$W/k.pub" "$W/berth-0.2.0.bundle"
+	assert_failure 1
+	assert_output 'berth update: BERTH_UPDATE_PAUSE=later: expected root:PERCENT, staged or activated'
+}
+
+@test "status: booted slot, each slot's version, state and UKI, what boots next, the last result" {
+	host
+	run "$BERTH" update status
+	assert_success
+	assert_output "booted: slot a, Berth 0.1.0
+slot a: Berth 0.1.0, good, berth-0.1.0.efi (booted) (boots next)
+slot b: empty
+last update: none
+last check: none"
+	bundle 0.2.0
+	apply "$W/berth-0.2.0.bundle" 2>/dev/null
+	run "$BERTH" update status
+	assert_line 'slot a: Berth 0.1.0, good, berth-0.1.0.efi (booted)'
+	assert_line 'slot b: Berth 0.2.0, trial (3 tries left), berth-0.2.0+3-0.efi (boots next)'
+	assert_line --regexp "^last update: ok, [0-9-]+ [0-9:]+ UTC, Berth 0.2.0, slot b, from $W/berth-0.2.0.bundle$"
+	run "$BERTH" update status --json
+	assert_success
+	run jq -c '[.booted.slot, .slots[1].state, .slots[1].tries_left, .slots[1].boots_next, .last_update.result]' <<<"$output"
+	assert_output '["a","trial",3,true,"ok"]'
+	# systemd-boot took one try and booted it
+	booted b 0.2.0
+	mv "$(L)/berth-0.2.0+3-0.efi" "$(L)/berth-0.2.0+2-1.efi"
+	run "$BERTH" update status
+	assert_line 'booted: slot b, Berth 0.2.0'
+	assert_line 'slot b: Berth 0.2.0, trial (2 tries left), berth-0.2.0+2-1.efi (booted) (boots next)'
+	mv "$(L)/berth-0.2.0+2-1.efi" "$(L)/berth-0.2.0+0-3.efi"
+	run "$BERTH" update status
+	assert_line 'slot a: Berth 0.1.0, good, berth-0.1.0.efi (boots next)'
+	assert_line 'slot b: Berth 0.2.0, bad, berth-0.2.0+0-3.efi (booted)'
+	bundle 0.0.9
+	apply "$W/berth-0.0.9.bundle" 2>/dev/null || true
+	run "$BERTH" update status
+	assert_line --regexp "^last update: failed, .*: $W/berth-0.0.9.bundle: Berth 0.0.9 is older than the running 0.2.0 \(no downgrades\)$"
+}
+
+@test "rollback: the booted UKI is marked bad (+0-N), the other good slot boots next; refused without one" {
+	host
+	run "$BERTH" update rollback
+	assert_failure 1
+	assert_output "berth update: slot b has no UKI in $W/esp/EFI/Linux: nothing to roll back to"
+	booted b 0.2.0
+	head -c 1000 /dev/urandom >"$(L)/berth-0.2.0+2-1.efi"
+	run "$BERTH" update rollback
+	assert_success
+	assert_output 'update: berth-0.2.0+2-1.efi marked bad (now berth-0.2.0+0-3.efi); next boot: slot a, Berth 0.1.0 (berth-0.1.0.efi)'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+0-3.efi "
+	run "$BERTH" update status
+	assert_line 'slot a: Berth 0.1.0, good, berth-0.1.0.efi (boots next)'
+	# a blessed boot rolls back too: good becomes +0-1
+	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0.efi"
+	run "$BERTH" update rollback
+	assert_success
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+0-1.efi "
+	# booted 0.1.0 now: the other slot's UKI is bad, or on trial
+	booted a 0.1.0
+	run "$BERTH" update rollback
+	assert_failure 1
+	assert_output 'berth update: slot b (berth-0.2.0+0-1.efi) is bad, not known good: nothing to roll back to'
+	mv "$(L)/berth-0.2.0+0-1.efi" "$(L)/berth-0.2.0+3-0.efi"
+	run "$BERTH" update rollback
+	assert_failure 1
+	assert_output 'berth update: slot b (berth-0.2.0+3-0.efi) is trial (3 tries left), not known good: nothing to roll back to'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+3-0.efi "
+}
+
+# trial_b: booted slot b, Berth 0.2.0, which systemd-boot has tried once
+trial_b() {
+	host
+	booted b 0.2.0
+	head -c 1000 /dev/urandom >"$(L)/berth-0.2.0+2-1.efi"
+	mkdir -p "$BERTH_ETC/service/sshd/supervise" "$BERTH_ETC/service/off/supervise" \
+		"$BERTH_ETC/berth/containers" "$BERTH_ETC/berth/health.d"
+	echo run >"$BERTH_ETC/service/sshd/supervise/stat"
+	echo down >"$BERTH_ETC/service/off/supervise/stat"
+	: >"$BERTH_ETC/service/off/down"
+	# down because it said so (sv down .): byte 17 of supervise/status is 'd'
+	mkdir -p "$BERTH_ETC/service/ntpd/supervise"
+	echo down >"$BERTH_ETC/service/ntpd/supervise/stat"
+	printf '%017dd00' 0 >"$BERTH_ETC/service/ntpd/supervise/status"
+	printf 'image: demo:t\nrestart: always\n' >"$BERTH_ETC/berth/containers/web.yaml"
+	printf 'image: demo:t\nrestart: "no"\n' >"$BERTH_ETC/berth/containers/once.yaml"
+	# unless-stopped, and stopped by a person
+	printf 'image: demo:t\nrestart: unless-stopped\n' >"$BERTH_ETC/berth/containers/idle.yaml"
+	mkdir -p "$BERTH_ROOT/containers/idle"
+	: >"$BERTH_ROOT/containers/idle/stopped"
+	ctr_state web status=running "pid=$$"
+	printf '#!/bin/sh\nexit 0\n' >"$BERTH_ETC/berth/health.d/10-ok"
+	printf '#!/bin/sh\nexit 1\n' >"$BERTH_ETC/berth/health.d/20-not-executable"
+	chmod +x "$BERTH_ETC/berth/health.d/10-ok"
+}
+
+# ctr_state NAME KEY=VALUE...: a container's state file
+ctr_state() {
+	local n=$1
+	shift
+	mkdir -p "$BERTH_RUN/containers/$n"
+	printf '%s\n' "$@" >"$BERTH_RUN/containers/$n/state"
+}
+
+check() { "$BERTH" update check --no-reboot --grace 1 --deadline "${DEADLINE:-10}"; }
+
+@test "check: not a trial boot (no counter, or no UKI of the booted version) does nothing" {
+	host
+	before=$(snapshot)
+	run check
+	assert_success
+	assert_output 'update: not a trial boot'
+	rm "$(L)/berth-0.1.0.efi"
+	run check
+	assert_success
+	assert_output 'update: not a trial boot'
+	assert [ ! -e "$BERTH_RUN/timeline" ]
+}
+
+@test "check: a trial boot that passes is blessed: the counter dropped, 'boot blessed' on the timeline" {
+	trial_b
+	run check
+	assert_success
+	assert_line 'update: checking the trial boot of 0.2.0 (berth-0.2.0+2-1.efi), deadline 10 s'
+	assert_line 'update: berth-0.2.0+2-1.efi blessed (now berth-0.2.0.efi)'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0.efi "
+	run cat "$BERTH_RUN/timeline"
+	assert_output --regexp '^berth\[[0-9]+\.[0-9]{3}\]: boot blessed$'
+	run "$BERTH" update status
+	assert_line --regexp '^last check: blessed, .*, Berth 0.2.0, slot b$'
+}
+
+@test "check: a failing health.d program marks the boot bad (+0-3) and names it on the timeline" {
+	trial_b
+	printf '#!/bin/sh\necho checking >&2\nexit 3\n' >"$BERTH_ETC/berth/health.d/30-fail"
+	chmod +x "$BERTH_ETC/berth/health.d/30-fail"
+	DEADLINE=2 run check
+	assert_failure 1
+	assert_line 'berth update: check: health.d/30-fail: exit 3 (deadline 2 s)'
+	assert_line 'update: berth-0.2.0+2-1.efi marked bad (now berth-0.2.0+0-3.efi)'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+0-3.efi "
+	run cat "$BERTH_RUN/timeline"
+	assert_output --regexp '^berth\[[0-9.]+\]: boot failed: health.d/30-fail: exit 3 \(deadline 2 s\)$'
+	run "$BERTH" update status
+	assert_line 'slot a: Berth 0.1.0, good, berth-0.1.0.efi (boots next)'
+	assert_line --regexp '^last check: failed, .*: health.d/30-fail: exit 3 \(deadline 2 s\)$'
+}
+
+@test "check fails: a container not running, an unhealthy one, a service down, a hung health.d program" {
+	trial_b
+	ctr_state web status=exited exit_code=1 pid=0
+	DEADLINE=2 run check
+	assert_failure 1
+	assert_line 'berth update: check: container web: exited (deadline 2 s)'
+	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
+	ctr_state web status=running "pid=$$" health=unhealthy
+	DEADLINE=2 run check
+	assert_line 'berth update: check: container web: health unhealthy (deadline 2 s)'
+	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
+	ctr_state web status=running "pid=$$" health=healthy
+	echo down >"$BERTH_ETC/service/sshd/supervise/stat"
+	printf '%017du00' 0 >"$BERTH_ETC/service/sshd/supervise/status"
+	DEADLINE=2 run check
+	assert_line 'berth update: check: service sshd: down (deadline 2 s)'
+	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
+	echo run >"$BERTH_ETC/service/sshd/supervise/stat"
+	printf '#!/bin/sh\nsleep 30\n' >"$BERTH_ETC/berth/health.d/40-hang"
+	chmod +x "$BERTH_ETC/berth/health.d/40-hang"
+	DEADLINE=2 run check
+	assert_line --regexp '^berth update: check: health.d/40-hang: no answer in [12] s \(deadline 2 s\)$'
+	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+0-3.efi "
+	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
+	rm "$BERTH_ETC/berth/health.d/40-hang" "$BERTH_ROOT/containers/idle/stopped"
+	DEADLINE=1 run check
+	assert_line 'berth update: check: container idle: not started (no state) (deadline 1 s)'
+}
+
+@test "check fails at once: / read-write or not on device-mapper, /var not writable" {
+	trial_b
+	printf '25 1 8:2 / / rw,relatime - ext4 /dev/sda2 rw\n' >"$W/mountinfo"
+	run check
+	assert_failure 1
+	assert_line 'berth update: check: root: / is mounted read-write'
+	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
+	printf '25 1 8:2 / / ro,relatime - ext4 /dev/sda2 ro\n' >"$W/mountinfo"
+	run check
+	assert_line 'berth update: check: root: / is on /dev/sda2, not a device-mapper (dm-verity) device'
+	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
+	printf '25 1 254:0 / / ro,relatime - erofs /dev/mapper/root ro\n' >"$W/mountinfo"
+	rm -rf "$BERTH_ROOT"
+	: >"$BERTH_ROOT"
+	run check
+	assert_failure 1
+	assert_line --regexp '^berth update: check: /var: '
+}
+
+@test "--reboot: apply, and a failed check, signal PID 1 (here: a PID namespace's shell)" {
+	unshare -pf true 2>/dev/null || skip "needs unshare -p (root)"
+	trial_b
+	DEADLINE=1
+	printf '#!/bin/sh\nexit 3\n' >"$BERTH_ETC/berth/health.d/30-fail"
+	chmod +x "$BERTH_ETC/berth/health.d/30-fail"
+	run unshare -pf bash -c 'trap "echo PID 1 got SIGTERM; exit 0" TERM
+		"$0" update check --grace 1 --deadline 1; sleep 5 & wait' "$BERTH"
+	assert_success
+	assert_line 'update: berth-0.2.0+2-1.efi marked bad (now berth-0.2.0+0-3.efi); rebooting into the other slot'
+	assert_line 'PID 1 got SIGTERM'
+	host
+	bundle 0.2.0
+	run unshare -pf bash -c 'trap "echo PID 1 got SIGTERM; exit 0" TERM
+		"$0" update apply --reboot --pubkey "$1" "$2"; sleep 5 & wait' "$BERTH" "$W/k.pub" "$W/berth-0.2.0.bundle"
+	assert_success
+	assert_line 'update: rebooting'
+	assert_line 'PID 1 got SIGTERM'
+}
+
+@test "fuzz target for the bundle, manifest, key and UKI name parsers: seeds reach the end; libFuzzer runs if clang can" {
+	host
+	KEYLINE=$(sed -n 2p "$W/k.pub")
+	mkdir -p "$W/seeds" "$W/p-0.2.0"
+	head -c 1000 /dev/urandom >"$W/p-0.2.0/berth.efi"
+	head -c 3000 /dev/urandom >"$W/p-0.2.0/root.img"
+	bundle 0.2.0
+	{ printf '\003%s\n' "$KEYLINE"; cat "$W/berth-0.2.0.bundle"; } >"$W/seeds/bundle"
+	{ printf '\000'; cat "$W/p-0.2.0/manifest.json"; } >"$W/seeds/manifest"
+	{ printf '\001'; cat "$W/k.pub"; } >"$W/seeds/key"
+	printf '\002berth-0.2.0+3-0.efi' >"$W/seeds/name"
+	printf '\002berth-0.2.0+3-x.efi' >"$W/seeds/badname"
+	{ printf '\003%s\n' "$KEYLINE"; head -c 3000 "$W/berth-0.2.0.bundle"; } >"$W/seeds/short"
+	src=(berth/fuzz/fuzz-update.c berth/update-bundle.c berth/update-manifest.c berth/update-sig.c berth/update-uki.c)
+	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iberth \
+		-I"$OUT/sysroot/usr/include" "${src[@]}" berth/fuzz/fuzz-main.c -static -L"$OUT/sysroot/usr/lib" \
+		-lyajl -lsodium -o "$W/fuzz-main")
+	run "$W/fuzz-main" "$W/seeds/bundle" "$W/seeds/manifest" "$W/seeds/key" "$W/seeds/name" "$W/seeds/badname" "$W/seeds/short"
+	assert_success
+	assert_output "$W/seeds/bundle: bundle ok
+$W/seeds/manifest: manifest ok
+$W/seeds/key: key ok
+$W/seeds/name: name ok
+$W/seeds/badname: name refused
+$W/seeds/short: bundle refused"
+	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
+	# Berth's libraries are built for musl; they link into a glibc program too
+	(cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
+		-I"$OUT/sysroot/usr/include" "${src[@]}" "$OUT/sysroot/usr/lib/libyajl.a" \
+		"$OUT/sysroot/usr/lib/libsodium.a" -o "$W/fuzz-update")
+	mkdir "$W/corpus"
+	cp "$W/seeds/"* "$W/corpus/"
+	run "$W/fuzz-update" -runs=20000 -max_len=8192 "$W/corpus"
+	assert_success
+	assert_output --partial 'Done 20000 runs'
 }

@@ -6,6 +6,8 @@
 #   VM_BOOT     uefi (default) or direct (-kernel/-initrd/-append from out/;
 #               VM_APPEND, VM_INITRD replace the command line, the initramfs)
 #   VM_SEED     a second disk (a cloud-init seed: cidata, config-2), read-only
+#   VM_CACHE    the disk's cache mode (default unsafe: fast; the power cut
+#               tests use writeback, which keeps what the guest flushed)
 #   VM_MEM      MiB of memory (default 1024); BERTH_ACCEL tcg (default) or kvm
 #   VM_DAEMON   1: run in the background, pid in $VM_DIR/qemu.pid
 set -eu
@@ -23,7 +25,7 @@ cpu=max
 set -- -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "${VM_MEM:-1024}" \
 	-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd" \
 	-drive "if=pflash,format=raw,file=$dir/vars.fd" \
-	-drive "file=$disk,format=$fmt,if=virtio,cache=unsafe" \
+	-drive "file=$disk,format=$fmt,if=virtio,cache=${VM_CACHE:-unsafe}" \
 	-device i6300esb -device virtio-rng-pci \
 	-nic "user,model=virtio-net-pci${VM_SSH_PORT:+,hostfwd=tcp:127.0.0.1:$VM_SSH_PORT-:22}" \
 	-monitor "unix:$dir/monitor.sock,server,nowait" \

@@ -14,3 +14,15 @@ chmod 700 "$t/var/roothome" "$t/var/roothome/.ssh"
 cp "$t/id_ed25519.pub" "$t/var/roothome/.ssh/authorized_keys"
 chmod 600 "$t/var/roothome/.ssh/authorized_keys"
 VAR_SEED=$t/var DISK_OUT=$t/berth.img "$top/images/disk.sh"
+
+# out/test/berth-demo.img: the same with the demo container defined and its
+# image loaded (make bench: boot to the first container, memory)
+if [ -f "$out/demo.tar" ] && [ -x "$out/bin/berth" ]; then
+	rm -rf "${t:?}/var-demo"
+	cp -a "$t/var" "$t/var-demo"
+	mkdir -p "$t/var-demo/lib/berth/etc/upper/berth/containers"
+	BERTH_ROOT=$t/var-demo/lib/berth "$out/bin/berth" load "$out/demo.tar" >/dev/null
+	printf 'image: demo:latest\nrestart: always\n' >"$t/var-demo/lib/berth/etc/upper/berth/containers/demo.yaml"
+	VAR_SEED=$t/var-demo DISK_OUT=$t/berth-demo.img "$top/images/disk.sh"
+	rm -rf "$t/var-demo"
+fi
