@@ -11,7 +11,7 @@ umoci new --image "$work/oci:latest"
 umoci unpack --image "$work/oci:latest" "$work/bundle" >/dev/null
 mkdir -p "$work/bundle/rootfs/bin"
 install -m755 "$OUT/rootfs-bin/busybox" "$work/bundle/rootfs/bin/busybox"
-for a in sh echo sleep date cat ls; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
+for a in sh echo sleep date cat ls nc; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
 umoci repack --image "$work/oci:latest" "$work/bundle" >/dev/null
 umoci config --image "$work/oci:latest" --config.entrypoint /bin/sh \
 	--config.cmd=-c --config.cmd='while true; do echo "hello from the Berth demo container"; sleep 5; done' \

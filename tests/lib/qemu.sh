@@ -3,6 +3,7 @@
 #   VM_DIR      state folder: UEFI vars, monitor socket, pid (default: a temp dir)
 #   VM_SERIAL   file for the serial console (default: this terminal)
 #   VM_SSH_PORT host port forwarded to the guest's port 22 (default: none)
+#   VM_FWD      more user-network options, e.g. hostfwd=tcp:127.0.0.1:8080-:8080
 #   VM_BOOT     uefi (default) or direct (-kernel/-initrd/-append from out/;
 #               VM_APPEND, VM_INITRD replace the command line, the initramfs)
 #   VM_SEED     a second disk (a cloud-init seed: cidata, config-2), read-only
@@ -27,7 +28,7 @@ set -- -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "${VM_MEM:-1024}" \
 	-drive "if=pflash,format=raw,file=$dir/vars.fd" \
 	-drive "file=$disk,format=$fmt,if=virtio,cache=${VM_CACHE:-unsafe}" \
 	-device i6300esb -device virtio-rng-pci \
-	-nic "user,model=virtio-net-pci${VM_SSH_PORT:+,hostfwd=tcp:127.0.0.1:$VM_SSH_PORT-:22}" \
+	-nic "user,model=virtio-net-pci${VM_SSH_PORT:+,hostfwd=tcp:127.0.0.1:$VM_SSH_PORT-:22}${VM_FWD:+,$VM_FWD}" \
 	-monitor "unix:$dir/monitor.sock,server,nowait" \
 	-display none -no-user-config -nodefaults
 if [ -n "${VM_SEED:-}" ]; then

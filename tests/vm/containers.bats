@@ -59,6 +59,28 @@ teardown() { vm_stop; }
 	refute_output --partial 'demo'
 }
 
+@test "a published port answers from outside the host" {
+	local port
+	port=$(vm_free_port)
+	VM_FWD="hostfwd=tcp:127.0.0.1:$port-:8080" vm_boot "$OUT/test/berth.img"
+	vm_wait ready
+	vm_wait_ssh
+	vm_ssh 'cat >/var/tmp/demo.tar' <"$OUT/demo.tar"
+	vm_ssh 'berth load /var/tmp/demo.tar >/dev/null'
+	run vm_ssh 'berth run -d --name web -p 8080:80 demo:latest -c "while :; do echo hello from web | nc -l -p 80; done"'
+	assert_success
+	# QEMU forwards the host's $port to the guest's 8080, which nf_tables
+	# sends on to the container's port 80 on the bridge
+	local got= i
+	for i in $(seq 30); do
+		got=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -1 <&3" 2>/dev/null) && [ -n "$got" ] && break
+		sleep 1
+	done
+	assert_equal "$got" 'hello from web'
+	run vm_ssh 'berth port web'
+	assert_output --partial '80/tcp -> 0.0.0.0:8080'
+}
+
 @test "make run: the demo container starts on the first boot, and a key in ~/.ssh logs in" {
 	local home=$BATS_TEST_TMPDIR/home
 	mkdir -p "$home/.ssh"
