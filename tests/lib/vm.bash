@@ -84,6 +84,14 @@ vm_ssh() {
 		-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 root@127.0.0.1 "$@"
 }
 
+# vm_ssh_as USER CMD...: the same as another user
+vm_ssh_as() {
+	local user=$1
+	shift
+	ssh -q -i "$VM_KEY" -p "$VM_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 "$user@127.0.0.1" "$@"
+}
+
 # vm_wait_ssh [TIMEOUT]
 vm_wait_ssh() {
 	local timeout=${1:-120} i=0

@@ -89,3 +89,54 @@ ssh_alice() {
 	assert_line --index 0 1
 	assert_line --index 1 2
 }
+
+@test "a seed with images, a static network-config and a sudo user: the container runs on the first boot" {
+	local S=$BATS_TEST_TMPDIR seed=$BATS_TEST_TMPDIR/seed
+	mkdir -p "$seed"
+	ssh-keygen -q -t ed25519 -N '' -C bob@test -f "$S/bob"
+	cp "$OUT/demo.tar" "$seed/demo.tar"
+	cat >"$seed/user-data" <<-UD
+	#cloud-config
+	users:
+	  - name: bob
+	    sudo: ALL=(ALL) NOPASSWD:ALL
+	    ssh_authorized_keys: ["$(cat "$S/bob.pub")"]
+	berth:
+	  images:
+	    - path: demo.tar
+	      sha256: $(sha256sum <"$OUT/demo.tar" | cut -c1-64)
+	  containers:
+	    demo: {image: "demo:latest", restart: always}
+	UD
+	printf 'instance-id: i-0002\n' >"$seed/meta-data"
+	# QEMU's user network, set statically on the NIC renamed by its MAC
+	cat >"$seed/network-config" <<-NC
+	version: 2
+	ethernets:
+	  lan:
+	    match: {macaddress: "52:54:00:12:34:56"}
+	    set-name: lan0
+	    mtu: 1400
+	    addresses: [10.0.2.15/24]
+	    gateway4: 10.0.2.2
+	    nameservers: {addresses: [10.0.2.3]}
+	NC
+	genisoimage -quiet -o "$S/seed.iso" -V cidata -J -r "$seed"
+	export VM_SEED=$S/seed.iso
+	VM_KEY=$S/bob
+	vm_boot "$OUT/berth.img"
+	vm_wait 'container demo started'
+	vm_wait ready
+	vm_console | grep -q 'provision: berth.images\[0\]: demo.tar: Loaded image: demo:latest'
+	local i
+	for i in $(seq 60); do vm_ssh_as bob true 2>/dev/null && break; sleep 1; done
+	run vm_ssh_as bob 'sudo id -u; doas -n id -un; sudo /sbin/ip -o -4 addr show lan0; cat /sys/class/net/lan0/mtu; sudo /sbin/ip route show default; grep nameserver /etc/resolv.conf; sudo berth ps'
+	assert_success
+	assert_line --index 0 0
+	assert_line --index 1 root
+	assert_line --regexp '^[0-9]+: lan0 +inet 10\.0\.2\.15/24 '
+	assert_line 1400
+	assert_line --regexp '^default via 10\.0\.2\.2 dev lan0'
+	assert_line 'nameserver 10.0.2.3'
+	assert_line --regexp '^demo +demo:latest +running '
+}
