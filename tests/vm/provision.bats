@@ -140,3 +140,27 @@ ssh_alice() {
 	assert_line 'nameserver 10.0.2.3'
 	assert_line --regexp '^demo +demo:latest +running '
 }
+
+@test "an OpenStack config drive (config-2) provisions a user and the hostname" {
+	local S=$BATS_TEST_TMPDIR d=$BATS_TEST_TMPDIR/drive
+	mkdir -p "$d/openstack/latest"
+	ssh-keygen -q -t ed25519 -N '' -C carol@test -f "$S/carol"
+	printf '{"uuid": "cd-0003", "hostname": "db1", "name": "db1"}\n' >"$d/openstack/latest/meta_data.json"
+	cat >"$d/openstack/latest/user_data" <<-UD
+	#cloud-config
+	users:
+	  - name: carol
+	    ssh_authorized_keys: ["$(cat "$S/carol.pub")"]
+	UD
+	genisoimage -quiet -o "$S/drive.iso" -V config-2 -J -r "$d"
+	export VM_SEED=$S/drive.iso
+	VM_KEY=$S/carol
+	vm_boot "$OUT/berth.img"
+	vm_wait ready
+	vm_console | grep -q 'provision: datasource configdrive (instance-id cd-0003)'
+	local i
+	for i in $(seq 60); do vm_ssh_as carol true 2>/dev/null && break; sleep 1; done
+	run vm_ssh_as carol 'id -un; hostname'
+	assert_success
+	assert_output $'carol\ndb1'
+}
