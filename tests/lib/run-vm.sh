@@ -6,7 +6,8 @@
 #                       (/etc/berth/containers/demo.yaml in the /etc overlay)
 #                       and, if you have one, your SSH public key for root
 #   out/run/disk.qcow2  a 4 GiB copy-on-write overlay of it, kept between runs
-# (RUN_DIR replaces out/run)
+# (RUN_DIR replaces out/run). The guest's port 8080, where the demo container
+# is published, is the host's port 8080 (RUN_HTTP_PORT).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-$top/out}
@@ -20,9 +21,10 @@ if [ ! -f "$disk" ] || [ "$out/berth.img" -nt "$disk" ] || [ "$out/demo.tar" -nt
 	chmod 700 "$var/roothome"
 	BERTH_ROOT=$var/lib/berth "$out/bin/berth" load "$out/demo.tar" >/dev/null
 	cat >"$var/lib/berth/etc/upper/berth/containers/demo.yaml" <<-'YAML'
-	# the demo container of `make run`: berth ps, berth logs demo
+	# the demo container of `make run`: a web page on the host's port 8080
 	image: demo:latest
 	restart: always
+	ports: ["8080:80"]
 	YAML
 	key=
 	for k in "$HOME"/.ssh/id_ed25519.pub "$HOME"/.ssh/id_ecdsa.pub "$HOME"/.ssh/id_rsa.pub; do
@@ -42,5 +44,8 @@ if [ ! -f "$disk" ] || [ "$out/berth.img" -nt "$disk" ] || [ "$out/demo.tar" -nt
 		echo "run: no SSH key in ~/.ssh; root has no password (a NoCloud seed adds users: docs/USER-DATA.md)"
 	fi
 fi
+http=${RUN_HTTP_PORT:-8080}
 echo "run: booting $disk under UEFI (${BERTH_ACCEL:-tcg}) with the demo container; Ctrl-a x quits"
-VM_DIR=$run VM_SSH_PORT=${VM_SSH_PORT:-2222} exec "$top/tests/lib/qemu.sh" "$disk"
+echo "run: once it is ready: curl http://localhost:$http/"
+VM_DIR=$run VM_SSH_PORT=${VM_SSH_PORT:-2222} VM_FWD="hostfwd=tcp:127.0.0.1:$http-:8080" \
+	exec "$top/tests/lib/qemu.sh" "$disk"

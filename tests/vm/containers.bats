@@ -81,15 +81,17 @@ teardown() { vm_stop; }
 	assert_output --partial '80/tcp -> 0.0.0.0:8080'
 }
 
-@test "make run: the demo container starts on the first boot, and a key in ~/.ssh logs in" {
+@test "make run: the demo web container answers curl on the host, and a key in ~/.ssh logs in" {
 	local home=$BATS_TEST_TMPDIR/home
 	mkdir -p "$home/.ssh"
 	cp "$VM_KEY.pub" "$home/.ssh/id_ed25519.pub"
 	VM_LOG=$BATS_TEST_TMPDIR/serial.log
 	VM_SSH_PORT=$(vm_free_port)
+	local http
+	http=$(vm_free_port)
 	VM_MARK=0
 	: >"$VM_LOG"
-	run env HOME="$home" VM_SERIAL="$VM_LOG" VM_DAEMON=1 VM_SSH_PORT="$VM_SSH_PORT" \
+	run env HOME="$home" VM_SERIAL="$VM_LOG" VM_DAEMON=1 VM_SSH_PORT="$VM_SSH_PORT" RUN_HTTP_PORT="$http" \
 		RUN_DIR="$OUT/run-test" "$TOP/tests/lib/run-vm.sh"
 	assert_success
 	assert_line --partial 'may log in: ssh -p'
@@ -98,7 +100,11 @@ teardown() { vm_stop; }
 	vm_wait 'container demo started'
 	vm_wait ready
 	vm_wait_ssh
+	run curl -sS --retry 10 --retry-delay 1 --retry-all-errors --max-time 10 "http://localhost:$http/"
+	assert_success
+	assert_output 'hello from the Berth demo container'
 	run vm_ssh 'berth ps; berth logs demo'
 	assert_line --regexp '^demo +demo:latest +running '
 	assert_line 'hello from the Berth demo container'
+	assert_line --partial 'served: GET / HTTP/1.1'
 }
