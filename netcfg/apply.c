@@ -159,17 +159,24 @@ void apply_conf(struct run *r, struct conf *c)
 	dhcp_wait(r);
 }
 
-/* without network.conf: DHCP on every wired interface, as a device with
- * hardware behind it (not a bridge, veth or loopback) shows in sysfs */
-void apply_default(struct run *r)
+/* a wired interface: ether with hardware behind it, as sysfs shows (not a
+ * bridge, veth, tap or loopback) */
+int link_wired(const struct run *r, const struct link *l)
 {
 	char path[4096];
+
+	return l->type == ARPHRD_ETHER &&
+	       root_path(r, path, sizeof path, "/sys/class/net/%s/device", l->name) == 0 && access(path, F_OK) == 0;
+}
+
+/* without network.conf: DHCP on every wired interface */
+void apply_default(struct run *r)
+{
 	int n = 0;
 
 	for (int i = 0; i < r->nlinks; i++) {
 		struct link *l = &r->links[i];
-		if (l->type != ARPHRD_ETHER || root_path(r, path, sizeof path, "/sys/class/net/%s/device", l->name) != 0 ||
-		    access(path, F_OK) != 0)
+		if (!link_wired(r, l))
 			continue;
 		n++;
 		if (nl_link_set(&r->nl, l->index, NULL, 0, 1) != 0) {

@@ -14,8 +14,6 @@
 #include "berth.h"
 #include "netcfg.h"
 
-#define DHCP_SCRIPT "/usr/share/udhcpc/default.script"
-
 static int running(const char *pidfile)
 {
 	char buf[32];
@@ -51,7 +49,7 @@ void dhcp_start(struct run *r, const char *ifname)
 	}
 	if (pid == 0) {
 		char *argv[] = {(char *)r->udhcpc, "-b", "-S", "-t", "10", "-T", "2", "-A", "5", "-i", (char *)ifname,
-			"-p", pidfile, "-s", DHCP_SCRIPT, NULL};
+			"-p", pidfile, "-s", (char *)r->script, NULL};
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);

@@ -89,13 +89,20 @@ int nl_links(struct nl *nl, struct link *out, int max);
 /* name: rename (link must be down); mtu: 0 leaves it; up: -1 leaves it */
 int nl_link_set(struct nl *nl, int index, const char *name, int mtu, int up);
 int nl_addr_add(struct nl *nl, int index, const struct addr *a);
+/* cmd: RTM_NEWADDR or RTM_DELADDR; flags: NLM_F_CREATE with _REPLACE or _EXCL */
+int nl_addr(struct nl *nl, int cmd, int flags, int index, const struct addr *a);
 /* oif 0: the kernel picks the device from the gateway */
 int nl_route_add(struct nl *nl, const struct addr *dst, const struct addr *via, long long metric, int oif);
+/* cmd: RTM_NEWROUTE or RTM_DELROUTE; flags: NLM_F_CREATE with _REPLACE or
+ * _APPEND; proto: RTPROT_*; a via of 0.0.0.0 or :: is on the link (no gateway) */
+int nl_route(struct nl *nl, int cmd, int flags, const struct addr *dst, const struct addr *via, long long metric,
+	     int oif, int proto);
 
 /* apply.c: the run, passed explicitly */
 struct run {
 	const char *root; /* "" for the real root, else a prefix for every file */
 	const char *udhcpc;
+	const char *script; /* udhcpc's hook */
 	struct nl nl;
 	struct link links[LINKS_MAX];
 	int nlinks;
@@ -107,6 +114,8 @@ struct run {
 };
 void apply_conf(struct run *r, struct conf *c);
 void apply_default(struct run *r);
+/* ether with hardware behind it in sysfs: not loopback, bridge, veth, tap */
+int link_wired(const struct run *r, const struct link *l);
 void fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "<root>/<rel>" into buf; -1 when it does not fit */
 int root_path(const struct run *r, char *buf, size_t size, const char *fmt, ...)
@@ -116,6 +125,17 @@ int root_path(const struct run *r, char *buf, size_t size, const char *fmt, ...)
 void dhcp_start(struct run *r, const char *ifname);
 void dhcp6_enable(struct run *r, const char *ifname);
 void dhcp_wait(struct run *r);
+
+/* ephemeral.c: netcfg --ephemeral, the temporary DHCPv4 network provision
+ * brings up for a datasource over HTTP, and --ephemeral-down. Every step is
+ * noted in EPHEMERAL_DIR/state (under the root) so exactly that is undone. */
+#define EPHEMERAL_DIR "/run/berth/ephemeral-net"
+#define EPHEMERAL_SCRIPT "/usr/share/udhcpc/ephemeral.script"
+#define EPHEMERAL_TIMEOUT 10
+/* 0: at least one lease applied; -1: none (one line naming the interfaces) */
+int ephemeral_up(struct run *r, int first, int timeout);
+/* undo what the state file lists; nothing to do without one */
+void ephemeral_down(struct run *r);
 
 /* resolv.c: /etc/resolv.conf from static nameservers */
 void resolv_write(struct run *r, const struct conf *c);

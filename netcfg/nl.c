@@ -188,8 +188,14 @@ int nl_link_set(struct nl *nl, int index, const char *name, int mtu, int up)
 /* REPLACE: running again (a service restart) is not an error */
 int nl_addr_add(struct nl *nl, int index, const struct addr *a)
 {
+	return nl_addr(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, index, a);
+}
+
+/* RTM_NEWADDR or RTM_DELADDR; flags: NLM_F_CREATE with _REPLACE or _EXCL */
+int nl_addr(struct nl *nl, int cmd, int flags, int index, const struct addr *a)
+{
 	struct req q;
-	struct ifaddrmsg *ifa = req_begin(&q, nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof *ifa);
+	struct ifaddrmsg *ifa = req_begin(&q, nl, (uint16_t)cmd, (uint16_t)flags, sizeof *ifa);
 	size_t len = a->family == AF_INET ? 4 : 16;
 
 	ifa->ifa_family = (unsigned char)a->family;
@@ -198,7 +204,7 @@ int nl_addr_add(struct nl *nl, int index, const struct addr *a)
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	attr(&q, IFA_LOCAL, a->a, len);
 	attr(&q, IFA_ADDRESS, a->a, len);
-	if (a->family == AF_INET && a->prefix < 31) {
+	if (cmd == RTM_NEWADDR && a->family == AF_INET && a->prefix < 31) {
 		/* the broadcast address `ip addr add … brd +` would set */
 		unsigned char brd[4];
 		for (int i = 0; i < 4; i++) {
@@ -213,17 +219,34 @@ int nl_addr_add(struct nl *nl, int index, const struct addr *a)
 
 int nl_route_add(struct nl *nl, const struct addr *dst, const struct addr *via, long long metric, int oif)
 {
+	return nl_route(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst, via, metric, oif, RTPROT_STATIC);
+}
+
+static int all_zero(const unsigned char *a, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i])
+			return 0;
+	return 1;
+}
+
+/* RTM_NEWROUTE or RTM_DELROUTE in the main table; flags: NLM_F_CREATE with
+ * _REPLACE or _APPEND; a gateway of 0.0.0.0 (or ::) means on the link */
+int nl_route(struct nl *nl, int cmd, int flags, const struct addr *dst, const struct addr *via, long long metric,
+	     int oif, int proto)
+{
 	struct req q;
-	struct rtmsg *rt = req_begin(&q, nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof *rt);
+	struct rtmsg *rt = req_begin(&q, nl, (uint16_t)cmd, (uint16_t)flags, sizeof *rt);
 	size_t len = dst->family == AF_INET ? 4 : 16;
 	uint32_t prio = (uint32_t)metric, ifindex = (uint32_t)oif;
 	unsigned char net[16];
+	int onlink = all_zero(via->a, len);
 
 	rt->rtm_family = (unsigned char)dst->family;
 	rt->rtm_dst_len = (unsigned char)dst->prefix;
 	rt->rtm_table = RT_TABLE_MAIN;
-	rt->rtm_protocol = RTPROT_STATIC;
-	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	rt->rtm_protocol = (unsigned char)proto;
+	rt->rtm_scope = cmd == RTM_DELROUTE ? RT_SCOPE_NOWHERE : onlink ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
 	rt->rtm_type = RTN_UNICAST;
 	/* the kernel refuses host bits in a destination: clear them */
 	memcpy(net, dst->a, len);
@@ -233,7 +256,8 @@ int nl_route_add(struct nl *nl, const struct addr *dst, const struct addr *via, 
 	}
 	if (dst->prefix > 0)
 		attr(&q, RTA_DST, net, len);
-	attr(&q, RTA_GATEWAY, via->a, len);
+	if (!onlink)
+		attr(&q, RTA_GATEWAY, via->a, len);
 	if (oif > 0)
 		attr(&q, RTA_OIF, &ifindex, sizeof ifindex);
 	if (metric >= 0)

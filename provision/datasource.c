@@ -237,6 +237,12 @@ static int seed_from_url(struct prov *p, struct seed *s, const char *url)
 		return seed_from_dir(p, s, url + 7, "nocloud");
 	if (snprintf(base, sizeof base, "%s%s", url, url[strlen(url) - 1] == '/' ? "" : "/") >= (int)sizeof base)
 		return -1;
+	if (!strncmp(url, "http://", 7)) {
+		char what[1100];
+		snprintf(what, sizeof what, "seedfrom %s", url);
+		if (net_for(p, what, url, 0) != 0)
+			return -1;
+	}
 	if (fetch(base, "meta-data", NULL, META_MAX, &md, &mdlen, &st) != 0) {
 		warn("seedfrom %s: meta-data: %s", url, st ? "HTTP error" : strerror(errno));
 		return -1;
@@ -265,6 +271,9 @@ static int seed_from_imds(struct prov *p, struct seed *s, const char *base)
 	size_t len;
 	int st = 0;
 
+	/* on EC2 the first interface with a lease reaches the IMDS */
+	if (net_for(p, "ec2", base, 1) != 0)
+		return -1;
 	snprintf(url, sizeof url, "%s/latest/api/token", base);
 	if (http_request("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600\r\n", 3000, 256, &st, &tok, &len) !=
 		    0 ||

@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 		p->pid1 = atoi(env);
 
 	if (datasource_find(p, &p->seed) != 0) {
+		net_release(p);
 		printf("provision: no datasource found; DHCP on every wired interface\n");
 		status_write(p);
 		return 0;
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
 	p->new_instance = strcmp(p->prev_iid, p->seed.iid) != 0;
 	if (p->seed.ud && root_write(p, STATE_DIR "/user-data", p->seed.ud, p->seed.udlen, 0600, 0, 0) != 0) {
 		seed_release(&p->seed);
+		net_release(p);
 		die_errno(1, "write %s/" STATE_DIR "/user-data", p->root);
 	}
 	decode_all(p);
@@ -193,6 +195,9 @@ int main(int argc, char **argv)
 	} else {
 		skip_done(p, per_instance);
 	}
+	/* the temporary network for the datasource, if any, is gone before
+	 * the network service starts */
+	net_release(p);
 	if (status_write(p) != 0)
 		warn_errno("write " STATE_DIR "/status.json");
 	power(p);

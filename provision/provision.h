@@ -83,6 +83,12 @@ struct seed {
 	int mounted; /* the medium is mounted at SEED_MOUNT until seed_release() */
 };
 int datasource_find(struct prov *p, struct seed *s);
+
+/* ephemeral.c: a temporary network (netcfg --ephemeral) when the kernel has
+ * no route to URL's host; 0 when it is reachable (or may be), -1 when no
+ * lease came. net_release takes it down again (netcfg --ephemeral-down). */
+int net_for(struct prov *p, const char *what, const char *url, int first);
+void net_release(struct prov *p);
 void seed_release(struct seed *s);
 void seed_free(struct seed *s);
 
@@ -113,6 +119,7 @@ struct prov {
 	const char *seed_dir;
 	const char *imds;
 	int pid1; /* 0: do not signal (test root) */
+	int net_up; /* netcfg --ephemeral ran: net_release() undoes it */
 	struct seed seed;
 	struct userdata ud;
 	struct ynode *netcfg;

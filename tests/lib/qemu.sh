@@ -1,5 +1,7 @@
 #!/bin/sh
-# qemu.sh DISK: boot a Berth disk in QEMU under UEFI (OVMF + systemd-boot).
+# qemu.sh DISK [QEMU-ARG...]: boot a Berth disk in QEMU under UEFI (OVMF +
+# systemd-boot). Arguments after DISK go to QEMU as they are (one word each,
+# spaces kept), e.g. -smbios "type=1,manufacturer=Amazon EC2" (tests/vm/ec2.bats).
 #   VM_DIR      state folder: UEFI vars, monitor socket, pid (default: a temp dir)
 #   VM_SERIAL   file for the serial console (default: this terminal)
 #   VM_SSH_PORT host port forwarded to the guest's port 22 (default: none)
@@ -12,7 +14,8 @@
 #   VM_MEM      MiB of memory (default 1024); BERTH_ACCEL tcg (default) or kvm
 #   VM_DAEMON   1: run in the background, pid in $VM_DIR/qemu.pid
 set -eu
-disk=${1:?usage: qemu.sh DISK}
+disk=${1:?usage: qemu.sh DISK [QEMU-ARG...]}
+shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-$top/out}
 dir=${VM_DIR:-$(mktemp -d)}
@@ -23,7 +26,8 @@ accel=${BERTH_ACCEL:-tcg}
 cpu=max
 [ "$accel" = kvm ] && cpu=host
 
-set -- -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "${VM_MEM:-1024}" \
+# the extra arguments stay first in "$@"; everything else is appended
+set -- "$@" -machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "${VM_MEM:-1024}" \
 	-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd" \
 	-drive "if=pflash,format=raw,file=$dir/vars.fd" \
 	-drive "file=$disk,format=$fmt,if=virtio,cache=${VM_CACHE:-unsafe}" \
