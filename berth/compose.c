@@ -720,7 +720,8 @@ static int env_file_read(struct ctx *c, struct container_def *d, const struct yn
 		if (snprintf(full, sizeof full, "%.*s/%s", dirlen, c->file, name) >= (int)sizeof full)
 			goto toolong;
 	}
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a fifo named here must not hang the caller in open */
+	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT && !required)
 			return 0;

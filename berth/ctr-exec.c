@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -228,11 +229,11 @@ static int etc_files(struct exec_ctx *c)
 			o += (size_t)n;
 	}
 	ctr_path(path, sizeof path, "%s/resolv.conf", c->dir);
-	if (file_write_atomic(path, out, o, 0644) < 0)
+	if (ctr_file_replace(path, out, o, 0644) < 0)
 		return setup_fail(c, "write %s: %s", path, strerror(errno));
 	ctr_path(path, sizeof path, "%s/hostname", c->dir);
 	n = snprintf(buf, sizeof buf, "%s\n", c->name);
-	if (file_write_atomic(path, buf, (size_t)n, 0644) < 0)
+	if (ctr_file_replace(path, buf, (size_t)n, 0644) < 0)
 		return setup_fail(c, "write %s: %s", path, strerror(errno));
 	return 0;
 }
@@ -289,7 +290,7 @@ static int bundle_write(struct exec_ctx *c)
 	if (spec_generate(&in, &json, &len) < 0)
 		return setup_fail(c, "%s: the OCI config could not be generated", c->name);
 	ctr_path(path, sizeof path, "%s/config.json", c->bundle);
-	if (file_write_atomic(path, json, len, 0600) < 0) {
+	if (ctr_file_replace(path, json, len, 0600) < 0) {
 		free(json);
 		return setup_fail(c, "write %s: %s", path, strerror(errno));
 	}
@@ -360,14 +361,21 @@ static void cleanup(struct exec_ctx *c)
  * mounted rootfs */
 static void stale_cleanup(struct exec_ctx *c)
 {
-	struct net_err e = { { 0 } };
-	struct net_config cfg;
+	pid_t pid = ctr_leftover_kill(&c->p, c->name);
 
-	crun(c, 1, "delete", "-f", c->name, NULL, NULL, NULL);
-	if (net_config_default(&cfg, &e) == 0)
-		net_detach(&cfg, c->name, &e);
-	while (umount2(c->rootfs, MNT_DETACH) == 0)
-		;
+	if (pid > 0)
+		warn("%s: killed the container (pid %ld) an earlier ctr-exec left running", c->name, (long)pid);
+}
+
+/* the container's last output may still be in the pipe to svlogd: wait
+ * (a little) until svlogd has read it, so that whoever sees "exited" in
+ * the state finds every line in the log */
+static void log_drain(void)
+{
+	int n;
+
+	for (int i = 0; i < 500 && ioctl(STDOUT_FILENO, FIONREAD, &n) == 0 && n > 0; i++)
+		usleep(1000);
 }
 
 static pid_t pid_read(const char *path)
@@ -589,19 +597,30 @@ int cmd_ctr_exec(int argc, char **argv)
 	free(layers);
 	layers = NULL;
 	c.created = 1;
-	if (crun(&c, 0, "create", "--bundle", c.bundle, "--pid-file", pidfile, c.name) != 0) {
-		setup_fail(&c, "crun create %s failed", c.name);
-		goto fail;
+	/* bridged: the network goes in between create and start; otherwise
+	 * one crun run --detach does both */
+	if (c.def->network_mode == NETWORK_BRIDGE) {
+		if (crun(&c, 0, "create", "--bundle", c.bundle, "--pid-file", pidfile, c.name) != 0) {
+			setup_fail(&c, "crun create %s failed", c.name);
+			goto fail;
+		}
+	} else {
+		char *argv[] = { c.p.crun, "--root", c.crun_root, "run", "--detach", "--bundle", c.bundle,
+				 "--pid-file", pidfile, (char *)c.name, NULL };
+		if (ctr_spawn_wait(argv, 0) != 0) {
+			setup_fail(&c, "crun run %s failed", c.name);
+			goto fail;
+		}
 	}
 	pid = pid_read(pidfile);
 	if (pid <= 0) {
 		setup_fail(&c, "crun create %s: no pid in %s", c.name, pidfile);
 		goto fail;
 	}
-	if (c.def->network_mode == NETWORK_BRIDGE && network_attach(&c, pid) < 0)
-		goto fail;
-	if (crun(&c, 0, "start", c.name, NULL, NULL, NULL, NULL) != 0) {
-		setup_fail(&c, "crun start %s failed", c.name);
+	if (c.def->network_mode == NETWORK_BRIDGE &&
+	    (network_attach(&c, pid) < 0 || crun(&c, 0, "start", c.name, NULL, NULL, NULL, NULL) != 0)) {
+		if (!c.st.error[0])
+			setup_fail(&c, "crun start %s failed", c.name);
 		goto fail;
 	}
 	c.st.pid = pid;
@@ -624,12 +643,17 @@ int cmd_ctr_exec(int argc, char **argv)
 	/* no more checks: a container that is not running is not healthy */
 	if (c.st.health[0])
 		snprintf(c.st.health, sizeof c.st.health, "unhealthy");
-	cleanup(&c);
+	/* the exit first, the cleanup after: `berth run` waits for the one,
+	 * and the container (its PID namespace) is gone already. runsv runs
+	 * the finish script, and so starts nothing new, only once this
+	 * process has exited */
+	log_drain();
 	c.st.pid = 0;
 	c.st.exit_code = code;
 	c.st.finished_at = time(NULL);
 	snprintf(c.st.status, sizeof c.st.status, "exited");
 	state_save(&c);
+	cleanup(&c);
 	compose_free(c.def, ndefs);
 	free(c.image_config);
 	return code;

@@ -47,13 +47,17 @@ static size_t emit_lines(const char *buf, size_t len, int timestamps)
 	return start;
 }
 
+/* 1 up, 0 not; 2 ending: the container is gone but ctr-exec has not yet
+ * written how it ended (it cleans up first) */
 static int still_up(const struct ctr_paths *p, const char *name)
 {
 	struct ctr_state s;
 
 	ctr_state_read(p, name, &s);
+	if (strcmp(s.status, "running") == 0)
+		return ctr_state_alive(&s) ? 1 : 2;
 	return strcmp(s.status, "starting") == 0 || strcmp(s.status, "created") == 0 ||
-	       strcmp(s.status, "restarting") == 0 || (strcmp(s.status, "running") == 0 && ctr_state_alive(&s));
+	       strcmp(s.status, "restarting") == 0;
 }
 
 int ctr_logs(const struct ctr_paths *p, const char *name, long tail, int timestamps, int follow, int until_exit)
@@ -62,17 +66,19 @@ int ctr_logs(const struct ctr_paths *p, const char *name, long tail, int timesta
 	size_t have = 0, used;
 	off_t off = 0;
 	struct stat sb, now;
-	int fd, idle = 0;
+	int fd, idle = 0, last = 0, ending = 0;
 
 	ctr_path(path, sizeof path, "%s/%s/current", p->log, name);
 	buf = malloc(LOG_TAIL_MAX_BYTES + 1);
 	if (!buf)
 		die(EXIT_SYSTEM, "out of memory");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	while (fd < 0 && (follow || until_exit) && errno == ENOENT && (!until_exit || still_up(p, name) || idle++ < 10)) {
-		usleep(200000);
+	/* svlogd makes the file when it starts: a moment after the container */
+	while (fd < 0 && (follow || until_exit) && errno == ENOENT && (!until_exit || still_up(p, name) || idle < 2000)) {
+		ctr_poll_sleep(&idle);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
+	idle = 0;
 	if (fd < 0) {
 		free(buf);
 		if (errno == ENOENT && !follow)
@@ -121,15 +127,29 @@ int ctr_logs(const struct ctr_paths *p, const char *name, long tail, int timesta
 				emit(buf, have, 1);
 				have = 0;
 			}
+			idle = 0;
 			continue;
 		}
 		fflush(stdout);
 		if (!follow && !until_exit)
 			break;
-		if (until_exit && !still_up(p, name)) {
-			/* svlogd may still hold the last lines: one more look */
-			if (idle++ >= 3)
-				break;
+		if (last)
+			break;
+		/* ctr-exec says "exited" only once svlogd has read the pipe
+		 * dry: one more read to the end finds the last lines. A state
+		 * that stays "running" after the container is gone (nobody
+		 * left to say otherwise) counts as an end after 2 s */
+		if (until_exit) {
+			int up = still_up(p, name);
+
+			if (up == 2 && ending < 2000) {
+				ending += ctr_poll_sleep(&idle);
+				continue;
+			}
+			if (up != 1) {
+				last = 1;
+				continue;
+			}
 		}
 		/* svlogd renamed current away: finish the old file, open the new */
 		if (stat(path, &now) == 0 && (now.st_ino != sb.st_ino || now.st_dev != sb.st_dev)) {
@@ -141,7 +161,7 @@ int ctr_logs(const struct ctr_paths *p, const char *name, long tail, int timesta
 				continue;
 			}
 		}
-		usleep(200000);
+		ctr_poll_sleep(&idle);
 	}
 	if (have)
 		emit(buf, have, timestamps);

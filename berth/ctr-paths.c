@@ -37,6 +37,7 @@ void ctr_paths_init(struct ctr_paths *p)
 	env_or(p->crun, "BERTH_CRUN", "/usr/bin/crun");
 	env_or(p->sv, "BERTH_SV", "/usr/bin/sv");
 	env_or(p->svlogd, "BERTH_SVLOGD", "/usr/sbin/svlogd"); /* busybox installs it in sbin */
+	env_or(p->runsv, "BERTH_RUNSV", "/usr/bin/runsv");
 	n = readlink("/proc/self/exe", p->self, sizeof p->self - 1);
 	if (n <= 0)
 		snprintf(p->self, sizeof p->self, "/usr/bin/berth");
@@ -133,4 +134,47 @@ int ctr_spawn_wait(char *const argv[], int quiet)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int ctr_poll_sleep(int *idle_ms)
+{
+	int ms = *idle_ms < 100 ? 1 : *idle_ms < 1000 ? 10 : 50;
+
+	usleep((useconds_t)ms * 1000);
+	*idle_ms += ms;
+	return ms;
+}
+
+int ctr_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[CTR_PATH_MAX + 32], old[4096];
+	struct stat sb;
+	int fd, err;
+
+	/* the same file already: leave it (and its inode) alone */
+	if (len < sizeof old && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == mode &&
+	    (size_t)sb.st_size == len && file_read(path, old, sizeof old) == (ssize_t)len && memcmp(old, data, len) == 0)
+		return 0;
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0) {
+		err = errno;
+		close(fd);
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		err = errno;
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	return 0;
 }

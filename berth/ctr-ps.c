@@ -13,6 +13,16 @@
 #include "berth-cli.h"
 #include "ctr.h"
 
+/* the state file, as things really are: "restarting" is a promise that
+ * only runsv keeps, and a runsv that was killed is restarted by nobody, so
+ * without one the container stays exited until `berth start` */
+static void state_read(const struct ctr_paths *p, const char *name, struct ctr_state *s)
+{
+	ctr_state_read(p, name, s);
+	if (strcmp(s->status, "restarting") == 0 && !ctr_service_supervised(p, name) && !ctr_service_orphan(p, name))
+		snprintf(s->status, sizeof s->status, "exited");
+}
+
 /* the state word: the status, except that a running state whose process
  * is gone is a supervisor that died: "dead" */
 static const char *state_word(const struct ctr_state *s)
@@ -161,7 +171,7 @@ int cmd_ps(int argc, char **argv)
 				printf("%-20s %-30s %-10s %-32s %-8s %s\n", name, "?", "invalid", "-", "0", "");
 			continue;
 		}
-		ctr_state_read(&p, name, &s);
+		state_read(&p, name, &s);
 		w = state_word(&s);
 		/* as docker ps: what runs, or is about to */
 		if (!all && strcmp(w, "running") != 0 && strcmp(w, "restarting") != 0 && strcmp(w, "starting") != 0) {
@@ -282,7 +292,7 @@ int cmd_inspect(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		ctr_state_read(&p, argv[i], &s);
+		state_read(&p, argv[i], &s);
 		w = state_word(&s);
 		yajl_gen_map_open(g);
 		kstr(g, "Name", argv[i]);

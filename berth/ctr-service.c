@@ -1,12 +1,16 @@
 /* The runit service of a container: run, finish and log/run scripts that
  * hand over to berth at once, a down file (berth brings it up, in depends_on
- * order), and the restart policy with its backoff schedule. */
+ * order), the runsv that berth starts for it, and the restart policy with
+ * its backoff schedule. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +47,7 @@ static int sh_quote(char *out, size_t size, const char *s)
 
 static int write_script(const char *path, const char *text)
 {
-	return file_write_atomic(path, text, strlen(text), 0755);
+	return ctr_file_replace(path, text, strlen(text), 0755);
 }
 
 static void q(char *out, size_t size, const char *s)
@@ -75,6 +79,9 @@ int ctr_service_create(const struct ctr_paths *p, const char *name)
 	q(qsvlogd, sizeof qsvlogd, p->svlogd);
 	ctr_path(path, sizeof path, "%s/%s", p->log, name);
 	q(qlogdir, sizeof qlogdir, path);
+	/* here rather than by log/run: no mkdir process beside a starting container */
+	if (mkdir_p(path, 0755) < 0)
+		return warn_errno("mkdir %s", path), -1;
 
 	ctr_path(path, sizeof path, "%s/run", dir);
 	if (snprintf(text, sizeof text,
@@ -101,16 +108,16 @@ int ctr_service_create(const struct ctr_paths *p, const char *name)
 	ctr_path(path, sizeof path, "%s/log/run", dir);
 	if (snprintf(text, sizeof text,
 		     "#!/bin/sh\n"
-		     "mkdir -p %s || exit 111\n"
+		     "[ -d %s ] || mkdir -p %s || exit 111\n"
 		     "exec %s -tt %s\n",
-		     qlogdir, qsvlogd, qlogdir) >= (int)sizeof text ||
+		     qlogdir, qlogdir, qsvlogd, qlogdir) >= (int)sizeof text ||
 	    write_script(path, text) < 0)
 		return warn_errno("write %s", path), -1;
 
 	/* berth brings the service up: in depends_on order at boot, and never
 	 * behind the back of `berth stop` if runsv is restarted */
 	ctr_path(path, sizeof path, "%s/down", dir);
-	if (file_write_atomic(path, "", 0, 0644) < 0)
+	if (ctr_file_replace(path, "", 0, 0644) < 0)
 		return warn_errno("write %s", path), -1;
 
 	/* a link in /etc/service from before containers had their own runsvdir */
@@ -136,34 +143,148 @@ int ctr_service_supervised(const struct ctr_paths *p, const char *name)
 	return 1;
 }
 
-int ctr_service_wait_supervised(const struct ctr_paths *p, const char *name, int timeout_ms)
+/* the environment of runsv and everything under it: a PATH and the BERTH_*
+ * paths, not the environment of whoever ran `berth start` */
+static char **runsv_env(void)
 {
-	for (int t = 0; t <= timeout_ms; t += 100) {
-		if (ctr_service_supervised(p, name))
-			return 0;
-		usleep(100000);
-	}
-	return -1;
+	extern char **environ;
+	static char *env[64];
+	size_t n = 0;
+
+	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = environ; *e && n < sizeof env / sizeof env[0] - 1; e++)
+		if (strncmp(*e, "BERTH_", 6) == 0)
+			env[n++] = *e;
+	env[n] = NULL;
+	return env;
 }
 
-int ctr_sv(const struct ctr_paths *p, const char *name, const char *cmd, int wait_s)
+/* in the grandchild: nothing of berth's process state may leak into the
+ * supervisor, which lives on after berth exits. "runsv NAME" in the
+ * service directory's parent, as runsvdir runs it (and ps shows it) */
+static _Noreturn void runsv_exec(const struct ctr_paths *p, const char *name)
 {
-	char dir[CTR_PATH_MAX], w[16], sv[CTR_PATH_MAX];
-	char *argv[6];
-	int i = 0;
+	char *argv[] = { "runsv", (char *)name, NULL }, dir[CTR_PATH_MAX];
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int in, out;
 
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL); /* fails harmlessly for KILL, STOP and musl's own */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	umask(022);
+	if (snprintf(dir, sizeof dir, "%s/service", p->run) >= (int)sizeof dir || chdir(dir) < 0)
+		_exit(111);
+	/* stdin as runsvdir's was: a container must not read the console */
+	in = open("/dev/null", O_RDONLY);
+	out = open("/dev/console", O_WRONLY | O_NOCTTY);
+	if (out < 0)
+		out = open("/dev/null", O_WRONLY);
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(111);
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+	execve(p->runsv, argv, runsv_env());
+	_exit(127);
+}
+
+int ctr_service_supervise(const struct ctr_paths *p, const char *name, int up)
+{
+	char dir[CTR_PATH_MAX], down[CTR_PATH_MAX];
+	long waited_us = 0, step = 200;
+	pid_t pid;
+	int st, r = 0;
+
+	if (ctr_service_supervised(p, name))
+		return 0;
 	ctr_path(dir, sizeof dir, "%s/service/%s", p->run, name);
-	snprintf(sv, sizeof sv, "%s", p->sv);
-	snprintf(w, sizeof w, "%d", wait_s);
-	argv[i++] = sv;
-	if (wait_s > 0) {
-		argv[i++] = "-w";
-		argv[i++] = w;
+	ctr_path(down, sizeof down, "%s/down", dir);
+	if (access(p->runsv, X_OK) != 0)
+		return warn_errno("%s: cannot run %s", name, p->runsv), -1;
+	/* runsv looks at the down file once, as it starts: without it the
+	 * service starts at once, with no round trip through supervise/control */
+	if (up)
+		unlink(down);
+	/* a double fork in a session of its own: runsv is nobody's child but
+	 * init's, outlives this command and gets no signal meant for its
+	 * terminal or process group */
+	pid = fork();
+	if (pid < 0) {
+		warn_errno("%s: fork", name);
+		r = -1;
+	} else if (pid == 0) {
+		if (setsid() < 0)
+			_exit(111);
+		pid = fork();
+		if (pid < 0)
+			_exit(111);
+		if (pid == 0)
+			runsv_exec(p, name);
+		_exit(0);
+	} else {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
 	}
-	argv[i++] = (char *)cmd;
-	argv[i++] = dir;
-	argv[i] = NULL;
-	return ctr_spawn_wait(argv, 1);
+	/* runsv opens supervise/ok within a millisecond or two */
+	while (r == 0 && !ctr_service_supervised(p, name)) {
+		if (waited_us >= 5000000L) {
+			warn("%s: %s %s did not start supervising within 5 s", name, p->runsv, dir);
+			r = -1;
+			break;
+		}
+		usleep((useconds_t)step);
+		waited_us += step;
+		if (step < 2000)
+			step *= 2;
+	}
+	if (up && ctr_file_replace(down, "", 0, 0644) < 0)
+		warn_errno("write %s", down);
+	return r;
+}
+
+int ctr_service_control(const struct ctr_paths *p, const char *name, char cmd)
+{
+	char path[CTR_PATH_MAX];
+	int fd, r;
+
+	ctr_path(path, sizeof path, "%s/service/%s/supervise/control", p->run, name);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = write(fd, &cmd, 1) == 1 ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+pid_t ctr_service_orphan(const struct ctr_paths *p, const char *name)
+{
+	char path[CTR_PATH_MAX], buf[256];
+	ssize_t n;
+	pid_t pid;
+	size_t a1;
+
+	if (ctr_service_supervised(p, name))
+		return 0;
+	/* runsv's last word on its ./run, which execs ctr-exec */
+	ctr_path(path, sizeof path, "%s/service/%s/supervise/pid", p->run, name);
+	if (file_read(path, buf, sizeof buf) <= 0)
+		return 0;
+	pid = (pid_t)atol(buf);
+	if (pid <= 0)
+		return 0;
+	/* the pid may have been reused: it must be `berth ctr-exec NAME` */
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+	n = file_read(path, buf, sizeof buf - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	a1 = strlen(buf) + 1;
+	if (a1 >= (size_t)n || strcmp(buf + a1, "ctr-exec") != 0 || a1 + 9 >= (size_t)n ||
+	    strcmp(buf + a1 + 9, name) != 0)
+		return 0;
+	return pid;
 }
 
 long ctr_backoff_ms(int streak)
@@ -235,9 +356,22 @@ static void want_down(const struct ctr_paths *p, const char *name)
 		close(fd);
 }
 
+/* runsv was told to exit (`sv exit`, SIGTERM to runsv): it will not start
+ * the service again, so neither may the restart policy say it would */
+static int runsv_exiting(const struct ctr_paths *p, const char *name)
+{
+	char path[CTR_PATH_MAX], buf[128];
+
+	ctr_path(path, sizeof path, "%s/service/%s/supervise/stat", p->run, name);
+	return file_read(path, buf, sizeof buf) > 0 && strstr(buf, "want exit") != NULL;
+}
+
 /* berth ctr-finish NAME [EXIT [SIGNAL]]: runsv's finish script. ctr-exec
  * wrote the exit code; decide between a restart (after a backoff that
- * ctr-exec sleeps) and staying down. */
+ * ctr-exec sleeps) and staying down. A ctr-exec that died without saying
+ * how the container ended (SIGKILL: sv force-stop past its grace, the OOM
+ * killer) may have left it running: it is killed here, and the state says
+ * so. */
 int cmd_ctr_finish(int argc, char **argv)
 {
 	struct container_def *defs;
@@ -247,25 +381,46 @@ int cmd_ctr_finish(int argc, char **argv)
 	struct stat sb;
 	size_t n;
 	time_t now = time(NULL);
-	int stopping, restart;
+	int stopping, exiting, restart, code = argc > 2 ? atoi(argv[2]) : -1, sig = argc > 3 ? atoi(argv[3]) : 0;
 
 	if (argc < 2 || argc > 4)
 		usage_error("ctr-finish", "expected NAME [EXIT [SIGNAL]]");
 	ctr_name_check("ctr-finish", argv[1]);
 	ctr_paths_init(&p);
 	ctr_state_read(&p, argv[1], &s);
-	if (strcmp(s.status, "exited") != 0 && strcmp(s.status, "failed") != 0) {
-		/* ctr-exec died before it could say: take runsv's word */
-		s.exit_code = argc > 2 ? atoi(argv[2]) : 255;
-		if (s.exit_code < 0)
-			s.exit_code = 255;
-		snprintf(s.status, sizeof s.status, "exited");
+	if (strcmp(s.status, "exited") != 0 && strcmp(s.status, "stopped") != 0) {
+		pid_t killed = ctr_leftover_kill(&p, argv[1]);
+		char why[64];
+
+		if (code < 0 && sig > 0)
+			snprintf(why, sizeof why, "killed by signal %d", sig);
+		else
+			snprintf(why, sizeof why, "exit code %d", code);
+		if (killed > 0 && strcmp(s.status, "failed") == 0) {
+			warn("%s: killed the container (pid %ld) a failed setup left behind", argv[1], (long)killed);
+		} else if (killed > 0) {
+			snprintf(s.error, sizeof s.error,
+				 "berth ctr-exec %s (%s) with the container still running: killed it (pid %ld)",
+				 code < 0 ? "was killed" : "ended", why, (long)killed);
+			warn("%s: %s", argv[1], s.error);
+			s.exit_code = 128 + SIGKILL;
+			snprintf(s.status, sizeof s.status, "exited");
+		} else if (strcmp(s.status, "failed") != 0) {
+			/* ctr-exec died before it could say: take runsv's word */
+			snprintf(s.error, sizeof s.error, "berth ctr-exec %s (%s) before the container ended",
+				 code < 0 ? "was killed" : "ended", why);
+			s.exit_code = code >= 0 ? code : 255;
+			snprintf(s.status, sizeof s.status, "exited");
+		}
+		if (s.health[0])
+			snprintf(s.health, sizeof s.health, "unhealthy");
 	}
 	s.pid = 0;
 	if (!s.finished_at)
 		s.finished_at = now;
 	ctr_path(path, sizeof path, "%s/containers/%s/stopping", p.run, argv[1]);
-	stopping = stat(path, &sb) == 0;
+	exiting = runsv_exiting(&p, argv[1]);
+	stopping = stat(path, &sb) == 0 || exiting;
 	if (ctr_def_load(&p, argv[1], &defs, &n) != 0) {
 		restart = 0;
 	} else {
@@ -281,7 +436,9 @@ int cmd_ctr_finish(int argc, char **argv)
 	} else {
 		if (stopping)
 			snprintf(s.status, sizeof s.status, "stopped");
-		want_down(&p, argv[1]);
+		/* a 'd' now would turn runsv's "want exit" into "want down" */
+		if (!exiting)
+			want_down(&p, argv[1]);
 	}
 	if (ctr_state_write(&p, argv[1], &s) < 0)
 		warn_errno("write the state of %s", argv[1]);

@@ -1,8 +1,10 @@
 /* berth start, stop, restart, rm and ctr-boot: bringing services up and down
- * through runsv, and waiting for the state file to say how it went. */
+ * through runsv (started here, at once, when none supervises a container),
+ * and waiting for the state file to say how it went. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,8 @@
 #include "berth-cli.h"
 #include "ctr.h"
 
-#define SUPERVISE_WAIT_MS 12000 /* runsvdir looks for new services every 5 s */
 #define START_WAIT_MS 60000
+#define EXIT_WAIT_MS 10000 /* for runsv to exit after `sv exit` */
 
 static void marker(const struct ctr_paths *p, const char *base, const char *name, const char *what,
 		   char *buf, size_t size)
@@ -42,8 +44,9 @@ static void marker_set(const char *path)
 static int wait_started(const struct ctr_paths *p, const char *name, int timeout_ms)
 {
 	struct ctr_state s;
+	int idle = 0;
 
-	for (int t = 0; t <= timeout_ms; t += 100) {
+	for (int t = 0; t <= timeout_ms; t += ctr_poll_sleep(&idle)) {
 		ctr_state_read(p, name, &s);
 		if (strcmp(s.status, "running") == 0)
 			return 0;
@@ -51,9 +54,60 @@ static int wait_started(const struct ctr_paths *p, const char *name, int timeout
 			return 1;
 		if (strcmp(s.status, "exited") == 0 || strcmp(s.status, "restarting") == 0)
 			return s.error[0] ? 1 : 0;
-		usleep(100000);
 	}
 	return -1;
+}
+
+/* the grace period of the definition (stop_grace_period, else 10 s) */
+static long long def_grace_ms(const struct ctr_paths *p, const char *name)
+{
+	struct container_def *defs;
+	long long ms = CTR_GRACE_DEFAULT * 1000LL;
+	size_t n;
+
+	if (ctr_def_load(p, name, &defs, &n) == 0) {
+		if (defs[0].stop_grace_ms >= 0)
+			ms = defs[0].stop_grace_ms;
+		compose_free(defs, n);
+	}
+	return ms;
+}
+
+/* Nothing supervises NAME (its runsv was killed, and nobody restarts a
+ * runsv), yet its ctr-exec or the container itself may live on: stop them
+ * as runsv and ctr-finish would have, and say so in the state. */
+static void unsupervised_stop(const struct ctr_paths *p, const char *name, long long grace_ms)
+{
+	pid_t orphan = ctr_service_orphan(p, name), killed;
+	struct ctr_state s;
+
+	if (orphan > 0) {
+		warn("%s: its runsv is gone; stopping the container through its ctr-exec (pid %ld)", name,
+		     (long)orphan);
+		/* ctr-exec forwards the stop signal, kills after the grace, cleans up */
+		kill(orphan, SIGTERM);
+		if (!ctr_pid_wait_gone(orphan, (int)(grace_ms + 5000))) {
+			kill(orphan, SIGKILL);
+			ctr_pid_wait_gone(orphan, 2000);
+		}
+	}
+	killed = ctr_leftover_kill(p, name);
+	ctr_state_read(p, name, &s);
+	if (killed > 0) {
+		snprintf(s.error, sizeof s.error, "running without a supervisor: killed it (pid %ld)", (long)killed);
+		warn("%s: %s", name, s.error);
+		s.exit_code = 128 + SIGKILL;
+	}
+	if (killed > 0 || strcmp(s.status, "running") == 0 || strcmp(s.status, "starting") == 0 ||
+	    strcmp(s.status, "restarting") == 0 || strcmp(s.status, "exited") == 0) {
+		/* what ctr-finish would have written after a stop */
+		snprintf(s.status, sizeof s.status, "stopped");
+		s.pid = 0;
+		if (!s.finished_at || killed > 0)
+			s.finished_at = time(NULL);
+		if (ctr_state_write(p, name, &s) < 0)
+			warn_errno("write the state of %s", name);
+	}
 }
 
 /* make the service and bring it up; a fresh start forgets earlier restarts */
@@ -68,19 +122,20 @@ static int service_up(const struct ctr_paths *p, const char *name)
 	unlink(path);
 	marker(p, p->root, name, "stopped", path, sizeof path);
 	unlink(path);
+	/* a ctr-exec whose runsv was killed must not drive the container
+	 * alongside the one a new runsv starts */
+	if (ctr_service_orphan(p, name) > 0)
+		unsupervised_stop(p, name, def_grace_ms(p, name));
 	ctr_state_read(p, name, &s);
 	if (!ctr_state_alive(&s) || strcmp(s.status, "running") != 0) {
 		ctr_state_init(&s);
 		if (ctr_state_write(p, name, &s) < 0)
 			return warn_errno("write the state of %s", name), -1;
 	}
-	if (ctr_service_wait_supervised(p, name, SUPERVISE_WAIT_MS) < 0) {
-		warn("%s: runsv does not supervise %s/service/%s (is runsvdir running on %s/service?)",
-		     name, p->run, name, p->run);
+	if (ctr_service_supervise(p, name, 1) < 0)
 		return -1;
-	}
-	if (ctr_sv(p, name, "up", 0) != 0) {
-		warn("%s: sv up failed", name);
+	if (ctr_service_control(p, name, 'u') < 0) {
+		warn_errno("%s: cannot tell runsv to start it (%s/service/%s/supervise/control)", name, p->run, name);
 		return -1;
 	}
 	return 0;
@@ -125,13 +180,13 @@ static int exists(const struct ctr_paths *p, const char *name)
 static int service_wait_down(const struct ctr_paths *p, const char *name, int timeout_ms)
 {
 	char path[CTR_PATH_MAX], buf[32];
+	int idle = 0;
 
 	ctr_path(path, sizeof path, "%s/service/%s/supervise/stat", p->run, name);
-	for (int t = 0; t <= timeout_ms; t += 100) {
-		if (file_read(path, buf, sizeof buf) < 0 || strncmp(buf, "down", 4) == 0)
+	for (int t = 0; t <= timeout_ms; t += ctr_poll_sleep(&idle))
+		if (file_read(path, buf, sizeof buf) < 0 || strncmp(buf, "down", 4) == 0 ||
+		    !ctr_service_supervised(p, name))
 			return 0;
-		usleep(100000);
-	}
 	return -1;
 }
 
@@ -166,13 +221,15 @@ static int stop_one(const struct ctr_paths *p, const char *name, long time_s)
 	len = time_s >= 0 ? snprintf(buf, sizeof buf, "%ld\n", time_s) : 0;
 	if (len > 0 && file_write_atomic(path, buf, (size_t)len, 0644) < 0)
 		warn_errno("write %s", path);
-	if (!ctr_service_supervised(p, name))
+	if (!ctr_service_supervised(p, name)) {
+		unsupervised_stop(p, name, grace_ms);
 		return 0;
+	}
 	/* ctr-exec forwards the stop signal and kills after its grace; busybox
 	 * sv -w does not wait for a service with a down file, so look at
 	 * supervise/stat ourselves */
-	if (ctr_sv(p, name, "down", 0) != 0)
-		warn("%s: sv down failed", name);
+	if (ctr_service_control(p, name, 'd') < 0)
+		warn_errno("%s: cannot tell runsv to stop it", name);
 	if (service_wait_down(p, name, (int)(grace_ms + 5000)) < 0) {
 		warn("%s: still running %lld s after the stop signal", name, grace_ms / 1000 + 5);
 		return 1;
@@ -318,20 +375,23 @@ int cmd_rm(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		/* out of runsvdir's sight first (it skips dot names), so that it
-		 * cannot start a new runsv while the directory goes; then runsv
-		 * must be gone before its directory */
-		char gone[CTR_PATH_MAX], gname[80];
-		snprintf(gname, sizeof gname, ".rm-%s", name);
-		ctr_path(gone, sizeof gone, "%s/service/%s", p.run, gname);
-		ctr_path(path, sizeof path, "%s/service/%s", p.run, name);
-		ctr_rm_tree(gone);
-		if (rename(path, gone) == 0 && ctr_service_supervised(&p, gname)) {
-			ctr_sv(&p, gname, "exit", 0);
-			for (int t = 0; t < 100 && ctr_service_supervised(&p, gname); t++)
-				usleep(100000);
+		/* runsv must be gone before its directory: `sv exit` ends it
+		 * (and its svlogd) now that the container is down */
+		if (ctr_service_supervised(&p, name)) {
+			int idle = 0;
+
+			ctr_service_control(&p, name, 'x');
+			for (int t = 0; t <= EXIT_WAIT_MS && ctr_service_supervised(&p, name); t += ctr_poll_sleep(&idle))
+				;
+			if (ctr_service_supervised(&p, name)) {
+				warn("%s: runsv still supervises %s/service/%s %d s after sv exit", name, p.run, name,
+				     EXIT_WAIT_MS / 1000);
+				rc = 1;
+				continue;
+			}
 		}
-		ctr_rm_tree(gone);
+		ctr_path(path, sizeof path, "%s/service/%s", p.run, name);
+		ctr_rm_tree(path);
 		ctr_path(path, sizeof path, "%s/service/ctr-%s", p.etc, name);
 		unlink(path);
 		ctr_path(path, sizeof path, "%s/containers/%s", p.run, name);
@@ -491,7 +551,7 @@ int cmd_ctr_boot(int argc, char **argv)
 	struct container_def **defs;
 	struct ctr_paths p;
 	size_t n, *order;
-	int bad, rc = 0, *state; /* 0 not started, 1 up requested, 2 running, 3 failed */
+	int bad, rc = 0, *state, *before; /* 0 not started, 1 up requested, 2 running, 3 failed */
 	time_t deadline;
 
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--prepare") != 0))
@@ -501,8 +561,7 @@ int cmd_ctr_boot(int argc, char **argv)
 		die_errno(EXIT_SYSTEM, "%s/berth/containers", p.etc);
 	if (bad)
 		rc = 1;
-	/* every service first (each with its down file): runsvdir takes them
-	 * all in one scan instead of one scan (5 s) per depends_on level */
+	/* every service first, each with its down file */
 	for (size_t i = 0; i < n; i++)
 		if (ctr_service_create(&p, defs[i]->name) < 0)
 			rc = 1;
@@ -514,7 +573,8 @@ int cmd_ctr_boot(int argc, char **argv)
 	}
 	order = calloc(n + 1, sizeof *order);
 	state = calloc(n + 1, sizeof *state);
-	if (!order || !state)
+	before = calloc(n + 1, sizeof *before);
+	if (!order || !state || !before)
 		die(EXIT_SYSTEM, "out of memory");
 	if (ctr_order(defs, n, order) < 0) {
 		/* nothing starts: which container wins a cycle is not ours to pick */
@@ -523,11 +583,19 @@ int cmd_ctr_boot(int argc, char **argv)
 		free(defs);
 		free(order);
 		free(state);
+		free(before);
 		return 1;
 	}
+	/* then a runsv for each, as runsvdir would have started them: every
+	 * container is supervised, up or down, once ctr-boot has run */
+	for (size_t i = 0; i < n; i++)
+		if (ctr_service_supervise(&p, defs[i]->name, 0) < 0)
+			rc = 1;
 	deadline = time(NULL) + START_WAIT_MS / 1000;
-	for (;;) {
+	for (int idle = 0;;) {
 		int pending = 0;
+
+		memcpy(before, state, n * sizeof *state);
 
 		for (size_t k = 0; k < n; k++) {
 			size_t i = order[k];
@@ -596,12 +664,16 @@ int cmd_ctr_boot(int argc, char **argv)
 				}
 			break;
 		}
-		usleep(100000);
+		/* something moved on: look again soon */
+		if (memcmp(before, state, n * sizeof *state) != 0)
+			idle = 0;
+		ctr_poll_sleep(&idle);
 	}
 	for (size_t i = 0; i < n; i++)
 		compose_free(defs[i], 1);
 	free(defs);
 	free(order);
 	free(state);
+	free(before);
 	return rc;
 }

@@ -107,7 +107,7 @@ int ctr_state_write(const struct ctr_paths *p, const char *name, const struct ct
 		if (m < 0 || (size_t)m >= sizeof buf - (size_t)n)
 			return -1;
 	}
-	return file_write_atomic(path, buf, (size_t)(n + m), 0644);
+	return ctr_file_replace(path, buf, (size_t)(n + m), 0644);
 }
 
 int ctr_state_alive(const struct ctr_state *s)

@@ -1,9 +1,9 @@
 /* The container supervisor: every container is a runit service.
  *
  *   $BERTH_ETC/berth/containers/NAME.yaml   the definition (compose service)
- *   $BERTH_RUN/service/NAME/                run, finish, log/run, down
- *                                           its own runsvdir (PID 1 starts
- *                                           `runsvdir $BERTH_RUN/service`)
+ *   $BERTH_RUN/service/NAME/                run, finish, log/run, down; its
+ *                                           runsv is started by berth itself
+ *                                           (ctr_service_supervise), no runsvdir
  *   $BERTH_RUN/containers/NAME/state        key=value lines a person can cat
  *   $BERTH_ROOT/containers/NAME/            upper, work, rootfs, bundle, etc files
  *   /var/log/containers/NAME/current        svlogd ($BERTH_LOG)
@@ -11,9 +11,10 @@
  * `berth ctr-exec NAME` is the process runsv supervises: it mounts the
  * rootfs, drives crun (create, network, start), forwards the stop signal and
  * cleans up. `berth ctr-finish NAME` (the finish script) applies the restart
- * policy. Defaults: BERTH_ROOT=/var/lib/berth, BERTH_RUN=/run/berth,
- * BERTH_ETC=/etc, BERTH_LOG=/var/log/containers, BERTH_CRUN=/usr/bin/crun,
- * BERTH_SV=/usr/bin/sv, BERTH_SVLOGD=/usr/bin/svlogd. */
+ * policy and cleans up after a ctr-exec that was killed. Defaults:
+ * BERTH_ROOT=/var/lib/berth, BERTH_RUN=/run/berth, BERTH_ETC=/etc,
+ * BERTH_LOG=/var/log/containers, BERTH_CRUN=/usr/bin/crun,
+ * BERTH_SV=/usr/bin/sv, BERTH_SVLOGD=/usr/sbin/svlogd, BERTH_RUNSV=/usr/bin/runsv. */
 #ifndef BERTH_CTR_H
 #define BERTH_CTR_H
 
@@ -32,7 +33,7 @@
 
 struct ctr_paths {
 	char root[CTR_PATH_MAX], run[CTR_PATH_MAX], etc[CTR_PATH_MAX], log[CTR_PATH_MAX];
-	char crun[CTR_PATH_MAX], sv[CTR_PATH_MAX], svlogd[CTR_PATH_MAX];
+	char crun[CTR_PATH_MAX], sv[CTR_PATH_MAX], svlogd[CTR_PATH_MAX], runsv[CTR_PATH_MAX];
 	char self[CTR_PATH_MAX]; /* this berth binary, for the run scripts */
 };
 
@@ -70,6 +71,17 @@ int ctr_rm_tree(const char *path);
 /* run argv, wait; returns its exit code, or -1 if it could not start or
  * died from a signal. quiet: stdout and stderr to /dev/null */
 int ctr_spawn_wait(char *const argv[], int quiet);
+/* file_write_atomic without the fsyncs, for what need not survive a power
+ * cut (under $BERTH_RUN, files made again at every start): a temporary
+ * file renamed over path, so a reader sees the old or the new whole; left
+ * alone if it already holds data. 0 or -1 */
+int ctr_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+/* sleep between two looks at a file another process writes: 1 ms while
+ * *idle_ms (the time since something last changed) is under 100 ms, then
+ * 10 ms, then 50 ms after a second; adds the ms slept to *idle_ms and
+ * returns them. (inotify would wake sooner, but adding a watch and
+ * closing the instance wait for RCU grace periods: milliseconds each) */
+int ctr_poll_sleep(int *idle_ms);
 
 /* ctr-state.c */
 void ctr_state_init(struct ctr_state *s);
@@ -84,14 +96,28 @@ int ctr_state_alive(const struct ctr_state *s);
 int ctr_service_create(const struct ctr_paths *p, const char *name);
 /* 1 if runsv supervises the service (supervise/ok is open for writing) */
 int ctr_service_supervised(const struct ctr_paths *p, const char *name);
-/* wait until it is, up to timeout_ms; 0 or -1 */
-int ctr_service_wait_supervised(const struct ctr_paths *p, const char *name, int timeout_ms);
-/* sv [-w SEC] CMD $RUN/service/NAME; the sv exit code */
-int ctr_sv(const struct ctr_paths *p, const char *name, const char *cmd, int wait_s);
+/* start a runsv for the service unless one supervises it, and wait until
+ * it does (milliseconds); with up, the new runsv starts the service at once
+ * (its down file is put back afterwards). 0, or -1 after a message */
+int ctr_service_supervise(const struct ctr_paths *p, const char *name, int up);
+/* write a command ('u', 'd', 'x') to supervise/control; 0 or -1 */
+int ctr_service_control(const struct ctr_paths *p, const char *name, char cmd);
+/* the pid of a `berth ctr-exec NAME` that lives on without its runsv (the
+ * runsv was killed); 0 if there is none */
+pid_t ctr_service_orphan(const struct ctr_paths *p, const char *name);
 /* the delay before restart number streak+1 */
 long ctr_backoff_ms(int streak);
 /* the restart decision after an exit: 1 restart, 0 stay down */
 int ctr_restart_wanted(const struct container_def *d, int exit_code, int restarts);
+
+/* ctr-leftover.c: a container that outlived its ctr-exec (killed, or never
+ * got to clean up): kill it, delete it from crun, detach it from the
+ * network, unmount its rootfs. Returns the pid that was killed, 0 if no
+ * container was alive (whatever else was left is cleaned up anyway) */
+pid_t ctr_leftover_kill(const struct ctr_paths *p, const char *name);
+/* 1 if the pid is gone (a zombie counts as gone), after waiting up to
+ * timeout_ms */
+int ctr_pid_wait_gone(pid_t pid, int timeout_ms);
 
 /* ctr-start.c: make the service, bring it up, wait until the state says
  * running (0) or exited/failed (1); -1 on a timeout or system error */

@@ -12,14 +12,15 @@ struct init {
 	int sigfd;             /* signalfd for every signal; all are blocked */
 	int powerfd;           /* evdev "Power Button", or -1 */
 	enum action shutdown;  /* ACT_NONE while running */
-	/* two runsvdirs: the system's services and the containers', each on a
-	 * filesystem of its own since busybox runsvdir tells services apart by
-	 * inode number alone */
+	/* runsvdir on the system's services, restarted if it dies. The
+	 * containers have no runsvdir: berth starts a runsv per container
+	 * itself, at once (busybox runsvdir looks for new services every 5 s) */
 	struct supervisor {
 		const char *dir;
 		pid_t pid;             /* 0 when not running */
 		long long restart_at;  /* monotonic ms; 0 when no restart is due */
-	} sup[2];
+	} sup;
+	const char *container_dir; /* /run/berth/service: stopped first at shutdown */
 	pid_t awaited;         /* child_wait()'s child, reaped by reap_all() */
 	int awaited_status;
 	int awaited_done;
@@ -38,8 +39,6 @@ struct init {
 
 /* main.c: stage-1 failure: print, then reboot (or a root shell with berth.debug) */
 _Noreturn void fatal(struct init *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-enum { SUP_SYSTEM, SUP_CONTAINERS, SUP_N };
-void runsvdir_start(struct init *st, struct supervisor *s);
 
 /* signal.c */
 long long now_ms(void);

@@ -37,8 +37,8 @@ static void init_defaults(struct init *st)
 	st->check_limit = CHECK_LIMIT_DEFAULT;
 	st->watchdog_path = "/dev/watchdog";
 	st->wdfd = -1;
-	st->sup[SUP_SYSTEM].dir = "/etc/service";
-	st->sup[SUP_CONTAINERS].dir = "/run/berth/service";
+	st->sup.dir = "/etc/service";
+	st->container_dir = "/run/berth/service";
 	st->stage1_dir = "/etc/berth/stage1.d";
 	st->seed_path = "/var/lib/berth/random-seed";
 }
@@ -138,8 +138,9 @@ static void console_setup(void)
 		close(fd);
 }
 
-/* containers run as runit services; ctr-boot creates them in depends_on
- * order and returns once they run, so PID 1 need not know about them */
+/* containers run as runit services; ctr-boot starts a runsv for each and
+ * brings them up in depends_on order, returning once they run, so PID 1
+ * need not know about them (beyond stopping them first at shutdown) */
 static void containers_start(struct init *st)
 {
 	char *argv[] = { (char *)st->containers_cmd, "ctr-boot", NULL };
@@ -151,14 +152,13 @@ static void containers_start(struct init *st)
 		st->containers = 0;
 }
 
-void runsvdir_start(struct init *st, struct supervisor *s)
+static void runsvdir_start(struct init *st)
 {
+	struct supervisor *s = &st->sup;
 	char *argv[] = { (char *)st->runsvdir_path, "-P", (char *)s->dir, NULL };
 	struct stat sb;
 
 	s->restart_at = 0;
-	if (s == &st->sup[SUP_CONTAINERS] && mkdir_p(s->dir, 0755) < 0)
-		warn("mkdir %s: %s", s->dir, strerror(errno));
 	if (stat(s->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		warn("%s: no such directory, no services to start", s->dir);
 		return;
@@ -210,8 +210,8 @@ static void test_paths(struct init *st)
 		{ "BERTH_INIT_RUNSVDIR", offsetof(struct init, runsvdir_path) },
 		{ "BERTH_INIT_SV", offsetof(struct init, sv_path) },
 		{ "BERTH_INIT_CONTAINERS", offsetof(struct init, containers_cmd) },
-		{ "BERTH_INIT_SERVICE_DIR", offsetof(struct init, sup[SUP_SYSTEM].dir) },
-		{ "BERTH_INIT_CONTAINER_DIR", offsetof(struct init, sup[SUP_CONTAINERS].dir) },
+		{ "BERTH_INIT_SERVICE_DIR", offsetof(struct init, sup.dir) },
+		{ "BERTH_INIT_CONTAINER_DIR", offsetof(struct init, container_dir) },
 		{ "BERTH_INIT_STAGE1_DIR", offsetof(struct init, stage1_dir) },
 		{ "BERTH_INIT_SEED", offsetof(struct init, seed_path) },
 		{ "BERTH_INIT_CHECK", offsetof(struct init, check_cmd) },
@@ -273,9 +273,8 @@ static _Noreturn void pid1(struct init *st)
 	/* from here on nothing is fatal */
 	if (st->shutdown == ACT_NONE) {
 		timeline("provision done");
-		runsvdir_start(st, &st->sup[SUP_SYSTEM]);
-		runsvdir_start(st, &st->sup[SUP_CONTAINERS]);
-		if (st->sup[SUP_SYSTEM].pid > 0) {
+		runsvdir_start(st);
+		if (st->sup.pid > 0) {
 			timeline("services started");
 			containers_start(st);
 		}
@@ -286,18 +285,12 @@ static _Noreturn void pid1(struct init *st)
 
 		if (st->shutdown != ACT_NONE)
 			shutdown_run(st);
-		for (int i = 0; i < SUP_N; i++) {
-			long long left;
-
-			if (!st->sup[i].restart_at)
-				continue;
-			left = st->sup[i].restart_at - now_ms();
-			if (left <= 0) {
-				runsvdir_start(st, &st->sup[i]);
-				left = 0;
+		if (st->sup.restart_at) {
+			timeout = st->sup.restart_at - now_ms();
+			if (timeout <= 0) {
+				runsvdir_start(st);
+				timeout = 0;
 			}
-			if (timeout < 0 || left < timeout)
-				timeout = left;
 		}
 		events_wait(st, timeout);
 		reap_all(st);

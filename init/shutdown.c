@@ -2,6 +2,7 @@
  * reboot. Every step has a deadline; a watchdog bounds the whole. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #define SHUTDOWN_LIMIT_MS 30000
 #define SV_LIMIT_MS 15000
 #define RUNSVDIR_LIMIT_MS 5000
+#define RUNSV_LIMIT_MS 5000
 #define TERM_LIMIT_MS 5000
 #define KILL_LIMIT_MS 2000
 #define SERVICES_MAX 256
@@ -70,35 +72,101 @@ static long long left_until(long long deadline, long long cap)
 	return left < cap ? left : cap;
 }
 
-/* sv -w 10 force-stop every service: each stops its container or daemon the
- * way its own finish/down logic says, before runsvdir goes away. */
-static void services_stop(struct init *st, struct supervisor *sup, long long deadline)
+/* the services in dir (at most SERVICES_MAX: the rest stop on the TERM to
+ * every process below), as "DIR/NAME" into names; returns how many */
+static int services_list(const char *dir, char names[][256])
 {
-	static char names[SERVICES_MAX][256];
-	char *argv[4 + SERVICES_MAX + 1] = { (char *)st->sv_path, "-w", "10", "force-stop" };
-	int n = 0, status;
-	DIR *d = opendir(sup->dir);
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	pid_t pid;
+	int n = 0;
 
-	/* more than SERVICES_MAX services: the rest stop on runsvdir's HUP below */
 	while (d && n < SERVICES_MAX && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (snprintf(names[n], sizeof names[n], "%s/%s", sup->dir, e->d_name) >= (int)sizeof names[n])
+		if (snprintf(names[n], sizeof names[n], "%s/%s", dir, e->d_name) >= (int)sizeof names[n])
 			continue;
-		argv[4 + n] = names[n];
 		n++;
 	}
 	if (d)
 		closedir(d);
-	argv[4 + n] = NULL;
-	if (n > 0 && (pid = spawn(argv, SPAWN_SESSION)) > 0) {
-		if (child_wait(st, pid, left_until(deadline, SV_LIMIT_MS), &status, 0) == WAIT_TIMEOUT) {
-			warn("%s force-stop: timed out, killed", st->sv_path);
-			kill(-pid, SIGKILL);
+	return n;
+}
+
+/* `sv [-w 10] CMD` on every service of dir, killed past limit_ms */
+static void services_sv(struct init *st, const char *dir, const char *cmd, int wait, long long limit_ms)
+{
+	static char names[SERVICES_MAX][256];
+	char *argv[4 + SERVICES_MAX + 1] = { (char *)st->sv_path };
+	int n = services_list(dir, names), k = 1, status;
+	pid_t pid;
+
+	if (n == 0)
+		return;
+	if (wait) {
+		argv[k++] = "-w";
+		argv[k++] = "10";
+	}
+	argv[k++] = (char *)cmd;
+	for (int i = 0; i < n; i++)
+		argv[k++] = names[i];
+	argv[k] = NULL;
+	if ((pid = spawn(argv, SPAWN_SESSION)) > 0 &&
+	    child_wait(st, pid, limit_ms, &status, 0) == WAIT_TIMEOUT) {
+		warn("%s %s: timed out, killed", st->sv_path, cmd);
+		kill(-pid, SIGKILL);
+	}
+}
+
+/* 1 while a runsv holds some service's supervise/ok open */
+static int runsv_left(const char *dir)
+{
+	static char names[SERVICES_MAX][256];
+	char ok[300];
+	int n = services_list(dir, names);
+
+	for (int i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(ok, sizeof ok, "%s/supervise/ok", names[i]);
+		fd = open(ok, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* The containers: sv -w 10 force-stop each (ctr-exec stops its container
+ * with its stop signal and grace, runsv runs ctr-finish), then sv exit ends
+ * each runsv and its svlogd. Nobody restarts a runsv; what is left after
+ * RUNSV_LIMIT_MS goes with the TERM to every process. */
+static void containers_stop(struct init *st, long long deadline)
+{
+	services_sv(st, st->container_dir, "force-stop", 1, left_until(deadline, SV_LIMIT_MS));
+	services_sv(st, st->container_dir, "exit", 0, left_until(deadline, RUNSV_LIMIT_MS));
+	for (long long end = now_ms() + left_until(deadline, RUNSV_LIMIT_MS); runsv_left(st->container_dir);) {
+		long long left = end - now_ms();
+
+		if (left <= 0) {
+			warn("%s: runsv still running after sv exit", st->container_dir);
+			break;
+		}
+		/* the runsv processes are orphans: they are reaped here */
+		events_wait(st, left < 100 ? left : 100);
+		reap_all(st);
+	}
+}
+
+/* sv -w 10 force-stop every service: each stops its daemon the way its
+ * own finish/down logic says, before runsvdir goes away. */
+static void services_stop(struct init *st, long long deadline)
+{
+	struct supervisor *sup = &st->sup;
+	int status;
+	pid_t pid;
+
+	services_sv(st, sup->dir, "force-stop", 1, left_until(deadline, SV_LIMIT_MS));
 	if (sup->pid > 0) {
 		/* HUP: runsvdir sends TERM to each runsv, which stops its service and exits */
 		pid = sup->pid;
@@ -128,8 +196,8 @@ void shutdown_run(struct init *st)
 	timeline("shutdown start");
 	watchdog_start(st, deadline);
 	/* the containers first: they may still use the network and the logs */
-	services_stop(st, &st->sup[SUP_CONTAINERS], deadline);
-	services_stop(st, &st->sup[SUP_SYSTEM], deadline);
+	containers_stop(st, deadline);
+	services_stop(st, deadline);
 	everything_kill(st, deadline);
 	watchdog_start(st, deadline);
 	entropy_save(st);

@@ -146,15 +146,13 @@ int reap_all(struct init *st)
 		}
 		if (pid == st->check)
 			st->check = 0;
-		for (int i = 0; i < SUP_N; i++) {
+		if (pid == st->sup.pid) {
 			char why[96];
 
-			if (pid != st->sup[i].pid)
-				continue;
-			st->sup[i].pid = 0;
+			st->sup.pid = 0;
 			if (st->shutdown == ACT_NONE) {
-				warn("runsvdir %s %s, restarting in 1 s", st->sup[i].dir, status_text(status, why, sizeof why));
-				st->sup[i].restart_at = now_ms() + 1000;
+				warn("runsvdir %s %s, restarting in 1 s", st->sup.dir, status_text(status, why, sizeof why));
+				st->sup.restart_at = now_ms() + 1000;
 			}
 		}
 	}

@@ -491,3 +491,41 @@ command: ["/bin/sh", "-c", "ls -l /proc/self/ns/net"]'
 	assert_success
 	refute_output --partial "$host_ns"
 }
+
+# ---- the fuzz target ----
+
+@test "fuzz target for the compose parser: the fixtures reach the end; libFuzzer runs if clang can" {
+	local src=(berth/fuzz/fuzz-compose.c berth/compose.c berth/compose-json.c berth/compose-yaml.c
+		lib/cmdline.c lib/file.c lib/log.c lib/timeline.c)
+	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iberth \
+		-I"$OUT/sysroot/usr/include" "${src[@]}" berth/fuzz/fuzz-main.c -static -L"$OUT/sysroot/usr/lib" \
+		-lyaml -lyajl -o "$T/fuzz-main")
+	# the seeds with their env files beside them: the target reads
+	# fuzz.yaml's env_file from the working directory
+	mkdir "$T/seeds"
+	cp "$FIX"/ok/* "$FIX"/bad/* "$T/seeds/"
+	cd "$T/seeds"
+	run --separate-stderr "$T/fuzz-main" minimal.yaml stack.yaml web.yaml yaml11.yaml mixed.yaml bomb.yaml \
+		deep.yaml syntax.yaml noimage.yaml
+	assert_success
+	assert_output "minimal.yaml: parsed
+stack.yaml: parsed
+web.yaml: parsed
+yaml11.yaml: parsed
+mixed.yaml: parsed in part
+bomb.yaml: refused
+deep.yaml: refused
+syntax.yaml: refused
+noimage.yaml: refused"
+	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
+	# Berth's libraries are built for musl; they link into a glibc program too
+	(cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
+		-I"$OUT/sysroot/usr/include" "${src[@]}" "$OUT/sysroot/usr/lib/libyaml.a" \
+		"$OUT/sysroot/usr/lib/libyajl.a" -o "$T/fuzz-compose")
+	mkdir "$T/corpus" "$T/empty"
+	cp "$T"/seeds/*.yaml "$T/corpus/"
+	cd "$T/empty"
+	run "$T/fuzz-compose" -runs=20000 -max_len=8192 "$T/corpus"
+	assert_success
+	assert_output --partial 'Done 20000 runs'
+}
