@@ -4,6 +4,35 @@
 
 #include "image.h"
 
+/* yajl builds and frees its tree recursively: a document nested deeper
+ * than this would overflow the stack, so it is refused before parsing */
+#define JSON_DEPTH_MAX 256
+
+static size_t json_depth(const char *buf, size_t len)
+{
+	size_t depth = 0, max = 0;
+	int in_string = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				max = depth;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
+}
+
 yajl_val json_parse(const char *buf, size_t len, const char *what, struct err *e)
 {
 	char errbuf[256], *copy;
@@ -15,6 +44,10 @@ yajl_val json_parse(const char *buf, size_t len, const char *what, struct err *e
 	}
 	if (memchr(buf, '\0', len)) {
 		fail(e, 1, "%s: not JSON: contains a NUL byte", what);
+		return NULL;
+	}
+	if (json_depth(buf, len) > JSON_DEPTH_MAX) {
+		fail(e, 1, "%s: nested deeper than %d levels", what, JSON_DEPTH_MAX);
 		return NULL;
 	}
 	copy = malloc(len + 1);

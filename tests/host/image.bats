@@ -369,3 +369,108 @@ assert_store_empty() {
 	run -1 "$BERTH" rmi nosuch:1
 	assert_output "berth rmi: nosuch:1: no such image"
 }
+
+# ---- the fuzz target ----
+
+@test "fuzz target for the archive and manifest parsers: seeds reach the end; libFuzzer runs if clang can" {
+	local src=(berth/fuzz/fuzz-image.c berth/tar.c berth/oci-source.c berth/oci-layer.c berth/oci-decompress.c
+		berth/image-json.c berth/image-stream.c berth/image-digest.c berth/image-refs.c berth/image-store.c
+		lib/file.c)
+	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iberth \
+		-I"$OUT/sysroot/usr/include" "${src[@]}" berth/fuzz/fuzz-main.c -static -L"$OUT/sysroot/usr/lib" \
+		-lyajl -lsodium -lzstd -lz -o "$T/fuzz-main")
+	# a seed is the target's selector byte, then the input: 0 a layer tar,
+	# 1 an archive, 2 a JSON document (the target's comment says more)
+	mkdir "$T/seeds"
+	python3 - "$T/seeds" "$D/demo" "$D/docker.tar" <<-'EOF'
+		import io, json, os, sys, tarfile
+		out, layout, docker = sys.argv[1:4]
+		def put(name, sel, data):
+		    open(os.path.join(out, name), "wb").write(bytes([sel]) + data)
+		def ti(name, kind=tarfile.REGTYPE, data=b"", **kw):
+		    i = tarfile.TarInfo(name)
+		    i.type, i.mtime, i.mode = kind, 1700000000, 0o644
+		    i.size = len(data) if kind == tarfile.REGTYPE else 0
+		    for k, v in kw.items():
+		        setattr(i, k, v)
+		    return i, (io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+		def tar(fmt, members):
+		    b = io.BytesIO()
+		    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
+		        for i, f in members:
+		            t.addfile(i, f)
+		    return b.getvalue()
+		# every entry type, a pax xattr and fractional mtime, long names
+		# (pax path, or GNU 'L' and 'K'), a base-256 uid, a whiteout
+		layer = lambda: [ti("d", tarfile.DIRTYPE, mode=0o755),
+		    ti("d/f", data=b"hello\n", uid=1000, gid=1001, mtime=1700000000.5,
+		       pax_headers={"SCHILY.xattr.user.note": "tested"}),
+		    ti("d/l", tarfile.SYMTYPE, linkname="f"), ti("d/h", tarfile.LNKTYPE, linkname="d/f"),
+		    ti("d/p", tarfile.FIFOTYPE), ti("d/c", tarfile.CHRTYPE, devmajor=1, devminor=3),
+		    ti("d/" + "x" * 150, data=b"long\n" * 200, uid=3000000),
+		    ti("d/y", tarfile.SYMTYPE, linkname="z" * 120), ti("d/.wh.gone")]
+		pax = tar(tarfile.PAX_FORMAT, layer())
+		put("layer-pax", 0, pax)
+		put("layer-gnu", 0, tar(tarfile.GNU_FORMAT, layer()))
+		put("layer-short", 0, pax[:1500])
+		# a small archive whose members are reached through links
+		archive = tar(tarfile.PAX_FORMAT, [ti("blobs", tarfile.DIRTYPE, mode=0o755),
+		    ti("./blobs/idx", data=b'{"schemaVersion":2,"manifests":[]}'),
+		    ti("index.json", tarfile.SYMTYPE, linkname="blobs/./idx"),
+		    ti("oci-layout", tarfile.LNKTYPE, linkname="blobs/idx"),
+		    ti("blobs/loop", tarfile.SYMTYPE, linkname="loop")])
+		put("archive", 1, archive)
+		put("archive-noend", 1, archive[:2048])
+		# the documents umoci and skopeo wrote
+		def blob(d):
+		    return open(layout + "/blobs/sha256/" + d.split(":")[1], "rb").read()
+		index = open(layout + "/index.json", "rb").read()
+		manifest = blob(json.loads(index)["manifests"][0]["digest"])
+		put("index.json", 2, index)
+		put("manifest", 2, manifest)
+		put("config", 2, blob(json.loads(manifest)["config"]["digest"]))
+		with tarfile.open(docker) as t:
+		    put("manifest.json", 2, t.extractfile("manifest.json").read())
+		put("json-nul", 2, b'{"a":"\0"}')
+	EOF
+	{ printf '\001'; cat "$D/img.tar"; } >"$T/seeds/oci-archive"
+	{ printf '\001'; cat "$D/docker.tar"; } >"$T/seeds/docker-archive"
+	cd "$T/seeds"
+	run --separate-stderr "$T/fuzz-main" layer-pax layer-gnu layer-short archive archive-noend oci-archive \
+		docker-archive index.json manifest config manifest.json json-nul
+	assert_success
+	assert_output "layer-pax: layer ok
+layer-gnu: layer ok
+layer-short: layer refused
+archive: archive ok: index.json
+archive-noend: archive refused
+oci-archive: archive ok: index.json
+docker-archive: archive ok: manifest.json
+index.json: index ok
+manifest: manifest ok
+config: config ok
+manifest.json: manifest.json ok
+json-nul: json refused"
+	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
+	# Berth's libraries are built for musl; they link into a glibc program too
+	(cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
+		-I"$OUT/sysroot/usr/include" "${src[@]}" "$OUT/sysroot/usr/lib/libyajl.a" \
+		"$OUT/sysroot/usr/lib/libsodium.a" "$OUT/sysroot/usr/lib/libzstd.a" "$OUT/sysroot/usr/lib/libz.a" \
+		-o "$T/fuzz-image")
+	mkdir "$T/corpus"
+	cp "$T"/seeds/* "$T/corpus/"
+	run "$T/fuzz-image" -runs=20000 -max_len=8192 "$T/corpus"
+	assert_success
+	assert_output --partial 'Done 20000 runs'
+}
+
+@test "load: JSON nested too deep is refused with one line, not a crash" {
+	local d=$BATS_TEST_TMPDIR/deep
+	mkdir -p "$d/blobs/sha256"
+	printf '{"imageLayoutVersion": "1.0.0"}' >"$d/oci-layout"
+	python3 -c 'import sys; sys.stdout.write("[" * 1000000 + "]" * 1000000)' >"$d/index.json"
+	run "$BERTH" load "$d"
+	assert_failure
+	assert_output --partial 'nested deeper than 256 levels'
+	[ "$status" -lt 128 ]
+}
