@@ -164,3 +164,19 @@ ssh_alice() {
 	assert_success
 	assert_output $'carol\ndb1'
 }
+
+@test "a vfat seed made by cloud-localds -f vfat provisions too" {
+	local S=$BATS_TEST_TMPDIR
+	printf '#cloud-config\nhostname: vfat1\nbootcmd:\n  - echo vfat-seed-bootcmd > /dev/console\n' >"$S/user-data"
+	printf 'instance-id: i-vfat\n' >"$S/meta-data"
+	cloud-localds -f vfat "$S/seed.img" "$S/user-data" "$S/meta-data"
+	export VM_SEED=$S/seed.img
+	vm_boot "$OUT/berth.img"
+	vm_wait ready
+	run vm_console
+	assert_line 'provision: datasource nocloud (instance-id i-vfat)'
+	assert_line --partial 'vfat-seed-bootcmd'
+	# the hostname from user-data on the login prompt
+	run timeout 30 bash -c "until grep -q 'vfat1 login:' '$VM_LOG'; do sleep 0.2; done"
+	assert_success
+}
