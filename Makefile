@@ -6,20 +6,20 @@ VERSION ?= $(shell cat VERSION)
 export BERTH_CACHE OUT VERSION
 
 # build order: a package comes after the packages in its DEPS
-PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear opendoas
+PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear opendoas e2fsprogs
 
 # Berth's own C programs: one folder each, linked with lib/, static musl
 CC_MUSL := $(OUT)/toolchain/musl-cc
 BERTH_CFLAGS := -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong \
 	-Ilib -I$(OUT)/sysroot/usr/include
-BERTH_LDFLAGS := -static -L$(OUT)/sysroot/usr/lib
+BERTH_LDFLAGS := -static -s -L$(OUT)/sysroot/usr/lib
 LIB_SRC := $(wildcard lib/*.c)
 LIB_HDR := $(wildcard lib/*.h)
 # program name = folder (initramfs builds out/bin/initramfs-init)
 PROGS := initramfs-init:initramfs init:init floor-init:bench berth:berth provision:provision netcfg:netcfg
 
 define prog_rule
-$(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) | $(OUT)/pkgs/dropbear.key
+$(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) $(OUT)/pkgs/.complete
 	@mkdir -p $$(@D)
 	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $$(BERTH_LDFLAGS) $$(LIBS_$(1))
 endef
@@ -28,7 +28,8 @@ LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
 LIBS_provision := -lyaml -lz -lsodium
 PROG_BINS := $(foreach p,$(PROGS),$(OUT)/bin/$(word 1,$(subst :, ,$(p))))
 
-$(OUT)/pkgs/dropbear.key:
+# written each time pkgs.sh publishes a new package set: relink against it
+$(OUT)/pkgs/.complete:
 	@$(MAKE) --no-print-directory pkgs
 
 .DEFAULT_GOAL := all
@@ -46,9 +47,7 @@ headers: deps ## install the kernel's UAPI headers for musl into the cache
 	@scripts/kernel-headers.sh >/dev/null
 
 pkgs: deps headers ## build every package in pkgs/ static against musl (cached)
-	@rm -rf $(OUT)/sysroot $(OUT)/rootfs-bin $(OUT)/pkgs
-	@for p in $(PKGS); do scripts/pkg.sh $$p || exit 1; done
-	@echo "pkgs: $$(ls $(OUT)/rootfs-bin | wc -l) binaries in out/rootfs-bin"
+	@scripts/pkgs.sh $(PKGS)
 
 progs: pkgs ## build Berth's own C programs into out/bin
 	@$(MAKE) --no-print-directory $(PROG_BINS)
@@ -90,4 +89,4 @@ distclean: clean ## remove out/ and the build cache (BERTH_CACHE)
 	rm -rf $(BERTH_CACHE)
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/\1\t\2/' | expand -t 12
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | expand -t 12

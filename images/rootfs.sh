@@ -9,7 +9,7 @@ VERSION=${VERSION:-$(cat "$TOP/VERSION")}
 type=${ROOTFS_TYPE:-erofs}
 stage=$OUT/rootfs
 bin=$OUT/rootfs-bin
-for f in "$bin/busybox" "$bin/crun" "$bin/dropbearmulti" "$OUT/bin/init"; do
+for f in "$bin/busybox" "$bin/crun" "$bin/dropbearmulti" "$bin/e2fsck" "$bin/mke2fs" "$OUT/bin/init"; do
 	[ -x "$f" ] || die "rootfs: $f is missing (make pkgs progs)"
 done
 
@@ -36,6 +36,9 @@ ln -s dropbearmulti "$stage/usr/sbin/dropbear"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/dropbearkey"
 ln -s ../sbin/dropbearmulti "$stage/usr/bin/scp"
 install -m755 "$OUT/bin/init" "$stage/sbin/init"
+# the initramfs runs these on the data partition before it mounts /var
+install -m755 "$bin/e2fsck" "$stage/usr/sbin/e2fsck"
+install -m755 "$bin/mke2fs" "$stage/usr/sbin/mke2fs"
 # setuid root: rules in /etc/doas.conf (provision writes them from user-data)
 install -m4755 "$bin/doas" "$stage/usr/bin/doas"
 ln -s doas "$stage/usr/bin/sudo"
@@ -46,6 +49,14 @@ install -m644 "$("$TOP/scripts/signing-key.sh").pub" "$stage/etc/berth/update.pu
 # benchmark's floor-init, which do not belong here)
 for p in berth provision netcfg; do
 	if [ -x "$OUT/bin/$p" ]; then install -m755 "$OUT/bin/$p" "$stage/usr/bin/$p"; fi
+done
+
+# runsv keeps its state in /run (PID 1 makes /run/runit), not in the /etc
+# overlay on /var: per boot, and services run even when /var is full
+for d in "$stage"/etc/service/*/; do
+	name=$(basename "$d")
+	ln -sfn "/run/runit/supervise.$name" "$d/supervise"
+	if [ -d "$d/log" ]; then ln -sfn "/run/runit/supervise.$name.log" "$d/log/supervise"; fi
 done
 
 # ROOTFS_EXTRA=DIR: files laid over the root last (test variants: a broken

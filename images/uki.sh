@@ -16,7 +16,7 @@ else
 fi
 uki=${UKI_OUT:-$OUT/berth.efi}
 printf '%s' "$cmdline" >"$uki.cmdline"
-[ -n "${UKI_CMDLINE:-}" ] || cp "$uki.cmdline" "$OUT/cmdline.txt"
+[ -n "${UKI_CMDLINE:-}" ] || cp "$uki.cmdline" "$OUT/cmdline"
 
 # new sections go after the stub's last one, each 4 KiB aligned
 end=0

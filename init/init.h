@@ -66,6 +66,7 @@ void mounts_early(struct init *st);
 void cgroup_setup(void);
 int mounts_plan(const char *mountinfo, char targets[][256], int max);
 void mounts_unmount(void);
+int var_space_check(const char *var);
 
 /* net.c */
 int hostname_valid(const char *name);

@@ -111,7 +111,8 @@ void fatal(struct init *st, const char *fmt, ...)
 	warn("fatal: %s", msg);
 	if (st->test)
 		exit(EXIT_SYSTEM);
-	if (cmdline_has("berth.debug", val, sizeof val)) {
+	/* bare berth.debug or berth.debug=1, as the initramfs reads it */
+	if (cmdline_has("berth.debug", val, sizeof val) && (val[0] == '\0' || strcmp(val, "1") == 0)) {
 		warn("berth.debug: starting a root shell on /dev/console; exit it to reboot");
 		debug_shell();
 	}
@@ -268,6 +269,8 @@ static _Noreturn void pid1(struct init *st)
 		loopback_up();
 		st->powerfd = power_button_open();
 	}
+	if (!st->test)
+		var_space_check("/var");
 	entropy_load(st);
 	hooks_run(st, st->stage1_dir);
 	/* from here on nothing is fatal */
@@ -360,6 +363,14 @@ static int cmd_power_events(struct init *st, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_var_check(struct init *st, int argc, char **argv)
+{
+	(void)st;
+	if (argc != 3)
+		die(EXIT_USAGE, "usage: init var-check DIR");
+	return var_space_check(argv[2]) == 0 ? 0 : 1;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct init *, int, char **);
@@ -368,6 +379,7 @@ static const struct {
 	{ "hostname-check", cmd_hostname_check },
 	{ "mounts-plan", cmd_mounts_plan },
 	{ "power-events", cmd_power_events },
+	{ "var-check", cmd_var_check },
 };
 
 int main(int argc, char **argv)
@@ -389,5 +401,5 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 			if (strcmp(argv[1], commands[i].name) == 0)
 				return commands[i].run(&st, argc, argv);
-	die(EXIT_USAGE, "usage: init hooks DIR | hostname-check NAME | mounts-plan MOUNTINFO | power-events FILE (as PID 1: no arguments)");
+	die(EXIT_USAGE, "usage: init hooks DIR | hostname-check NAME | mounts-plan MOUNTINFO | power-events FILE | var-check DIR (as PID 1: no arguments)");
 }

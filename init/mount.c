@@ -6,12 +6,15 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "berth.h"
 #include "init.h"
 
 #define MOUNTS_MAX 512
+/* below this much free space for ordinary writers, /var counts as full */
+#define VAR_LOW_BYTES (4ull << 20)
 
 struct mountent {
 	char target[256];
@@ -121,6 +124,10 @@ void mounts_early(struct init *st)
 		if (run)
 			timeline("init start");
 	}
+	/* the services' supervise dirs are links to /run/runit/supervise.NAME
+	 * (images/rootfs.sh): their state is per boot, and runsv works even
+	 * when the /etc overlay is read-only (a full /var) */
+	mkdir("/run/runit", 0755);
 	/* mounts made later (containers, volumes) propagate into new namespaces as expected */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) != 0)
 		warn_errno("make / rshared");
@@ -259,4 +266,27 @@ void mounts_unmount(void)
 		else
 			warn_errno("unmount %s", plan[i]);
 	}
+}
+
+/* A full /var does not stop the boot, but whatever keeps state there (the
+ * /etc overlay, provisioning, containers, logs, the entropy seed) fails to
+ * write: say so once, on the console, before the first of them tries.
+ * Returns 1 when it is full, 0 when not, -1 when it cannot tell. */
+int var_space_check(const char *var)
+{
+	struct statvfs v;
+	unsigned long long avail, total;
+
+	if (statvfs(var, &v) != 0) {
+		warn_errno("statvfs %s", var);
+		return -1;
+	}
+	avail = (unsigned long long)v.f_bavail * v.f_frsize;
+	total = (unsigned long long)v.f_blocks * v.f_frsize;
+	if (avail >= VAR_LOW_BYTES)
+		return 0;
+	warn("%s is full: %llu KiB free of %llu MiB; state, logs and containers cannot be written "
+	     "until space is freed (berth rm, berth rmi, %s/log)",
+	     var, avail >> 10, total >> 20, var);
+	return 1;
 }

@@ -82,10 +82,15 @@ _Noreturn void boot_fail(const struct error *e)
 		pause();
 }
 
-/* the first slot whose hash tree verifies wins: a then b */
+/* The first slot that verifies wins, a then b: its hash tree must hash up
+ * to roothash, then every data block is read once through dm-verity
+ * (without a reboot on failure, so that a bad block is named and the next
+ * slot tried); only then does the mapping get restart_on_corruption for
+ * the rest of the boot. A flipped byte anywhere in the root stops the boot
+ * here, before any service runs, and the page cache is warm for what follows. */
 static const struct blockdev *root_find(const struct blockdev *devs, size_t n,
 					const struct boot_params *p, const char **letter,
-					struct error *e)
+					char *mapped, size_t mapped_size, struct error *e)
 {
 	char node[96], tried[sizeof e->msg];
 	size_t len = 0;
@@ -105,9 +110,16 @@ static const struct blockdev *root_find(const struct blockdev *devs, size_t n,
 			} else {
 				r = verity_check(fd, p, &why);
 				close(fd);
-				if (r == 0) {
-					*letter = slots[s].letter;
-					return &devs[i];
+				if (r == 0 && dm_verity_create(DM_NAME, devs[i].dev, p, 0, mapped,
+							       mapped_size, &why) == 0) {
+					struct error gone;
+
+					if (verity_read_all(mapped, p, &why) == 0 &&
+					    dm_verity_restart_policy(DM_NAME, devs[i].dev, p, &why) == 0) {
+						*letter = slots[s].letter;
+						return &devs[i];
+					}
+					dm_remove(DM_NAME, &gone);
 				}
 			}
 			warn("%s (%s): skipped: %s", slots[s].label, node, why.msg);
@@ -166,12 +178,10 @@ _Noreturn void boot(void)
 
 	if (partitions_wait(devs, BLOCKDEV_MAX, &n, p.root_timeout, &e) != 0)
 		boot_fail(&e);
-	root = root_find(devs, n, &p, &letter, &e);
+	root = root_find(devs, n, &p, &letter, node, sizeof node, &e);
 	if (!root)
 		boot_fail(&e);
 	snprintf(rootdev, sizeof rootdev, "/dev/%s", root->devname);
-	if (dm_verity_create(DM_NAME, root->dev, &p, node, sizeof node, &e) != 0)
-		boot_fail(&e);
 	run_state("slot", letter);
 	run_state("root-device", rootdev);
 
@@ -185,7 +195,7 @@ _Noreturn void boot(void)
 		error_set(&e, "berth-data partition disappeared");
 		boot_fail(&e);
 	}
-	if (data_setup(data, &e) != 0 || etc_overlay(&e) != 0)
+	if (data_setup(data, params_fsck_force(cmdline), &e) != 0 || etc_overlay(&e) != 0)
 		boot_fail(&e);
 
 	fflush(stdout);

@@ -62,24 +62,59 @@ uint64_t verity_sectors(const struct boot_params *p)
 	return p->data_blocks * (VERITY_BLOCK / 512);
 }
 
-/* the target's parameters, as `dmsetup table` shows them after "0 <sectors> verity" */
-int verity_table(char *buf, size_t size, dev_t dev, const struct boot_params *p)
+/* the target's parameters, as `dmsetup table` shows them after "0 <sectors>
+ * verity"; without restart, a block that fails is an I/O error */
+int verity_table(char *buf, size_t size, dev_t dev, const struct boot_params *p, int restart)
 {
-	int n = snprintf(buf, size, "1 %u:%u %u:%u %u %u %llu %llu sha256 %s %s 1 restart_on_corruption",
-			 major(dev), minor(dev), major(dev), minor(dev), VERITY_BLOCK, VERITY_BLOCK,
+	int n = snprintf(buf, size, "1 %u:%u %u:%u %u %u %llu %llu sha256 %s %s%s", major(dev),
+			 minor(dev), major(dev), minor(dev), VERITY_BLOCK, VERITY_BLOCK,
 			 (unsigned long long)p->data_blocks,
-			 (unsigned long long)params_hash_start_block(p), p->roothash_hex, p->salt_hex);
+			 (unsigned long long)params_hash_start_block(p), p->roothash_hex, p->salt_hex,
+			 restart ? " 1 restart_on_corruption" : "");
 
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-int dm_verity_create(const char *name, dev_t dev, const struct boot_params *p, char *node,
-		     size_t nodesize, struct error *e)
+/* load a verity table into name's inactive slot, then resume: the table
+ * goes live (DM_DEV_SUSPEND without DM_SUSPEND_FLAG swaps and resumes, and
+ * keeps the page cache of the mapped device) */
+static int table_swap(int fd, const char *name, dev_t dev, const struct boot_params *p,
+		      int restart, dev_t *mapped, struct error *e)
 {
 	static struct dm_request r;
 	size_t plen, size;
+	int n;
+
+	request_init(&r, name, 0);
+	n = verity_table(r.params, sizeof r.params, dev, p, restart);
+	if (n < 0)
+		return error_set(e, "device-mapper: verity table too long");
+	plen = (size_t)n + 1;
+	size = (offsetof(struct dm_request, params) + plen + 7) & ~(size_t)7;
+	r.io.data_size = (uint32_t)size;
+	r.io.target_count = 1;
+	r.io.flags = DM_READONLY_FLAG;
+	r.spec.sector_start = 0;
+	r.spec.length = verity_sectors(p);
+	r.spec.next = 0;
+	snprintf(r.spec.target_type, sizeof r.spec.target_type, "verity");
+	if (ioctl(fd, DM_TABLE_LOAD, &r.io) != 0)
+		return error_errno(e, "device-mapper: load verity table for %s (%u:%u)", name,
+				   major(dev), minor(dev));
+	request_init(&r, name, sizeof r.io);
+	if (ioctl(fd, DM_DEV_SUSPEND, &r.io) != 0)
+		return error_errno(e, "device-mapper: resume %s", name);
+	if (mapped)
+		*mapped = (dev_t)r.io.dev;
+	return 0;
+}
+
+int dm_verity_create(const char *name, dev_t dev, const struct boot_params *p, int restart,
+		     char *node, size_t nodesize, struct error *e)
+{
+	struct dm_request r;
 	dev_t mapped;
-	int fd, n;
+	int fd;
 
 	fd = control_open(e);
 	if (fd < 0)
@@ -92,35 +127,8 @@ int dm_verity_create(const char *name, dev_t dev, const struct boot_params *p, c
 		close(fd);
 		return -1;
 	}
-
-	request_init(&r, name, 0);
-	n = verity_table(r.params, sizeof r.params, dev, p);
-	if (n < 0) {
-		error_set(e, "device-mapper: verity table too long");
+	if (table_swap(fd, name, dev, p, restart, &mapped, e) != 0)
 		goto fail;
-	}
-	plen = (size_t)n + 1;
-	size = (offsetof(struct dm_request, params) + plen + 7) & ~(size_t)7;
-	r.io.data_size = (uint32_t)size;
-	r.io.target_count = 1;
-	r.io.flags = DM_READONLY_FLAG;
-	r.spec.sector_start = 0;
-	r.spec.length = verity_sectors(p);
-	r.spec.next = 0;
-	snprintf(r.spec.target_type, sizeof r.spec.target_type, "verity");
-	if (ioctl(fd, DM_TABLE_LOAD, &r.io) != 0) {
-		error_errno(e, "device-mapper: load verity table for %s (%u:%u)", name, major(dev),
-			    minor(dev));
-		goto fail;
-	}
-
-	/* DM_DEV_SUSPEND without DM_SUSPEND_FLAG resumes: the table goes live */
-	request_init(&r, name, sizeof r.io);
-	if (ioctl(fd, DM_DEV_SUSPEND, &r.io) != 0) {
-		error_errno(e, "device-mapper: resume %s", name);
-		goto fail;
-	}
-	mapped = (dev_t)r.io.dev;
 	close(fd);
 
 	if (snprintf(node, nodesize, "/dev/mapper/%s", name) >= (int)nodesize)
@@ -134,4 +142,27 @@ fail:
 	dev_remove(fd, name);
 	close(fd);
 	return -1;
+}
+
+int dm_verity_restart_policy(const char *name, dev_t dev, const struct boot_params *p,
+			     struct error *e)
+{
+	int fd = control_open(e), r;
+
+	if (fd < 0)
+		return -1;
+	r = table_swap(fd, name, dev, p, 1, NULL, e);
+	close(fd);
+	return r;
+}
+
+int dm_remove(const char *name, struct error *e)
+{
+	int fd = control_open(e);
+
+	if (fd < 0)
+		return -1;
+	dev_remove(fd, name);
+	close(fd);
+	return 0;
 }

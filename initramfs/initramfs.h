@@ -57,17 +57,26 @@ int params_from_values(struct boot_params *p, const char *roothash, const char *
 		       const char *hash_offset, const char *salt, struct error *e);
 int params_from_cmdline(struct boot_params *p, const char *cmdline, struct error *e);
 int params_debug(const char *cmdline);
+int params_fsck_force(const char *cmdline);
 uint64_t params_hash_start_block(const struct boot_params *p);
 
 /* verity.c: does the hash tree on fd hash up to p->roothash? */
 int verity_check(int fd, const struct boot_params *p, struct error *e);
 
 /* dm.c: the verity target for dev, and its length in 512-byte sectors */
-int verity_table(char *buf, size_t size, dev_t dev, const struct boot_params *p);
+int verity_table(char *buf, size_t size, dev_t dev, const struct boot_params *p, int restart);
 uint64_t verity_sectors(const struct boot_params *p);
-/* map dev (the root partition) as /dev/mapper/<name> */
-int dm_verity_create(const char *name, dev_t dev, const struct boot_params *p, char *node,
-		     size_t nodesize, struct error *e);
+/* map dev (the root partition) as /dev/mapper/<name>; restart: a block that
+ * fails verification reboots the machine, else it is an I/O error */
+int dm_verity_create(const char *name, dev_t dev, const struct boot_params *p, int restart,
+		     char *node, size_t nodesize, struct error *e);
+/* swap the live table of name for the same one with restart_on_corruption */
+int dm_verity_restart_policy(const char *name, dev_t dev, const struct boot_params *p,
+			     struct error *e);
+int dm_remove(const char *name, struct error *e);
+/* verity.c: read every block of the mapped device once (dm-verity checks
+ * each against the tree); the first that fails is named */
+int verity_read_all(const char *node, const struct boot_params *p, struct error *e);
 
 /* partlabel.c: block devices as the kernel announces them in sysfs */
 struct blockdev {
@@ -94,11 +103,27 @@ int gpt_grow(int fd, unsigned sector, uint64_t disk_bytes, const char *label,
 	     struct gpt_grown *out, struct error *e);
 
 /* resize.c: ext4 on the data partition */
-int ext4_probe(const char *dev, uint64_t *blocks, unsigned *block_size, struct error *e);
+struct ext4_info {
+	uint64_t blocks;
+	unsigned block_size;
+	unsigned state;       /* s_state: EXT4_VALID_FS, EXT4_ERROR_FS */
+	uint32_t error_count; /* s_error_count: errors the kernel met since the last fsck */
+};
+#define EXT4_STATE_ERRORS 0x0002
+int ext4_probe(const char *dev, struct ext4_info *info, struct error *e);
 int ext4_grow_online(const char *mountpoint, const char *dev, struct error *e);
 
 /* data.c: grow the data partition and mount it on /newroot/var */
-int data_setup(const struct blockdev *data, struct error *e);
+/* what the data partition needs before it is mounted: nothing, e2fsck (the
+ * superblock records errors, or force), or mke2fs (no filesystem at all:
+ * its first and last MiB are zero); anything else is refused */
+enum data_action { DATA_READY, DATA_FSCK, DATA_FORMAT };
+int data_plan(const char *dev, int force_fsck, enum data_action *action, struct error *e);
+/* carry the plan out with e2fsck/mke2fs from tools (a directory); their
+ * output goes to log. Returns -1 only when the partition is unusable. */
+int data_prepare(const char *dev, const char *tools, const char *log, int force_fsck,
+		 struct error *e);
+int data_setup(const struct blockdev *data, int force_fsck, struct error *e);
 
 /* mount.c */
 int early_mounts(struct error *e);

@@ -87,13 +87,18 @@ static int cmd_gpt_grow(char **argv, struct error *e)
 
 static int cmd_ext4_probe(char **argv, struct error *e)
 {
-	uint64_t blocks;
-	unsigned bsize;
+	struct ext4_info sb;
 
-	if (ext4_probe(argv[0], &blocks, &bsize, e) != 0)
+	if (ext4_probe(argv[0], &sb, e) != 0)
 		return -1;
-	printf("ext4 blocks=%" PRIu64 " block_size=%u\n", blocks, bsize);
+	printf("ext4 blocks=%" PRIu64 " block_size=%u state=%#x errors=%" PRIu32 "\n", sb.blocks,
+	       sb.block_size, sb.state, sb.error_count);
 	return 0;
+}
+
+static int cmd_data_prepare(char **argv, struct error *e)
+{
+	return data_prepare(argv[0], argv[1], argv[2], strcmp(argv[3], "force") == 0, e);
 }
 
 static int cmd_cmdline(char **argv, struct error *e)
@@ -119,7 +124,7 @@ static int cmd_verity_table(char **argv, struct error *e)
 		return -1;
 	if (sscanf(argv[1], "%u:%u%c", &maj, &min, &end) != 2)
 		return error_set(e, "%s: expected MAJOR:MINOR", argv[1]);
-	if (verity_table(table, sizeof table, makedev(maj, min), &p) < 0)
+	if (verity_table(table, sizeof table, makedev(maj, min), &p, 1) < 0)
 		return error_set(e, "verity table too long");
 	printf("0 %" PRIu64 " verity %s\n", verity_sectors(&p), table);
 	return 0;
@@ -137,6 +142,7 @@ static const struct {
 	{ "cmdline", 1, "STRING", cmd_cmdline },
 	{ "verity-table", 2, "CMDLINE MAJOR:MINOR", cmd_verity_table },
 	{ "ext4-probe", 1, "DEVICE", cmd_ext4_probe },
+	{ "data-prepare", 4, "DEVICE TOOLDIR LOG auto|force", cmd_data_prepare },
 };
 
 static _Noreturn void usage(void)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "berth.h"
 #include "initramfs.h"
@@ -71,6 +72,7 @@ int etc_overlay(struct error *e)
 		{ NEWROOT "/var/roothome", 0700 },
 		{ NEWROOT "/var/tmp", 01777 },
 	};
+	struct statvfs v;
 	static const char *const binds[][2] = {
 		{ NEWROOT "/var/home", NEWROOT "/home" },
 		{ NEWROOT "/var/roothome", NEWROOT "/root" },
@@ -88,5 +90,9 @@ int etc_overlay(struct error *e)
 	if (mount("overlay", NEWROOT "/etc", "overlay", MS_NODEV,
 		  "lowerdir=" NEWROOT "/etc,upperdir=" ETC_STATE "/upper,workdir=" ETC_STATE "/work") != 0)
 		return error_errno(e, "mount overlay on " NEWROOT "/etc (upper " ETC_STATE "/upper)");
+	/* overlayfs mounts read-only when it cannot make its work dir (a full /var) */
+	if (statvfs(NEWROOT "/etc", &v) == 0 && (v.f_flag & ST_RDONLY))
+		warn("/etc is read-only this boot: the overlay could not write to "
+		     "/var/lib/berth/etc (is /var full?)");
 	return 0;
 }

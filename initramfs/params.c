@@ -24,6 +24,14 @@ int params_debug(const char *cmdline)
 	return cmdline_get(cmdline, KEY_DEBUG, v, sizeof v) == 1 && (v[0] == '\0' || strcmp(v, "1") == 0);
 }
 
+/* berth.fsck=force: check the data partition even when it records no errors */
+int params_fsck_force(const char *cmdline)
+{
+	char v[8];
+
+	return cmdline_get(cmdline, "berth.fsck", v, sizeof v) == 1 && strcmp(v, "force") == 0;
+}
+
 int params_from_values(struct boot_params *p, const char *roothash, const char *data_blocks,
 		       const char *hash_offset, const char *salt, struct error *e)
 {

@@ -1,6 +1,6 @@
-/* ext4 on the data partition: recognise it before mounting (a wiped
- * partition cannot be formatted here: the initramfs has no mke2fs) and
- * grow it online once the partition has grown. */
+/* ext4 on the data partition: read its superblock before mounting (the
+ * size, and whether the kernel recorded errors in it) and grow it online
+ * once the partition has grown. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -20,8 +20,10 @@
 #define SB_BLOCKS_LO 0x04
 #define SB_LOG_BLOCK_SIZE 0x18
 #define SB_MAGIC 0x38
+#define SB_STATE 0x3a
 #define SB_INCOMPAT 0x60
 #define SB_BLOCKS_HI 0x150
+#define SB_ERROR_COUNT 0x194
 #define SB_LEN 0x200
 #define EXT4_MAGIC 0xef53
 #define INCOMPAT_64BIT 0x80
@@ -35,7 +37,7 @@ static uint64_t le(const unsigned char *p, unsigned n)
 	return v;
 }
 
-int ext4_probe(const char *dev, uint64_t *blocks, unsigned *block_size, struct error *e)
+int ext4_probe(const char *dev, struct ext4_info *info, struct error *e)
 {
 	unsigned char sb[SB_LEN];
 	uint64_t log;
@@ -54,20 +56,22 @@ int ext4_probe(const char *dev, uint64_t *blocks, unsigned *block_size, struct e
 	if (log > 6)
 		return error_set(e, "%s: ext4 block size 1024<<%llu is not plausible", dev,
 				 (unsigned long long)log);
-	*block_size = 1024u << log;
-	*blocks = le(sb + SB_BLOCKS_LO, 4);
+	info->block_size = 1024u << log;
+	info->blocks = le(sb + SB_BLOCKS_LO, 4);
 	if (le(sb + SB_INCOMPAT, 4) & INCOMPAT_64BIT)
-		*blocks |= le(sb + SB_BLOCKS_HI, 4) << 32;
+		info->blocks |= le(sb + SB_BLOCKS_HI, 4) << 32;
+	info->state = (unsigned)le(sb + SB_STATE, 2);
+	info->error_count = (uint32_t)le(sb + SB_ERROR_COUNT, 4);
 	return 0;
 }
 
 int ext4_grow_online(const char *mountpoint, const char *dev, struct error *e)
 {
-	uint64_t blocks, part_bytes, want;
-	unsigned bsize;
+	struct ext4_info sb;
+	uint64_t part_bytes, want;
 	int fd, r;
 
-	if (ext4_probe(dev, &blocks, &bsize, e) != 0)
+	if (ext4_probe(dev, &sb, e) != 0)
 		return -1;
 	fd = open(dev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -76,8 +80,8 @@ int ext4_grow_online(const char *mountpoint, const char *dev, struct error *e)
 	close(fd);
 	if (r != 0)
 		return error_errno(e, "size of %s", dev);
-	want = part_bytes / bsize;
-	if (want <= blocks)
+	want = part_bytes / sb.block_size;
+	if (want <= sb.blocks)
 		return 0;
 	fd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -86,6 +90,6 @@ int ext4_grow_online(const char *mountpoint, const char *dev, struct error *e)
 	close(fd);
 	if (r != 0)
 		return error_errno(e, "grow ext4 on %s from %llu to %llu blocks", dev,
-				   (unsigned long long)blocks, (unsigned long long)want);
+				   (unsigned long long)sb.blocks, (unsigned long long)want);
 	return 1;
 }

@@ -4,6 +4,7 @@
  * data block against that tree as it is read. An empty slot, an older image
  * or garbage fails here with one line instead of a corrupt mount later. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -135,5 +136,43 @@ int verity_check(int fd, const struct boot_params *p, struct error *e)
 		hex_encode(digest, VERITY_DIGEST, hex);
 		return error_set(e, "hash tree root %s does not match roothash", hex);
 	}
+	return 0;
+}
+
+int verity_read_all(const char *node, const struct boot_params *p, struct error *e)
+{
+	static unsigned char buf[256 * 1024];
+	uint64_t total = p->data_blocks * VERITY_BLOCK, off = 0;
+	int fd = open(node, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return error_errno(e, "open %s", node);
+	while (off < total) {
+		size_t want = total - off < sizeof buf ? (size_t)(total - off) : sizeof buf;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			off += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EIO) {
+			/* find the block: the ones before it in this chunk read fine */
+			for (uint64_t b = off; b < off + want; b += VERITY_BLOCK)
+				if (pread(fd, buf, VERITY_BLOCK, (off_t)b) < 0 && errno == EIO) {
+					close(fd);
+					return error_set(e, "data block %llu (bytes %llu-%llu) fails "
+							    "verification against the hash tree",
+							 (unsigned long long)(b / VERITY_BLOCK),
+							 (unsigned long long)b,
+							 (unsigned long long)(b + VERITY_BLOCK - 1));
+				}
+		}
+		error_errno(e, "read %s at byte %llu", node, (unsigned long long)off);
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }

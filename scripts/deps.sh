@@ -7,10 +7,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 list=${BERTH_HOST_PACKAGES:-$top/pkgs/host-packages.txt}
 srcfile=/etc/apt/sources.list.d/berth-deb-src.sources
 
-missing=$(grep -v '^[[:space:]]*#' "$list" | grep . | while read -r p; do
-	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$s" = "install ok installed" ] || echo "$p"
-done)
+# one dpkg-query for the whole list: this runs before every build target
+want=$(awk 'NF && $1 !~ /^#/ { print $1 }' "$list" | sort -u)
+# shellcheck disable=SC2086
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $want 2>/dev/null | WANT=$want awk '
+	$2 == "install" && $3 == "ok" && $4 == "installed" { ok[$1] = 1 }
+	END { n = split(ENVIRON["WANT"], w, "\n"); for (i = 1; i <= n; i++) if (!(w[i] in ok)) print w[i] }')
 
 # deb-src stanzas: Debian's own deb822 stanzas with Types: deb-src.
 want_src() {

@@ -5,6 +5,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 pkg_conf "${1:?usage: fetch.sh NAME}"
+need apt-get sha256sum
 
 sums=$PKGDIR/sha256sums
 [ -s "$sums" ] || die "pkgs/$PKG/sha256sums: missing or empty: nothing to verify against"

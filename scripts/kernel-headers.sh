@@ -10,8 +10,11 @@ if [ ! -f "$dest/include/linux/version.h" ]; then
 	tmp=$dest.tmp.$$
 	rm -rf "$tmp"
 	trap 'rm -rf "$tmp"' EXIT
-	make -s -C "$tree" O="$tmp/obj" ARCH=x86_64 headers_install INSTALL_HDR_PATH="$tmp/hdr" >&2 ||
-		die "pkgs/linux: headers_install failed"
+	need make gcc
+	log=$CACHE/headers/headers_install.log
+	mkdir -p "$CACHE/headers"
+	make -s -C "$tree" O="$tmp/obj" ARCH=x86_64 headers_install INSTALL_HDR_PATH="$tmp/hdr" >"$log" 2>&1 ||
+		die_log "pkgs/linux: make headers_install failed" "$log"
 	[ -f "$tmp/hdr/include/asm/types.h" ] || die "pkgs/linux: headers_install produced no asm/types.h"
 	mkdir -p "$tmp.done"
 	mv "$tmp/hdr/include" "$tmp.done/include"

@@ -7,6 +7,7 @@ pkg_conf linux
 deb=$("$TOP/scripts/fetch.sh" linux)/${SOURCE}_${UVERSION}_all.deb
 tree=$CACHE/linux/$SOURCE-$UVERSION
 if [ ! -f "$tree/Makefile" ]; then
+	need dpkg-deb tar xz
 	note "extracting $SOURCE $VERSION"
 	tmp=$tree.tmp.$$
 	rm -rf "$tmp"; mkdir -p "$tmp"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # kernel.sh: configure (tinyconfig + kernel-config/*.config through the
 # kernel's merge_config.sh) and build the kernel; the result is cached by
-# kernel version and configuration hash and copied to out/vmlinuz.
+# kernel version and configuration hash and published as out/vmlinuz,
+# out/kernel.config and out/kernel.release.
 set -eu
 . "$(dirname "$0")/lib.sh"
 pkg_conf linux
@@ -11,29 +12,46 @@ key=$(hash_files "$PKGDIR/pkg.conf" "$PKGDIR/sha256sums" $frags "$TOP/scripts/ke
 result=$CACHE/kernel/$UVERSION-$key
 mkdir -p "$OUT"
 
+current() {
+	cmp -s "$result/bzImage" "$OUT/vmlinuz" && cmp -s "$result/config" "$OUT/kernel.config" &&
+		cmp -s "$result/release" "$OUT/kernel.release"
+}
+summary() { echo "kernel: out/vmlinuz $(stat -c %s "$OUT/vmlinuz") bytes, $(cat "$OUT/kernel.release")"; }
+if [ -f "$result/bzImage" ] && current; then
+	summary
+	exit 0
+fi
+# out/ is about to change: an older kernel left there would look current if
+# this build fails, so it goes first
+rm -f "$OUT/vmlinuz" "$OUT/kernel.config" "$OUT/kernel.release"
+
 if [ ! -f "$result/bzImage" ]; then
+	need make gcc ld bison flex bc xz
 	tree=$("$TOP/scripts/kernel-src.sh")
 	obj=$CACHE/kernel/obj-$UVERSION
 	# an interrupted build may have left half-written objects: start over
 	[ -e "$obj/.berth-building" ] && rm -rf "$obj"
 	mkdir -p "$obj"
-	touch "$obj/.berth-building"
 	log=$obj/build.log
-	note "kernel $VERSION: configuring (key $key)"
-	make -s -C "$tree" O="$obj" ARCH=x86_64 tinyconfig >"$log" 2>&1 || die "kernel: tinyconfig failed (see $log)"
+	what="kernel $VERSION"
+	note "$what: configuring (key $key)"
+	make -s -C "$tree" O="$obj" ARCH=x86_64 tinyconfig >"$log" 2>&1 || die_log "$what: make tinyconfig failed" "$log"
 	# shellcheck disable=SC2086
 	(cd "$obj" && "$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" $frags) >>"$log" 2>&1 ||
-		die "kernel: merge_config.sh failed (see $log)"
-	make -s -C "$tree" O="$obj" ARCH=x86_64 olddefconfig >>"$log" 2>&1 || die "kernel: olddefconfig failed (see $log)"
+		die_log "$what: merge_config.sh failed" "$log"
+	make -s -C "$tree" O="$obj" ARCH=x86_64 olddefconfig >>"$log" 2>&1 || die_log "$what: make olddefconfig failed" "$log"
+	# each option that did not survive is printed; the last line says so once
 	# shellcheck disable=SC2086
-	"$TOP/scripts/kconfig-check.sh" "$obj/.config" $frags
-	note "kernel $VERSION: building bzImage with $JOBS jobs (log: $log)"
-	start=$(date +%s)
-	if ! make -C "$tree" O="$obj" ARCH=x86_64 -j"$JOBS" bzImage >>"$log" 2>&1; then
-		tail -n 30 "$log" >&2
-		die "kernel: build failed (see $log)"
+	if ! "$TOP/scripts/kconfig-check.sh" "$obj/.config" $frags 2>"$obj/check.log"; then
+		sed '$d' "$obj/check.log" >&2
+		last=$(tail -n 1 "$obj/check.log")
+		die "$what: config check failed: ${last#kernel-config: } (config: $obj/.config)"
 	fi
-	note "kernel $VERSION: built in $(( $(date +%s) - start )) s"
+	note "$what: building bzImage with $JOBS jobs (log: $log)"
+	start=$(date +%s)
+	touch "$obj/.berth-building"
+	make -C "$tree" O="$obj" ARCH=x86_64 -j"$JOBS" bzImage >>"$log" 2>&1 || die_log "$what: make bzImage failed" "$log"
+	note "$what: built in $(( $(date +%s) - start )) s"
 	rm -f "$obj/.berth-building"
 	tmp=$result.tmp.$$
 	rm -rf "$tmp"; mkdir -p "$tmp"
@@ -42,7 +60,9 @@ if [ ! -f "$result/bzImage" ]; then
 	cp "$obj/include/config/kernel.release" "$tmp/release"
 	atomic_publish "$tmp" "$result"
 fi
-cp "$result/bzImage" "$OUT/vmlinuz.tmp" && mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
-cp "$result/config" "$OUT/kernel.config"
-cp "$result/release" "$OUT/kernel.release"
-echo "kernel: out/vmlinuz $(stat -c %s "$OUT/vmlinuz") bytes, $(cat "$OUT/kernel.release")"
+# each file by rename, out/vmlinuz last: it is there only when all three are
+for f in config:kernel.config release:kernel.release bzImage:vmlinuz; do
+	cp "$result/${f%%:*}" "$OUT/${f#*:}.tmp"
+	mv "$OUT/${f#*:}.tmp" "$OUT/${f#*:}"
+done
+summary

@@ -9,6 +9,38 @@ JOBS=${JOBS:-$(nproc)}
 die() { echo "berth-build: $*" >&2; exit 1; }
 note() { echo "berth-build: $*" >&2; }
 
+# need TOOL...: stop before any work, naming the first host tool not on PATH
+need() {
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || die "$t not found: run make deps"
+	done
+}
+
+# die_log WHAT LOG: stop with one line: what failed, where its log is and the
+# log's likely error line. Under CI (CI=true) or V=1 the log's tail comes
+# first: a CI job leaves no log file to open afterwards.
+die_log() {
+	if show_logs; then tail -n 30 "$2" >&2; fi
+	die "$1 (log: $2)$(log_error "$2" | sed 's/^/: /')"
+}
+
+show_logs() {
+	case ${V:-0} in 0) ;; *) return 0 ;; esac
+	case ${CI:-false} in false | 0) return 1 ;; esac
+}
+
+# log_error LOG: the line near the end of a build log that most likely says
+# what went wrong: the last compiler or configure error, else make's own
+# "***" line, else the last line (sh -x trace lines are never it)
+log_error() {
+	end=$(tail -n 40 "$1" | grep -vE '^\+ |^[[:space:]]*$') || true
+	{
+		printf '%s\n' "$end" | grep -E 'error:|Error:|ERROR:|undefined reference|No such file|not found|cannot|[Ff]atal' | grep -v '\*\*\*' | tail -n 1
+		printf '%s\n' "$end" | grep -E '\*\*\*' | tail -n 1
+		printf '%s\n' "$end" | tail -n 1
+	} | grep -m 1 . | cut -c 1-240
+}
+
 # pkg_conf NAME: load pkgs/NAME/pkg.conf (SOURCE, VERSION, LICENSE, KIND, DEPS)
 pkg_conf() {
 	PKG=$1

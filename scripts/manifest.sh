@@ -3,6 +3,7 @@
 # image: Debian source package, version, license, checksums of its sources.
 set -eu
 . "$(dirname "$0")/lib.sh"
+need jq
 mkdir -p "$OUT"
 tmp=$OUT/manifest.json.tmp
 for p in "$@"; do
@@ -19,5 +20,6 @@ for p in "$@"; do
 		files: ($sums | split("\n") | map(select(. != "") | split("  ") | {name: .[1], sha256: .[0]}))
 	}'
 done | jq -s '{ distribution: "berth", packages: . }' >"$tmp"
-mv "$tmp" "$OUT/manifest.json"
+# unchanged: leave the file (and its time) alone, so a no-op make writes nothing
+if cmp -s "$tmp" "$OUT/manifest.json"; then rm -f "$tmp"; else mv "$tmp" "$OUT/manifest.json"; fi
 echo "manifest: out/manifest.json, $(jq '.packages | length' "$OUT/manifest.json") packages"

@@ -5,4 +5,4 @@
 	--disable-dl --enable-static --disable-shared LIBS="-lcap"
 make git-version.h
 make -j"$JOBS" CRUN_LDFLAGS=-all-static crun
-install -Dm755 crun "$DESTDIR/bin/crun"
+install -s -Dm755 crun "$DESTDIR/bin/crun"

@@ -7,5 +7,5 @@ cp "$PKGDIR/localoptions.h" localoptions.h
 	--disable-wtmpx --disable-loginfunc --disable-pututline --disable-pututxline \
 	--with-zlib="$SYSROOT/usr"
 make -j"$JOBS" PROGRAMS="dropbear dropbearkey scp" MULTI=1 STATIC=1
-install -Dm755 dropbearmulti "$DESTDIR/bin/dropbearmulti"
+install -s -Dm755 dropbearmulti "$DESTDIR/bin/dropbearmulti"
 for p in dropbear dropbearkey scp; do ln -s dropbearmulti "$DESTDIR/bin/$p"; done

@@ -6,4 +6,4 @@
 ./configure --host=x86_64-pc-linux-musl --prefix=/usr --enable-static \
 	--without-pam --with-shadow --with-timestamp
 make -j"$JOBS" YACC="bison -y"
-install -Dm755 doas "$DESTDIR/bin/doas"
+install -s -Dm755 doas "$DESTDIR/bin/doas"

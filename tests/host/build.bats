@@ -13,20 +13,74 @@ temp_cache() {
 	echo "$c"
 }
 
-image_binaries() { find "$OUT/rootfs-bin" -type f; }
+# kernel_cache DIR: a temporary cache that also shares the real one's kernel
+# source (download and extracted tree, both only read)
+kernel_cache() {
+	local c
+	c=$(temp_cache)
+	ln -s "$BERTH_CACHE"/sources/linux-source-* "$c/sources/"
+	ln -s "$BERTH_CACHE/linux" "$c/linux"
+	echo "$c"
+}
 
-@test "every binary for the image is static and free of glibc" {
+# temp_tree DIR PKG...: a copy of the Makefile, the scripts and the kernel
+# fragments with only the named package folders, for a test to pin or break
+# a package without touching pkgs/
+temp_tree() {
+	local t=$1 p
+	shift
+	mkdir -p "$t/pkgs"
+	cp -a "$TOP/Makefile" "$TOP/VERSION" "$TOP/scripts" "$TOP/kernel-config" "$t/"
+	cp -a "$TOP/pkgs/host-packages.txt" "$TOP/pkgs/linux" "$t/pkgs/"
+	for p; do cp -a "$TOP/pkgs/$p" "$t/pkgs/"; done
+}
+
+# fake_pkg TREE NAME BUILD: a package NAME built from zlib's pinned source by
+# the recipe BUILD (fast: nothing of zlib is compiled)
+fake_pkg() {
+	mkdir -p "$1/pkgs/$2"
+	cp "$TOP/pkgs/zlib/pkg.conf" "$TOP/pkgs/zlib/sha256sums" "$1/pkgs/$2/"
+	printf '%s\n' "$3" >"$1/pkgs/$2/build.sh"
+}
+
+# the recipe of a package that fails: noise, then a compiler-like error
+FAILING_BUILD='i=0; while [ $i -lt 40 ]; do echo "noise $i"; i=$((i + 1)); done
+echo "two.c:1:1: error: the build of two fails here" >&2
+exit 1'
+
+# everything Berth puts in the image: the packages' binaries and its own
+image_binaries() { find "$OUT/rootfs-bin" "$OUT/bin" -type f; }
+
+# not_static_musl FILE: print why FILE is not a static musl binary, or
+# nothing. glibc's start files carry a .note.ABI-tag section, static or not
+# (a static glibc binary has no GLIBC_2 symbol versions); musl's carry none.
+not_static_musl() {
+	readelf -hW "$1" >/dev/null 2>&1 || { echo "$1: not an ELF file"; return; }
+	if readelf -lW "$1" | grep -q 'INTERP'; then echo "$1: has a program interpreter (dynamic)"; fi
+	if readelf -dW "$1" | grep -q 'NEEDED'; then echo "$1: needs shared libraries"; fi
+	if readelf -SW "$1" | grep -q '\.note\.ABI-tag'; then echo "$1: has .note.ABI-tag (glibc)"; fi
+	if grep -q 'GLIBC_2' "$1"; then echo "$1: has glibc symbol versions"; fi
+}
+
+@test "the static musl check rejects a static glibc binary and a dynamic one" {
+	# negative controls from this host: Debian's ldconfig is static glibc
+	run file -L /sbin/ldconfig
+	assert_output --partial 'static'
+	run not_static_musl /sbin/ldconfig
+	assert_output '/sbin/ldconfig: has .note.ABI-tag (glibc)'
+	run not_static_musl /bin/true
+	assert_output --partial 'has a program interpreter (dynamic)'
+	assert_output --partial 'needs shared libraries'
+}
+
+@test "every binary for the image (out/rootfs-bin, out/bin) is static and free of glibc" {
 	run image_binaries
 	assert_success
-	[ "${#lines[@]}" -ge 3 ]
+	for b in busybox crun dropbearmulti doas; do assert_line "$OUT/rootfs-bin/$b"; done
+	for b in init berth provision netcfg; do assert_line "$OUT/bin/$b"; done
 	for f in "${lines[@]}"; do
-		run readelf -lW "$f"
-		assert_success
-		refute_output --partial 'INTERP'
-		run readelf -dW "$f"
-		refute_output --partial 'NEEDED'
-		run grep -c 'GLIBC_2' "$f"
-		assert_output 0
+		run not_static_musl "$f"
+		assert_output ''
 	done
 }
 
@@ -157,10 +211,14 @@ image_binaries() { find "$OUT/rootfs-bin" -type f; }
 	done
 }
 
-@test "make help names every target" {
+@test "make help names every target of the Makefile's .PHONY line" {
+	phony=$(sed -n 's/^\.PHONY:[[:space:]]*//p' "$TOP/Makefile")
+	for t in all deps kernel pkgs image run check test bench clean distclean help test-image; do
+		case " $phony " in *" $t "*) ;; *) fail "$t is not in .PHONY" ;; esac
+	done
 	run make -s -C "$TOP" help
 	assert_success
-	for t in all deps kernel pkgs image run check test bench clean distclean help; do
+	for t in $phony; do
 		assert_line --regexp "^$t "
 	done
 }
@@ -180,4 +238,180 @@ image_binaries() { find "$OUT/rootfs-bin" -type f; }
 	assert_failure
 	assert_output --partial 'berth-no-such-package'
 	assert_output --partial 'run: sudo make deps'
+}
+
+@test "a version that is not on the archive stops the fetch in one line and caches nothing" {
+	tmpc=$(temp_cache)
+	t=$(mktemp -d)
+	temp_tree "$t" zlib
+	sed -i 's/^VERSION=.*/VERSION=1:0.0.0-0berth/' "$t/pkgs/zlib/pkg.conf"
+	run env BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/fetch.sh" zlib
+	assert_failure
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp '^berth-build: pkgs/zlib: apt-get could not fetch source zlib=1:0.0.0-0berth: E: .+'
+	# and the package build stops there, with the same one line
+	run env BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" zlib
+	assert_failure
+	assert_equal "${#lines[@]}" 1
+	assert_output --partial 'berth-build: pkgs/zlib: apt-get could not fetch source zlib=1:0.0.0-0berth'
+	run ls -A "$tmpc/sources"
+	assert_output ''
+	[ ! -e "$tmpc/pkg" ]
+	rm -rf "$tmpc" "$t"
+}
+
+@test "a download that does not match its pin is refused and never enters the cache" {
+	tmpc=$(temp_cache)
+	t=$(mktemp -d)
+	src=$("$TOP/scripts/fetch.sh" zlib)
+	# stands in for apt-get source: the pinned files, the tarball altered
+	mkdir "$t/bin"
+	printf '#!/bin/sh\ncp %s/* . && printf X >>"$(ls ./*.orig.tar.*)"\n' "$src" >"$t/bin/apt-get"
+	chmod +x "$t/bin/apt-get"
+	run env PATH="$t/bin:$PATH" BERTH_CACHE="$tmpc" "$TOP/scripts/fetch.sh" zlib
+	assert_failure
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp '^berth-build: pkgs/zlib: zlib_[^ ]+\.orig\.tar\.[a-z0-9]+: sha256 mismatch after download \(pinned [0-9a-f]{64}, got [0-9a-f]{64}\)$'
+	run ls -A "$tmpc/sources"
+	assert_output ''
+	rm -rf "$tmpc" "$t"
+}
+
+@test "a build tool missing from PATH stops the build in one line naming it" {
+	tmpc=$(temp_cache)
+	t=$(mktemp -d)
+	mkdir "$t/bin"
+	ln -s /usr/bin/* "$t/bin/"
+	rm "$t/bin/musl-gcc" "$t/bin/apt-get"
+	run env PATH="$t/bin" OUT="$t/out" "$TOP/scripts/pkg.sh" zlib
+	assert_failure
+	assert_output 'berth-build: musl-gcc not found: run make deps'
+	run env PATH="$t/bin" BERTH_CACHE="$tmpc" "$TOP/scripts/fetch.sh" zlib
+	assert_failure
+	assert_output 'berth-build: apt-get not found: run make deps'
+	# through make: that line, then make's own, and nothing in out/
+	run env PATH="$t/bin" make -s -C "$TOP" pkgs OUT="$t/out"
+	assert_failure
+	assert_equal "${lines[0]}" 'berth-build: musl-gcc not found: run make deps'
+	assert_equal "${#lines[@]}" 2
+	run ls -A "$t/out"
+	assert_output ''
+	rm -rf "$tmpc" "$t"
+}
+
+@test "a failed package build ends with one line naming the package, the step and the log" {
+	tmpc=$(temp_cache)
+	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
+	t=$(mktemp -d)
+	temp_tree "$t"
+	fake_pkg "$t" two "$FAILING_BUILD"
+	want="berth-build: pkgs/two: build.sh failed (log: $tmpc/build/two.failed.log): two.c:1:1: error: the build of two fails here"
+	run env -u CI -u V BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	assert_failure
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 --regexp '^berth-build: two .*: building$'
+	assert_line --index 1 "$want"
+	run grep -c '^noise' "$tmpc/build/two.failed.log"
+	assert_output 40
+	# under CI the log's tail comes first, the same line last
+	run env CI=true BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	assert_failure
+	assert_line 'noise 39'
+	assert_equal "${lines[-1]}" "$want"
+	run env -u CI V=1 BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	assert_line 'noise 39'
+	assert_equal "${lines[-1]}" "$want"
+	run env CI=false BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	refute_line 'noise 39'
+	[ ! -e "$tmpc/pkg" ]
+	rm -rf "$tmpc" "$t"
+}
+
+@test "make pkgs publishes a package set whole or not at all; a no-op rewrites nothing" {
+	tmpc=$(temp_cache)
+	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
+	t=$(mktemp -d)
+	temp_tree "$t"
+	fake_pkg "$t" one 'mkdir -p "$DESTDIR/bin" "$DESTDIR/usr/include"
+printf "#!/bin/sh\necho one\n" >"$DESTDIR/bin/one" && chmod +x "$DESTDIR/bin/one"
+echo "#define ONE 1" >"$DESTDIR/usr/include/one.h"'
+	fake_pkg "$t" two "$FAILING_BUILD"
+	export BERTH_CACHE=$tmpc OUT=$t/out
+	unset CI V
+
+	# a failure in a fresh out/: nothing that looks built
+	run make -s -C "$t" pkgs PKGS="one two" OUT="$t/fresh"
+	assert_failure
+	assert_line "berth-build: pkgs/two: build.sh failed (log: $tmpc/build/two.failed.log): two.c:1:1: error: the build of two fails here"
+	refute_line --partial 'noise'
+	for d in sysroot rootfs-bin pkgs; do [ ! -e "$t/fresh/$d" ]; done
+	run ls -A "$t/fresh"
+	assert_output 'toolchain'
+
+	run make -s -C "$t" pkgs PKGS=one OUT="$t/out"
+	assert_success
+	assert_line 'pkgs: 1 binaries in out/rootfs-bin'
+	[ -x "$t/out/rootfs-bin/one" ] && [ -f "$t/out/sysroot/usr/include/one.h" ] && [ -f "$t/out/pkgs/.complete" ]
+	before=$(stat -c '%i %Y' "$t/out/sysroot" "$t/out/rootfs-bin" "$t/out/pkgs" "$t/out/pkgs/.complete" "$t/out/toolchain/musl-cc")
+
+	# nothing changed: out/ is left alone (a rename would change the inodes)
+	run make -s -C "$t" pkgs PKGS=one OUT="$t/out"
+	assert_success
+	assert_output 'pkgs: up to date, 1 binaries in out/rootfs-bin'
+	assert_equal "$(stat -c '%i %Y' "$t/out/sysroot" "$t/out/rootfs-bin" "$t/out/pkgs" "$t/out/pkgs/.complete" "$t/out/toolchain/musl-cc")" "$before"
+
+	# a failure leaves the last complete set as it was, and no staging
+	run make -s -C "$t" pkgs PKGS="one two" OUT="$t/out"
+	assert_failure
+	assert_equal "$(stat -c '%i %Y' "$t/out/sysroot" "$t/out/rootfs-bin" "$t/out/pkgs" "$t/out/pkgs/.complete" "$t/out/toolchain/musl-cc")" "$before"
+	[ ! -e "$t/out/pkgs/two.key" ]
+	run ls -A "$t/out"
+	assert_output $'pkgs\nrootfs-bin\nsysroot\ntoolchain'
+
+	# pkg.sh run by hand changes the set: the next make pkgs publishes it anew
+	run "$t/scripts/pkg.sh" one
+	assert_success
+	[ ! -e "$t/out/pkgs/.complete" ]
+	run make -s -C "$t" pkgs PKGS=one OUT="$t/out"
+	assert_success
+	assert_output 'pkgs: 1 binaries in out/rootfs-bin'
+	[ -f "$t/out/pkgs/.complete" ]
+	rm -rf "$tmpc" "$t"
+}
+
+@test "a kernel option dropped by olddefconfig fails the kernel build and removes the old out/vmlinuz" {
+	tmpc=$(kernel_cache)
+	t=$(mktemp -d)
+	temp_tree "$t"
+	printf 'CONFIG_BERTH_NO_SUCH_OPTION=y\n' >"$t/kernel-config/zz-test.config"
+	mkdir "$t/out"
+	for f in vmlinuz kernel.config kernel.release; do echo old >"$t/out/$f"; done
+	run env -u CI -u V BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/kernel.sh"
+	assert_failure
+	assert_line "$t/kernel-config/zz-test.config:1: CONFIG_BERTH_NO_SUCH_OPTION=y requested, but it is not set"
+	obj=$(ls -d "$tmpc"/kernel/obj-*)
+	assert_equal "${lines[-1]}" "berth-build: kernel $(. "$TOP/pkgs/linux/pkg.conf"; echo "$VERSION"): config check failed: 1 requested option(s) did not survive olddefconfig (config: $obj/.config)"
+	for f in vmlinuz kernel.config kernel.release; do [ ! -e "$t/out/$f" ]; done
+	run ls "$tmpc/kernel"
+	assert_output "$(basename "$obj")"
+	rm -rf "$tmpc" "$t"
+}
+
+@test "a failed kernel build step ends with one line naming the step and the log" {
+	tmpc=$(kernel_cache)
+	t=$(mktemp -d)
+	mkdir "$t/bin" "$t/out"
+	printf '#!/bin/sh\necho "kconfig: making it"\necho "make: *** [tinyconfig] Error 2" >&2\nexit 2\n' >"$t/bin/make"
+	chmod +x "$t/bin/make"
+	echo old >"$t/out/vmlinuz"
+	run env -u CI -u V PATH="$t/bin:$PATH" BERTH_CACHE="$tmpc" OUT="$t/out" "$TOP/scripts/kernel.sh"
+	assert_failure
+	obj=$(ls -d "$tmpc"/kernel/obj-*)
+	assert_equal "${lines[-1]}" "berth-build: kernel $(. "$TOP/pkgs/linux/pkg.conf"; echo "$VERSION"): make tinyconfig failed (log: $obj/build.log): make: *** [tinyconfig] Error 2"
+	refute_line 'kconfig: making it'
+	[ ! -e "$t/out/vmlinuz" ]
+	run env CI=true PATH="$t/bin:$PATH" BERTH_CACHE="$tmpc" OUT="$t/out" "$TOP/scripts/kernel.sh"
+	assert_line 'kconfig: making it'
+	assert_equal "${lines[-1]}" "berth-build: kernel $(. "$TOP/pkgs/linux/pkg.conf"; echo "$VERSION"): make tinyconfig failed (log: $obj/build.log): make: *** [tinyconfig] Error 2"
+	rm -rf "$tmpc" "$t"
 }

@@ -298,6 +298,76 @@ exec sleep 1000"
 	assert_line 'orphan reaped'
 }
 
+@test "PID 1: reaps 1000 orphans at once, leaving no zombie" {
+	ns_prepare
+	# each ( true & ) leaves an orphan that PID 1 inherits and must reap
+	runsvdir_fake "i=0; while [ \$i -lt 1000 ]; do ( true & ); i=\$((i + 1)); done
+echo \"spawned \$i\" >>$T/log
+exec sleep 1000"
+	ns_boot
+	for _ in $(seq 100); do grep -q '^spawned' "$T/log" 2>/dev/null && break; sleep 0.1; done
+	sleep 1
+	run grep -c '^spawned 1000$' "$T/log"
+	assert_output 1
+	# zombies are children of PID 1 in state Z: none may be left
+	run sh -c "ps -o stat= --ppid $PID1 | grep -c Z"
+	assert_output 0
+	kill -TERM "$PID1"
+	ns_wait 10
+}
+
+@test "PID 1: no signal from inside its namespace kills it or stops the boot" {
+	ns_prepare
+	# every signal but the five that ask for a shutdown (INT 2, USR1 10,
+	# USR2 12, TERM 15, PWR 30), KILL and STOP included, sent to PID 1 by a process in its namespace
+	runsvdir_fake "for n in 1 3 4 5 6 7 8 9 11 13 14 16 17 18 19 20 21 22 23 24 25 26 27 28 29 31 \$(seq 34 64); do kill -s \$n 1 || echo \"kill \$n failed\"; done
+echo sent >>$T/log
+exec sleep 1000"
+	ns_boot
+	for _ in $(seq 50); do grep -q '^sent' "$T/log" 2>/dev/null && break; sleep 0.1; done
+	sleep 1
+	run cat "$T/log"
+	assert_line sent
+	kill -0 "$PID1"
+	run grep -c 'shutdown start' "$T/out"
+	assert_output 0
+	# and it still answers a real shutdown request
+	kill -TERM "$PID1"
+	ns_wait 10
+	run cat "$T/out"
+	assert_line 'init: shutdown done: reboot'
+}
+
+@test "PID 1: a runsvdir killed with SIGKILL is started again" {
+	ns_prepare
+	ns_boot
+	# PID 1's only child is the (fake) runsvdir
+	kill -KILL $(cat "/proc/$PID1/task/$PID1/children")
+	for _ in $(seq 30); do [ "$(grep -c '^runsvdir -P' "$T/log")" -ge 2 ] && break; sleep 0.1; done
+	run grep -c "^runsvdir -P $T/service\$" "$T/log"
+	assert_output 2
+	run cat "$T/out"
+	assert_line --partial "init: runsvdir $T/service killed by signal 9 (Killed), restarting in 1 s"
+	kill -TERM "$PID1"
+	ns_wait 10
+}
+
+@test "var-check: a full filesystem is named in one line, a roomy one passes" {
+	[ "$(id -u)" = 0 ] || skip 'needs root to mount a tmpfs'
+	mkdir -p "$T/full" "$T/roomy"
+	mount -t tmpfs -o size=2m tmpfs "$T/full"
+	mount -t tmpfs -o size=64m tmpfs "$T/roomy"
+	dd if=/dev/zero of="$T/full/fill" bs=64k 2>/dev/null || true
+	run "$INIT" var-check "$T/full"
+	umount "$T/full"
+	assert_failure 1
+	assert_output --regexp "^init: $T/full is full: [0-9]+ KiB free of 2 MiB; state, logs and containers cannot be written until space is freed"
+	run "$INIT" var-check "$T/roomy"
+	umount "$T/roomy"
+	assert_success
+	assert_output ''
+}
+
 @test "PID 1: restarts runsvdir when it dies, at most once a second" {
 	ns_prepare
 	runsvdir_fake 'exit 1'

@@ -279,10 +279,86 @@ make_disk() {
 	want=$(dumpe2fs -h "$W/data.img" 2>/dev/null | awk '/^Block count:/ { print $3 }')
 	run "$BIN" ext4-probe "$W/data.img"
 	assert_success
-	assert_output "ext4 blocks=$want block_size=4096"
+	assert_output "ext4 blocks=$want block_size=4096 state=0x1 errors=0"
 	truncate -s 0 "$W/data.img"
 	truncate -s 64M "$W/data.img"
 	run "$BIN" ext4-probe "$W/data.img"
 	assert_failure 1
 	assert_output --partial 'holds no ext4 filesystem'
+}
+
+# the data partition before /var is mounted, with Debian's e2fsprogs built
+# for the image (out/rootfs-bin) as the tools, as the initramfs runs them
+data_fs() {
+	mkdir -p "$W/var/lib/berth"
+	echo "kept" >"$W/var/lib/berth/keep"
+	truncate -s 64M "$W/data.img"
+	mke2fs -q -F -t ext4 -L berth-data -d "$W/var" "$W/data.img"
+}
+
+@test "data-prepare leaves a clean ext4 alone and runs nothing" {
+	data_fs
+	sum=$(sha256sum <"$W/data.img")
+	run "$BIN" data-prepare "$W/data.img" "$OUT/rootfs-bin" "$W/fsck.log" auto
+	assert_success
+	assert_output ''
+	assert_equal "$(sha256sum <"$W/data.img")" "$sum"
+	[ ! -e "$W/fsck.log" ]
+}
+
+@test "data-prepare repairs an ext4 whose superblock records errors, keeping the files" {
+	data_fs
+	# real damage (a wrong link count) and the flag the kernel sets when it meets damage
+	debugfs -w -R "sif /lib/berth/keep links_count 7" "$W/data.img" 2>/dev/null
+	debugfs -w -R "ssv state 3" "$W/data.img" 2>/dev/null
+	debugfs -w -R "ssv error_count 2" "$W/data.img" 2>/dev/null
+	run "$BIN" ext4-probe "$W/data.img"
+	assert_output --partial 'state=0x3 errors=2'
+	run e2fsck -fn "$W/data.img"
+	assert_failure
+	run "$BIN" data-prepare "$W/data.img" "$OUT/rootfs-bin" "$W/fsck.log" auto
+	assert_success
+	assert_line --index 0 "initramfs: berth-data ($W/data.img) records filesystem errors: e2fsck -f -y, output in $W/fsck.log"
+	assert_line --index 1 'initramfs: berth-data: e2fsck fixed the errors (exit 1)'
+	grep -q 'Inode .* ref count is 7, should be 1' "$W/fsck.log"
+	run e2fsck -fn "$W/data.img"
+	assert_success
+	assert_equal "$(debugfs -R 'cat /lib/berth/keep' "$W/data.img" 2>/dev/null)" kept
+	run "$BIN" ext4-probe "$W/data.img"
+	assert_output --partial 'state=0x1 errors=0'
+}
+
+@test "data-prepare with force checks a clean ext4 and finds nothing" {
+	data_fs
+	run "$BIN" data-prepare "$W/data.img" "$OUT/rootfs-bin" "$W/fsck.log" force
+	assert_success
+	assert_line --index 0 --partial 'check asked for (berth.fsck=force)'
+	assert_line --index 1 'initramfs: berth-data: e2fsck found no errors (exit 0)'
+}
+
+@test "data-prepare formats an all-zero partition and nothing else" {
+	truncate -s 64M "$W/data.img"
+	run "$BIN" data-prepare "$W/data.img" "$OUT/rootfs-bin" "$W/fsck.log" auto
+	assert_success
+	assert_output "initramfs: berth-data ($W/data.img) holds no filesystem: formatting it ext4, a first boot"
+	run "$BIN" ext4-probe "$W/data.img"
+	assert_success
+	assert_equal "$(blkid -o value -s LABEL "$W/data.img")" berth-data
+	assert_equal "$(blkid -o value -s TYPE "$W/data.img")" ext4
+}
+
+@test "data-prepare never formats a partition that holds something other than ext4" {
+	truncate -s 64M "$W/data.img"
+	# a byte near the end (where md and ZFS keep labels), then an xfs superblock at the start
+	printf 'Z' | dd of="$W/data.img" bs=1 seek=$((64 * 1024 * 1024 - 4096)) conv=notrunc status=none
+	sum=$(sha256sum <"$W/data.img")
+	run "$BIN" data-prepare "$W/data.img" "$OUT/rootfs-bin" "$W/fsck.log" auto
+	assert_failure 1
+	assert_output "initramfs-init: data-prepare: $W/data.img (berth-data) holds no ext4 but is not empty (byte $((64 * 1024 * 1024 - 4096)) is not zero); not formatting it: zero it to start afresh"
+	assert_equal "$(sha256sum <"$W/data.img")" "$sum"
+	truncate -s 64M "$W/x.img"
+	mkfs.xfs -q "$W/x.img" 2>/dev/null || printf 'XFSB' | dd of="$W/x.img" conv=notrunc status=none
+	run "$BIN" data-prepare "$W/x.img" "$OUT/rootfs-bin" "$W/fsck.log" auto
+	assert_failure 1
+	assert_output --partial 'holds no ext4 but is not empty (byte 0 is not zero)'
 }

@@ -39,7 +39,7 @@ if [ -n "${VM_SEED:-}" ]; then
 	set -- "$@" -drive "file=$VM_SEED,format=raw,if=virtio,readonly=on"
 fi
 if [ "${VM_BOOT:-uefi}" = direct ]; then
-	set -- "$@" -kernel "$out/vmlinuz" -initrd "${VM_INITRD:-$out/initramfs.cpio}" -append "${VM_APPEND:-$(cat "$out/cmdline.txt")}"
+	set -- "$@" -kernel "$out/vmlinuz" -initrd "${VM_INITRD:-$out/initramfs.cpio}" -append "${VM_APPEND:-$(cat "$out/cmdline")}"
 fi
 if [ -n "${VM_SERIAL:-}" ]; then
 	set -- "$@" -serial "file:$VM_SERIAL"

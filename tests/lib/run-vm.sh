@@ -1,51 +1,59 @@
 #!/usr/bin/env bash
-# run-vm.sh: `make run`. Boots Berth under UEFI with the console here and the
-# demo container defined and its image loaded, like a user's first boot:
-#   out/run/berth.img   out/berth.img with a /var that holds the demo image
-#                       (loaded with the host's out/bin/berth), its definition
-#                       (/etc/berth/containers/demo.yaml in the /etc overlay)
-#                       and, if you have one, your SSH public key for root
-#   out/run/disk.qcow2  a 4 GiB copy-on-write overlay of it, kept between runs
-# (RUN_DIR replaces out/run). The guest's port 8080, where the demo container
-# is published, is the host's port 8080 (RUN_HTTP_PORT).
+# run-vm.sh: `make run`. Boots the production image out/berth.img under UEFI
+# with the console here and the demo NoCloud seed (images/demo-seed/) as a
+# second disk, like a user's first boot: provisioning loads the demo image
+# from the seed, starts the demo container, and authorizes your SSH key.
+#   out/run/disk.qcow2  a 4 GiB copy-on-write overlay of out/berth.img, kept
+#                       between runs (so is /var) until the image changes
+#   out/run/seed.iso    the seed: user-data, meta-data, the demo image
+# (RUN_DIR replaces out/run). SSH and the demo's port 8080 are forwarded
+# from free host ports (from 2222 and 8080 up; VM_SSH_PORT, RUN_HTTP_PORT).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-$top/out}
 run=${RUN_DIR:-$out/run}
 mkdir -p "$run"
 disk=$run/disk.qcow2
-if [ ! -f "$disk" ] || [ "$out/berth.img" -nt "$disk" ] || [ "$out/demo.tar" -nt "$disk" ]; then
-	rm -rf "${run:?}/var" "$disk" "$run/vars.fd"
-	var=$run/var
-	mkdir -p "$var/lib/berth/etc/upper/berth/containers" "$var/roothome"
-	chmod 700 "$var/roothome"
-	BERTH_ROOT=$var/lib/berth "$out/bin/berth" load "$out/demo.tar" >/dev/null
-	cat >"$var/lib/berth/etc/upper/berth/containers/demo.yaml" <<-'YAML'
-	# the demo container of `make run`: a web page on the host's port 8080
-	image: demo:latest
-	restart: always
-	ports: ["8080:80"]
-	YAML
-	key=
-	for k in "$HOME"/.ssh/id_ed25519.pub "$HOME"/.ssh/id_ecdsa.pub "$HOME"/.ssh/id_rsa.pub; do
-		if [ -f "$k" ]; then key=$k; break; fi
-	done
-	if [ -n "$key" ]; then
-		mkdir -p "$var/roothome/.ssh"
-		chmod 700 "$var/roothome/.ssh"
-		install -m600 "$key" "$var/roothome/.ssh/authorized_keys"
-	fi
-	VAR_SEED=$var DISK_OUT=$run/berth.img "$top/images/disk.sh" >/dev/null
-	qemu-img create -q -f qcow2 -b "$run/berth.img" -F raw "$disk" 4G
-	rm -rf "$var"
-	if [ -n "$key" ]; then
-		echo "run: $key may log in: ssh -p ${VM_SSH_PORT:-2222} root@127.0.0.1"
-	else
-		echo "run: no SSH key in ~/.ssh; root has no password (a NoCloud seed adds users: docs/USER-DATA.md)"
-	fi
+
+# the first free TCP port on 127.0.0.1 from $1 up
+free_port() {
+	python3 - "$1" <<-'PY'
+	import socket, sys
+	for port in range(int(sys.argv[1]), 65536):
+	    s = socket.socket()
+	    try:
+	        s.bind(("127.0.0.1", port))
+	        print(port)
+	        break
+	    except OSError:
+	        pass
+	    finally:
+	        s.close()
+	PY
+}
+
+# a new image (its UKI names the root hash) starts a new disk
+image_id=$(sha256sum <"$out/berth.efi" | cut -c1-64)
+if [ ! -f "$disk" ] || [ "$(cat "$run/image.id" 2>/dev/null)" != "$image_id" ]; then
+	rm -f "$disk" "$run/vars.fd"
+	qemu-img create -q -f qcow2 -b "$out/berth.img" -F raw "$disk" 4G
+	echo "$image_id" >"$run/image.id"
 fi
-http=${RUN_HTTP_PORT:-8080}
-echo "run: booting $disk under UEFI (${BERTH_ACCEL:-tcg}) with the demo container; Ctrl-a x quits"
+
+key=
+for k in "$HOME"/.ssh/id_ed25519.pub "$HOME"/.ssh/id_ecdsa.pub "$HOME"/.ssh/id_rsa.pub; do
+	if [ -f "$k" ]; then key=$k; break; fi
+done
+"$top/images/demo-seed.sh" "$run/seed.iso" "$key"
+
+ssh_port=${VM_SSH_PORT:-$(free_port 2222)}
+http=${RUN_HTTP_PORT:-$(free_port 8080)}
+if [ -n "$key" ]; then
+	echo "run: $key may log in once it is ready: ssh -p $ssh_port root@127.0.0.1"
+else
+	echo "run: no SSH key in ~/.ssh, so no SSH login; root has no password (docs/USER-DATA.md adds users)"
+fi
+echo "run: booting $disk under UEFI (${BERTH_ACCEL:-tcg}) with the demo seed; Ctrl-a x quits"
 echo "run: once it is ready: curl http://localhost:$http/"
-VM_DIR=$run VM_SSH_PORT=${VM_SSH_PORT:-2222} VM_FWD="hostfwd=tcp:127.0.0.1:$http-:8080" \
+VM_DIR=$run VM_SSH_PORT=$ssh_port VM_SEED=$run/seed.iso VM_FWD="hostfwd=tcp:127.0.0.1:$http-:8080" \
 	exec "$top/tests/lib/qemu.sh" "$disk"

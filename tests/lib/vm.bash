@@ -3,15 +3,27 @@
 
 # vm_boot IMAGE [SIZE]: boot a fresh qcow2 overlay of IMAGE in the background
 vm_boot() {
-	local image=$1 size=${2:-2G}
+	vm_disk "$@"
+	vm_start
+}
+
+# vm_disk IMAGE [SIZE]: only make the overlay (raw or qcow2 IMAGE), to change
+# the disk with qemu-io before vm_start boots it
+vm_disk() {
+	local image=$1 size=${2:-2G} fmt=raw
+	case $image in *.qcow2) fmt=qcow2 ;; esac
 	VM_DIR=$(mktemp -d "${BATS_TEST_TMPDIR:-/tmp}/vm.XXXXXX")
 	VM_LOG=$VM_DIR/serial.log
 	VM_SSH_PORT=$(vm_free_port)
 	export VM_DIR VM_LOG VM_SSH_PORT
-	qemu-img create -q -f qcow2 -b "$image" -F raw "$VM_DIR/disk.qcow2" "$size"
+	qemu-img create -q -f qcow2 -b "$image" -F "$fmt" "$VM_DIR/disk.qcow2" "$size"
 	: >"$VM_LOG"
 	VM_MARK=0
-	vm_start
+}
+
+# vm_part_offset IMAGE N: byte offset of partition N in a raw IMAGE
+vm_part_offset() {
+	echo $(($(sfdisk -J "$1" | jq ".partitiontable.partitions[$(($2 - 1))].start") * 512))
 }
 
 # QEMU removes its pid file when it exits: keep the pid in VM_PID
@@ -94,11 +106,12 @@ vm_ssh_as() {
 
 # vm_wait_ssh [TIMEOUT]
 vm_wait_ssh() {
-	local timeout=${1:-120} i=0
-	while [ "$i" -lt "$timeout" ]; do
+	local timeout=${1:-120} end=$((SECONDS + ${1:-120}))
+	# wall time: a port QEMU accepts but nobody answers costs ConnectTimeout per try
+	while [ "$SECONDS" -lt "$end" ]; do
 		vm_ssh true 2>/dev/null && return 0
+		vm_running || break
 		sleep 1
-		i=$((i + 1))
 	done
 	echo "vm_wait_ssh: no SSH within ${timeout}s" >&2
 	tail -n 30 "$VM_LOG" >&2

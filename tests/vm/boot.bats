@@ -107,8 +107,10 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	vm_wait ready
 	vm_wait_ssh
 	vm_monitor system_powerdown
-	vm_wait 'shutdown done' 60
-	vm_wait_exit 60
+	start=$SECONDS
+	vm_wait 'shutdown done' 30
+	vm_wait_exit 30
+	[ $((SECONDS - start)) -le 30 ]
 	run events
 	assert_line 'shutdown start'
 	assert_line 'shutdown done'
@@ -198,10 +200,20 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	sleep 3
 	run vm_ssh true
 	assert_failure
+	# not a refused key: no SSH server at all (QEMU accepts, nobody answers)
+	run timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$VM_SSH_PORT; head -c 4 <&3"
+	refute_output --partial SSH-
+	# the layout of DESIGN.md section 4, with the Discoverable Partitions types
+	run sh -c "sfdisk -J '$OUT/berth.img' | jq -r '.partitiontable.label, (.partitiontable.partitions[] | .name + \" \" + .type)'"
+	assert_output "gpt
+esp C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+berth-root-a 4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709
+berth-root-b 4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709
+berth-data 4D21B016-B534-45C2-A9FB-5C16E091FD2D"
 }
 
-@test "a direct kernel boot (-kernel -initrd -append) reaches ready" {
-	VM_BOOT=direct vm_boot "$IMG"
+@test "a direct kernel boot (-kernel -initrd -append) of out/berth.qcow2 reaches ready" {
+	VM_BOOT=direct vm_boot "$OUT/berth.qcow2"
 	vm_wait ready
 	run events
 	assert_line --index 0 'init start'
@@ -222,14 +234,34 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	assert_success
 	run grep -a 'berth-root-a' "$VM_LOG"
 	assert_output --partial 'berth-root-a'
-	refute_output --partial 'root mounted'
+	run events
+	refute_line 'root mounted'
 	# a fatal boot error reboots after a delay, so the boot loader can fall back
 	run timeout 60 bash -c "until [ \$(grep -c 'init start' '$VM_LOG') -ge 2 ]; do sleep 0.5; done"
 	assert_success
 }
 
+@test "one flipped byte in a data block of the root stops the boot at verity, before any service" {
+	vm_disk "$IMG"
+	. "$OUT/root.env"
+	# a byte in the middle of the filesystem, in a block nothing reads early
+	block=$((VERITY_DATA_BLOCKS / 2))
+	at=$(($(vm_part_offset "$IMG" 2) + block * 4096 + 1234))
+	byte=$(dd if="$IMG" bs=1 skip="$at" count=1 status=none | od -An -tu1 | tr -d ' ')
+	qemu-io -f qcow2 -c "write -P $((byte ^ 0xff)) $at 1" "$VM_DIR/disk.qcow2" >/dev/null
+	vm_start
+	vm_wait 'init start' 120
+	run timeout 60 bash -c "until grep -q 'no root slot verifies' '$VM_LOG'; do sleep 0.5; done"
+	assert_success
+	run grep -a 'berth-root-a (/dev/vda2): skipped' "$VM_LOG"
+	assert_output --partial "data block $block (bytes $((block * 4096))-$((block * 4096 + 4095))) fails verification against the hash tree"
+	run events
+	refute_line 'root mounted'
+	refute_line 'services started'
+}
+
 @test "with berth.debug a fatal boot error stops on the console instead of rebooting" {
-	bad=$(sed -E 's/roothash=[0-9a-f]+/roothash=0000000000000000000000000000000000000000000000000000000000000000/' "$OUT/cmdline.txt")
+	bad=$(sed -E 's/roothash=[0-9a-f]+/roothash=0000000000000000000000000000000000000000000000000000000000000000/' "$OUT/cmdline")
 	VM_BOOT=direct VM_APPEND="$bad berth.debug" vm_boot "$IMG"
 	vm_wait 'init start'
 	run timeout 60 bash -c "until grep -q 'berth.debug: halted' '$VM_LOG'; do sleep 0.2; done"
@@ -249,7 +281,7 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	sfdisk -q --part-label "$VM_DIR/disk.raw" 4 not-berth-data
 	qemu-img convert -O qcow2 "$VM_DIR/disk.raw" "$VM_DIR/disk.qcow2"
 	rm "$VM_DIR/disk.raw"
-	VM_BOOT=direct VM_APPEND="$(cat "$OUT/cmdline.txt") berth.root_timeout=2" vm_restart
+	VM_BOOT=direct VM_APPEND="$(cat "$OUT/cmdline") berth.root_timeout=2" vm_restart
 	vm_wait 'init start'
 	run timeout 60 bash -c "until grep -q 'block devices seen' '$VM_LOG'; do sleep 0.2; done"
 	assert_success
@@ -271,4 +303,123 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	assert_success
 	assert_line 'hello-from-crun'
 	assert_line 'crun'
+}
+
+@test "PID 1 in the guest: a killed runsvdir comes back, 1000 orphans are reaped, no signal kills it" {
+	vm_boot "$IMG"
+	vm_wait ready
+	vm_wait_ssh
+	old=$(vm_ssh 'pidof runsvdir')
+	vm_ssh 'kill -9 $(pidof runsvdir)'
+	run vm_ssh 'for i in $(seq 50); do p=$(pidof runsvdir) && break; sleep 0.1; done; echo "$p"'
+	[ -n "$output" ] && [ "$output" != "$old" ]
+	grep -aq 'init: runsvdir /etc/service killed by signal 9' "$VM_LOG"
+	run vm_ssh 'sleep 2; sv status /etc/service/sshd'
+	assert_output --regexp '^run: /etc/service/sshd'
+	# 1000 orphans: each ( sleep 0.01 & ) is re-parented to PID 1
+	run vm_ssh 'for i in $(seq 1000); do ( sleep 0.01 & ); done; sleep 2
+		for s in /proc/[0-9]*/stat; do cut -d" " -f3,4 "$s"; done 2>/dev/null | grep -c "^Z 1$"'
+	assert_output 0
+	# every signal that does not ask for a shutdown, KILL and STOP included
+	vm_ssh 'for n in 1 3 4 5 6 7 8 9 11 13 14 16 17 18 19 20 21 22 23 24 25 26 27 28 29 31 $(seq 34 64); do kill -s $n 1; done'
+	sleep 2
+	run vm_ssh 'cut -d" " -f3 /proc/1/stat; echo alive'
+	assert_line --index 0 --regexp '^[SR]$'
+	assert_line --index 1 alive
+	run events
+	refute_line 'shutdown start'
+}
+
+@test "a data filesystem the kernel found damaged is repaired by e2fsck on the next boot, data kept" {
+	vm_boot "$IMG"
+	vm_wait ready
+	vm_wait_ssh
+	vm_ssh 'mkdir /var/damaged && for i in 1 2 3; do echo $i >/var/damaged/f$i; done; echo kept >/var/keep; sync'
+	vm_ssh poweroff
+	vm_wait_exit 60
+	# damage the directory's only block on the (grown) data partition
+	qemu-img convert -O raw "$VM_DIR/disk.qcow2" "$VM_DIR/disk.raw"
+	data=$(vm_part_offset "$VM_DIR/disk.raw" 4)
+	fs="$VM_DIR/disk.raw?offset=$data"
+	bsize=$(debugfs -R stats "$fs" 2>/dev/null | awk '/^Block size:/ { print $3 }')
+	blk=$(debugfs -R 'bmap /damaged 0' "$fs" 2>/dev/null)
+	rm "$VM_DIR/disk.raw"
+	[ "$bsize" -gt 0 ] && [ "$blk" -gt 0 ]
+	qemu-io -f qcow2 -c "write -P 0xff $((data + blk * bsize)) $bsize" "$VM_DIR/disk.qcow2" >/dev/null
+	vm_restart
+	vm_wait ready
+	vm_wait_ssh
+	# the kernel meets the damage and records it in the superblock
+	run vm_ssh 'ls /var/damaged'
+	refute_output --partial f1
+	run vm_ssh 'dmesg | grep -c "EXT4-fs error"'
+	[ "$output" -ge 1 ]
+	vm_mark
+	vm_ssh reboot
+	vm_wait 'shutdown done' 60
+	vm_wait 'init start'
+	vm_wait ready
+	run vm_console
+	assert_line 'initramfs: berth-data (/dev/vda4) records filesystem errors: e2fsck -f -y, output in /run/berth/fsck.log'
+	assert_line 'initramfs: berth-data: e2fsck fixed the errors (exit 1)'
+	vm_wait_ssh
+	run vm_ssh 'cat /var/keep; dmesg | grep -c "EXT4-fs error"; grep -c "Pass 5" /run/berth/fsck.log'
+	assert_output "kept
+0
+1"
+	# and the next boot finds it clean: no e2fsck
+	vm_mark
+	vm_ssh reboot
+	vm_wait 'shutdown done' 60
+	vm_wait 'init start'
+	vm_wait ready
+	run vm_console
+	refute_output --partial 'e2fsck'
+}
+
+@test "an empty data partition is formatted (a factory reset); one holding something else is never touched" {
+	vm_disk "$IMG"
+	data=$(vm_part_offset "$IMG" 4)
+	qemu-io -f qcow2 -c "write -z $data 128M" "$VM_DIR/disk.qcow2" >/dev/null
+	vm_start
+	vm_wait ready
+	run vm_console
+	assert_line 'initramfs: berth-data (/dev/vda4) holds no filesystem: formatting it ext4, a first boot'
+	run events
+	assert_line 'provision done'
+	vm_cut
+	# something that is not ext4 at the start: refused, left as it is, and the boot reboots
+	qemu-io -f qcow2 -c "write -P 0x58 $data 4096" "$VM_DIR/disk.qcow2" >/dev/null
+	vm_restart
+	vm_wait 'init start'
+	run timeout 60 bash -c "until grep -q 'not formatting it' '$VM_LOG'; do sleep 0.5; done"
+	assert_success
+	run grep -a 'not formatting it' "$VM_LOG"
+	assert_output --partial '/dev/vda4 (berth-data) holds no ext4 but is not empty (byte 0 is not zero); not formatting it: zero it to start afresh'
+	run timeout 30 bash -c "until grep -q 'rebooting in' '$VM_LOG'; do sleep 0.5; done"
+	assert_success
+	vm_cut
+	run qemu-io -f qcow2 -c "read -P 0x58 $data 4096" "$VM_DIR/disk.qcow2"
+	assert_success
+	refute_output --partial 'Pattern verification failed'
+}
+
+@test "a full /var is named on the console and the boot still reaches ready" {
+	# the disk as the image has it: /var stays at 128 MiB
+	vm_boot "$IMG" "$(stat -c %s "$IMG")"
+	vm_wait ready
+	vm_wait_ssh
+	run vm_ssh 'dd if=/dev/zero of=/var/fill bs=1M 2>&1; sync; df -k /var | awk "NR == 2 { print \$4 }"'
+	assert_line --partial 'No space left on device'
+	assert_equal "${lines[${#lines[@]} - 1]}" 0
+	vm_mark
+	vm_ssh reboot
+	vm_wait 'shutdown done' 60
+	vm_wait 'init start'
+	vm_wait ready
+	run vm_console
+	assert_line --regexp '^init: /var is full: [0-9]+ KiB free of [0-9]+ MiB; state, logs and containers cannot be written until space is freed'
+	vm_wait_ssh
+	run vm_ssh 'rm /var/fill && echo freed'
+	assert_output freed
 }

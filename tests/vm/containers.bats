@@ -81,7 +81,7 @@ teardown() { vm_stop; }
 	assert_output --partial '80/tcp -> 0.0.0.0:8080'
 }
 
-@test "make run: the demo web container answers curl on the host, and a key in ~/.ssh logs in" {
+@test "make run: the demo seed provisions the production image; the web container answers curl, a key in ~/.ssh logs in" {
 	local home=$BATS_TEST_TMPDIR/home
 	mkdir -p "$home/.ssh"
 	cp "$VM_KEY.pub" "$home/.ssh/id_ed25519.pub"
@@ -91,10 +91,12 @@ teardown() { vm_stop; }
 	http=$(vm_free_port)
 	VM_MARK=0
 	: >"$VM_LOG"
+	rm -rf "$OUT/run-test"
 	run env HOME="$home" VM_SERIAL="$VM_LOG" VM_DAEMON=1 VM_SSH_PORT="$VM_SSH_PORT" RUN_HTTP_PORT="$http" \
 		RUN_DIR="$OUT/run-test" "$TOP/tests/lib/run-vm.sh"
 	assert_success
-	assert_line --partial 'may log in: ssh -p'
+	assert_line "run: $home/.ssh/id_ed25519.pub may log in once it is ready: ssh -p $VM_SSH_PORT root@127.0.0.1"
+	assert_line "run: once it is ready: curl http://localhost:$http/"
 	VM_DIR=$OUT/run-test
 	VM_PID=$(cat "$VM_DIR/qemu.pid")
 	vm_wait 'container demo started'
@@ -107,4 +109,10 @@ teardown() { vm_stop; }
 	assert_line --regexp '^demo +demo:latest +running '
 	assert_line 'hello from the Berth demo container'
 	assert_line --partial 'served: GET / HTTP/1.1'
+	# the image came from the seed, checked and loaded by provisioning
+	grep -aq 'provision: datasource nocloud (instance-id berth-demo-1)' "$VM_LOG"
+	grep -aq 'provision: berth.images: ok' "$VM_LOG"
+	run vm_ssh 'hostname; berth images'
+	assert_line --index 0 berth-demo
+	assert_output --partial 'demo'
 }
