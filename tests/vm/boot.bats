@@ -80,6 +80,9 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	[ $((output + part)) -eq $((disk - 33)) ]
 	run vm_ssh 'touch /var/berth-write-test && echo ok'
 	assert_output ok
+	# what the image's /var held is still there (root's key)
+	run vm_ssh 'cat /var/roothome/.ssh/authorized_keys'
+	assert_output "$(cat "$VM_KEY.pub")"
 }
 
 @test "/etc is an overlay on /var: a change survives a reboot, /usr does not change" {
