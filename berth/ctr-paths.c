@@ -147,34 +147,12 @@ int ctr_poll_sleep(int *idle_ms)
 
 int ctr_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char tmp[CTR_PATH_MAX + 32], old[4096];
+	char old[4096];
 	struct stat sb;
-	int fd, err;
 
 	/* the same file already: leave it (and its inode) alone */
 	if (len < sizeof old && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == mode &&
 	    (size_t)sb.st_size == len && file_read(path, old, sizeof old) == (ssize_t)len && memcmp(old, data, len) == 0)
 		return 0;
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0) {
-		err = errno;
-		close(fd);
-		unlink(tmp);
-		errno = err;
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		err = errno;
-		unlink(tmp);
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return file_replace(path, data, len, mode, 0);
 }

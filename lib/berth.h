@@ -33,8 +33,12 @@ int cmdline_read(char *buf, size_t size);
 /* read at most size-1 bytes of path into buf, NUL-terminated; returns the
  * length or -1 */
 ssize_t file_read(const char *path, char *buf, size_t size);
-/* write data to path through a temporary file in the same directory, fsync
- * it, rename it over path, fsync the directory */
+/* write data to path through a temporary file in the same directory renamed
+ * over it, so a reader sees the old or the new whole; durable: fsync the file
+ * before and the directory after the rename (state that must survive a power
+ * cut), else neither (files under /run) */
+int file_replace(const char *path, const void *data, size_t len, mode_t mode, int durable);
+/* file_replace, durable */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* write len bytes, retrying short writes and EINTR; 0 or -1 */
 int write_all(int fd, const void *data, size_t len);

@@ -53,9 +53,11 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+int file_replace(const char *path, const void *data, size_t len, mode_t mode, int durable)
 {
 	char tmp[4096], dir[4096];
+	/* a durable write refuses a temporary file someone left (or planted) */
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (durable ? O_EXCL : O_TRUNC);
 	int fd, dfd, err;
 
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp ||
@@ -63,10 +65,10 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	fd = open(tmp, flags, mode);
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0)) {
 		err = errno;
 		close(fd);
 		unlink(tmp);
@@ -80,12 +82,19 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		errno = err;
 		return -1;
 	}
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
+	if (durable) {
+		dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
 	}
 	return 0;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return file_replace(path, data, len, mode, 1);
 }
 
 int mkdir_p(const char *path, mode_t mode)
