@@ -1,7 +1,8 @@
 /* The boot itself, as PID 1 from the initramfs. Two-phase failure policy:
  * every step either works or ends the boot with one line naming what
  * failed; then, without berth.debug, a reboot after 10 s so that
- * systemd-boot's boot counting can fall back to the previous UKI. */
+ * systemd-boot's boot counting can fall back to the previous UKI. A root
+ * that does not verify goes through fallback.c instead, which never loops. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ void run_state(const char *name, const char *value)
 }
 
 /* only berth.debug on the (signed) command line opens a shell */
-static int debug_on(void)
+int params_debug_on(void)
 {
 	char cmdline[4096];
 
@@ -64,7 +65,7 @@ _Noreturn void boot_fail(const struct error *e)
 {
 	fflush(stdout);
 	warn("%s", e->msg);
-	if (debug_on()) {
+	if (params_debug_on()) {
 		if (access(DEBUG_SHELL, X_OK) == 0) {
 			warn("berth.debug: starting " DEBUG_SHELL);
 			execv(DEBUG_SHELL, (char *const[]){ "sh", NULL });
@@ -130,6 +131,7 @@ static const struct blockdev *root_find(const struct blockdev *devs, size_t n,
 	}
 	error_set(e, "no root slot verifies against roothash %.16s...: %s", p->roothash_hex,
 		  len ? tried : "no berth-root-a or berth-root-b partition");
+	*letter = len ? "tried" : "";
 	return NULL;
 }
 
@@ -179,6 +181,8 @@ _Noreturn void boot(void)
 	if (partitions_wait(devs, BLOCKDEV_MAX, &n, p.root_timeout, &e) != 0)
 		boot_fail(&e);
 	root = root_find(devs, n, &p, &letter, node, sizeof node, &e);
+	if (!root && *letter)
+		root_unverified(devs, n, &p, &e); /* falls back, or stops: never a loop */
 	if (!root)
 		boot_fail(&e);
 	snprintf(rootdev, sizeof rootdev, "/dev/%s", root->devname);

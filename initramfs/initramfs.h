@@ -138,6 +138,13 @@ int switch_root(const char *newroot, const char *init, struct error *e);
 void run_state(const char *name, const char *value);
 int console_open(void);
 _Noreturn void boot_fail(const struct error *e);
+/* berth.debug on the kernel command line */
+int params_debug_on(void);
+
+/* fallback.c: no slot verifies under this UKI: mark it bad and boot the
+ * other UKI, reboot a trial, or power off; never a boot loop */
+_Noreturn void root_unverified(const struct blockdev *devs, size_t n, const struct boot_params *p,
+			       const struct error *e);
 _Noreturn void boot(void);
 
 #endif

@@ -36,7 +36,9 @@ ssize_t file_read(const char *path, char *buf, size_t size);
 /* write data to path through a temporary file in the same directory renamed
  * over it, so a reader sees the old or the new whole; durable: fsync the file
  * before and the directory after the rename (state that must survive a power
- * cut), else neither (files under /run) */
+ * cut), else neither (files under /run). The data is written to an O_TMPFILE
+ * file and gets the name PATH.tmp.PID only when whole; a stale name of that
+ * form (a power cut; PID 1 is always pid 1) is removed, never followed. */
 int file_replace(const char *path, const void *data, size_t len, mode_t mode, int durable);
 /* file_replace, durable */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);

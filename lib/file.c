@@ -53,25 +53,65 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* A name for the finished file: linkat of the O_TMPFILE file, or the named
+ * temporary opened for it. A name left by a power cut (PID 1 is always pid 1,
+ * so PATH.tmp.1 comes back every boot) or planted is only a name: unlink it
+ * (never following it) and try once more. */
+static int tmp_name_open(const char *tmp, mode_t mode)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, flags, mode);
+
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, flags, mode);
+	return fd;
+}
+
+static int tmp_link(int fd, const char *tmp)
+{
+	char proc[64];
+
+	for (int tries = 0; tries < 2; tries++) {
+		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc needs /proc */
+		if (linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno == ENOENT || errno == EPERM) {
+			snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+				return 0;
+		}
+		if (errno != EEXIST || tries > 0 || unlink(tmp) != 0)
+			return -1;
+	}
+	return -1;
+}
+
 int file_replace(const char *path, const void *data, size_t len, mode_t mode, int durable)
 {
-	char tmp[4096], dir[4096];
-	/* a durable write refuses a temporary file someone left (or planted) */
-	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (durable ? O_EXCL : O_TRUNC);
-	int fd, dfd, err;
+	char tmp[4096], buf[4096];
+	const char *dir;
+	int fd, dfd, err, anon = 1;
 
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp ||
-	    snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+	    snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(tmp, flags, mode);
+	dir = dirname(buf);
+	/* unnamed until it is whole; vfat and old kernels have no O_TMPFILE */
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		anon = 0;
+		fd = tmp_name_open(tmp, mode);
+	}
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0)) {
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0) ||
+	    (anon && tmp_link(fd, tmp) != 0)) {
 		err = errno;
 		close(fd);
-		unlink(tmp);
+		if (!anon)
+			unlink(tmp);
 		errno = err;
 		return -1;
 	}
@@ -83,7 +123,7 @@ int file_replace(const char *path, const void *data, size_t len, mode_t mode, in
 		return -1;
 	}
 	if (durable) {
-		dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {
 			fsync(dfd);
 			close(dfd);

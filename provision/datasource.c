@@ -207,16 +207,22 @@ static int seed_from_label(struct prov *p, struct seed *s, const char *label, co
 	return rc;
 }
 
+/* GET base+name; on failure why says what went wrong: the transport's
+ * reason, a truncated body, or the HTTP status (*status, 404 for absent) */
 static int fetch(const char *base, const char *name, const char *hdr, size_t cap, char **out, size_t *len,
-		 int *status)
+		 int *status, char why[HTTP_WHY_MAX])
 {
 	char url[1024];
 
-	if (snprintf(url, sizeof url, "%s%s", base, name) >= (int)sizeof url)
+	*status = 0;
+	if (snprintf(url, sizeof url, "%s%s", base, name) >= (int)sizeof url) {
+		snprintf(why, HTTP_WHY_MAX, "URL longer than %zu bytes", sizeof url - 1);
 		return -1;
-	if (http_request("GET", url, hdr, 5000, cap, status, out, len) != 0)
+	}
+	if (http_request("GET", url, hdr, 5000, cap, status, out, len, why) != 0)
 		return -1;
 	if (*status != 200) {
+		snprintf(why, HTTP_WHY_MAX, "HTTP status %d", *status);
 		free(*out);
 		*out = NULL;
 		return -1;
@@ -227,7 +233,7 @@ static int fetch(const char *base, const char *name, const char *hdr, size_t cap
 /* NoCloud's seedfrom: s=http://host:port/path/ (files appended to it) */
 static int seed_from_url(struct prov *p, struct seed *s, const char *url)
 {
-	char base[1024], *md;
+	char base[1024], why[HTTP_WHY_MAX], *md;
 	size_t mdlen;
 	int st;
 
@@ -243,17 +249,20 @@ static int seed_from_url(struct prov *p, struct seed *s, const char *url)
 		if (net_for(p, what, url, 0) != 0)
 			return -1;
 	}
-	if (fetch(base, "meta-data", NULL, META_MAX, &md, &mdlen, &st) != 0) {
-		warn("seedfrom %s: meta-data: %s", url, st ? "HTTP error" : strerror(errno));
+	if (fetch(base, "meta-data", NULL, META_MAX, &md, &mdlen, &st, why) != 0) {
+		warn("seedfrom %s: meta-data: %s", url, why);
 		return -1;
 	}
 	snprintf(s->ds, sizeof s->ds, "nocloud");
 	nocloud_meta(p, s, md, mdlen);
 	free(md);
-	if (fetch(base, "user-data", NULL, UD_RAW_MAX, &s->ud, &s->udlen, &st) != 0 && st != 404)
-		mod_error(p, NULL, NULL, "seedfrom user-data: %s", st ? "HTTP error" : strerror(errno));
-	fetch(base, "vendor-data", NULL, UD_RAW_MAX, &s->vd, &s->vdlen, &st);
-	fetch(base, "network-config", NULL, META_MAX, &s->nc, &s->nclen, &st);
+	if (fetch(base, "user-data", NULL, UD_RAW_MAX, &s->ud, &s->udlen, &st, why) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "seedfrom %suser-data: %s", base, why);
+	/* absent is fine; anything else is said, never taken in part */
+	if (fetch(base, "vendor-data", NULL, UD_RAW_MAX, &s->vd, &s->vdlen, &st, why) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "seedfrom %svendor-data: %s", base, why);
+	if (fetch(base, "network-config", NULL, META_MAX, &s->nc, &s->nclen, &st, why) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "seedfrom %snetwork-config: %s", base, why);
 	return 0;
 }
 
@@ -267,7 +276,7 @@ static void trim_nl(char *s)
 /* EC2 IMDSv2: a session token from PUT, then GETs carrying it */
 static int seed_from_imds(struct prov *p, struct seed *s, const char *base)
 {
-	char url[1024], hdr[300], *tok = NULL, *v;
+	char url[1024], hdr[300], why[HTTP_WHY_MAX], *tok = NULL, *v;
 	size_t len;
 	int st = 0;
 
@@ -275,10 +284,12 @@ static int seed_from_imds(struct prov *p, struct seed *s, const char *base)
 	if (net_for(p, "ec2", base, 1) != 0)
 		return -1;
 	snprintf(url, sizeof url, "%s/latest/api/token", base);
-	if (http_request("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600\r\n", 3000, 256, &st, &tok, &len) !=
-		    0 ||
+	if (http_request("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600\r\n", 3000, 256, &st, &tok, &len,
+			 why) != 0 ||
 	    st != 200) {
-		warn("imds %s: no session token (%s)", base, st ? "HTTP error" : strerror(errno));
+		if (!why[0])
+			snprintf(why, sizeof why, "HTTP status %d", st);
+		warn("imds %s: no session token (%s)", base, why);
 		free(tok);
 		return -1;
 	}
@@ -290,26 +301,30 @@ static int seed_from_imds(struct prov *p, struct seed *s, const char *base)
 	snprintf(hdr, sizeof hdr, "X-aws-ec2-metadata-token: %.200s\r\n", tok);
 	free(tok);
 	snprintf(url, sizeof url, "%s/latest/", base);
-	if (fetch(url, "meta-data/instance-id", hdr, 256, &v, &len, &st) != 0) {
-		warn("imds %s: instance-id: %s %d", base, st ? "HTTP status" : strerror(errno), st);
+	if (fetch(url, "meta-data/instance-id", hdr, 256, &v, &len, &st, why) != 0) {
+		warn("imds %s: instance-id: %s", base, why);
 		return -1;
 	}
 	snprintf(s->ds, sizeof s->ds, "ec2");
 	trim_nl(v);
 	seed_string(s->iid, sizeof s->iid, v);
 	free(v);
-	if (fetch(url, "meta-data/local-hostname", hdr, 256, &v, &len, &st) == 0) {
+	if (fetch(url, "meta-data/local-hostname", hdr, 256, &v, &len, &st, why) == 0) {
 		trim_nl(v);
 		seed_string(s->hostname, sizeof s->hostname, v);
 		free(v);
+	} else if (st != 404) {
+		mod_error(p, NULL, NULL, "imds %smeta-data/local-hostname: %s", url, why);
 	}
-	if (fetch(url, "meta-data/public-keys/0/openssh-key", hdr, 16384, &v, &len, &st) == 0) {
+	if (fetch(url, "meta-data/public-keys/0/openssh-key", hdr, 16384, &v, &len, &st, why) == 0) {
 		trim_nl(v);
 		seed_key(s, v);
 		free(v);
+	} else if (st != 404) {
+		mod_error(p, NULL, NULL, "imds %smeta-data/public-keys/0/openssh-key: %s", url, why);
 	}
-	if (fetch(url, "user-data", hdr, UD_RAW_MAX, &s->ud, &s->udlen, &st) != 0 && st != 404)
-		mod_error(p, NULL, NULL, "imds user-data: %s", st ? "HTTP error" : strerror(errno));
+	if (fetch(url, "user-data", hdr, UD_RAW_MAX, &s->ud, &s->udlen, &st, why) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "imds %suser-data: %s", url, why);
 	return 0;
 }
 

@@ -67,8 +67,8 @@ static int connect_to(const char *host, const char *port, long deadline)
 	return fd;
 }
 
-int http_request(const char *method, const char *url, const char *headers, int timeout_ms, size_t cap,
-		 int *status, char **body, size_t *len)
+static int http_do(const char *method, const char *url, const char *headers, int timeout_ms, size_t cap,
+		   int *status, char **body, size_t *len, char why[HTTP_WHY_MAX])
 {
 	char host[256], port[8] = "80", req[2048], *buf = NULL, *hend, *cl;
 	const char *h, *path;
@@ -77,6 +77,7 @@ int http_request(const char *method, const char *url, const char *headers, int t
 	int fd, rq;
 
 	*status = 0;
+	why[0] = '\0';
 	if (strncmp(url, "http://", 7)) {
 		errno = EPROTONOSUPPORT;
 		return -1;
@@ -145,9 +146,27 @@ int http_request(const char *method, const char *url, const char *headers, int t
 	hend += 4;
 	*len = n - (size_t)(hend - buf);
 	if ((cl = strcasestr(buf, "\r\nContent-Length:"))) {
-		size_t want = strtoul(cl + 17, NULL, 10);
-		if (want < *len)
-			*len = want;
+		char *end;
+		unsigned long long want;
+		cl += 17;
+		cl += strspn(cl, " \t");
+		want = strtoull(cl, &end, 10);
+		if (end == cl || (*end && !strchr("\r\n \t", *end))) {
+			snprintf(why, HTTP_WHY_MAX, "Content-Length is not a number");
+			free(buf);
+			errno = EPROTO;
+			return -1;
+		}
+		/* a dropped connection must not pass for the whole body: a
+		 * truncated #! script would run */
+		if (want > *len) {
+			snprintf(why, HTTP_WHY_MAX, "body ended after %zu of %llu bytes (Content-Length): truncated, refused",
+				 *len, want);
+			free(buf);
+			errno = EPROTO;
+			return -1;
+		}
+		*len = (size_t)want;
 	}
 	if (*len > cap) {
 		free(buf);
@@ -166,4 +185,14 @@ fail:
 		errno = err;
 	}
 	return -1;
+}
+
+int http_request(const char *method, const char *url, const char *headers, int timeout_ms, size_t cap,
+		 int *status, char **body, size_t *len, char why[HTTP_WHY_MAX])
+{
+	int rc = http_do(method, url, headers, timeout_ms, cap, status, body, len, why);
+
+	if (rc != 0 && !why[0])
+		snprintf(why, HTTP_WHY_MAX, "%s", strerror(errno));
+	return rc;
 }

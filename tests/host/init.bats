@@ -414,6 +414,29 @@ exec sleep 1000"
 	assert_output '512 600'
 }
 
+@test "PID 1: a seed temporary left by a power cut (seed.tmp.1, a file or a symlink) does not stop the seed" {
+	ns_prepare
+	head -c 512 /dev/zero >"$T/seed"
+	# PID 1 is always pid 1, so a cut mid-write leaves the same name each boot
+	echo stale >"$T/seed.tmp.1"
+	ns_boot
+	run cmp -s "$T/seed" <(head -c 512 /dev/zero)
+	assert_failure
+	run stat -c '%s %a' "$T/seed"
+	assert_output '512 600'
+	[ ! -e "$T/seed.tmp.1" ]
+	# a planted symlink is removed, never followed
+	echo keep >"$T/victim"
+	ln -s "$T/victim" "$T/seed.tmp.1"
+	cp "$T/seed" "$T/seed.boot"
+	kill -USR2 "$PID1"
+	ns_wait 10
+	run cmp -s "$T/seed" "$T/seed.boot"
+	assert_failure
+	assert_equal "$(cat "$T/victim")" keep
+	[ ! -L "$T/seed.tmp.1" ]
+}
+
 @test "PID 1: a hook past its timeout does not stop the boot" {
 	ns_prepare
 	printf '#!/bin/sh\nsleep 100\n' >"$T/stage1/10-stuck"

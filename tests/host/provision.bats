@@ -881,6 +881,37 @@ EOF
 	assert_line 'provision: no datasource found; DHCP on every wired interface'
 }
 
+@test "ds=nocloud;s=http://…: a body shorter than its Content-Length is refused, naming the URL and both counts" {
+	# a server that promises 64 bytes of a #! script and closes after 26:
+	# "rm -rf /data/cache" cut to "rm -rf /data"
+	cat >"$T/short.py" <<'PY'
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    req = c.recv(4096).decode()
+    path = req.split()[1]
+    if path.endswith("/meta-data"):
+        body = b"instance-id: i-short\n"
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    elif path.endswith("/user-data"):
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 64\r\n\r\n#!/bin/sh\nrm -rf /data")
+    else:
+        c.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    c.close()
+PY
+	coproc HTTP { exec python3 -u "$T/short.py"; }
+	IMDS_PID=$HTTP_PID # teardown stops it
+	read -r port <&"${HTTP[0]}"
+	run "$P" --root "$R" --cmdline "ds=nocloud;s=http://127.0.0.1:$port/seed/"
+	assert_line 'provision: datasource nocloud (instance-id i-short)'
+	assert_line --regexp "seedfrom http://127.0.0.1:$port/seed/user-data: body ended after 22 of 64 bytes \(Content-Length\): truncated, refused$"
+	refute_output --partial 'rm -rf'
+	run grep -rl 'rm -rf' "$R"
+	assert_failure
+}
+
 @test "berth.images: an oci-archive and an OCI layout directory on the seed are loaded by the real berth" {
 	need_berth
 	mkdir -p "$S/images/layout"

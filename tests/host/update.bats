@@ -235,6 +235,25 @@ wait_for() {
 	assert_success
 }
 
+@test "apply as pid 1 with stale temporaries of its records (last.tmp.1, slot-b.tmp.1) left by a power cut" {
+	host
+	bundle 0.2.0
+	mkdir -p "$BERTH_ROOT/update"
+	echo stale >"$BERTH_ROOT/update/last.tmp.1"
+	echo keep >"$W/victim"
+	ln -s "$W/victim" "$BERTH_ROOT/update/slot-b.tmp.1"
+	# pid 1, as berth is when a PID namespace runs it first
+	run unshare --pid --fork --mount-proc "$BERTH" update apply --pubkey "$W/k.pub" "$W/berth-0.2.0.bundle"
+	assert_success
+	assert_line 'update: Berth 0.2.0 installed in slot b; it boots next, on trial (3 tries)'
+	run grep -x 'result=ok' "$BERTH_ROOT/update/last"
+	assert_success
+	assert_equal "$(cat "$BERTH_ROOT/update/slot-b")" 0.2.0
+	assert_equal "$(cat "$W/victim")" keep
+	run ls -A "$BERTH_ROOT/update"
+	refute_output --partial '.tmp.'
+}
+
 @test "apply: every other berth UKI on the ESP goes first (the old slot b's, a stale .tmp); the ESP ends with two" {
 	host
 	booted b 0.1.0

@@ -249,6 +249,58 @@ apply_cut() {
 	assert_output "berth-$V1.efi berth-0.2.0+0-3.efi "
 }
 
+# flip_root DEV: XOR 0xff one byte in the middle of the running root's data
+# blocks on DEV, written past the page cache
+flip_root() {
+	vm_ssh "sh -s -- $1" <<'SH'
+set -e
+n=$(sed -n 's/.*berth\.verity_data_blocks=\([0-9]*\).*/\1/p' /proc/cmdline)
+at=$((n / 2 * 4096 + 1234))
+b=$(dd if="$1" bs=1 skip="$at" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+printf "$(printf '\\%o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$at" conv=notrunc,fsync 2>/dev/null
+echo "flipped byte $at of $1"
+SH
+}
+
+@test "a blessed v2 whose slot is corrupted later boots v1, naming the bad slot; both corrupted: one stop, no loop" {
+	boot_v1
+	send 0.2.0
+	vm_ssh 'berth update apply /var/tmp/u.bundle'
+	reboot_wait 'boot blessed'
+	run booted
+	assert_output '0.2.0 b'
+	run esp
+	assert_output "berth-$V1.efi berth-0.2.0.efi "
+	# the good UKI has no counter: systemd-boot would pick it forever
+	run flip_root /dev/vda3
+	assert_success
+	vm_mark
+	vm_ssh reboot || true
+	vm_wait ready 600
+	vm_wait_ssh
+	run booted
+	assert_output "$V1 a"
+	run vm_console
+	assert_output --regexp 'berth-root-b \(/dev/vda3\): skipped: data block [0-9]+ \(bytes [0-9-]+\) fails verification'
+	assert_output --partial "EFI/Linux/berth-0.2.0.efi's root does not verify: marked bad (berth-0.2.0+0-3.efi), the other UKI boots next: rebooting"
+	# v2 failed once and v1 came up: two boots
+	assert_equal "$(vm_console | grep -c 'berth\[[0-9.]*\]: init start$')" 2
+	run esp
+	assert_output "berth-$V1.efi berth-0.2.0+0-3.efi "
+	# now v1's slot too: nothing good is left, so one clear stop, powered off
+	run flip_root /dev/vda2
+	assert_success
+	vm_mark
+	vm_ssh reboot || true
+	run vm_wait_exit 300
+	assert_success
+	run vm_console
+	assert_output --regexp 'berth-root-a \(/dev/vda2\): skipped: data block [0-9]+'
+	assert_output --partial "EFI/Linux/berth-$V1.efi's root does not verify: no other good Berth to fall back to; powering off rather than boot-loop"
+	assert_equal "$(vm_console | grep -c 'berth\[[0-9.]*\]: init start$')" 1
+	refute_output --partial 'root mounted'
+}
+
 @test "four A-B-A-B cycles leave two UKIs on the ESP" {
 	boot_v1
 	local v slot=b
