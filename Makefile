@@ -10,7 +10,7 @@ PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybo
 
 # Berth's own C programs: one folder each, linked with lib/, static musl
 CC_MUSL := $(OUT)/toolchain/musl-cc
-BERTH_CFLAGS := -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong \
+BERTH_CFLAGS := -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong -ffile-prefix-map=$(CURDIR)=. \
 	-Ilib -I$(OUT)/sysroot/usr/include
 BERTH_LDFLAGS := -static -s -L$(OUT)/sysroot/usr/lib
 LIB_SRC := $(wildcard lib/*.c)

@@ -66,8 +66,9 @@ if [ -n "${ROOTFS_EXTRA:-}" ]; then cp -a "$ROOTFS_EXTRA/." "$stage/"; fi
 fs=$OUT/root.fs
 rm -f "$fs"
 case $type in
-erofs) mkfs.erofs -zlz4hc -T0 --all-root -U 6c6f7265-0000-4000-8000-626572746800 "$fs" "$stage" >/dev/null ;;
-squashfs) mksquashfs "$stage" "$fs" -comp zstd -all-root -noappend -mkfs-time 0 -all-time 0 -quiet >/dev/null ;;
+erofs) mkfs.erofs -zlz4hc -T"$SOURCE_DATE_EPOCH" --all-root -U 6c6f7265-0000-4000-8000-626572746800 "$fs" "$stage" >/dev/null ;;
+squashfs) mksquashfs "$stage" "$fs" -comp zstd -all-root -noappend -mkfs-time "$SOURCE_DATE_EPOCH" \
+	-all-time "$SOURCE_DATE_EPOCH" -quiet >/dev/null ;;
 *) die "rootfs: ROOTFS_TYPE=$type: expected erofs or squashfs" ;;
 esac
 # dm-verity works on whole 4 KiB blocks
@@ -76,7 +77,8 @@ blocks=$(( (size + 4095) / 4096 ))
 truncate -s $((blocks * 4096)) "$fs"
 salt=$(sha256sum <"$fs" | cut -c1-64)
 cp "$fs" "$OUT/root.img.tmp"
-veritysetup format --hash-offset=$((blocks * 4096)) --salt="$salt" \
+# salt and superblock UUID from the content: the same root, the same bytes
+veritysetup format --hash-offset=$((blocks * 4096)) --salt="$salt" --uuid="$(derived_uuid "verity $salt")" \
 	--data-block-size=4096 --hash-block-size=4096 --hash=sha256 \
 	"$OUT/root.img.tmp" "$OUT/root.img.tmp" >"$OUT/root.verity.txt" ||
 	die "rootfs: veritysetup format failed"

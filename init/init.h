@@ -35,6 +35,7 @@ struct init {
 	int wd_starving;
 	unsigned stage1_timeout; /* seconds */
 	const char *runsvdir_path, *sv_path, *stage1_dir, *seed_path, *check_cmd, *watchdog_path;
+	const char *machine_id_path;
 };
 
 /* main.c: stage-1 failure: print, then reboot (or a root shell with berth.debug) */
@@ -87,5 +88,8 @@ void watchdog_disarm(struct init *st);
 
 /* shutdown.c */
 _Noreturn void shutdown_run(struct init *st);
+
+/* identity.c: /etc/machine-id made on the first boot */
+void machine_id_setup(struct init *st);
 
 #endif

@@ -41,6 +41,7 @@ static void init_defaults(struct init *st)
 	st->container_dir = "/run/berth/service";
 	st->stage1_dir = "/etc/berth/stage1.d";
 	st->seed_path = "/var/lib/berth/random-seed";
+	st->machine_id_path = "/etc/machine-id";
 }
 
 /* "N" seconds, 1 to a day; 0 if not */
@@ -215,11 +216,13 @@ static void test_paths(struct init *st)
 		{ "BERTH_INIT_CONTAINER_DIR", offsetof(struct init, container_dir) },
 		{ "BERTH_INIT_STAGE1_DIR", offsetof(struct init, stage1_dir) },
 		{ "BERTH_INIT_SEED", offsetof(struct init, seed_path) },
+		{ "BERTH_INIT_MACHINE_ID", offsetof(struct init, machine_id_path) },
 		{ "BERTH_INIT_CHECK", offsetof(struct init, check_cmd) },
 		{ "BERTH_INIT_WATCHDOG", offsetof(struct init, watchdog_path) },
 	};
 	const char *s;
 
+	st->machine_id_path = NULL; /* never the host's own */
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		if ((s = getenv(vars[i].env)) && *s)
 			*(const char **)((char *)st + vars[i].off) = s;
@@ -272,6 +275,7 @@ static _Noreturn void pid1(struct init *st)
 	if (!st->test)
 		var_space_check("/var");
 	entropy_load(st);
+	machine_id_setup(st);
 	hooks_run(st, st->stage1_dir);
 	/* from here on nothing is fatal */
 	if (st->shutdown == ACT_NONE) {

@@ -241,6 +241,15 @@ int data_setup(const struct blockdev *data, int force_fsck, struct error *e)
 	if (mount(dev, DATA_MOUNT, "ext4", DATA_FLAGS, NULL) != 0)
 		return error_errno(e, "mount %s (%s) on %s as ext4", dev, DATA_LABEL, DATA_MOUNT);
 
+	{
+		char uuid[37];
+		int set = ext4_uuid_assign(DATA_MOUNT, uuid, &w);
+		if (set < 0)
+			warn("%s: %s", DATA_LABEL, w.msg);
+		if (set > 0)
+			printf("initramfs: %s: this machine's filesystem UUID is %s (the image's was nil)\n", DATA_LABEL,
+			       uuid);
+	}
 	r = ext4_grow_online(DATA_MOUNT, dev, &w);
 	if (r < 0)
 		warn("%s: filesystem not grown: %s", DATA_LABEL, w.msg);

@@ -125,6 +125,10 @@ int data_prepare(const char *dev, const char *tools, const char *log, int force_
 		 struct error *e);
 int data_setup(const struct blockdev *data, int force_fsck, struct error *e);
 
+/* identity.c: a nil UUID on the mounted ext4 becomes a random one: 1 if
+ * it was set now, 0 if it had one already (uuid: the UUID either way) */
+int ext4_uuid_assign(const char *mountpoint, char uuid[37], struct error *e);
+
 /* mount.c */
 int early_mounts(struct error *e);
 int root_mount(const char *node, struct error *e);

@@ -101,6 +101,17 @@ static int cmd_data_prepare(char **argv, struct error *e)
 	return data_prepare(argv[0], argv[1], argv[2], strcmp(argv[3], "force") == 0, e);
 }
 
+static int cmd_ext4_uuid(char **argv, struct error *e)
+{
+	char uuid[37];
+	int r = ext4_uuid_assign(argv[0], uuid, e);
+
+	if (r < 0)
+		return -1;
+	printf("%s %s\n", uuid, r ? "set" : "kept");
+	return 0;
+}
+
 static int cmd_cmdline(char **argv, struct error *e)
 {
 	struct boot_params p;
@@ -143,6 +154,7 @@ static const struct {
 	{ "verity-table", 2, "CMDLINE MAJOR:MINOR", cmd_verity_table },
 	{ "ext4-probe", 1, "DEVICE", cmd_ext4_probe },
 	{ "data-prepare", 4, "DEVICE TOOLDIR LOG auto|force", cmd_data_prepare },
+	{ "ext4-uuid", 1, "MOUNTPOINT", cmd_ext4_uuid },
 };
 
 static _Noreturn void usage(void)

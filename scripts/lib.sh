@@ -6,6 +6,21 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$TOP/out}
 JOBS=${JOBS:-$(nproc)}
 
+# Image outputs are a function of the commit: every time stamp a tool writes
+# is the commit's time (reproducible-builds.org's SOURCE_DATE_EPOCH), unless
+# the caller fixed one.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git -C "$TOP" log -1 --format=%ct 2>/dev/null) || SOURCE_DATE_EPOCH=
+	[ -n "$SOURCE_DATE_EPOCH" ] || SOURCE_DATE_EPOCH=0
+fi
+export SOURCE_DATE_EPOCH
+
+# derived_uuid WHAT...: a UUID (version 4 layout) that is a function of its
+# arguments, for the tools that would otherwise take a random one
+derived_uuid() {
+	printf '%s\n' "$*" | sha256sum | sed -E 's/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*/\1-\2-4\3-8\4-\5/'
+}
+
 die() { echo "berth-build: $*" >&2; exit 1; }
 note() { echo "berth-build: $*" >&2; }
 

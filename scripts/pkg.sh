@@ -56,9 +56,14 @@ if [ ! -f "$result/.complete" ]; then
 	fi
 	note "$PKG $VERSION: building"
 	start=$(date +%s)
+	# reproducible: dates the build embeds are the package's own (its last
+	# Debian changelog entry, as dpkg-buildpackage does), and the build
+	# directory (a new name each time) never reaches a binary
+	sde=$(dpkg-parsechangelog -l "$work/src/debian/changelog" -STimestamp 2>/dev/null) || sde=0
+	map="-ffile-prefix-map=$work/src=/usr/src/$PKG -ffile-prefix-map=$SYSROOT=/sysroot"
 	if ! (cd "$work/src" && env SRC="$work/src" DESTDIR="$work/dest" SYSROOT="$SYSROOT" PKGDIR="$PKGDIR" \
-		CC="$CC" HOST=x86_64-linux-musl JOBS="$JOBS" \
-		CFLAGS="-Os -pipe -fstack-protector-strong" CPPFLAGS="-I$SYSROOT/usr/include" \
+		CC="$CC" HOST=x86_64-linux-musl JOBS="$JOBS" SOURCE_DATE_EPOCH="$sde" \
+		CFLAGS="-Os -pipe -fstack-protector-strong $map" CPPFLAGS="-I$SYSROOT/usr/include $map" \
 		LDFLAGS="-static -L$SYSROOT/usr/lib" \
 		PKG_CONFIG_LIBDIR="$SYSROOT/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$SYSROOT" \
 		PKG_CONFIG_PATH= sh -eux "$PKGDIR/build.sh") >>"$log" 2>&1; then

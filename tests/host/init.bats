@@ -202,7 +202,7 @@ ns_boot() {
 		env BERTH_INIT_TEST=1 BERTH_INIT_RUNSVDIR="$T/runsvdir" BERTH_INIT_SV="$T/sv" \
 		BERTH_INIT_SERVICE_DIR="$T/service" BERTH_INIT_CONTAINER_DIR="$T/ctr-service" \
 		BERTH_INIT_STAGE1_DIR="$T/stage1" \
-		BERTH_INIT_SEED="$T/seed" BERTH_STAGE1_TIMEOUT="${STAGE1_TIMEOUT:-}" \
+		BERTH_INIT_SEED="$T/seed" BERTH_INIT_MACHINE_ID="$T/machine-id" BERTH_STAGE1_TIMEOUT="${STAGE1_TIMEOUT:-}" \
 		"$INIT" >"$T/out" 2>&1 3>&- &
 	NS=$!
 	PID1=
@@ -435,6 +435,31 @@ exec sleep 1000"
 	assert_failure
 	assert_equal "$(cat "$T/victim")" keep
 	[ ! -L "$T/seed.tmp.1" ]
+}
+
+@test "PID 1: the first boot writes a random machine id; later boots keep it; a bad one is made anew" {
+	ns_prepare
+	ns_boot
+	run cat "$T/machine-id"
+	assert_output --regexp '^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$'
+	first=$output
+	run stat -c %a "$T/machine-id"
+	assert_output 444
+	run grep -c "init: first boot: machine id $first" "$T/out"
+	assert_output 1
+	kill -USR2 "$PID1"
+	ns_wait 10
+	ns_boot
+	assert_equal "$(cat "$T/machine-id")" "$first"
+	kill -USR2 "$PID1"
+	ns_wait 10
+	echo 0000 >"$T/machine-id"
+	ns_boot
+	run cat "$T/machine-id"
+	refute_output "$first"
+	assert_output --regexp '^[0-9a-f]{32}$'
+	run grep "machine-id: not 32 hex digits: made anew" "$T/out"
+	assert_success
 }
 
 @test "PID 1: a hook past its timeout does not stop the boot" {

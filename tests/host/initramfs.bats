@@ -362,3 +362,27 @@ data_fs() {
 	assert_failure 1
 	assert_output --partial 'holds no ext4 but is not empty (byte 0 is not zero)'
 }
+
+@test "ext4-uuid: the image's nil UUID becomes a random v4 one on first mount, kept after; e2fsck finds it clean" {
+	mke2fs -q -F -t ext4 -U clear -O metadata_csum_seed -L berth-data "$W/data.img" 32M
+	mkdir "$W/m"
+	mount -o loop "$W/data.img" "$W/m" || skip "no loop device"
+	run "$BIN" ext4-uuid "$W/m"
+	assert_success
+	assert_output --regexp '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} set$'
+	first=${output% set}
+	run "$BIN" ext4-uuid "$W/m"
+	assert_output "$first kept"
+	umount "$W/m"
+	run e2fsck -fn "$W/data.img"
+	assert_success
+	run dumpe2fs -h "$W/data.img"
+	assert_line --regexp "^Filesystem UUID: +$first\$"
+	# a second machine flashed from the same image gets another one
+	mke2fs -q -F -t ext4 -U clear -O metadata_csum_seed -L berth-data "$W/data.img" 32M
+	mount -o loop "$W/data.img" "$W/m"
+	run "$BIN" ext4-uuid "$W/m"
+	umount "$W/m"
+	assert_success
+	refute_output "$first set"
+}
