@@ -33,7 +33,7 @@ $(OUT)/pkgs/.complete:
 	@$(MAKE) --no-print-directory pkgs
 
 .DEFAULT_GOAL := all
-.PHONY: all deps kernel headers pkgs progs manifest image bundle demo test-image run check test bench clean distclean help
+.PHONY: all deps kernel headers pkgs progs manifest image bundle demo test-image run check test bench reproduce clean distclean help
 
 all: kernel pkgs manifest ## build the kernel, every package and out/manifest.json
 
@@ -81,6 +81,9 @@ test: test-image bundle demo ## every test, QEMU boots included (what CI runs); 
 
 bench: test-image bundle ## every figure beside its floor: table + out/bench.json (BENCH_RUNS=5, BENCH_PEER=1)
 	@scripts/bench.sh
+
+reproduce: image ## build the image twice in two fresh clones (own caches for the image steps) and compare every shipped output
+	@scripts/reproduce.sh
 
 clean: ## remove out/ (the cache stays)
 	rm -rf $(OUT)

@@ -1,0 +1,113 @@
+#!/bin/sh
+# reproduce.sh [COMMIT]: build the image of COMMIT (default HEAD) twice, in
+# two fresh clones in different directories, each with a BERTH_CACHE of its
+# own for the image steps (the packages and the kernel come from the warm
+# cache, read-only through links), and compare every output that ships.
+# Prints the first differing file and byte offset, and diffoscope's report
+# when diffoscope is installed. Both builds sign with one key
+# (BERTH_SIGNING_KEY, else the cache's development key): the root holds its
+# public half; the bundle is compared without its signature file.
+# REPRODUCE_IMAGE_ONLY=1: only the image assembly, twice, from this tree's
+# out/ (the packages, kernel and programs as they are): what the host test runs.
+# REPRODUCE_DIR: where the builds go (default $BERTH_CACHE/reproduce).
+set -eu
+. "$(dirname "$0")/lib.sh"
+need git cmp tar sha256sum
+
+SHIPPED="root.img initramfs.cpio berth.efi berth.img vmlinuz cmdline manifest.json"
+
+# first_diff A B: 0 if every shipped file is the same in out dirs A and B
+first_diff() {
+	rc=0
+	for f in $SHIPPED bundle; do
+		if [ "$f" = bundle ]; then
+			ba=$(ls "$1"/berth-*.bundle 2>/dev/null | head -1) bb=$(ls "$2"/berth-*.bundle 2>/dev/null | head -1)
+			[ -n "$ba" ] && [ -n "$bb" ] || continue
+			# the bundle without its signature: its other members, in order
+			mkdir -p "$1/.unbundled" "$2/.unbundled"
+			tar -xf "$ba" -C "$1/.unbundled" && tar -xf "$bb" -C "$2/.unbundled"
+			for m in $(tar -tf "$ba" | grep -v '\.minisig$'); do
+				compare_one "$1/.unbundled/$m" "$2/.unbundled/$m" "$(basename "$ba") member $m" || rc=1
+			done
+			continue
+		fi
+		compare_one "$1/$f" "$2/$f" "$f" || rc=1
+	done
+	return "$rc"
+}
+
+compare_one() {
+	[ -f "$1" ] || die "reproduce: $3 was not built in $(dirname "$1")"
+	[ -f "$2" ] || die "reproduce: $3 was not built in $(dirname "$2")"
+	if out=$(cmp "$1" "$2" 2>&1); then
+		echo "reproduce: same: $3 ($(sha256sum <"$1" | cut -c1-16))"
+		return 0
+	fi
+	echo "reproduce: DIFFERS: $3: $(echo "$out" | sed -E 's/.* differ: (byte|char) ([0-9]+).*/first difference at byte offset \2/')"
+	if command -v diffoscope >/dev/null 2>&1; then
+		diffoscope --text - "$1" "$2" 2>/dev/null | head -n 40 || true
+	fi
+	return 1
+}
+
+# image_twice: the image steps twice from this out/, into two out dirs
+image_twice() {
+	base=$1
+	for n in a b; do
+		o=$base/out-$n c=$base/cache-$n
+		mkdir -p "$o" "$c"
+		for d in rootfs-bin bin sysroot toolchain pkgs; do ln -sfn "$OUT/$d" "$o/$d"; done
+		cp "$OUT/vmlinuz" "$OUT/manifest.json" "$o/"
+		# the kernel tree (gen_init_cpio) and the signing key stay shared
+		ln -sfn "$CACHE/linux" "$c/linux"
+		ln -sfn "$CACHE/sources" "$c/sources"
+		# REPRODUCE_B_ENV="VAR=value": build b only (the test's way to make one differ)
+		extra=
+		[ "$n" = b ] && extra=${REPRODUCE_B_ENV:-}
+		for s in rootfs initramfs uki disk bundle; do
+			# shellcheck disable=SC2086 # extra is a list of VAR=value words
+			env OUT="$o" BERTH_CACHE="$c" BERTH_SIGNING_KEY="$key" $extra "$TOP/images/$s.sh" >>"$base/$n.log" 2>&1 ||
+				die "reproduce: images/$s.sh failed in build $n (log: $base/$n.log)"
+		done
+	done
+}
+
+key=${BERTH_SIGNING_KEY:-$("$TOP/scripts/signing-key.sh" 2>/dev/null)}
+work=${REPRODUCE_DIR:-$CACHE/reproduce}
+rm -rf "$work"; mkdir -p "$work"
+start=$(date +%s)
+
+if [ "${REPRODUCE_IMAGE_ONLY:-0}" = 1 ]; then
+	for f in vmlinuz manifest.json; do
+		[ -f "$OUT/$f" ] || die "reproduce: out/$f is missing (make image)"
+	done
+	image_twice "$work"
+	a=$work/out-a b=$work/out-b
+else
+	commit=$(git -C "$TOP" rev-parse "${1:-HEAD}")
+	for n in a b; do
+		# two directories with different names and depths: paths must not leak
+		dir=$work/$n/clone-$n
+		[ "$n" = b ] && dir=$work/$n/deeper/clone-b
+		mkdir -p "$(dirname "$dir")"
+		git clone -q --no-local "$TOP" "$dir"
+		git -C "$dir" checkout -q "$commit"
+		c=$work/$n/cache
+		mkdir -p "$c"
+		# downloads and slow builds from the warm cache; the rest is the build's own
+		for d in sources pkg kernel linux headers; do
+			[ -e "$CACHE/$d" ] && ln -sfn "$CACHE/$d" "$c/$d"
+		done
+		note "reproduce: build $n of $commit in $dir"
+		(cd "$dir" && BERTH_CACHE=$c BERTH_SIGNING_KEY=$key make image bundle) >"$work/$n.log" 2>&1 ||
+			die "reproduce: make image bundle failed in build $n (log: $work/$n.log)"
+	done
+	a=$work/a/clone-a/out b=$work/b/deeper/clone-b/out
+fi
+
+if first_diff "$a" "$b"; then
+	echo "reproduce: every shipped output is byte-identical ($(( $(date +%s) - start )) s)"
+	exit 0
+fi
+echo "reproduce: the two builds differ (logs and outputs in $work)"
+exit 1
