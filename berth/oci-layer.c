@@ -184,6 +184,8 @@ static void dirs_settle(struct unpack *u)
 	u->e = keep;
 }
 
+/* a sparse file's holes stay holes: seek over them, and set its real size
+ * at the end, which may be in one */
 static int write_file(struct unpack *u, int dirfd, const char *base, const char *orig)
 {
 	const struct tar_entry *te = &u->t->e;
@@ -194,7 +196,18 @@ static int write_file(struct unpack *u, int dirfd, const char *base, const char 
 
 	if (fd < 0)
 		return entry_fail_errno(u, orig, "create");
-	while ((n = tar_read(u->t, buf, sizeof buf)) > 0) {
+	for (;;) {
+		uint64_t hole = tar_hole(u->t);
+		if (hole) {
+			if (lseek(fd, (off_t)hole, SEEK_CUR) < 0) {
+				entry_fail_errno(u, orig, "seek over a hole");
+				close(fd);
+				return -1;
+			}
+			continue;
+		}
+		if ((n = tar_read(u->t, buf, sizeof buf)) <= 0)
+			break;
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(fd, buf + off, (size_t)(n - off));
 			if (w < 0 && errno == EINTR)
@@ -211,6 +224,12 @@ static int write_file(struct unpack *u, int dirfd, const char *base, const char 
 		close(fd);
 		return -1;
 	}
+	if (te->sparse && ftruncate(fd, (off_t)te->size) < 0) {
+		entry_fail_errno(u, orig, "set the real size");
+		close(fd);
+		return -1;
+	}
+	/* the real size, holes included, as du --apparent-size counts */
 	u->st->file_bytes += te->size;
 	/* chown first: it clears setuid and setgid, fchmod puts them back */
 	if ((u->as_root && fchown(fd, te->uid, te->gid) < 0) || fchmod(fd, te->mode) < 0 ||

@@ -72,6 +72,13 @@ static int archive_index(struct source *src, struct err *e)
 		struct member *m, *nm;
 		if (t.e.type != TAR_FILE && t.e.type != TAR_SYMLINK && t.e.type != TAR_HARDLINK)
 			continue;
+		/* members are read in place, and a sparse one's bytes are not its content */
+		if (t.e.sparse) {
+			r = fail(e, 1, "archive member \"%.200s\": a sparse file, which Berth does not read from an "
+				 "image archive: write the archive without --sparse (tar offset %llu)",
+				 t.e.path, (unsigned long long)t.e.offset);
+			break;
+		}
 		if (path_clean(t.e.path, clean, sizeof clean) < 0 || !clean[0])
 			continue; /* never looked up: a member's name is always clean */
 		if (src->n == MEMBERS_MAX) {

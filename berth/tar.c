@@ -1,7 +1,15 @@
 /* The tar reader: see tar.h. Offsets in messages are of the entry's first
- * header, so `dd skip=` finds it. */
+ * header, so `dd skip=` finds it.
+ * GNU tar's pax sparse files (its manual, "GNU sparse formats"): 0.0 lists
+ * the map as repeated GNU.sparse.offset/GNU.sparse.numbytes records, 0.1 as
+ * GNU.sparse.map=off,len,..., both with the real size in GNU.sparse.size;
+ * 1.0 says GNU.sparse.major=1, GNU.sparse.minor=0 and GNU.sparse.realsize
+ * and puts the map before the data: decimal numbers one a line (a count,
+ * then offset and length pairs), padded to a block. 0.1 and 1.0 store the
+ * entry as GNUSparseFile.<pid>/NAME with the real name in GNU.sparse.name. */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +33,15 @@ struct pending {
 	struct timespec mtime;
 	size_t nxattrs;
 	struct tar_xattr xattrs[TAR_XATTRS_MAX];
+	/* GNU.sparse.*: any seen, the version, real size, name and a pax map */
+	int sparse, has_major, has_minor, has_realsize, has_numblocks;
+	int has_map;          /* 1: GNU.sparse.offset records (0.0), 2: GNU.sparse.map */
+	int want_len;         /* 0.0: an offset waits for its numbytes */
+	uint64_t major, minor, realsize, numblocks;
+	const char *sparse_why;
+	char *sparse_name;
+	size_t nchunks, capchunks;
+	struct tar_chunk *chunks;
 };
 
 void tar_init(struct tar *t, struct stream *in, int strict_end, struct err *e)
@@ -48,6 +65,7 @@ static void entry_clear(struct tar_entry *e)
 {
 	free(e->path);
 	free(e->link);
+	free(e->chunks);
 	xattrs_free(e->xattrs, &e->nxattrs);
 	memset(e, 0, sizeof *e);
 }
@@ -58,12 +76,27 @@ static void pending_free(struct pending *p)
 {
 	free(p->path);
 	free(p->link);
+	free(p->sparse_name);
+	free(p->chunks);
 	xattrs_free(p->xattrs, &p->nxattrs);
 }
 
 static int bad(struct tar *t, uint64_t off, const char *what)
 {
 	return fail(t->err, 1, "tar: %s (tar offset %llu)", what, (unsigned long long)off);
+}
+
+/* the same, naming the entry */
+static int __attribute__((format(printf, 4, 5)))
+bad_entry(struct tar *t, uint64_t off, const char *path, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return fail(t->err, 1, "tar: entry \"%.200s\": %s (tar offset %llu)", path, what, (unsigned long long)off);
 }
 
 /* read n bytes of the archive; a short read means the archive was cut */
@@ -191,6 +224,120 @@ static int pax_u64(const char *v, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* GNU.sparse.* records are checked as they come but refused only by
+ * finish(), which knows the entry's name: p->sparse_why keeps the first
+ * problem. -1 only when the host fails (out of memory). */
+static int sparse_bad(struct pending *p, const char *why)
+{
+	if (!p->sparse_why)
+		p->sparse_why = why;
+	return 0;
+}
+
+/* one more chunk of a pax sparse map, its length still to come */
+static int chunk_add(struct tar *t, struct pending *p, uint64_t off)
+{
+	if (p->nchunks == p->capchunks) {
+		size_t cap = p->capchunks ? 2 * p->capchunks : 16;
+		struct tar_chunk *nc;
+		if (p->nchunks == TAR_CHUNKS_MAX)
+			return sparse_bad(p, "sparse map of more than 65536 chunks");
+		if (cap > TAR_CHUNKS_MAX)
+			cap = TAR_CHUNKS_MAX;
+		if (!(nc = realloc(p->chunks, cap * sizeof *nc)))
+			return fail_errno(t->err, "tar");
+		p->chunks = nc;
+		p->capchunks = cap;
+	}
+	p->chunks[p->nchunks++] = (struct tar_chunk){ off, 0 };
+	return 0;
+}
+
+/* 0.1's GNU.sparse.map: "off,len,off,len..." */
+static int sparse_map_pax(struct tar *t, struct pending *p, const char *v, size_t vlen)
+{
+	const char *s = v;
+	size_t i = 0;
+
+	if (memchr(v, '\0', vlen))
+		return sparse_bad(p, "GNU.sparse.map with a NUL");
+	for (; *s && !p->sparse_why; i++) {
+		char num[21];
+		size_t n = strspn(s, "0123456789");
+		uint64_t x;
+		if (n == 0 || n >= sizeof num)
+			return sparse_bad(p, "GNU.sparse.map is not comma-separated decimal numbers");
+		memcpy(num, s, n);
+		num[n] = '\0';
+		if (pax_u64(num, INT64_MAX, &x) < 0)
+			return sparse_bad(p, "GNU.sparse.map number out of range");
+		s += n;
+		if (*s == ',' && *++s == '\0')
+			return sparse_bad(p, "GNU.sparse.map ends in a comma");
+		if (*s && s[-1] != ',')
+			return sparse_bad(p, "GNU.sparse.map is not comma-separated decimal numbers");
+		if (i % 2 == 1)
+			p->chunks[p->nchunks - 1].len = x;
+		else if (chunk_add(t, p, x) < 0)
+			return -1;
+	}
+	if (i % 2)
+		return sparse_bad(p, "GNU.sparse.map has an offset without its length");
+	return 0;
+}
+
+/* a GNU.sparse.* record, key without the prefix */
+static int sparse_key(struct tar *t, struct pending *p, const char *key, const char *val, size_t vlen)
+{
+	uint64_t v;
+
+	p->sparse = 1;
+	if (p->sparse_why)
+		return 0;
+	if (strcmp(key, "name") == 0) {
+		if (vlen >= TAR_PATH_MAX || memchr(val, '\0', vlen))
+			return sparse_bad(p, "GNU.sparse.name longer than 4096 bytes or with a NUL");
+		free(p->sparse_name);
+		if (!(p->sparse_name = strdup(val)))
+			return fail_errno(t->err, "tar");
+	} else if (strcmp(key, "major") == 0 || strcmp(key, "minor") == 0) {
+		if (pax_u64(val, UINT32_MAX, &v) < 0)
+			return sparse_bad(p, "GNU.sparse.major or GNU.sparse.minor is not a number");
+		*(key[1] == 'a' ? &p->major : &p->minor) = v;
+		*(key[1] == 'a' ? &p->has_major : &p->has_minor) = 1;
+	} else if (strcmp(key, "realsize") == 0 || strcmp(key, "size") == 0) {
+		if (pax_u64(val, INT64_MAX, &p->realsize) < 0)
+			return sparse_bad(p, "GNU.sparse real size is not a number below 2^63");
+		p->has_realsize = 1;
+	} else if (strcmp(key, "numblocks") == 0) {
+		if (pax_u64(val, INT64_MAX, &p->numblocks) < 0)
+			return sparse_bad(p, "GNU.sparse.numblocks is not a number");
+		p->has_numblocks = 1;
+	} else if (strcmp(key, "offset") == 0 || strcmp(key, "numbytes") == 0) {
+		/* 0.0: each offset, then its length */
+		int is_off = key[0] == 'o';
+		if (pax_u64(val, INT64_MAX, &v) < 0)
+			return sparse_bad(p, "GNU.sparse.offset or GNU.sparse.numbytes is not a number below 2^63");
+		if (p->has_map == 2)
+			return sparse_bad(p, "both GNU.sparse.map and GNU.sparse.offset/numbytes");
+		if (is_off == p->want_len)
+			return sparse_bad(p, "GNU.sparse.offset and GNU.sparse.numbytes out of turn");
+		p->has_map = 1;
+		p->want_len = is_off;
+		if (!is_off)
+			p->chunks[p->nchunks - 1].len = v;
+		else if (chunk_add(t, p, v) < 0)
+			return -1;
+	} else if (strcmp(key, "map") == 0) {
+		if (p->has_map)
+			return sparse_bad(p, "more than one sparse map in the pax header");
+		p->has_map = 2;
+		return sparse_map_pax(t, p, val, vlen);
+	}
+	/* other keys: a format Berth does not know says so in major/minor */
+	return 0;
+}
+
 /* one "LEN KEY=VALUE\n" record after another */
 static int pax_parse(struct tar *t, char *buf, size_t len, struct pending *p, uint64_t off)
 {
@@ -253,6 +400,9 @@ static int pax_parse(struct tar *t, char *buf, size_t len, struct pending *p, ui
 			memcpy(x->value, val, vlen);
 			x->len = vlen;
 			p->nxattrs++;
+		} else if (strncmp(key, "GNU.sparse.", 11) == 0) {
+			if (sparse_key(t, p, key + 11, val, vlen) < 0)
+				return -1;
 		}
 		/* atime, ctime, uname, gname, comments and vendor keys: not kept */
 	}
@@ -289,28 +439,133 @@ static int is_zero(const unsigned char *b)
 	return 1;
 }
 
+/* 1.0's map, at the start of the entry's data: a count, then offset and
+ * length pairs, decimal, one a line, padded to a block; *used is its size */
+static int sparse_map_data(struct tar *t, uint64_t stored, uint64_t *used, uint64_t off)
+{
+	struct tar_entry *e = &t->e;
+	unsigned char b[BLOCK];
+	uint64_t v = 0, want = 1, got = 0;
+	size_t i = BLOCK;
+	int digits = 0;
+
+	while (got < want) {
+		unsigned char c;
+		if (i == BLOCK) {
+			if (*used + BLOCK > stored)
+				return bad_entry(t, off, e->path, "sparse map runs past the entry's %llu bytes of data",
+						 (unsigned long long)stored);
+			if (*used + BLOCK > TAR_SPARSE_MAP_MAX)
+				return bad_entry(t, off, e->path, "sparse map longer than %u bytes", TAR_SPARSE_MAP_MAX);
+			if (take(t, b, BLOCK, off) < 0)
+				return -1;
+			*used += BLOCK;
+			i = 0;
+		}
+		c = b[i++];
+		if (c >= '0' && c <= '9') {
+			if (v > ((uint64_t)INT64_MAX - (uint64_t)(c - '0')) / 10)
+				return bad_entry(t, off, e->path, "sparse map number out of range");
+			v = v * 10 + (c - '0');
+			digits++;
+			continue;
+		}
+		if (c == '\0' && digits == 0)
+			return bad_entry(t, off, e->path, "sparse map ends after %llu of its %llu numbers",
+					 (unsigned long long)got, (unsigned long long)want);
+		if (c != '\n' || digits == 0)
+			return bad_entry(t, off, e->path, "sparse map is not decimal numbers, one a line");
+		if (got == 0) {
+			if (v > TAR_CHUNKS_MAX)
+				return bad_entry(t, off, e->path, "sparse map of %llu chunks, more than %u",
+						 (unsigned long long)v, TAR_CHUNKS_MAX);
+			if (v && !(e->chunks = calloc((size_t)v, sizeof *e->chunks)))
+				return fail_errno(t->err, "tar");
+			e->nchunks = (size_t)v;
+			want = 1 + 2 * v;
+		} else if (got % 2) {
+			e->chunks[got / 2].off = v;
+		} else {
+			e->chunks[got / 2 - 1].len = v;
+		}
+		got++;
+		v = 0;
+		digits = 0;
+	}
+	/* the rest of the block is padding */
+	return 0;
+}
+
+/* a sparse file: its version known, its map in order and inside its real
+ * size, and what the map says is stored is what is stored */
+static int sparse_setup(struct tar *t, struct pending *p, uint64_t off)
+{
+	struct tar_entry *e = &t->e;
+	uint64_t stored = e->size, used = 0, end = 0, sum = 0;
+	int v1 = p->has_major && p->major == 1;
+
+	if (p->sparse_why)
+		return bad_entry(t, off, e->path, "%s", p->sparse_why);
+	if (e->type != TAR_FILE)
+		return bad_entry(t, off, e->path, "GNU.sparse keys on an entry that is not a regular file");
+	if (p->has_major != p->has_minor)
+		return bad_entry(t, off, e->path, "GNU sparse format with only one of GNU.sparse.major and .minor");
+	if (p->has_major && !(p->major == 1 && p->minor == 0) && !(p->major == 0 && p->minor <= 1))
+		return bad_entry(t, off, e->path, "GNU sparse format %llu.%llu: not supported (only 0.0, 0.1 and 1.0)",
+				 (unsigned long long)p->major, (unsigned long long)p->minor);
+	if (!p->has_realsize)
+		return bad_entry(t, off, e->path, "GNU sparse file without its real size "
+				 "(GNU.sparse.realsize or GNU.sparse.size)");
+	if (v1 && p->has_map)
+		return bad_entry(t, off, e->path, "GNU sparse 1.0 file with a map in its pax header");
+	if (!v1 && !p->has_map)
+		return bad_entry(t, off, e->path, "GNU sparse file without a map");
+	if (p->want_len)
+		return bad_entry(t, off, e->path, "GNU.sparse.offset without its GNU.sparse.numbytes");
+	if (!v1 && p->has_numblocks && p->numblocks != p->nchunks)
+		return bad_entry(t, off, e->path, "GNU.sparse.numblocks says %llu chunks, the map has %zu",
+				 (unsigned long long)p->numblocks, p->nchunks);
+	e->sparse = 1;
+	e->chunks = p->chunks;
+	e->nchunks = p->nchunks;
+	p->chunks = NULL;
+	p->nchunks = p->capchunks = 0;
+	if (v1 && sparse_map_data(t, stored, &used, off) < 0)
+		return -1;
+	for (size_t i = 0; i < e->nchunks; i++) {
+		const struct tar_chunk *c = &e->chunks[i];
+		if (c->off < end)
+			return bad_entry(t, off, e->path, "sparse chunk %zu (offset %llu) overlaps or precedes the one before",
+					 i, (unsigned long long)c->off);
+		if (c->off > p->realsize || c->len > p->realsize - c->off)
+			return bad_entry(t, off, e->path,
+					 "sparse chunk %zu (offset %llu, %llu bytes) runs past the real size %llu", i,
+					 (unsigned long long)c->off, (unsigned long long)c->len,
+					 (unsigned long long)p->realsize);
+		end = c->off + c->len;
+		sum += c->len;
+	}
+	if (sum != stored - used)
+		return bad_entry(t, off, e->path, "sparse map holds %llu bytes of data, the entry stores %llu",
+				 (unsigned long long)sum, (unsigned long long)(stored - used));
+	e->size = p->realsize;
+	t->left = sum;
+	t->at = 0;
+	t->chunk = 0;
+	return 0;
+}
+
 static int finish(struct tar *t, struct pending *p, const struct header *h, uint64_t off)
 {
 	struct tar_entry *e = &t->e;
 	uint64_t v;
 	int ustar = memcmp(h->magic, "ustar\0", 6) == 0;
 
-	switch (h->typeflag) {
-	case '0': case '\0': case '7': e->type = TAR_FILE; break;
-	case '1': e->type = TAR_HARDLINK; break;
-	case '2': e->type = TAR_SYMLINK; break;
-	case '3': e->type = TAR_CHAR; break;
-	case '4': e->type = TAR_BLOCK; break;
-	case '5': e->type = TAR_DIR; break;
-	case '6': e->type = TAR_FIFO; break;
-	default: {
-		char what[64];
-		snprintf(what, sizeof what, "unsupported entry type '%c'",
-			 h->typeflag >= 32 && h->typeflag < 127 ? h->typeflag : '?');
-		return bad(t, off, what);
-	}
-	}
-	if (p->path) {
+	/* 0.1 and 1.0 sparse files: the real name, not GNUSparseFile.<pid>/NAME */
+	if (p->sparse_name) {
+		e->path = p->sparse_name;
+		p->sparse_name = NULL;
+	} else if (p->path) {
 		e->path = p->path;
 		p->path = NULL;
 	} else if (ustar && h->prefix[0]) {
@@ -332,6 +587,21 @@ static int finish(struct tar *t, struct pending *p, const struct header *h, uint
 		return fail_errno(t->err, "tar");
 	if (e->path[0] == '\0')
 		return bad(t, off, "entry without a name");
+	switch (h->typeflag) {
+	case '0': case '\0': case '7': e->type = TAR_FILE; break;
+	case '1': e->type = TAR_HARDLINK; break;
+	case '2': e->type = TAR_SYMLINK; break;
+	case '3': e->type = TAR_CHAR; break;
+	case '4': e->type = TAR_BLOCK; break;
+	case '5': e->type = TAR_DIR; break;
+	case '6': e->type = TAR_FIFO; break;
+	case 'S':
+		return bad_entry(t, off, e->path,
+				 "unsupported entry type 'S', an old GNU sparse file: write it with tar --format=posix");
+	default:
+		return bad_entry(t, off, e->path, "unsupported entry type '%c'",
+				 h->typeflag >= 32 && h->typeflag < 127 ? h->typeflag : '?');
+	}
 
 	if (number(h->mode, sizeof h->mode, 07777777, &v) < 0)
 		return bad(t, off, "mode field is not octal");
@@ -371,6 +641,8 @@ static int finish(struct tar *t, struct pending *p, const struct header *h, uint
 	/* only regular files carry data; anything else's size is skipped */
 	t->left = e->size;
 	t->pad = (BLOCK - e->size % BLOCK) % BLOCK;
+	if (p->sparse && sparse_setup(t, p, off) < 0)
+		return -1;
 	if (e->type != TAR_FILE) {
 		if (skip(t, t->left + t->pad, off) < 0)
 			return -1;
@@ -466,8 +738,61 @@ out:
 	return r;
 }
 
+/* a sparse file's chunks that end at or before the read position */
+static void chunks_pass(struct tar *t)
+{
+	const struct tar_entry *e = &t->e;
+
+	while (t->chunk < e->nchunks && t->at >= e->chunks[t->chunk].off + e->chunks[t->chunk].len)
+		t->chunk++;
+}
+
+/* where the hole at the read position ends; t->at if data comes next */
+static uint64_t hole_end(struct tar *t)
+{
+	const struct tar_entry *e = &t->e;
+
+	chunks_pass(t);
+	if (t->chunk == e->nchunks)
+		return e->size;
+	return e->chunks[t->chunk].off > t->at ? e->chunks[t->chunk].off : t->at;
+}
+
+uint64_t tar_hole(struct tar *t)
+{
+	uint64_t end, len;
+
+	if (!t->e.sparse)
+		return 0;
+	end = hole_end(t);
+	len = end - t->at;
+	t->at = end;
+	return len;
+}
+
 ssize_t tar_read(struct tar *t, void *buf, size_t n)
 {
+	if (t->e.sparse) {
+		uint64_t end = hole_end(t);
+		if (t->at >= t->e.size)
+			return 0;
+		if (end > t->at) {
+			if (n > end - t->at)
+				n = (size_t)(end - t->at);
+			memset(buf, 0, n);
+			t->at += n;
+			return (ssize_t)n;
+		}
+		/* in a chunk: its data is next in the archive */
+		end = t->e.chunks[t->chunk].off + t->e.chunks[t->chunk].len;
+		if (n > end - t->at)
+			n = (size_t)(end - t->at);
+		if (take(t, buf, n, t->e.offset) < 0)
+			return -1;
+		t->left -= n;
+		t->at += n;
+		return (ssize_t)n;
+	}
 	if (t->left == 0)
 		return 0;
 	if (n > t->left)

@@ -1,10 +1,11 @@
 /* libFuzzer target for what `berth load` parses before it trusts anything:
- * the tar reader (tar.c: ustar, GNU base-256, pax records, GNU long names),
+ * the tar reader (tar.c: ustar, GNU base-256, pax records, GNU long names,
+ * GNU sparse maps),
  * the archive index of oci-source.c (member names, links followed to a
  * file, byte ranges), and the JSON of index.json, an image manifest, an
  * image config and docker save's manifest.json. The first byte picks one:
- *   0 a layer tar, walked with tar_next/tar_read and read through by
- *     layer_unpack with no directory (nothing is written anywhere)
+ *   0 a layer tar, walked with tar_next/tar_read/tar_hole and read through
+ *     by layer_unpack with no directory (nothing is written anywhere)
  *   1 an archive, walked strictly, then indexed by source_open over a
  *     memfd and every member looked up through source_has/source_member
  *   2 a JSON document, parsed by json_parse and json_read and walked as
@@ -94,6 +95,7 @@ struct walk {
 	int r;              /* tar_next's last: 0 the end, -1 an error */
 	size_t n;           /* entries */
 	uint64_t file_bytes;
+	int sparse;         /* a sparse file seen: an archive refuses it */
 	size_t nnames;
 	char *names[NAMES_MAX];
 };
@@ -134,8 +136,59 @@ static void entry_check(const struct tar *t, uint64_t last_off, size_t n)
 	/* headers come one after another, 512-byte aligned, before the data */
 	if (e->offset % 512 || (n > 0 && e->offset <= last_off) || e->offset + 512 > t->pos || t->pos % 512)
 		abort();
-	if (t->left != e->size || t->pad != (512 - e->size % 512) % 512)
+	if (!e->sparse) {
+		if (t->left != e->size || t->pad != (512 - e->size % 512) % 512 || e->nchunks || e->chunks)
+			abort();
+		return;
+	}
+	/* a sparse file's chunks: in order, apart, inside its size, and all
+	 * that is stored (a 1.0 map before them is a whole number of blocks) */
+	uint64_t end = 0, sum = 0;
+	if (e->type != TAR_FILE || e->nchunks > TAR_CHUNKS_MAX || (e->nchunks && !e->chunks) || t->at || t->chunk)
 		abort();
+	for (size_t i = 0; i < e->nchunks; i++) {
+		const struct tar_chunk *c = &e->chunks[i];
+		if (c->off < end || c->off > e->size || c->len > e->size - c->off)
+			abort();
+		end = c->off + c->len;
+		sum += c->len;
+	}
+	if (t->left != sum || t->pad != (512 - sum % 512) % 512)
+		abort();
+}
+
+/* a file's data to its end: holes passed over by tar_hole, or read as
+ * zeros when the file is small (then checked against the map); its size */
+static ssize_t data_walk(struct tar *t, int holes, char *buf, size_t n)
+{
+	const struct tar_entry *e = &t->e;
+	uint64_t got = 0;
+	size_t c = 0;
+	ssize_t k;
+
+	for (;;) {
+		uint64_t hole = holes ? tar_hole(t) : 0;
+		if (hole && !e->sparse)
+			abort();
+		got += hole;
+		if (hole)
+			continue;
+		if ((k = tar_read(t, buf, n)) <= 0)
+			break;
+		for (ssize_t i = 0; e->sparse && i < k; i++) {
+			uint64_t at = got + (uint64_t)i;
+			while (c < e->nchunks && at >= e->chunks[c].off + e->chunks[c].len)
+				c++;
+			if ((c == e->nchunks || at < e->chunks[c].off) && buf[i])
+				abort();
+		}
+		got += (uint64_t)k;
+	}
+	if (k < 0)
+		return -1;
+	if (got != e->size || t->left != 0)
+		abort();
+	return 0;
 }
 
 /* every entry; the data of every other one read in odd-sized bites, the
@@ -156,19 +209,12 @@ static void tar_walk(const uint8_t *data, size_t size, size_t chunk, int strict,
 		last_off = t.e.offset;
 		if (t.e.type == TAR_FILE)
 			w->file_bytes += t.e.size;
+		w->sparse |= t.e.sparse;
 		if (w->nnames < NAMES_MAX && !(w->names[w->nnames++] = strdup(t.e.path)))
 			abort();
-		if (w->n++ % 2 == 0) {
-			uint64_t got = 0;
-			ssize_t k;
-			while ((k = tar_read(&t, buf, sizeof buf)) > 0)
-				got += (uint64_t)k;
-			if (k < 0) {
-				w->r = -1;
-				break;
-			}
-			if (got != t.e.size)
-				abort();
+		if (w->n++ % 2 == 0 && data_walk(&t, t.e.size > (1u << 20), buf, sizeof buf) < 0) {
+			w->r = -1;
+			break;
 		}
 		if (t.pos > size)
 			abort();
@@ -245,8 +291,9 @@ static void archive_one(const uint8_t *data, size_t size, size_t chunk)
 	r = source_open(&src, path, &e);
 	close(fd);
 	packed = size >= 4 && ((data[0] == 0x1f && data[1] == 0x8b) || (data[0] == 0x28 && data[1] == 0xb5));
-	/* the index refuses what the walk refuses, and what looks compressed */
-	if ((r < 0) != (w.r < 0 || packed) || (r < 0) != (e.msg[0] != '\0') || src.is_dir)
+	/* the index refuses what the walk refuses, what looks compressed and
+	 * sparse members */
+	if ((r < 0) != (w.r < 0 || packed || w.sparse) || (r < 0) != (e.msg[0] != '\0') || src.is_dir)
 		abort();
 	fuzz_result = "archive refused";
 	if (r == 0) {
