@@ -33,6 +33,24 @@ for s in osrel:"$OUT/rootfs/etc/os-release" cmdline:"$uki.cmdline" initrd:"${UKI
 done
 # shellcheck disable=SC2086
 objcopy $args "$stub" "$uki.tmp"
+# objcopy (binutils 2.40) stamps the PE header with the clock: put
+# SOURCE_DATE_EPOCH there instead and recompute the header's checksum
+python3 - "$uki.tmp" "$SOURCE_DATE_EPOCH" <<'PY' || die "uki: cannot fix the PE time stamp"
+import struct, sys
+path, when = sys.argv[1], int(sys.argv[2]) & 0xffffffff
+d = bytearray(open(path, "rb").read())
+pe = struct.unpack_from("<I", d, 0x3c)[0]
+assert d[pe:pe + 4] == b"PE\0\0"
+struct.pack_into("<I", d, pe + 8, when)
+at = pe + 24 + 64  # OptionalHeader.CheckSum
+struct.pack_into("<I", d, at, 0)
+total = 0
+for (w,) in struct.iter_unpack("<H", d + b"\0" * (len(d) % 2)):
+    total += w
+    total = (total & 0xffff) + (total >> 16)
+struct.pack_into("<I", d, at, (total + len(d)) & 0xffffffff)
+open(path, "wb").write(d)
+PY
 rm -f "$uki.cmdline"
 mv "$uki.tmp" "$uki"
 echo "uki: $uki $(stat -c %s "$uki") bytes"
