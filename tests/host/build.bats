@@ -351,7 +351,9 @@ echo "#define ONE 1" >"$DESTDIR/usr/include/one.h"'
 	run make -s -C "$t" pkgs PKGS=one OUT="$t/out"
 	assert_success
 	assert_line 'pkgs: 1 binaries in out/rootfs-bin'
-	[ -x "$t/out/rootfs-bin/one" ] && [ -f "$t/out/sysroot/usr/include/one.h" ] && [ -f "$t/out/pkgs/.complete" ]
+	[ -x "$t/out/rootfs-bin/one" ]
+	[ -f "$t/out/sysroot/usr/include/one.h" ]
+	[ -f "$t/out/pkgs/.complete" ]
 	before=$(stat -c '%i %Y' "$t/out/sysroot" "$t/out/rootfs-bin" "$t/out/pkgs" "$t/out/pkgs/.complete" "$t/out/toolchain/musl-cc")
 
 	# nothing changed: out/ is left alone (a rename would change the inodes)

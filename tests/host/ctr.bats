@@ -66,7 +66,8 @@ def() {
 		exec '$BIN/svlogd' -tt '$T/log/web'
 	EOF
 	assert_equal "$(stat -c %a "$s/run" "$s/finish" "$s/log/run" | tr '\n' ' ')" "755 755 755 "
-	[ -f "$s/down" ] && [ ! -s "$s/down" ]
+	[ -f "$s/down" ]
+	[ ! -s "$s/down" ]
 	# no link in /etc/service: berth starts a runsv of its own on $BERTH_RUN/service/NAME
 	[ ! -e "$BERTH_ETC/service/ctr-web" ]
 	shellcheck -s sh "$s/run" "$s/finish" "$s/log/run"
@@ -218,8 +219,10 @@ depends_on: [a]'
 depends_on: [a]'
 	run "$BERTH" ctr-boot --prepare
 	assert_success
-	[ -x "$BERTH_RUN/service/a/run" ] && [ -f "$BERTH_RUN/service/a/down" ]
-	[ -x "$BERTH_RUN/service/b/run" ] && [ -f "$BERTH_RUN/service/b/down" ]
+	[ -x "$BERTH_RUN/service/a/run" ]
+	[ -f "$BERTH_RUN/service/a/down" ]
+	[ -x "$BERTH_RUN/service/b/run" ]
+	[ -f "$BERTH_RUN/service/b/down" ]
 }
 
 # ---- definitions from flags ----
@@ -474,7 +477,8 @@ in_ns() {
 B='"$BERTH"'
 $B run -d --name web --network none demo:t sh -c "trap \"echo bye; exit 3\" USR1; echo hello; hostname; while :; do sleep 1; done"
 $B ps | grep -q "^web  *demo:t  *running "
-sleep 1
+# hello and the hostname: its trap is set
+for i in $(seq 50); do [ "$($B logs web | wc -l)" -ge 2 ] && break; sleep 0.1; done
 $B logs web
 $B exec web cat /etc/hostname
 $B stop web
@@ -712,16 +716,19 @@ command: ["sh", "-c", "trap \"echo ignored\" USR1 TERM; echo up; while :; do sle
 	run in_ns '
 B='"$BERTH"'
 ms() { echo $(($(date +%s%N) / 1000000)); }
+# up N NAME: wait until NAME said up N times (its traps are set)
+up() { for i in $(seq 50); do [ "$($B logs $2 | grep -c "^up$")" -ge $1 ] && return; sleep 0.1; done; }
 $B start sig slow >/dev/null
-sleep 0.5
+up 1 sig
+up 1 slow
 $B stop sig >/dev/null
 $B logs sig | tail -1
 $B ps -a | grep "^sig "
 t=$(ms); $B stop slow >/dev/null; echo "grace $(($(ms) - t))"
 $B ps -a | grep "^slow "
-$B start slow >/dev/null; sleep 0.3
+$B start slow >/dev/null; up 2 slow
 t=$(ms); $B stop -t 0 slow >/dev/null; echo "t0 $(($(ms) - t))"
-$B start slow >/dev/null; sleep 0.3
+$B start slow >/dev/null; up 3 slow
 t=$(ms); $B stop --time=3 slow >/dev/null; echo "t3 $(($(ms) - t))"
 grep -c ignored '"$BERTH_LOG"'/slow/current
 grep -o "still running.*" '"$BERTH_LOG"'/slow/current'
@@ -770,10 +777,11 @@ sed -n "s/^ports=//p" $BERTH_RUN/containers/web/state
 $B port web
 $B port web 80
 $B ps | grep "^web "
-sleep 0.5
-$BB nc -w 2 172.31.0.1 32769 </dev/null
-$BB nc -w 2 172.31.0.1 32768 </dev/null
-$BB nc -w 2 172.31.0.1 7000 </dev/null
+# ask PORT until it answers (the nc in the container may not listen yet)
+ask() { for i in $(seq 50); do a=$($BB nc -w 2 172.31.0.1 $1 </dev/null) && [ -n "$a" ] && break; sleep 0.1; done; echo "$a"; }
+ask 32769
+ask 32768
+ask 7000
 $B rm -f web >/dev/null
 kill $hostsvc'
 	assert_success
@@ -825,7 +833,8 @@ gone $r && echo "runsv gone"
 	# signals 32-34: what the caller ignored there stays ignored)
 	local ign
 	ign=$(sed -n 's/^SigIgn:\t//p' <<<"$output")
-	[ -n "$ign" ] && (((16#$ign & 0x7fffffff) == 0))
+	[ -n "$ign" ]
+	(((16#$ign & 0x7fffffff) == 0))
 	assert_line /dev/null
 	# 0, 1, 2 and runsv's own: selfpipe (2), lock, control (2), ok, logpipe (2)
 	# and the log's lock, control (2), ok; nothing of berth's
@@ -888,7 +897,7 @@ runsv_of() {
 }
 $B run -d --name lone --network none --restart always demo:t sh -c "trap \"exit 3\" USR1; while :; do sleep 0.1; done" >/dev/null
 kill -KILL $(runsv_of lone)
-sleep 0.2
+for i in $(seq 50); do [ -z "$(runsv_of lone)" ] && break; sleep 0.1; done
 # the container runs on, under its ctr-exec
 $B ps | awk "/^lone / { print \$1, \$2, \$3 }"
 $B stop lone

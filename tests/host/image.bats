@@ -150,8 +150,10 @@ assert_store_empty() {
 	assert_success
 	assert_output "Loaded image: zst:t"
 	# Docker 25+: an OCI layout plus manifest.json, whose RepoTags name it
-	mkdir "$T/d25" && tar -xf "$D/img.tar" -C "$T/d25"
-	jq 'del(.manifests[0].annotations)' "$T/d25/index.json" >"$T/i" && mv "$T/i" "$T/d25/index.json"
+	mkdir "$T/d25"
+	tar -xf "$D/img.tar" -C "$T/d25"
+	jq 'del(.manifests[0].annotations)' "$T/d25/index.json" >"$T/i"
+	mv "$T/i" "$T/d25/index.json"
 	cfg=$(jq -r '.config.digest | sub("sha256:"; "")' "$T/d25/blobs/sha256/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$T/d25/index.json")")
 	printf '[{"Config":"blobs/sha256/%s","RepoTags":["demo:25"],"Layers":[]}]' "$cfg" >"$T/d25/manifest.json"
 	(cd "$T/d25" && tar -cf "$T/d25.tar" ./*)
@@ -181,7 +183,8 @@ assert_store_empty() {
 	assert_output "644 1000:1001"
 	[ "$(stat -c %i "$l/etc/hello")" = "$(stat -c %i "$l/etc/hello2")" ]
 	[ "$(stat -c %h "$l/etc/hello")" -eq 2 ]
-	[ -L "$l/bin/sh" ] && [ "$(readlink "$l/bin/sh")" = busybox ]
+	[ -L "$l/bin/sh" ]
+	assert_equal "$(readlink "$l/bin/sh")" busybox
 	run python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.note").decode())' "$l/etc/hello"
 	assert_output tested
 	run "$l/bin/busybox" echo from-the-layer
@@ -219,7 +222,8 @@ assert_store_empty() {
 	assert_output "character special file 0:0"
 	run python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())' "$top/d"
 	assert_output y
-	[ ! -e "$top/d/.wh..wh..opq" ] && [ ! -e "$top/.wh.gone" ]
+	[ ! -e "$top/d/.wh..wh..opq" ]
+	[ ! -e "$top/.wh.gone" ]
 
 	mkdir "$T/mnt"
 	mount -t overlay overlay -o "lowerdir=$top:$bottom" "$T/mnt"
@@ -231,7 +235,9 @@ assert_store_empty() {
 	mapfile -t ids < <(diffids demo 2)
 	umount "$T/mnt"
 	mount -t overlay overlay -o "lowerdir=$BERTH_ROOT/layers/${ids[1]}:$BERTH_ROOT/layers/${ids[0]}" "$T/mnt"
-	[ ! -e "$T/mnt/etc/gone" ] && [ -f "$T/mnt/etc/second" ] && [ -f "$T/mnt/etc/hello" ]
+	[ ! -e "$T/mnt/etc/gone" ]
+	[ -f "$T/mnt/etc/second" ]
+	[ -f "$T/mnt/etc/hello" ]
 	[ -e "$BERTH_ROOT/layers/${ids[0]}/etc/gone" ]
 }
 
@@ -333,7 +339,8 @@ assert_store_empty() {
 	assert_success
 	assert_line --index 0 "Untagged: demo:2"
 	assert_line "Deleted: layer sha256:${ids[1]}"
-	[ -d "$BERTH_ROOT/layers/${ids[0]}" ] && [ ! -e "$BERTH_ROOT/layers/${ids[1]}" ]
+	[ -d "$BERTH_ROOT/layers/${ids[0]}" ]
+	[ ! -e "$BERTH_ROOT/layers/${ids[1]}" ]
 	run "$BERTH" images
 	assert_line --index 1 --regexp '^base +1 '
 	[ "${#lines[@]}" -eq 2 ]
@@ -345,7 +352,8 @@ assert_store_empty() {
 	run "$BERTH" rmi "$id"
 	assert_success
 	assert_line "Untagged: base:1"
-	[ -z "$(ls -A "$BERTH_ROOT/layers")" ] && [ -z "$(ls -A "$BERTH_ROOT/blobs/sha256")" ]
+	assert_equal "$(ls -A "$BERTH_ROOT/layers")" ""
+	assert_equal "$(ls -A "$BERTH_ROOT/blobs/sha256")" ""
 	[ -z "$(ls -A "$BERTH_ROOT/layerdb")" ]
 }
 

@@ -229,6 +229,20 @@ ns_wait() { # wait up to $1 s for init to exit; its exit status in $status
 
 timeline_events() { sed -n 's/^berth\[[0-9]*\.[0-9][0-9][0-9]\]: //p' "$T/out"; }
 
+# runsvdir_starts N: the fake runsvdir has been started N times or more
+runsvdir_starts() {
+	local n
+	n=$(grep -c '^runsvdir -P' "$T/log" 2>/dev/null) || :
+	[ "${n:-0}" -ge "$1" ]
+}
+
+# pid1_children N: PID 1 has exactly N children (orphans it has not reaped
+# yet are among them)
+pid1_children() { [ "$(wc -w <"/proc/$PID1/task/$PID1/children")" -eq "$1" ]; }
+
+# wd_pings N: the watchdog file has had N writes or more
+wd_pings() { [ "$(stat -c %s "$T/wd")" -ge "$1" ]; }
+
 @test "PID 1: stage 1 and 2 in order, then SIGTERM stops services and reboots" {
 	ns_prepare
 	# shellcheck disable=SC2016 # expanded by the hook
@@ -283,13 +297,16 @@ exec sleep 1000"
 
 @test "PID 1: reaps orphans that exit, leaving no zombie" {
 	ns_prepare
+	# the orphan outlives its parent, so PID 1 inherits it; the fake runsvdir
+	# watches it go (5 s at most: a zombie stays) and logs how it went
 	runsvdir_fake "( sleep 0.2 & echo \$! >$T/orphan.pid )
-sleep 1
 pid=\$(cat $T/orphan.pid)
+i=0
+while [ -e /proc/\$pid/stat ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
 if [ -e /proc/\$pid/stat ]; then echo \"orphan state \$(cut -d' ' -f3 /proc/\$pid/stat)\"; else echo 'orphan reaped'; fi >>$T/log
 exec sleep 1000"
 	ns_boot
-	sleep 1.5
+	wait_until 10 grep -q '^orphan ' "$T/log"
 	run ps -o stat= --ppid "$PID1"
 	refute_output --partial Z
 	kill -TERM "$PID1"
@@ -305,10 +322,12 @@ exec sleep 1000"
 echo \"spawned \$i\" >>$T/log
 exec sleep 1000"
 	ns_boot
-	for _ in $(seq 100); do grep -q '^spawned' "$T/log" 2>/dev/null && break; sleep 0.1; done
-	sleep 1
+	wait_until 10 grep -q '^spawned' "$T/log"
 	run grep -c '^spawned 1000$' "$T/log"
 	assert_output 1
+	# every orphan is PID 1's child until it is reaped: once the runsvdir is
+	# the only one left, all of them were
+	wait_until 10 pid1_children 1
 	# zombies are children of PID 1 in state Z: none may be left
 	run sh -c "ps -o stat= --ppid $PID1 | grep -c Z"
 	assert_output 0
@@ -319,13 +338,16 @@ exec sleep 1000"
 @test "PID 1: no signal from inside its namespace kills it or stops the boot" {
 	ns_prepare
 	# every signal but the five that ask for a shutdown (INT 2, USR1 10,
-	# USR2 12, TERM 15, PWR 30), KILL and STOP included, sent to PID 1 by a process in its namespace
-	runsvdir_fake "for n in 1 3 4 5 6 7 8 9 11 13 14 16 17 18 19 20 21 22 23 24 25 26 27 28 29 31 \$(seq 34 64); do kill -s \$n 1 || echo \"kill \$n failed\"; done
+	# USR2 12, TERM 15, PWR 30), KILL and STOP included, sent to PID 1 by a process in its namespace:
+	# the fake runsvdir, which then exits. PID 1 reads every signal already
+	# sent before it starts the next runsvdir, a second later: that start
+	# says they were all handled.
+	runsvdir_fake "if [ -e $T/sent ]; then exec sleep 1000; fi
+for n in 1 3 4 5 6 7 8 9 11 13 14 16 17 18 19 20 21 22 23 24 25 26 27 28 29 31 \$(seq 34 64); do kill -s \$n 1 || echo \"kill \$n failed\"; done
 echo sent >>$T/log
-exec sleep 1000"
+: >$T/sent"
 	ns_boot
-	for _ in $(seq 50); do grep -q '^sent' "$T/log" 2>/dev/null && break; sleep 0.1; done
-	sleep 1
+	wait_until 10 runsvdir_starts 2
 	run cat "$T/log"
 	assert_line sent
 	kill -0 "$PID1"
@@ -343,7 +365,7 @@ exec sleep 1000"
 	ns_boot
 	# PID 1's only child is the (fake) runsvdir
 	kill -KILL $(cat "/proc/$PID1/task/$PID1/children")
-	for _ in $(seq 30); do [ "$(grep -c '^runsvdir -P' "$T/log")" -ge 2 ] && break; sleep 0.1; done
+	wait_until 5 runsvdir_starts 2
 	run grep -c "^runsvdir -P $T/service\$" "$T/log"
 	assert_output 2
 	run cat "$T/out"
@@ -370,13 +392,19 @@ exec sleep 1000"
 
 @test "PID 1: restarts runsvdir when it dies, at most once a second" {
 	ns_prepare
-	runsvdir_fake 'exit 1'
+	runsvdir_fake "date +%s%N >>$T/starts; exit 1"
 	ns_boot
-	sleep 2.5
+	wait_until 10 runsvdir_starts 3
 	kill -TERM "$PID1"
 	ns_wait 10
-	run grep -c "^runsvdir -P $T/service\$" "$T/log"
-	[ "$output" -ge 2 ] && [ "$output" -le 4 ]
+	# a second apart, and not much more: ms from one start to the next
+	local gaps gap
+	mapfile -t gaps < <(awk 'NR > 1 { print int(($1 - prev) / 1000000) } { prev = $1 }' "$T/starts")
+	[ "${#gaps[@]}" -ge 2 ]
+	for gap in "${gaps[@]:0:2}"; do
+		assert [ "$gap" -ge 950 ]
+		assert [ "$gap" -lt 3000 ]
+	done
 	run cat "$T/out"
 	assert_line --partial "init: runsvdir $T/service exit status 1, restarting in 1 s"
 	refute_line --partial "$T/ctr-service"
@@ -507,7 +535,12 @@ exec sleep 1000"
 	printf '#!/bin/sh\necho "check $*" >>%s/log\n' "$T" >"$T/check"
 	chmod +x "$T/check"
 	CMDLINE='berth.watchdog=3' BERTH_INIT_WATCHDOG=$T/wd BERTH_INIT_CHECK=$T/check ns_boot
-	sleep 3.5
+	# four pings: one when armed (before ready), then one a second (3 s / 3)
+	local start
+	start=${EPOCHREALTIME/[.,]/}
+	wait_until 10 wd_pings 4
+	assert [ $(((${EPOCHREALTIME/[.,]/} - start) / 1000)) -lt 4000 ]
+	wait_until 5 grep -q '^check ' "$T/log"
 	kill -USR1 "$PID1"
 	ns_wait 10
 	run cat "$T/out"
@@ -525,10 +558,11 @@ exec sleep 1000"
 	printf '#!/bin/sh\nexec sleep 100\n' >"$T/check"
 	chmod +x "$T/check"
 	CMDLINE='berth.watchdog=3' BERTH_INIT_WATCHDOG=$T/wd BERTH_INIT_CHECK=$T/check BERTH_INIT_CHECK_LIMIT=1 ns_boot
-	sleep 2.5
+	wait_until 10 grep -q 'no longer feeding the watchdog' "$T/out"
 	local fed
 	fed=$(stat -c %s "$T/wd")
-	sleep 2
+	# an absence: nothing happens that could be waited for instead
+	sleep 2 # lint: sleep-ok no ping in two ping intervals (1 s each)
 	assert_equal "$(stat -c %s "$T/wd")" "$fed"
 	kill -TERM "$PID1"
 	ns_wait 15

@@ -189,7 +189,8 @@ NC
 	run in_ns cat /proc/sys/net/ipv6/conf/wan0/accept_ra
 	assert_output 2
 	# without static nameservers resolv.conf is left to the DHCP hook
-	[ ! -e "$R/etc/resolv.conf" ] && [ ! -e "$R/run/berth/resolv.static" ]
+	[ ! -e "$R/etc/resolv.conf" ]
+	[ ! -e "$R/run/berth/resolv.static" ]
 	# a udhcpc still running for eth1 is not started twice
 	sleep 600 >/dev/null 2>&1 3>&- &
 	echo $! >"$R/run/udhcpc.eth1.pid"

@@ -635,9 +635,9 @@ EOF
 power_state: {mode: poweroff, delay: now, message: bye}
 EOF
 	sig=$T/sig
-	bash -c "trap 'echo USR2 >$sig; exit 0' USR2; trap 'echo TERM >$sig; exit 0' TERM; while :; do sleep 0.1; done" &
+	bash -c "trap 'echo USR2 >$sig; exit 0' USR2; trap 'echo TERM >$sig; exit 0' TERM; : >$T/traps; while :; do sleep 0.1; done" &
 	stand=$!
-	sleep 0.3
+	wait_until 5 test -e "$T/traps"
 	BERTH_PROVISION_PID1=$stand prov
 	assert_success
 	assert_line 'provision: power_state: bye'

@@ -6,3 +6,19 @@ TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 OUT=${OUT:-$TOP/out}
 BERTH_CACHE=${BERTH_CACHE:-$HOME/.cache/berth}
 export TOP OUT BERTH_CACHE
+
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; fail,
+# naming CMD, when SECONDS (whole seconds) pass first. What a test waits for
+# instead of sleeping: the condition itself, with a deadline.
+wait_until() {
+	local limit=$1 end
+	shift
+	end=$((${EPOCHREALTIME/[.,]/} + limit * 1000000))
+	until "$@"; do
+		if ((${EPOCHREALTIME/[.,]/} >= end)); then
+			echo "wait_until: still false after $limit s: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}

@@ -21,7 +21,7 @@ teardown() { vm_stop; }
 	assert_output 'Loaded image: demo:latest'
 	run vm_ssh 'berth run -d --name demo --restart always demo:latest'
 	assert_success
-	sleep 7
+	wait_until 60 vm_ssh 'berth logs demo | grep -qx "hello from the Berth demo container"'
 	run vm_ssh berth ps
 	assert_line --regexp '^demo +demo:latest +running '
 	run vm_ssh 'berth logs demo'
@@ -47,7 +47,7 @@ teardown() { vm_stop; }
 	vm_wait_ssh
 	vm_ssh 'cat >/var/tmp/demo.tar' <"$OUT/demo.tar"
 	vm_ssh 'berth load /var/tmp/demo.tar >/dev/null && berth run -d --name demo demo:latest >/dev/null'
-	sleep 5
+	wait_until 60 vm_ssh 'berth ps | grep -qE "^demo +demo:latest +running "'
 	run vm_ssh 'berth stop demo; berth ps -a'
 	assert_success
 	refute_line --regexp '^demo +demo:latest +running '

@@ -78,6 +78,9 @@ teardown() { vm_stop; }
 # pid_of NAME: the container's init as the host sees it
 pid_of() { vm_ssh "berth inspect $1" | jq -r '.[0].State.Pid'; }
 
+# ps_has REGEX: a line of berth ps -a in the guest matches REGEX
+ps_has() { vm_ssh 'berth ps -a' | grep -qE "$1"; }
+
 @test "restart=always brings back a killed container, restart=no does not; mem_limit holds" {
 	vm_boot "$OUT/test/berth.img"
 	vm_wait ready
@@ -88,9 +91,13 @@ pid_of() { vm_ssh "berth inspect $1" | jq -r '.[0].State.Pid'; }
 	local a n
 	a=$(pid_of always)
 	n=$(pid_of never)
-	[ "$a" -gt 1 ] && [ "$n" -gt 1 ]
+	[ "$a" -gt 1 ]
+	[ "$n" -gt 1 ]
 	vm_ssh "kill -9 $a $n"
-	sleep 5
+	# both were killed at once: once always is back, never had the same
+	# time to come back
+	wait_until 60 ps_has '^always +demo:latest +running +Up .* 1 *$'
+	wait_until 10 ps_has '^never +demo:latest +exited '
 	run vm_ssh 'berth ps -a'
 	assert_line --regexp '^always +demo:latest +running +Up .* 1 *$'
 	assert_line --regexp '^never +demo:latest +exited '
@@ -102,7 +109,10 @@ pid_of() { vm_ssh "berth inspect $1" | jq -r '.[0].State.Pid'; }
 	mem_limit: 32m
 	restart: "no"
 	YAML
-	run vm_ssh 'berth start hog; sleep 3; berth ps -a; berth logs hog'
+	vm_ssh 'berth start hog'
+	wait_until 60 ps_has '^hog +demo:latest +exited '
+	wait_until 10 vm_ssh 'berth logs hog | grep -qx allocating'
+	run vm_ssh 'berth ps -a; berth logs hog'
 	assert_line --regexp '^hog +demo:latest +exited +Exited \(137\) '
 	assert_line allocating
 	refute_output --partial 'records in'
