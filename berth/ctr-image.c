@@ -72,7 +72,6 @@ int ctr_image_read(const struct ctr_paths *p, const char *name, struct image_use
 		free(buf);
 		if (err == ENOENT || err == ENOTDIR)
 			return 1;
-		warn("%s: %s", path, strerror(err));
 		return -1;
 	}
 	for (line = strtok_r(buf, "\n", &save); line && !bad; line = strtok_r(NULL, "\n", &save)) {
@@ -93,7 +92,6 @@ int ctr_image_read(const struct ctr_paths *p, const char *name, struct image_use
 	}
 	free(buf);
 	if (bad || !ci->config[0] || !ci->nlayers || (size_t)len >= RECORD_MAX - 1) {
-		warn("%s: expected ref, config, manifest, blobs and layers lines", path);
 		image_user_free(ci);
 		return -1;
 	}
@@ -209,9 +207,14 @@ int ctr_image_users(const struct ctr_paths *p, const struct image_refs *r, struc
 	if (ne < 0 && errno != ENOENT)
 		return fail_errno(e, "%s", dir);
 	for (int i = 0; i < ne; i++) {
+		const char *name = ents[i]->d_name;
 		struct image_user ci;
-		if (ents[i]->d_name[0] != '.' && !e->msg[0] && ctr_image_read(p, ents[i]->d_name, &ci) == 0 &&
-		    users_add(u, &ci) < 0) {
+		int r = name[0] == '.' || e->msg[0] ? 1 : ctr_image_read(p, name, &ci);
+		/* what a record that cannot be read keeps is unknown: keep all */
+		if (r < 0)
+			fail(e, 1, "%s/%s/image: not a readable image record (expected ref, config, manifest, blobs and "
+				   "layers lines): fix or remove it", dir, name);
+		else if (r == 0 && users_add(u, &ci) < 0) {
 			image_user_free(&ci);
 			fail_errno(e, "%s", dir);
 		}

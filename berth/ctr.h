@@ -124,7 +124,7 @@ int ctr_pid_wait_gone(pid_t pid, int timeout_ms);
  * $BERTH_ROOT/containers/NAME/image: bound when `berth create` or `run`
  * defines it (or at a hand-written definition's first start), kept until
  * `berth rm`. u->image is the definition's image when it was bound.
- * read: 0, 1 if there is no record, -1 if it is malformed (warned) */
+ * read: 0, 1 if there is no record, -1 if it is unreadable or malformed */
 int ctr_image_read(const struct ctr_paths *p, const char *name, struct image_user *u);
 /* bind name to ref (which image_str named) under the store's lock st */
 int ctr_image_bind(const struct ctr_paths *p, struct store *st, const char *name, const char *image_str,
