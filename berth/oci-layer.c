@@ -144,8 +144,10 @@ static int dir_inherit(struct unpack *u, int fd, char **comp, size_t n, const ch
 	ssize_t len;
 	int low = lower_dir(u, comp, n), rc = -1;
 
+	/* none below: as mkdir made it (0755, and a setgid parent's group and
+	 * bit, as the kernel gives them) */
 	if (low < 0)
-		return fchmod(fd, 0755) < 0 ? entry_fail_errno(u, orig, "chmod parent") : 0;
+		return 0;
 	if (fstat(low, &sb) < 0 || (u->as_root && fchown(fd, sb.st_uid, sb.st_gid) < 0) ||
 	    fchmod(fd, sb.st_mode & 07777) < 0) {
 		entry_fail_errno(u, orig, "copy the parent's metadata from the layer below");
@@ -188,7 +190,7 @@ static int open_parent(struct unpack *u, char **comp, size_t n, int create, cons
 		if (next < 0 && errno == ENOENT && create) {
 			char path[TAR_PATH_MAX];
 			size_t len = 0;
-			if (mkdirat(fd, comp[i], 0700) < 0) {
+			if (mkdirat(fd, comp[i], 0755) < 0) {
 				close(fd);
 				return entry_fail_errno(u, orig, "mkdir");
 			}
