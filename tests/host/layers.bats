@@ -20,7 +20,7 @@ setup_file() {
 	cd "$TOP" || return 1
 	[ -f "$OUT/sysroot/usr/lib/libzstd.a" ] || scripts/pkg.sh zstd >&2
 	make -s "$OUT/bin/berth" >&2
-	command -v getfattr >/dev/null || apt-get install -y -qq attr >&2
+	command -v getfattr >/dev/null || scripts/deps.sh >&2
 
 	# base: /tmp 1777, /srv/app 0750 1000:1000 with an xattr, /var/mail
 	# 2775 0:8, old mtimes; "t" adds a file under each with umoci (whose
