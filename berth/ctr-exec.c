@@ -83,66 +83,57 @@ static int crun(struct exec_ctx *c, int quiet, const char *a1, const char *a2, c
 	return ctr_spawn_wait(argv, quiet);
 }
 
-/* the image of the definition: its config JSON and its layers */
-static int image_find(struct exec_ctx *c, char (**layers)[DIGEST_LEN + 1], size_t *nlayers)
+/* the image the container is bound to (ctr-image.c), bound now if it is
+ * not yet or its definition names another image since: its config JSON and
+ * its layer directories */
+static int image_find(struct exec_ctx *c, struct image_user *img)
 {
-	char name[REF_MAX], tag[REF_MAX];
 	struct image_refs refs;
 	struct store st;
 	struct err e = { 0 };
-	struct image_ref *ref = NULL;
 	const char *want = c->def->image;
 	ssize_t n;
-	int fd;
+	int fd, r;
 
-	if (store_open(&st, 0, &e) < 0 || refs_read(&st, &refs, &e) < 0)
-		return setup_fail(c, "image store: %s", e.msg);
-	if (ref_parse(want, name, tag) == 0)
-		for (size_t i = 0; i < refs.n && !ref; i++)
-			if (strcmp(refs.v[i].name, name) == 0 && strcmp(refs.v[i].tag, tag) == 0)
-				ref = &refs.v[i];
-	/* an image ID (at least 12 hex digits, with or without sha256:) */
-	if (!ref) {
-		const char *hex = strncmp(want, "sha256:", 7) == 0 ? want + 7 : want;
-		if (strlen(hex) >= 12)
-			for (size_t i = 0; i < refs.n && !ref; i++)
-				if (strncmp(digest_hex(refs.v[i].config), hex, strlen(hex)) == 0)
-					ref = &refs.v[i];
-	}
-	if (!ref) {
-		refs_free(&refs);
+	if (store_open(&st, 0, &e) < 0 || refs_read(&st, &refs, &e) < 0) {
 		store_close(&st);
-		return setup_fail(c, "image %s: not in the store (berth load it first)", want);
+		return setup_fail(c, "image store: %s", e.msg);
 	}
-	snprintf(c->st.image, sizeof c->st.image, "%s", want);
-	fd = store_blob_open(&st, ref->config, &e);
+	r = ctr_image_read(&c->p, c->name, img);
+	if (r == 0 && strcmp(img->image, want) != 0) {
+		image_user_free(img);
+		r = 1;
+	}
+	if (r != 0) {
+		size_t idx;
+		int how = image_resolve(&refs, want, &idx, &e);
+		if (how == 0)
+			fail(&e, 1, "image %s: not in the store (berth load it first)", want);
+		else if (how > 0)
+			ctr_image_bind(&c->p, &st, c->name, want, &refs.v[idx], img, &e);
+	}
+	for (size_t i = 0; !e.msg[0] && i < img->nlayers; i++)
+		if (!store_has_layer(&st, img->layers[i]))
+			fail(&e, EXIT_SYSTEM, "image %s: layer %s is not in %s/layers", want, img->layers[i], st.root);
+	refs_free(&refs);
+	if (e.msg[0]) {
+		store_close(&st);
+		return setup_fail(c, "%s%s", strncmp(e.msg, "image ", 6) == 0 ? "" : "image ", e.msg);
+	}
+	fd = store_blob_open(&st, img->config, &e);
+	store_close(&st);
 	c->image_config = malloc(SPEC_IMAGE_CONFIG_MAX_BYTES + 1);
 	if (fd < 0 || !c->image_config) {
 		if (fd >= 0)
 			close(fd);
-		refs_free(&refs);
-		store_close(&st);
 		return setup_fail(c, "image %s: config: %s", want, e.msg[0] ? e.msg : "out of memory");
 	}
 	n = read(fd, c->image_config, SPEC_IMAGE_CONFIG_MAX_BYTES);
 	close(fd);
-	if (n < 0) {
-		refs_free(&refs);
-		store_close(&st);
+	if (n < 0)
 		return setup_fail(c, "image %s: read its config: %s", want, strerror(errno));
-	}
 	c->image_config[n] = '\0';
 	c->image_config_len = (size_t)n;
-	*nlayers = ref->nlayers;
-	*layers = malloc((ref->nlayers + 1) * sizeof **layers);
-	if (!*layers) {
-		refs_free(&refs);
-		store_close(&st);
-		return setup_fail(c, "out of memory");
-	}
-	memcpy(*layers, ref->layers, ref->nlayers * sizeof **layers);
-	refs_free(&refs);
-	store_close(&st);
 
 	{
 		struct err je = { 0 };
@@ -163,10 +154,11 @@ static int image_find(struct exec_ctx *c, char (**layers)[DIGEST_LEN + 1], size_
 /* overlay of the image's layers (top first) with a writable upper dir; the
  * lower dirs are named relative to the layers directory so that 60-odd
  * layers fit in one page of mount options */
-static int rootfs_mount(struct exec_ctx *c, char (*layers)[DIGEST_LEN + 1], size_t nlayers)
+static int rootfs_mount(struct exec_ctx *c, const struct image_user *img)
 {
 	char upper[CTR_PATH_MAX], work[CTR_PATH_MAX], ldir[CTR_PATH_MAX], opts[4096];
-	size_t o = 0;
+	char (*layers)[DIGEST_LEN + 1] = img->layers;
+	size_t o = 0, nlayers = img->nlayers;
 	int n;
 
 	if (nlayers == 0)
@@ -534,9 +526,9 @@ static int supervise(struct exec_ctx *c, pid_t pid, const sigset_t *set)
 int cmd_ctr_exec(int argc, char **argv)
 {
 	struct exec_ctx c = { 0 };
-	char (*layers)[DIGEST_LEN + 1] = NULL;
+	struct image_user img = { .nlayers = 0 };
 	char pidfile[CTR_PATH_MAX];
-	size_t nlayers = 0, ndefs;
+	size_t ndefs;
 	sigset_t set;
 	pid_t pid;
 	int code;
@@ -591,11 +583,10 @@ int cmd_ctr_exec(int argc, char **argv)
 	}
 	stale_cleanup(&c);
 	unlink(pidfile);
-	if (image_find(&c, &layers, &nlayers) < 0 || rootfs_mount(&c, layers, nlayers) < 0 ||
-	    etc_files(&c) < 0 || hosts_write(&c, NULL) < 0 || bundle_write(&c) < 0)
+	if (image_find(&c, &img) < 0 || rootfs_mount(&c, &img) < 0 || etc_files(&c) < 0 ||
+	    hosts_write(&c, NULL) < 0 || bundle_write(&c) < 0)
 		goto fail;
-	free(layers);
-	layers = NULL;
+	image_user_free(&img);
 	c.created = 1;
 	/* bridged: the network goes in between create and start; otherwise
 	 * one crun run --detach does both */
@@ -659,7 +650,7 @@ int cmd_ctr_exec(int argc, char **argv)
 	return code;
 
 fail:
-	free(layers);
+	image_user_free(&img);
 	cleanup(&c);
 	compose_free(c.def, ndefs);
 	free(c.image_config);

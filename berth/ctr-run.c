@@ -12,6 +12,7 @@
 #include "berth.h"
 #include "berth-cli.h"
 #include "ctr.h"
+#include "image.h"
 
 #define DEF_MAX_BYTES (256 << 10)
 #define RUN_MARK "# made by berth run\n"
@@ -244,12 +245,61 @@ static void definition(const struct run_opts *o, struct buf *b)
 	}
 }
 
+/* the image a new container's flags name, looked up under the store's lock
+ * (held until bind_finish has bound the container to it) */
+struct bind {
+	struct store st;
+	struct image_refs refs;
+	size_t idx;
+	int how;
+};
+
+static int bind_open(const char *image, struct bind *ib)
+{
+	struct err e = { 0 };
+
+	ib->refs.n = 0;
+	ib->refs.v = NULL;
+	if (store_open(&ib->st, 0, &e) < 0 || refs_read(&ib->st, &ib->refs, &e) < 0 ||
+	    (ib->how = image_resolve(&ib->refs, image, &ib->idx, &e)) < 0) {
+		warn("Error: %s", e.msg);
+		return 125;
+	}
+	return 0;
+}
+
+/* as docker binds a container to an image ID at create; an image not in the
+ * store yet is bound at the first start, and an earlier container's record
+ * under this name must not stand in for it */
+static int bind_finish(const struct ctr_paths *p, const char *name, const char *image, struct bind *ib)
+{
+	struct image_user u;
+	struct err e = { 0 };
+	char path[CTR_PATH_MAX];
+
+	if (ib->how == 0) {
+		ctr_path(path, sizeof path, "%s/containers/%s/image", p->root, name);
+		if (unlink(path) < 0 && errno != ENOENT && errno != ENOTDIR) {
+			warn_errno("Error: remove %s", path);
+			return 125;
+		}
+		return 0;
+	}
+	if (ctr_image_bind(p, &ib->st, name, image, &ib->refs.v[ib->idx], &u, &e) < 0) {
+		warn("Error: %s", e.msg);
+		return 125;
+	}
+	image_user_free(&u);
+	return 0;
+}
+
 /* write the definition; 0, or a docker exit code (125) after a message */
 static int create(const char *cmd, const struct ctr_paths *p, const struct run_opts *o, char *name, size_t size)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
 	struct container_def *defs = NULL;
 	struct buf b = { 0 };
+	struct bind ib = { .how = 0 };
 	struct stat sb;
 	size_t nd = 0;
 	int r;
@@ -280,13 +330,19 @@ static int create(const char *cmd, const struct ctr_paths *p, const struct run_o
 		warn("Error: the flags do not make a valid definition");
 		return 125;
 	}
-	if (mkdir_p(dir, 0755) < 0 || file_write_atomic(path, b.p, b.n, 0644) < 0) {
-		free(b.p);
+	r = bind_open(o->image, &ib);
+	if (r == 0 && (mkdir_p(dir, 0755) < 0 || file_write_atomic(path, b.p, b.n, 0644) < 0)) {
 		warn_errno("Error: write %s", path);
-		return 125;
+		r = 125;
 	}
 	free(b.p);
-	return 0;
+	if (r == 0 && bind_finish(p, name, o->image, &ib) != 0) {
+		unlink(path);
+		r = 125;
+	}
+	refs_free(&ib.refs);
+	store_close(&ib.st);
+	return r;
 }
 
 int cmd_create(int argc, char **argv)

@@ -346,7 +346,8 @@ int cmd_rm(int argc, char **argv)
 	char path[CTR_PATH_MAX];
 	struct ctr_paths p;
 	struct ctr_state s;
-	int force = 0, rc = 0, i = 1;
+	struct image_user img;
+	int force = 0, rc = 0, i = 1, bound;
 
 	if (argc > 1 && (strcmp(argv[1], "-f") == 0 || strcmp(argv[1], "--force") == 0)) {
 		force = 1;
@@ -396,8 +397,14 @@ int cmd_rm(int argc, char **argv)
 		unlink(path);
 		ctr_path(path, sizeof path, "%s/containers/%s", p.run, name);
 		ctr_rm_tree(path);
+		bound = ctr_image_read(&p, name, &img) == 0;
 		ctr_path(path, sizeof path, "%s/containers/%s", p.root, name);
 		ctr_rm_tree(path);
+		/* its image may have lost its last name to rmi -f meanwhile */
+		if (bound) {
+			ctr_image_release(&p, img.config);
+			image_user_free(&img);
+		}
 		ctr_path(path, sizeof path, "%s/%s", p.log, name);
 		ctr_rm_tree(path);
 		ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", p.etc, name);

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "compose.h"
+#include "image.h"
 
 #define CTR_PATH_MAX 2048
 #define CTR_GRACE_DEFAULT 10   /* seconds between the stop signal and SIGKILL */
@@ -118,6 +119,24 @@ pid_t ctr_leftover_kill(const struct ctr_paths *p, const char *name);
 /* 1 if the pid is gone (a zombie counts as gone), after waiting up to
  * timeout_ms */
 int ctr_pid_wait_gone(pid_t pid, int timeout_ms);
+
+/* ctr-image.c: the image a container is bound to, in
+ * $BERTH_ROOT/containers/NAME/image: bound when `berth create` or `run`
+ * defines it (or at a hand-written definition's first start), kept until
+ * `berth rm`. u->image is the definition's image when it was bound.
+ * read: 0, 1 if there is no record, -1 if it is unreadable or malformed */
+int ctr_image_read(const struct ctr_paths *p, const char *name, struct image_user *u);
+/* bind name to ref (which image_str named) under the store's lock st */
+int ctr_image_bind(const struct ctr_paths *p, struct store *st, const char *name, const char *image_str,
+		   const struct image_ref *ref, struct image_user *u, struct err *e);
+/* what every container uses: each record, and each definition that is not
+ * bound to the image it names (resolved in r, unbound: nlayers 0) */
+int ctr_image_users(const struct ctr_paths *p, const struct image_refs *r, struct image_users *u, struct err *e);
+/* after `berth rm` of a container bound to config: delete that image's
+ * blobs and layers if no name and no other container keeps them */
+void ctr_image_release(const struct ctr_paths *p, const char *config);
+/* the containers among u that use config, as "a, b" in buf; their count */
+size_t ctr_image_users_of(const struct image_users *u, const char *config, char *buf, size_t size);
 
 /* ctr-start.c: make the service, bring it up, wait until the state says
  * running (0) or exited/failed (1); -1 on a timeout or system error */

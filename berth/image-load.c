@@ -25,7 +25,7 @@
 #define STAGED_MAX 4096
 
 struct staged_layer {
-	char diffid[DIGEST_LEN + 1];
+	char chain[DIGEST_LEN + 1]; /* its ChainID, the name of its directory */
 	uint64_t size;
 };
 
@@ -193,45 +193,72 @@ static yajl_val json_blob(struct load *l, const struct desc *d, const char *what
 	return staged_json(l, d->digest, what);
 }
 
-static struct staged_layer *staged_layer(struct load *l, const char *diffid)
+static struct staged_layer *staged_layer(struct load *l, const char *chain)
 {
 	for (size_t i = 0; i < l->nlayers; i++)
-		if (strcmp(l->layers[i].diffid, diffid) == 0)
+		if (strcmp(l->layers[i].chain, chain) == 0)
 			return &l->layers[i];
 	return NULL;
 }
 
-/* unpack a staged layer blob into tmp/load.N/layers/<diffid hex>, unless
- * the store or this load has it already; its file bytes go to *size */
-static int layer_stage(struct load *l, const char *blob, int comp, const char *diffid, uint64_t *size)
+/* the directory of a layer below, staged by this load or in the store */
+static int lower_open(struct load *l, const char *chain)
 {
-	struct staged_layer *sl = staged_layer(l, diffid);
+	char p[128];
+	int fd;
+
+	snprintf(p, sizeof p, "layers/%s", digest_hex(chain));
+	fd = openat(staged_layer(l, chain) ? l->tmpfd : l->st.fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail_errno(&l->e, "%s/%s (a layer below)", l->st.root, p);
+	return fd;
+}
+
+/* unpack the staged blob of layer i (of chains, bottom first) into
+ * tmp/load.N/layers/<ChainID hex>, on top of the layers below it, unless
+ * the store or this load has it already; its file bytes go to *size */
+static int layer_stage(struct load *l, const char *blob, int comp, const char *diffid,
+		       char (*chains)[DIGEST_LEN + 1], size_t i, uint64_t *size)
+{
+	const char *chain = chains[i];
+	struct staged_layer *sl = staged_layer(l, chain);
 	struct layer_stats stats;
 	struct range_stream rs;
 	struct decomp *d = NULL;
 	struct stat sb;
 	char what[128], got[DIGEST_LEN + 1], dir[128];
 	uint64_t len;
-	int fd, dfd = -1, rc = -1;
+	int fd, dfd = -1, rc = -1, *lowers = NULL;
+	size_t nlowers = 0;
 
 	if (sl) {
 		*size = sl->size;
 		return 0;
 	}
-	/* a layer in the store was checked against this DiffID when it was
-	 * unpacked, and an image's layers are named by DiffID: reuse it */
-	if (store_has_layer(&l->st, diffid)) {
-		*size = store_layer_size(&l->st, diffid);
+	/* a layer in the store was checked against its DiffID when it was
+	 * unpacked on the same layers below, which its ChainID names: reuse it */
+	if (store_has_layer(&l->st, chain)) {
+		*size = store_layer_size(&l->st, chain);
 		return 0;
 	}
+	if (l->nlayers >= STAGED_MAX)
+		return fail(&l->e, 1, "more than %d layers", STAGED_MAX);
 	snprintf(what, sizeof what, "layer %s", blob);
-	snprintf(dir, sizeof dir, "layers/%s", digest_hex(diffid));
+	snprintf(dir, sizeof dir, "layers/%s", digest_hex(chain));
+	if (!(lowers = calloc(i + 1, sizeof *lowers)))
+		return fail_errno(&l->e, "%s", what);
+	for (; nlowers < i; nlowers++)
+		if ((lowers[nlowers] = lower_open(l, chains[i - 1 - nlowers])) < 0) {
+			err_prefix(&l->e, what);
+			goto out_lowers;
+		}
 	fd = staged_open(l, blob);
 	if (fd < 0)
-		return -1;
+		goto out_lowers;
 	if (fstat(fd, &sb) < 0) {
 		close(fd);
-		return fail_errno(&l->e, "%s", what);
+		fail_errno(&l->e, "%s", what);
+		goto out_lowers;
 	}
 	if (mkdirat(l->tmpfd, "layers/incoming", 0755) < 0 ||
 	    (dfd = openat(l->tmpfd, "layers/incoming", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
@@ -245,7 +272,7 @@ static int layer_stage(struct load *l, const char *blob, int comp, const char *d
 		err_prefix(&l->e, what);
 		goto out;
 	}
-	if (layer_unpack(decomp_stream(d), dfd, what, &stats, &l->e) < 0)
+	if (layer_unpack(decomp_stream(d), dfd, lowers, nlowers, what, &stats, &l->e) < 0)
 		goto out;
 	decomp_digest(d, got, &len);
 	if (strcmp(got, diffid) != 0) {
@@ -258,7 +285,7 @@ static int layer_stage(struct load *l, const char *blob, int comp, const char *d
 		goto out;
 	}
 	sl = &l->layers[l->nlayers++];
-	strcpy(sl->diffid, diffid);
+	strcpy(sl->chain, chain);
 	sl->size = *size = stats.file_bytes;
 	rc = 0;
 out:
@@ -268,6 +295,10 @@ out:
 	close(fd);
 	if (rc < 0)
 		rm_tree_at(l->tmpfd, "layers/incoming");
+out_lowers:
+	while (nlowers > 0)
+		close(lowers[--nlowers]);
+	free(lowers);
 	return rc;
 }
 
@@ -337,6 +368,8 @@ static int image_layers(struct load *l, struct image_ref *ref, yajl_val config, 
 {
 	yajl_val ids = config_diff_ids(l, config, n, cwhat);
 	const char *created = json_str(config, "created");
+	char (*chains)[DIGEST_LEN + 1];
+	int rc = 0;
 
 	if (!ids)
 		return -1;
@@ -348,14 +381,19 @@ static int image_layers(struct load *l, struct image_ref *ref, yajl_val config, 
 		return fail_errno(&l->e, "layers");
 	ref->size = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t size;
 		strcpy(ref->layers[i], ids->u.array.values[i]->u.string);
 		strcpy(ref->blobs[i], blobs[i]);
-		if (layer_stage(l, blobs[i], comp[i], ref->layers[i], &size) < 0)
-			return -1;
+	}
+	if (!(chains = calloc(n + 1, sizeof *chains)))
+		return fail_errno(&l->e, "layers");
+	chain_ids(ref->layers, n, chains);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t size;
+		rc = layer_stage(l, blobs[i], comp[i], ref->layers[i], chains, i, &size);
 		ref->size += size;
 	}
-	return 0;
+	free(chains);
+	return rc;
 }
 
 static void names_from(struct load *l, struct image_ref *ref, yajl_val tags)
@@ -741,14 +779,14 @@ static int load_commit(struct load *l)
 	store_sync_dir(&l->st, "blobs/sha256");
 	for (size_t i = 0; i < l->nlayers; i++) {
 		char size[32];
-		const char *hex = digest_hex(l->layers[i].diffid);
+		const char *hex = digest_hex(l->layers[i].chain);
 		snprintf(from, sizeof from, "%s/layers/%s", l->tmp, hex);
 		snprintf(to, sizeof to, "%s/layerdb/%s", l->st.root, hex);
 		snprintf(size, sizeof size, "%llu\n", (unsigned long long)l->layers[i].size);
 		if (file_write_atomic(to, size, strlen(size), 0600) < 0)
 			return fail_errno(&l->e, "%s", to);
 		snprintf(to, sizeof to, "layers/%s", hex);
-		if (!store_has_layer(&l->st, l->layers[i].diffid) && renameat(l->st.fd, from, l->st.fd, to) < 0)
+		if (!store_has_layer(&l->st, l->layers[i].chain) && renameat(l->st.fd, from, l->st.fd, to) < 0)
 			return fail_errno(&l->e, "%s/%s", l->st.root, to);
 	}
 	store_sync_dir(&l->st, "layers");

@@ -1,14 +1,27 @@
-/* berth rmi NAME[:TAG]|ID...: untag images, then delete every blob and
- * layer no image refers to any more. */
+/* berth rmi [-f] NAME[:TAG]|ID...: untag images, then delete every blob and
+ * layer that neither an image nor a container refers to any more. As in
+ * docker, an image a container uses keeps its last name unless -f, and with
+ * -f it only loses the name: the container is bound to it (ctr-image.c) and
+ * its blobs and layers stay until `berth rm` of the last such container. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "berth.h"
 #include "berth-cli.h"
+#include "ctr.h"
 #include "image.h"
 
-static int config_used(const struct image_refs *r, const char *config)
+struct rmi {
+	struct ctr_paths p;
+	struct store st;
+	struct image_refs refs;
+	struct image_users users;
+	int force;
+	struct err e;
+};
+
+static int config_named(const struct image_refs *r, const char *config)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (strcmp(r->v[i].config, config) == 0)
@@ -16,79 +29,91 @@ static int config_used(const struct image_refs *r, const char *config)
 	return 0;
 }
 
-/* the config digest an ID (full, or a unique prefix of the hex) names */
-static int id_match(const struct image_refs *r, const char *arg, char out[DIGEST_LEN + 1], struct err *e)
+/* -f on an image containers use: bind those that only name it, so that
+ * their image outlives its last name */
+static int users_bind(struct rmi *x, const struct image_ref *ref)
 {
-	const char *hex = strncmp(arg, "sha256:", 7) == 0 ? arg + 7 : arg;
-	size_t len = strlen(hex);
-
-	out[0] = '\0';
-	if (len == 0 || len > HEX_LEN || strspn(hex, "0123456789abcdef") != len)
-		return 0;
-	for (size_t i = 0; i < r->n; i++) {
-		const char *c = r->v[i].config;
-		if (strncmp(digest_hex(c), hex, len) != 0 || strcmp(c, out) == 0)
+	for (size_t i = 0; i < x->users.n; i++) {
+		struct image_user *u = &x->users.v[i], bound;
+		if (u->nlayers || strcmp(u->config, ref->config) != 0)
 			continue;
-		if (out[0])
-			return fail(e, 1, "%s: ambiguous image ID, matches %.19s and %.19s", arg, out, c);
-		strcpy(out, c);
+		if (ctr_image_bind(&x->p, &x->st, u->container, u->image, ref, &bound, &x->e) < 0)
+			return -1;
+		image_user_free(u);
+		*u = bound;
 	}
-	return out[0] != 0;
+	return 0;
 }
 
-static int untag(struct image_refs *r, const char *arg, struct err *e)
+static int untag(struct rmi *x, const char *arg)
 {
-	char name[REF_MAX], tag[REF_MAX], config[DIGEST_LEN + 1];
-	int by_id, removed = 0;
+	char config[DIGEST_LEN + 1], users[512];
+	struct image_refs *r = &x->refs;
+	size_t idx, left = 0, nusers;
+	int how = image_resolve(r, arg, &idx, &x->e);
 
-	by_id = id_match(r, arg, config, e);
-	if (by_id < 0)
+	if (how < 0)
 		return -1;
-	if (!by_id) {
-		if (ref_parse(arg, name, tag) < 0)
-			return fail(e, 1, "%s: not NAME[:TAG] or an image ID", arg);
-		config[0] = '\0';
-	}
+	if (how == 0)
+		return fail(&x->e, 1, "%s: no such image", arg);
+	strcpy(config, r->v[idx].config);
+	/* by name one entry goes, by ID every entry of the image */
+	for (size_t i = 0; i < r->n; i++)
+		left += strcmp(r->v[i].config, config) == 0 && how == RESOLVE_NAME && i != idx;
+	nusers = left ? 0 : ctr_image_users_of(&x->users, config, users, sizeof users);
+	if (nusers && !x->force)
+		return fail(&x->e, 1, "%s: image %.19s is used by container%s %s: remove %s first (rmi -f only untags it)",
+			    arg, config, nusers > 1 ? "s" : "", users, nusers > 1 ? "them" : "it");
+	if (nusers && users_bind(x, &r->v[idx]) < 0)
+		return -1;
 	for (size_t i = 0; i < r->n; i++) {
 		struct image_ref *ref = &r->v[i];
-		if (by_id ? strcmp(ref->config, config) != 0
-			  : strcmp(ref->name, name) != 0 || strcmp(ref->tag, tag) != 0)
+		if (how == RESOLVE_NAME ? i != idx : strcmp(ref->config, config) != 0)
 			continue;
 		if (strcmp(ref->name, "<none>") != 0)
 			printf("Untagged: %s:%s\n", ref->name, ref->tag);
-		strcpy(config, ref->config);
-		refs_del(r, i--);
-		removed = 1;
+		refs_del(r, i);
+		if (how == RESOLVE_NAME)
+			break;
+		i--;
 	}
-	if (!removed)
-		return fail(e, 1, "%s: no such image", arg);
-	if (!config_used(r, config))
+	if (!nusers && !config_named(r, config))
 		printf("Deleted: %s\n", config);
 	return 0;
 }
 
 int cmd_rmi(int argc, char **argv)
 {
-	struct image_refs refs;
-	struct store st;
-	struct err e = { 0 };
+	struct rmi x = { .force = 0 };
+	int i = 1;
 
-	if (argc < 2)
-		usage_error("rmi", "no image");
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0)
+			x.force = 1;
+		else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else
 			usage_error("rmi", "unknown option %s", argv[i]);
-	if (store_open(&st, 1, &e) < 0 || refs_read(&st, &refs, &e) < 0)
-		die(e.code, "%s", e.msg);
-	for (int i = 1; i < argc; i++)
-		if (untag(&refs, argv[i], &e) < 0)
+	}
+	if (i >= argc)
+		usage_error("rmi", "no image");
+	ctr_paths_init(&x.p);
+	if (store_open(&x.st, 1, &x.e) < 0 || refs_read(&x.st, &x.refs, &x.e) < 0)
+		die(x.e.code, "%s", x.e.msg);
+	/* under the exclusive lock: no container is bound meanwhile */
+	if (ctr_image_users(&x.p, &x.refs, &x.users, &x.e) < 0)
+		die(x.e.code, "%s", x.e.msg);
+	for (; i < argc; i++)
+		if (untag(&x, argv[i]) < 0)
 			break;
 	/* names first: a blob without a name is garbage even after a crash */
-	if (!e.msg[0] && refs_write(&st, &refs, &e) == 0)
-		store_gc(&st, &refs, 1, &e);
-	refs_free(&refs);
-	store_close(&st);
-	if (e.msg[0])
-		die(e.code, "%s", e.msg);
+	if (!x.e.msg[0] && refs_write(&x.st, &x.refs, &x.e) == 0)
+		store_gc(&x.st, &x.refs, &x.users, 1, &x.e);
+	refs_free(&x.refs);
+	image_users_free(&x.users);
+	store_close(&x.st);
+	if (x.e.msg[0])
+		die(x.e.code, "%s", x.e.msg);
 	return 0;
 }

@@ -1,10 +1,23 @@
 /* The store root (BERTH_ROOT, else /var/lib/berth):
  *   lock                 flock: writers exclusive, readers shared
  *   blobs/sha256/<hex>   manifests, configs and layer blobs, by digest
- *   layers/<hex>/        each layer unpacked once, by DiffID: overlayfs lower dirs
- *   layerdb/<hex>        the bytes of files in that layer, for `berth images`
- *   images.json          NAME:TAG -> manifest and config digests, written last
- *   tmp/                 a load in progress; emptied by the next writer */
+ *   layers/<hex>/        each layer unpacked once, by ChainID: overlayfs lower dirs
+ *   layerdb/<hex>        the bytes of files in that layer (by ChainID), for `berth images`
+ *   images.json          NAME:TAG -> manifest and config digests and the
+ *                        DiffIDs, written last
+ *   containers/NAME/image  the image a container is bound to (ctr-image.c):
+ *                        what it names stays until the container is removed
+ *   tmp/                 a load in progress; emptied by the next writer
+ *
+ * Layers are keyed by ChainID, not DiffID, because a layer's directory
+ * depends on the layers below it: a parent directory the layer's tar does
+ * not list is made with the metadata the layers below give it (an entry
+ * missing from a layer leaves the path unchanged). The bottom layer's
+ * ChainID is its DiffID. A store from before this keyed every layer by
+ * DiffID; such a directory above the bottom one is still used while its
+ * ChainID directory is missing (store_layer_dirs), the next `berth load` of
+ * the image unpacks it again under its ChainID, and gc then removes the old
+ * one once no container is bound to it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +76,28 @@ static int exists_at(int fd, const char *dir, const char *digest)
 }
 
 int store_has_blob(struct store *st, const char *digest) { return exists_at(st->fd, "blobs/sha256", digest); }
-int store_has_layer(struct store *st, const char *diffid) { return exists_at(st->fd, "layers", diffid); }
+int store_has_layer(struct store *st, const char *chainid) { return exists_at(st->fd, "layers", chainid); }
+
+int store_layer_dirs(struct store *st, const struct image_ref *ref, char (**dirs)[DIGEST_LEN + 1], struct err *e)
+{
+	char (*v)[DIGEST_LEN + 1] = calloc(ref->nlayers + 1, sizeof *v);
+
+	*dirs = NULL;
+	if (!v)
+		return fail_errno(e, "layers");
+	chain_ids(ref->layers, ref->nlayers, v);
+	for (size_t i = 0; i < ref->nlayers; i++) {
+		if (store_has_layer(st, v[i]))
+			continue;
+		if (!store_has_layer(st, ref->layers[i])) {
+			free(v);
+			return fail(e, EXIT_SYSTEM, "layer %s (ChainID %s): not in %s/layers", ref->layers[i], v[i], st->root);
+		}
+		strcpy(v[i], ref->layers[i]);
+	}
+	*dirs = v;
+	return 0;
+}
 
 int store_blob_open(struct store *st, const char *digest, struct err *e)
 {
@@ -120,13 +154,13 @@ void store_sync_dir(struct store *st, const char *dir)
 	}
 }
 
-uint64_t store_layer_size(struct store *st, const char *diffid)
+uint64_t store_layer_size(struct store *st, const char *chainid)
 {
 	char p[128], buf[32];
 	ssize_t n;
 	int fd;
 
-	snprintf(p, sizeof p, "layerdb/%s", digest_hex(diffid));
+	snprintf(p, sizeof p, "layerdb/%s", digest_hex(chainid));
 	fd = openat(st->fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

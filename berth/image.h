@@ -40,6 +40,11 @@ void sha256_final(struct sha256 *h, char out[DIGEST_LEN + 1]);
 int digest_valid(const char *s);
 /* the hex part of a valid digest */
 const char *digest_hex(const char *digest);
+/* the ChainIDs of a stack of DiffIDs, bottom first (OCI image spec):
+ * ChainID(L1) = DiffID(L1), ChainID(Ln) = sha256 of "ChainID(Ln-1) DiffID(Ln)".
+ * A layer's unpacked directory depends on the layers below it, so the
+ * store keys it by ChainID */
+void chain_ids(char (*diffids)[DIGEST_LEN + 1], size_t n, char (*out)[DIGEST_LEN + 1]);
 
 /* A byte stream: blob files, decompressors, tar members. read returns the
  * count, 0 at the end, -1 with err filled. */
@@ -78,17 +83,17 @@ struct store {
 /* BERTH_ROOT or /var/lib/berth; exclusive for writers */
 int store_open(struct store *st, int exclusive, struct err *e);
 void store_close(struct store *st);
-/* 1 if blobs/sha256/<hex> or layers/<hex> exists */
+/* 1 if blobs/sha256/<hex> or layers/<hex> (a ChainID) exists */
 int store_has_blob(struct store *st, const char *digest);
-int store_has_layer(struct store *st, const char *diffid);
+int store_has_layer(struct store *st, const char *chainid);
 /* open blobs/sha256/<hex> for reading */
 int store_blob_open(struct store *st, const char *digest, struct err *e);
 /* rm -r below dirfd without following symlinks */
 int rm_tree_at(int dirfd, const char *name);
 /* fsync a directory below the store root */
 void store_sync_dir(struct store *st, const char *dir);
-/* uncompressed size recorded for a layer, or 0 */
-uint64_t store_layer_size(struct store *st, const char *diffid);
+/* uncompressed size recorded for a layer (by ChainID), or 0 */
+uint64_t store_layer_size(struct store *st, const char *chainid);
 
 /* image-refs.c: images.json, the only file that makes an image visible */
 struct image_ref {
@@ -118,10 +123,44 @@ int ref_copy(struct image_ref *dst, const struct image_ref *src);
 /* split "NAME[:TAG]" into a repository and a tag (default "latest");
  * returns -1 if it is not a valid reference */
 int ref_parse(const char *s, char name[REF_MAX], char tag[REF_MAX]);
+/* image-store.c: the directories under layers/ that hold ref's layers, bottom first, as
+ * digests: each ChainID, or for a store written before layers were keyed by
+ * ChainID, the DiffID when only that directory exists. *dirs is malloc'ed;
+ * fails naming the layer when neither exists */
+int store_layer_dirs(struct store *st, const struct image_ref *ref, char (**dirs)[DIGEST_LEN + 1], struct err *e);
 
-/* image-gc.c: delete blobs and layers no image refers to; prints
- * "Deleted: ..." for each when verbose */
-int store_gc(struct store *st, const struct image_refs *r, int verbose, struct err *e);
+/* image-resolve.c: what `berth run`, `create` and `rmi` call an image,
+ * docker's rules: sha256:<64 hex> is that image ID; else NAME[:TAG] if an
+ * entry has that name; else a hex prefix (with or without "sha256:") of
+ * exactly one image ID. Returns RESOLVE_NAME (*idx is that entry),
+ * RESOLVE_ID (*idx is an entry with that config), 0 for no such image, or
+ * -1 with e filled for an ambiguous prefix (naming two matches) */
+enum { RESOLVE_NAME = 1, RESOLVE_ID = 2 };
+int image_resolve(const struct image_refs *r, const char *arg, size_t *idx, struct err *e);
+
+/* What the containers use, whether images.json still names it or not:
+ * ctr-image.c fills it from the records containers are bound by and from
+ * the definitions not bound yet */
+struct image_user {
+	char container[128];
+	char image[2 * REF_MAX];        /* what its definition calls the image */
+	char config[DIGEST_LEN + 1];
+	char manifest[DIGEST_LEN + 1];
+	size_t nblobs, nlayers;         /* nlayers 0: not bound yet (only config, manifest) */
+	char (*blobs)[DIGEST_LEN + 1];  /* layer blobs */
+	char (*layers)[DIGEST_LEN + 1]; /* directories under layers/, bottom first */
+};
+struct image_users {
+	size_t n;
+	struct image_user *v;
+};
+void image_user_free(struct image_user *u);
+void image_users_free(struct image_users *u);
+
+/* image-gc.c: delete blobs and layers that neither an image nor a
+ * container refers to; prints "Deleted: ..." for each when verbose */
+int store_gc(struct store *st, const struct image_refs *r, const struct image_users *u, int verbose,
+	     struct err *e);
 
 /* oci-source.c: what `berth load` reads: an OCI layout directory, or a tar
  * archive (oci-archive, docker save) indexed once and read in place */
@@ -156,8 +195,11 @@ void decomp_free(struct decomp *d);
 struct layer_stats {
 	uint64_t file_bytes;
 };
-/* what names the layer in messages; with dirfd < 0 the tar is only read
- * through (to check its DiffID) */
-int layer_unpack(struct stream *tar, int dirfd, const char *what, struct layer_stats *st, struct err *e);
+/* lowers: the unpacked directories of the layers below, nearest first; a
+ * parent directory the tar does not list is made as they show it. what
+ * names the layer in messages; with dirfd < 0 the tar is only read through
+ * (to check its DiffID) */
+int layer_unpack(struct stream *tar, int dirfd, const int *lowers, size_t nlowers, const char *what,
+		 struct layer_stats *st, struct err *e);
 
 #endif

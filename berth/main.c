@@ -17,7 +17,7 @@ static const struct command {
 	{ "analyze", cmd_analyze, "[--svg] [--timeline FILE]", "how long each boot phase took, as text or an SVG chart" },
 	{ "load", cmd_load, "[-i] FILE", "import the images of an OCI layout, oci-archive or docker save tarball" },
 	{ "images", cmd_images, "[-q|--quiet]", "list the images in the store" },
-	{ "rmi", cmd_rmi, "NAME[:TAG]|ID...", "remove images, and the blobs and layers no image uses any more" },
+	{ "rmi", cmd_rmi, "[-f|--force] NAME[:TAG]|ID...", "remove images, and the blobs and layers neither an image nor a container uses any more (-f: untag an image a container uses; its layers stay until the container is removed)" },
 	{ "compose-check", cmd_compose_check, "FILE...", "check container definitions and print them as JSON" },
 	{ "spec", cmd_spec, "--definition FILE --rootfs DIR [--image-config FILE] [--resolv FILE] [--hosts FILE] [--hostname-file FILE]", "print the OCI config.json for a container definition" },
 	{ "update", cmd_update, "verify [--pubkey FILE] BUNDLE|URL | apply [--pubkey FILE] [--reboot] BUNDLE|URL | status [--json] | rollback [--reboot] | check [--deadline SEC] [--grace SEC] [--no-reboot]", "A/B updates: check a signed bundle, install it in the other slot, show the slots, roll back, assess a trial boot" },

@@ -10,7 +10,12 @@
  *    a mount with -o userxattr) and the whiteout needs Linux 5.8 or later;
  *    ownership, device nodes and trusted.* / security.* xattrs are skipped.
  *  - xattrs from pax SCHILY.xattr.* are kept, except overlayfs's own
- *    (trusted.overlay.*, user.overlay.*): they would redirect a lookup. */
+ *    (trusted.overlay.*, user.overlay.*): they would redirect a lookup;
+ *  - a parent directory the tar does not list is made as the layers below
+ *    show it through overlayfs (mode, owner, xattrs, mtime): an entry
+ *    missing from a layer leaves that path unchanged, and overlayfs shows
+ *    the topmost copy of a directory. Only where no layer below has it is it
+ *    0755 and root's. This is why the store keys a layer by ChainID. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +42,8 @@ struct dirtime {
 
 struct unpack {
 	int root;
+	const int *lowers; /* the layers below, nearest first */
+	size_t nlowers;
 	int as_root;
 	const char *what;
 	struct tar *t;
@@ -79,8 +86,99 @@ static int split(struct unpack *u, char *path, char **comp, size_t *n, const cha
 	return 0;
 }
 
+static int overlay_xattr(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
+}
+
+static int opaque(const struct unpack *u, int fd)
+{
+	char v;
+
+	return fgetxattr(fd, u->as_root ? "trusted.overlay.opaque" : "user.overlay.opaque", &v, 1) == 1 && v == 'y';
+}
+
+/* the directory comp[0..n-1] as overlayfs shows the layers below: the
+ * nearest layer's copy, unless a nearer one hides it (a whiteout or other
+ * non-directory on the path, or an opaque directory without it). An fd of
+ * that copy, or -1 if they show no such directory */
+static int lower_dir(const struct unpack *u, char **comp, size_t n)
+{
+	for (size_t l = 0; l < u->nlowers; l++) {
+		int fd = dup(u->lowers[l]), hidden = 0;
+		size_t i;
+
+		for (i = 0; fd >= 0 && i < n; i++) {
+			struct stat sb;
+			int next;
+			if (fstatat(fd, comp[i], &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+				hidden = opaque(u, fd);
+				break;
+			}
+			if (!S_ISDIR(sb.st_mode)) {
+				hidden = 1;
+				break;
+			}
+			next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(fd);
+			fd = next;
+		}
+		if (fd >= 0 && i == n)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		if (hidden)
+			return -1;
+	}
+	return -1;
+}
+
+static int dir_remember(struct unpack *u, const char *path, struct timespec mtime);
+
+/* give fd (a directory this layer made without listing it) what the layers
+ * below have for the same path; path is its cleaned name in the layer */
+static int dir_inherit(struct unpack *u, int fd, char **comp, size_t n, const char *path, const char *orig)
+{
+	char names[65536], value[65536]; /* XATTR_LIST_MAX, XATTR_SIZE_MAX */
+	struct stat sb;
+	ssize_t len;
+	int low = lower_dir(u, comp, n), rc = -1;
+
+	/* none below: as mkdir made it (0755, and a setgid parent's group and
+	 * bit, as the kernel gives them) */
+	if (low < 0)
+		return 0;
+	if (fstat(low, &sb) < 0 || (u->as_root && fchown(fd, sb.st_uid, sb.st_gid) < 0) ||
+	    fchmod(fd, sb.st_mode & 07777) < 0) {
+		entry_fail_errno(u, orig, "copy the parent's metadata from the layer below");
+		goto out;
+	}
+	len = flistxattr(low, names, sizeof names);
+	if (len < 0 && errno != ENOTSUP) {
+		entry_fail_errno(u, orig, "list the parent's xattrs in the layer below");
+		goto out;
+	}
+	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(names + off) + 1) {
+		const char *name = names + off;
+		ssize_t vlen;
+		if (overlay_xattr(name))
+			continue; /* an opaque mark below is no mark here */
+		vlen = fgetxattr(low, name, value, sizeof value);
+		if (vlen < 0 || (fsetxattr(fd, name, value, (size_t)vlen, 0) < 0 &&
+				 (u->as_root || (errno != EPERM && errno != ENOTSUP)))) {
+			entry_fail_errno(u, orig, "copy the parent's xattrs from the layer below");
+			goto out;
+		}
+	}
+	rc = dir_remember(u, path, sb.st_mtim);
+out:
+	close(low);
+	return rc;
+}
+
 /* the directory holding comp[n-1], each component opened without following
- * symlinks; missing directories are made (0755, root) when create is set */
+ * symlinks; missing directories are made (as the layers below have them)
+ * when create is set */
 static int open_parent(struct unpack *u, char **comp, size_t n, int create, const char *orig)
 {
 	int fd = dup(u->root);
@@ -90,11 +188,20 @@ static int open_parent(struct unpack *u, char **comp, size_t n, int create, cons
 	for (size_t i = 0; i + 1 < n; i++) {
 		int next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, comp[i], 0755) < 0 && errno != EEXIST) {
+			char path[TAR_PATH_MAX];
+			size_t len = 0;
+			if (mkdirat(fd, comp[i], 0755) < 0) {
 				close(fd);
 				return entry_fail_errno(u, orig, "mkdir");
 			}
 			next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			for (size_t k = 0; k <= i; k++)
+				len += (size_t)snprintf(path + len, sizeof path - len, "%s%s", k ? "/" : "", comp[k]);
+			if (next >= 0 && dir_inherit(u, next, comp, i + 1, path, orig) < 0) {
+				close(next);
+				close(fd);
+				return -1;
+			}
 		}
 		if (next < 0) {
 			int err = errno;
@@ -110,11 +217,6 @@ static int open_parent(struct unpack *u, char **comp, size_t n, int create, cons
 		fd = next;
 	}
 	return fd;
-}
-
-static int overlay_xattr(const char *name)
-{
-	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
 }
 
 /* fd: the file itself, or -1 to go through dirfd/name without following */
@@ -139,7 +241,7 @@ static int xattrs_set(struct unpack *u, int fd, int dirfd, const char *name, con
 	return 0;
 }
 
-static int dir_remember(struct unpack *u, const char *path)
+static int dir_remember(struct unpack *u, const char *path, struct timespec mtime)
 {
 	if (u->ndirs == u->capdirs) {
 		size_t cap = u->capdirs ? 2 * u->capdirs : 64;
@@ -153,18 +255,20 @@ static int dir_remember(struct unpack *u, const char *path)
 	}
 	if (!(u->dirs[u->ndirs].path = strdup(path)))
 		return fail_errno(u->e, "%s", u->what);
-	u->dirs[u->ndirs++].mtime = u->t->e.mtime;
+	u->dirs[u->ndirs++].mtime = mtime;
 	return 0;
 }
 
-/* directory mtimes last: every entry made inside one changes it */
+/* directory mtimes last: every entry made inside one changes it. In the
+ * order remembered, so a directory the tar lists after making it as a
+ * parent gets the tar's mtime */
 static void dirs_settle(struct unpack *u)
 {
 	struct err scratch = { 0 }, *keep = u->e;
 
 	/* a directory a later entry replaced is no error here */
 	u->e = &scratch;
-	for (size_t i = u->ndirs; i-- > 0;) {
+	for (size_t i = 0; i < u->ndirs; i++) {
 		char *comp[COMPONENTS_MAX];
 		size_t n;
 		struct timespec ts[2] = { u->dirs[i].mtime, u->dirs[i].mtime };
@@ -261,7 +365,7 @@ static int make_dir(struct unpack *u, int dirfd, const char *base, const char *p
 		return -1;
 	}
 	close(fd);
-	return dir_remember(u, path);
+	return dir_remember(u, path, te->mtime);
 }
 
 static int make_link(struct unpack *u, int dirfd, const char *base, const char *orig)
@@ -368,7 +472,7 @@ static int entry_apply(struct unpack *u)
 			return entry_fail(u, te->path, "the layer root must be a directory");
 		if ((u->as_root && fchown(u->root, te->uid, te->gid) < 0) || fchmod(u->root, te->mode) < 0)
 			return entry_fail_errno(u, te->path, "set metadata");
-		return dir_remember(u, "");
+		return dir_remember(u, "", te->mtime);
 	}
 	base = comp[n - 1];
 	dirfd = open_parent(u, comp, n, 1, te->path);
@@ -396,9 +500,11 @@ static int entry_apply(struct unpack *u)
 	return r;
 }
 
-int layer_unpack(struct stream *in, int dirfd, const char *what, struct layer_stats *st, struct err *e)
+int layer_unpack(struct stream *in, int dirfd, const int *lowers, size_t nlowers, const char *what,
+		 struct layer_stats *st, struct err *e)
 {
-	struct unpack u = { .root = dirfd, .as_root = geteuid() == 0, .what = what, .e = e, .st = st };
+	struct unpack u = { .root = dirfd, .lowers = lowers, .nlowers = nlowers, .as_root = geteuid() == 0,
+			    .what = what, .e = e, .st = st };
 	struct tar t;
 	char buf[65536];
 	ssize_t n;
@@ -407,7 +513,9 @@ int layer_unpack(struct stream *in, int dirfd, const char *what, struct layer_st
 	st->file_bytes = 0;
 	tar_init(&t, in, 0, e);
 	u.t = &t;
-	while ((r = tar_next(&t)) > 0) {
+	/* the layer root too is the one below unless the tar lists "./" */
+	r = dirfd >= 0 && nlowers > 0 ? dir_inherit(&u, dirfd, NULL, 0, "", "./") : 1;
+	while (r >= 0 && (r = tar_next(&t)) > 0) {
 		if (dirfd < 0) {
 			if (t.e.type == TAR_FILE)
 				st->file_bytes += t.e.size;

@@ -240,7 +240,7 @@ static void layer_one(const uint8_t *data, size_t size, size_t chunk)
 
 	tar_walk(data, size, chunk, 0, &w);
 	mem_init(&ms, data, size, chunk, &e);
-	r = layer_unpack(&ms.s, -1, "layer", &st, &e);
+	r = layer_unpack(&ms.s, -1, NULL, 0, "layer", &st, &e);
 	/* reading it through agrees with the walk, and reads to the end */
 	if (r != (w.r < 0 ? -1 : 0) || (r < 0) != (e.msg[0] != '\0') ||
 	    (r == 0 && (st.file_bytes != w.file_bytes || ms.pos != size)))

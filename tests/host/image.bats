@@ -102,11 +102,15 @@ write_mkoci() {
 
 mkoci() { python3 "$D/mkoci.py" "$@"; }
 
-# the DiffIDs of an image in the store, bottom first
-diffids() {
-	jq -r --arg n "$1" --arg t "$2" \
-		'.images[] | select(.name == $n and .tag == $t) | .layers[] | sub("sha256:"; "")' \
-		"$BERTH_ROOT/images.json"
+# the ChainIDs of an image in the store, bottom first, without "sha256:":
+# the names of its layer directories (the bottom one's is its DiffID)
+chainids() {
+	local c=
+	jq -r --arg n "$1" --arg t "$2" '.images[] | select(.name == $n and .tag == $t) | .layers[]' \
+		"$BERTH_ROOT/images.json" | while read -r d; do
+		if [ -z "$c" ]; then c=$d; else c=sha256:$(printf '%s %s' "$c" "$d" | sha256sum | cut -c1-64); fi
+		echo "${c#sha256:}"
+	done
 }
 
 # nothing of a failed load is in the store
@@ -174,7 +178,7 @@ assert_store_empty() {
 
 @test "load: a layer keeps modes, setuid, owners, hardlinks, symlinks and xattrs" {
 	"$BERTH" load "$D/img.tar"
-	mapfile -t ids < <(diffids demo 2)
+	mapfile -t ids < <(chainids demo 2)
 	[ "${#ids[@]}" -eq 2 ]
 	l=$BERTH_ROOT/layers/${ids[0]}
 	run stat -c '%a %u:%g' "$l/bin/su"
@@ -216,7 +220,7 @@ assert_store_empty() {
 	mkoci "$T/opq" opq:1 "$T/l1.tar" "$T/l2.tar"
 	run "$BERTH" load "$T/opq"
 	assert_success
-	mapfile -t ids < <(diffids opq 1)
+	mapfile -t ids < <(chainids opq 1)
 	bottom=$BERTH_ROOT/layers/${ids[0]} top=$BERTH_ROOT/layers/${ids[1]}
 	run stat -c '%F %t:%T' "$top/gone"
 	assert_output "character special file 0:0"
@@ -232,7 +236,7 @@ assert_store_empty() {
 
 	# and umoci's own whiteout of etc/gone, through the same mount
 	"$BERTH" load "$D/img.tar"
-	mapfile -t ids < <(diffids demo 2)
+	mapfile -t ids < <(chainids demo 2)
 	umount "$T/mnt"
 	mount -t overlay overlay -o "lowerdir=$BERTH_ROOT/layers/${ids[1]}:$BERTH_ROOT/layers/${ids[0]}" "$T/mnt"
 	[ ! -e "$T/mnt/etc/gone" ]
@@ -320,12 +324,12 @@ assert_store_empty() {
 @test "load: the same image twice stores each blob and layer once" {
 	"$BERTH" load "$D/img.tar"
 	find "$BERTH_ROOT/blobs" "$BERTH_ROOT/layers" -maxdepth 2 | sort >"$T/before"
-	ino=$(stat -c %i "$BERTH_ROOT/layers/$(diffids demo 2 | head -1)/bin/busybox")
+	ino=$(stat -c %i "$BERTH_ROOT/layers/$(chainids demo 2 | head -1)/bin/busybox")
 	run "$BERTH" load "$D/img.tar"
 	assert_success
 	assert_output "Loaded image: demo:2"
 	find "$BERTH_ROOT/blobs" "$BERTH_ROOT/layers" -maxdepth 2 | sort | diff "$T/before" -
-	[ "$(stat -c %i "$BERTH_ROOT/layers/$(diffids demo 2 | head -1)/bin/busybox")" = "$ino" ]
+	[ "$(stat -c %i "$BERTH_ROOT/layers/$(chainids demo 2 | head -1)/bin/busybox")" = "$ino" ]
 	[ "$(jq '.images | length' "$BERTH_ROOT/images.json")" -eq 1 ]
 	[ "$(ls "$BERTH_ROOT/layers" | wc -l)" -eq 2 ]
 }
@@ -333,8 +337,8 @@ assert_store_empty() {
 @test "rmi: removes what no image uses and keeps shared layers" {
 	"$BERTH" load "$D/img.tar"
 	"$BERTH" load "$D/base.tar"
-	mapfile -t ids < <(diffids demo 2)
-	[ "$(diffids base 1)" = "${ids[0]}" ]
+	mapfile -t ids < <(chainids demo 2)
+	[ "$(chainids base 1)" = "${ids[0]}" ]
 	run "$BERTH" rmi demo:2
 	assert_success
 	assert_line --index 0 "Untagged: demo:2"

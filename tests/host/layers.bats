@@ -1,0 +1,528 @@
+#!/usr/bin/env bats
+# Layers on top of layers, and the containers that sit on them:
+#  - a parent directory a layer's tar does not list is as the layers below
+#    have it: the merged root is compared field by field with `umoci unpack`
+#    of the same image, for a small image and a debootstrap-sized one;
+#  - layer directories are keyed by ChainID (and a store keyed by DiffID
+#    still works);
+#  - `berth rmi` refuses an image a defined container uses, `rmi -f` only
+#    untags it, `berth rm` of the last such container lets gc collect it;
+#  - `berth run`/`create` and `berth rmi` resolve image IDs the same way.
+# Runs as root: owners, xattrs and the overlay mount are real.
+# shellcheck disable=SC2154 # bats' run sets status, output, lines
+# shellcheck disable=SC2030,SC2031 # each test exports its own BERTH_* paths
+# shellcheck disable=SC2012,SC2016 # ls of hex names; the unshare script expands its own variables
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load ../lib/common
+	cd "$TOP" || return 1
+	[ -f "$OUT/sysroot/usr/lib/libzstd.a" ] || scripts/pkg.sh zstd >&2
+	make -s "$OUT/bin/berth" >&2
+	command -v getfattr >/dev/null || scripts/deps.sh >&2
+
+	# base: /tmp 1777, /srv/app 0750 1000:1000 with an xattr, /var/mail
+	# 2775 0:8, old mtimes; "t" adds a file under each with umoci (whose
+	# layer lists the parents again); "hand" adds the same files with a
+	# GNU tar layer that lists only the files; "hand2" is that same layer
+	# on another base, where /srv/app is 0700 2000:2000
+	local d=$BATS_FILE_TMPDIR r
+	r=$d/bundle/rootfs
+	umoci init --layout "$d/img"
+	umoci new --image "$d/img:t"
+	umoci unpack --image "$d/img:t" "$d/bundle" >/dev/null
+	mkdir -p "$r/bin" "$r/tmp" "$r/srv/app" "$r/var/mail"
+	if [ -x "$OUT/rootfs-bin/busybox" ]; then
+		cp "$OUT/rootfs-bin/busybox" "$r/bin/busybox"
+		for a in sh stat; do ln -s busybox "$r/bin/$a"; done
+	fi
+	chmod 1777 "$r/tmp"
+	chown 1000:1000 "$r/srv/app"
+	chmod 0750 "$r/srv/app"
+	setfattr -n user.note -v kept "$r/srv/app"
+	chown 0:8 "$r/var/mail"
+	chmod 2775 "$r/var/mail"
+	touch -h -d @1600000000 "$r/tmp" "$r/srv/app" "$r/srv" "$r/var/mail" "$r/var"
+	umoci repack --refresh-bundle --image "$d/img:t" "$d/bundle"
+	umoci tag --image "$d/img:t" base
+	echo a >"$r/tmp/new"
+	echo b >"$r/srv/app/new"
+	echo c >"$r/var/mail/new"
+	(cd "$r" && tar --numeric-owner -cf "$d/hand.tar" tmp/new srv/app/new var/mail/new)
+	umoci repack --image "$d/img:t" "$d/bundle"
+	umoci raw add-layer --image "$d/img:base" --tag hand "$d/hand.tar"
+	umoci unpack --image "$d/img:base" "$d/bundle2" >/dev/null
+	chown 2000:2000 "$d/bundle2/rootfs/srv/app"
+	chmod 0700 "$d/bundle2/rootfs/srv/app"
+	umoci repack --image "$d/img:base2" "$d/bundle2"
+	umoci raw add-layer --image "$d/img:base2" --tag hand2 "$d/hand.tar"
+	for t in t hand hand2; do
+		umoci unpack --image "$d/img:$t" "$d/unpacked-$t" >/dev/null
+	done
+}
+
+setup() {
+	load ../lib/common
+	BERTH=$OUT/bin/berth
+	D=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	export BERTH_ROOT=$T/store BERTH_ETC=$T/etc BERTH_RUN=$T/run BERTH_LOG=$T/log
+	mkdir -p "$BERTH_ETC/berth/containers"
+}
+
+teardown() {
+	for m in "$T"/mnt*; do
+		if mountpoint -q "$m" 2>/dev/null; then umount "$m"; fi
+	done
+}
+
+# meta DIR: every path below DIR, sorted: name, type, mode, owner, mtime;
+# then every xattr (getfattr prints the files that have some)
+meta() {
+	(cd "$1" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %F %a %u:%g %Y' &&
+		find . -print0 | LC_ALL=C sort -z | xargs -0 getfattr -h -d -m - --absolute-names 2>/dev/null)
+}
+
+# merged CONTAINER MNT: mount the layers berth bound CONTAINER to as ctr-exec
+# stacks them (top first, named below $BERTH_ROOT/layers), read-only
+merged() {
+	local lower
+	lower=$(sed -n 's/^layers=//p' "$BERTH_ROOT/containers/$1/image" | tr ' ' '\n' | tac | sed 's/^sha256://' | paste -sd:)
+	[ -n "$lower" ]
+	mkdir -p "$2"
+	(cd "$BERTH_ROOT/layers" && mount -t overlay overlay -o "ro,lowerdir=$lower" "$2")
+}
+
+# same_as_umoci CONTAINER UNPACKED [BASE LAYER.tar]: the merged root of
+# CONTAINER is what umoci unpacked, field by field. With the unpacked base
+# and the top layer's tar, the mtime of a directory that layer does not list
+# is the base's (the spec's "unchanged": umoci itself loses it where it has
+# to make a missing directory inside), and that of a directory no layer has
+# (made for a file in it, at load time) is not compared
+same_as_umoci() {
+	merged "$1" "$T/mnt-$1"
+	meta "$2/rootfs" >"$T/want-$1"
+	meta "$T/mnt-$1" >"$T/got-$1"
+	if [ $# -gt 2 ]; then
+		meta "$3/rootfs" >"$T/base-$1"
+		unlisted_mtimes "$T/want-$1" "$T/base-$1" "$4" base
+		unlisted_mtimes "$T/got-$1" "$T/base-$1" "$4" keep
+	fi
+	diff -u "$T/want-$1" "$T/got-$1"
+}
+
+# unlisted_mtimes META BASEMETA LAYER.tar base|keep: in META, the mtime of a
+# directory LAYER.tar does not list becomes BASEMETA's (base) or stays (keep)
+# where the base has it, and "-" where it does not
+unlisted_mtimes() {
+	python3 - "$@" <<-'EOF'
+		import sys, tarfile
+		meta, base, layer, how = sys.argv[1:5]
+		def norm(n):
+		    while n.startswith("./"):
+		        n = n[2:]
+		    n = n.rstrip("/")
+		    return "." if n in ("", ".") else "./" + n
+		listed = {norm(m.name) for m in tarfile.open(layer) if m.isdir()}
+		def split(line):
+		    # "NAME directory MODE OWNER MTIME", or None for any other line
+		    if not line.startswith(".") or " directory " not in line:
+		        return None
+		    name, rest = line.rstrip("\n").split(" directory ", 1)
+		    head, mtime = rest.rsplit(" ", 1)
+		    return name, head, mtime
+		bdirs = {d[0]: d[2] for d in map(split, open(base)) if d}
+		lines = []
+		for line in open(meta):
+		    d = split(line)
+		    if d and d[0] not in listed:
+		        name, head, mtime = d
+		        mtime = (bdirs[name] if how == "base" else mtime) if name in bdirs else "-"
+		        line = "%s directory %s %s\n" % (name, head, mtime)
+		    lines.append(line)
+		open(meta, "w").writelines(lines)
+	EOF
+}
+
+# chain_of DIFFID...: the ChainID of a stack of DiffIDs, bottom first
+chain_of() {
+	local c=$1
+	shift
+	for d in "$@"; do
+		c=sha256:$(printf '%s %s' "$c" "$d" | sha256sum | cut -c1-64)
+	done
+	echo "$c"
+}
+
+# top_blob LAYOUT TAG: the hex digest of the top layer blob of LAYOUT:TAG
+top_blob() {
+	local m
+	m=$(jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$1/index.json")
+	jq -r '.layers[-1].digest | sub("sha256:"; "")' "$1/blobs/sha256/${m#sha256:}"
+}
+
+diffids() {
+	jq -r --arg t "$1" '.images[] | select(.tag == $t) | .layers[]' "$BERTH_ROOT/images.json"
+}
+
+config_of() {
+	jq -r --arg t "$1" '.images[] | select(.tag == $t) | .config' "$BERTH_ROOT/images.json"
+}
+
+# ---- unlisted parents ----
+
+@test "layers: a parent a layer does not list keeps the lower layer's mode, owner, xattrs and mtime (as umoci unpack)" {
+	# the hand layer really lists only the files
+	run tar tf "$D/hand.tar"
+	assert_output $'tmp/new\nsrv/app/new\nvar/mail/new'
+	run "$BERTH" load "$D/img"
+	assert_success
+	for t in t hand hand2; do
+		run "$BERTH" create --name "c-$t" "img:$t"
+		assert_success
+		same_as_umoci "c-$t" "$D/unpacked-$t"
+	done
+	# and what that means, spelt out
+	run stat -c '%n %a %u:%g %Y' "$T/mnt-c-hand/tmp" "$T/mnt-c-hand/srv/app" "$T/mnt-c-hand/var/mail"
+	assert_output "$T/mnt-c-hand/tmp 1777 0:0 1600000000
+$T/mnt-c-hand/srv/app 750 1000:1000 1600000000
+$T/mnt-c-hand/var/mail 2775 0:8 1600000000"
+	run getfattr -h -n user.note --only-values --absolute-names "$T/mnt-c-hand/srv/app"
+	assert_output kept
+	run stat -c '%a %u:%g' "$T/mnt-c-hand2/srv/app"
+	assert_output "700 2000:2000"
+	# the file itself is the layer's
+	assert_equal "$(cat "$T/mnt-c-hand/srv/app/new")" b
+}
+
+@test "layers: stored by ChainID; one DiffID on two bases is two directories" {
+	"$BERTH" load "$D/img"
+	mapfile -t hand < <(diffids hand)
+	mapfile -t hand2 < <(diffids hand2)
+	# hand2: base, the layer that makes base2, and hand's top layer again
+	[ "${#hand[@]}" -eq 2 ] && [ "${#hand2[@]}" -eq 3 ]
+	assert_equal "${hand[1]}" "${hand2[2]}"
+	assert_equal "${hand[0]}" "${hand2[0]}"
+	c1=$(chain_of "${hand[@]}")
+	c2=$(chain_of "${hand2[@]}")
+	[ -d "$BERTH_ROOT/layers/${hand[0]#sha256:}" ]
+	[ -d "$BERTH_ROOT/layers/${c1#sha256:}" ] && [ -d "$BERTH_ROOT/layers/${c2#sha256:}" ]
+	[ ! -e "$BERTH_ROOT/layers/${hand[1]#sha256:}" ]
+	run stat -c %a "$BERTH_ROOT/layers/${c1#sha256:}/srv/app" "$BERTH_ROOT/layers/${c2#sha256:}/srv/app"
+	assert_output $'750\n700'
+	# every layer directory is one an image names by ChainID, and sizes too
+	for t in base t hand base2 hand2; do
+		mapfile -t ids < <(diffids "$t")
+		for i in "${!ids[@]}"; do
+			c=$(chain_of "${ids[@]:0:i+1}")
+			echo "${c#sha256:}"
+		done
+	done | sort -u >"$T/want"
+	ls "$BERTH_ROOT/layers" | diff "$T/want" -
+	ls "$BERTH_ROOT/layerdb" | diff "$T/want" -
+	# the ID the container is bound to is the image's
+	"$BERTH" create --name c img:hand
+	assert_equal "$(sed -n 's/^config=//p' "$BERTH_ROOT/containers/c/image")" "$(config_of hand)"
+	assert_equal "$(sed -n 's/^layers=//p' "$BERTH_ROOT/containers/c/image")" "${hand[0]} $c1"
+}
+
+@test "layers: a store from before ChainIDs (layers by DiffID) still serves; a new load and gc move it over" {
+	"$BERTH" load "$D/img"
+	mapfile -t ids < <(diffids hand)
+	c=$(chain_of "${ids[@]}")
+	old=$BERTH_ROOT/layers/${ids[1]#sha256:} new=$BERTH_ROOT/layers/${c#sha256:}
+	# what an old Berth left: the top layer under its DiffID
+	mv "$new" "$old"
+	mv "$BERTH_ROOT/layerdb/${c#sha256:}" "$BERTH_ROOT/layerdb/${ids[1]#sha256:}"
+	run "$BERTH" create --name c img:hand
+	assert_success
+	assert_equal "$(sed -n 's/^layers=//p' "$BERTH_ROOT/containers/c/image")" "${ids[0]} ${ids[1]}"
+	# loading the image again unpacks it under its ChainID; the old one
+	# stays while the container is bound to it
+	"$BERTH" load "$D/img"
+	[ -d "$new" ] && [ -d "$old" ]
+	run stat -c %a "$new/srv/app"
+	assert_output 750
+	"$BERTH" rmi img:t
+	[ -d "$old" ]
+	"$BERTH" rm c
+	run "$BERTH" rmi img:hand2
+	assert_success
+	assert_line "Deleted: layer ${ids[1]}"
+	[ ! -e "$old" ] && [ -d "$new" ]
+}
+
+# tree DIR: a debootstrap minbase tree (cached in $BERTH_CACHE), or where
+# there is no debootstrap or no archive, a generated one of ~6000 entries
+tree() {
+	local cache=$BERTH_CACHE/layers/bookworm-minbase.tar src mirror
+	if [ ! -f "$cache" ] && command -v debootstrap >/dev/null; then
+		mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+		mkdir -p "$BERTH_CACHE/layers"
+		src=$BERTH_CACHE/layers/tree.$$
+		if timeout 600 debootstrap --variant=minbase bookworm "$src" ${mirror:+"$mirror"} >"$T/debootstrap.log" 2>&1; then
+			rm -rf "$src/var/cache/apt/archives/"*.deb "$src/var/log/bootstrap.log"
+			tar --xattrs --xattrs-include='*' --numeric-owner -C "$src" -cf "$cache.tmp" . && mv "$cache.tmp" "$cache"
+		fi
+		rm -rf "$src" "$cache.tmp"
+	fi
+	mkdir -p "$1"
+	if [ -f "$cache" ]; then
+		tar --xattrs --xattrs-include='*' --numeric-owner -C "$1" -xpf "$cache"
+		# what is compared is metadata: file contents cut to 4 KiB (mtime
+		# kept) make umoci and berth quick on it
+		python3 - "$1" <<-'EOF'
+			import os, sys
+			for top, dirs, files in os.walk(sys.argv[1]):
+			    for f in files:
+			        p = os.path.join(top, f)
+			        st = os.lstat(p)
+			        if os.path.isfile(p) and not os.path.islink(p) and st.st_size > 4096:
+			            os.truncate(p, 4096)
+			            os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+		EOF
+		echo debootstrap
+		return
+	fi
+	python3 - "$1" <<-'EOF'
+		import os, random, sys
+		root = sys.argv[1]
+		rnd = random.Random(7)
+		dirs = [root]
+		for i in range(1200):
+		    d = os.path.join(rnd.choice(dirs), "d%d" % i)
+		    os.mkdir(d)
+		    os.chown(d, rnd.choice([0, 0, 0, 1000, 33]), rnd.choice([0, 0, 8, 50]))
+		    os.chmod(d, rnd.choice([0o755, 0o755, 0o750, 0o700, 0o1777, 0o2775, 0o2755]))
+		    dirs.append(d)
+		files = []
+		for i in range(4000):
+		    f = os.path.join(rnd.choice(dirs), "f%d" % i)
+		    with open(f, "w") as fh:
+		        fh.write("x" * rnd.randrange(200))
+		    os.chown(f, rnd.choice([0, 0, 1000, 33]), rnd.choice([0, 0, 8, 50]))
+		    os.chmod(f, rnd.choice([0o644, 0o644, 0o755, 0o600, 0o4755, 0o2755, 0o640]))
+		    if i % 97 == 0:
+		        os.setxattr(f, "user.tag", b"v%d" % i)
+		    files.append(f)
+		for i in range(500):
+		    os.symlink(os.path.relpath(rnd.choice(files), os.path.dirname(dirs[i])), os.path.join(dirs[i], "l%d" % i))
+		for i in range(200):
+		    os.link(files[i], os.path.join(rnd.choice(dirs), "h%d" % i))
+		for d in dirs[::-1]:
+		    os.utime(d, (1500000000 + dirs.index(d), 1500000000 + dirs.index(d)), follow_symlinks=False)
+	EOF
+	echo generated
+}
+
+@test "layers: a debootstrap-sized tree, changed deep inside by umoci and by a bare tar, merges as umoci unpacks it" {
+	local b=$T/bundle r
+	r=$b/rootfs
+	umoci init --layout "$T/big"
+	umoci new --image "$T/big:t"
+	umoci unpack --image "$T/big:t" "$b" >/dev/null
+	rmdir "$r"
+	kind=$(tree "$r")
+	[ "$(find "$r" | wc -l)" -gt 5000 ]
+	umoci repack --refresh-bundle --image "$T/big:t" "$b"
+	umoci tag --image "$T/big:t" base
+	# deep existing directories: the five deepest, and the directory of
+	# the first setuid file, get a new file, a changed file and a new
+	# subdirectory; one file is deleted
+	mapfile -t deep < <(cd "$r" && find . -mindepth 3 -type d -printf '%d %P\n' | sort -k1,1nr -k2 | head -5 | cut -d' ' -f2)
+	deep+=("$(cd "$r" && find . -type f -perm -4000 -printf '%h\n' | sort | head -1 | sed 's|^\./||')")
+	: >"$T/list"
+	for d in "${deep[@]}"; do
+		echo new >"$r/$d/berth-new"
+		mkdir -p "$r/$d/berth-sub"
+		echo deeper >"$r/$d/berth-sub/f"
+		chmod 0640 "$r/$d/berth-sub/f"
+		chown 1000:1000 "$r/$d/berth-sub/f"
+		printf '%s\n' "$d/berth-new" "$d/berth-sub/f" >>"$T/list"
+		f=$(find "$r/$d" -maxdepth 1 -type f ! -name 'berth-*' | sort | head -1)
+		if [ -n "$f" ]; then
+			echo changed >>"$f"
+			echo "${f#"$r"/}" >>"$T/list"
+		fi
+	done
+	gone=$(cd "$r" && find . -mindepth 3 -type f | sed 's|^\./||' | grep -vxFf "$T/list" | sort | sed -n 100p)
+	# the bare tar: only the files, a whiteout for the deleted one
+	mkdir -p "$T/wh/$(dirname "$gone")"
+	: >"$T/wh/$(dirname "$gone")/.wh.$(basename "$gone")"
+	(cd "$r" && tar --numeric-owner -cf "$T/bare.tar" -T "$T/list")
+	(cd "$T/wh" && tar --numeric-owner -rf "$T/bare.tar" "$(dirname "$gone")/.wh.$(basename "$gone")")
+	rm "$r/$gone"
+	umoci repack --image "$T/big:t" "$b"
+	umoci raw add-layer --image "$T/big:base" --tag bare "$T/bare.tar"
+	# nothing but files and the whiteout in the bare layer
+	run bash -c "tar tvf '$T/bare.tar' | grep -c '^d'"
+	assert_output 0
+
+	run "$BERTH" load "$T/big"
+	assert_success
+	for t in t bare; do
+		umoci unpack --image "$T/big:$t" "$T/unpacked-$t" >/dev/null
+		"$BERTH" create --name "big-$t" "big:$t"
+	done
+	umoci unpack --image "$T/big:base" "$T/unpacked-base" >/dev/null
+	same_as_umoci big-t "$T/unpacked-t" "$T/unpacked-base" "$T/big/blobs/sha256/$(top_blob "$T/big" t)"
+	same_as_umoci big-bare "$T/unpacked-bare" "$T/unpacked-base" "$T/bare.tar"
+	[ ! -e "$T/mnt-big-bare/$gone" ]
+	echo "# tree: $kind, $(wc -l <"$T/want-big-bare") lines compared" >&3
+}
+
+# ---- containers keep their images ----
+
+@test "rmi: an image a created container uses is refused, naming it; its layers stay" {
+	"$BERTH" load "$D/img"
+	"$BERTH" create --name web img:hand
+	mapfile -t ids < <(diffids hand)
+	c=$(chain_of "${ids[@]}")
+	cfg=$(config_of hand)
+	run -1 "$BERTH" rmi img:hand
+	assert_output "berth rmi: img:hand: image ${cfg:0:19} is used by container web: remove it first (rmi -f only untags it)"
+	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ]
+	[ "$(config_of hand)" = "$cfg" ]
+	# by ID too, and a definition written by hand that was never started
+	printf 'image: img:hand\n' >"$BERTH_ETC/berth/containers/db.yaml"
+	run -1 "$BERTH" rmi "${cfg:7:12}"
+	assert_output "berth rmi: ${cfg:7:12}: image ${cfg:0:19} is used by containers db, web: remove them first (rmi -f only untags it)"
+	# another name of the same image goes: the image stays named
+	cp -a "$D/img" "$T/img"
+	umoci tag --image "$T/img:hand" hand-too
+	"$BERTH" load "$T/img" >/dev/null
+	run "$BERTH" rmi img:hand-too
+	assert_success
+	assert_output "Untagged: img:hand-too"
+	run -1 "$BERTH" rmi img:hand
+	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ]
+}
+
+@test "rmi -f: untags only; blobs and layers stay until berth rm of the last container; then gc removes them" {
+	"$BERTH" load "$D/img"
+	"$BERTH" create --name web img:hand
+	printf 'image: img:hand\n' >"$BERTH_ETC/berth/containers/db.yaml"
+	mapfile -t ids < <(diffids hand)
+	c=$(chain_of "${ids[@]}")
+	cfg=$(config_of hand)
+	# its own blobs (its top layer blob is hand2's too)
+	man=$(jq -r '.images[] | select(.tag == "hand") | .manifest' "$BERTH_ROOT/images.json")
+	run "$BERTH" rmi -f img:hand
+	assert_success
+	assert_output "Untagged: img:hand"
+	run "$BERTH" images
+	refute_line --regexp '^img +hand '
+	assert_line --regexp '^img +hand2 '
+	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ] && [ -f "$BERTH_ROOT/layerdb/${c#sha256:}" ]
+	[ -f "$BERTH_ROOT/blobs/sha256/${cfg#sha256:}" ] && [ -f "$BERTH_ROOT/blobs/sha256/${man#sha256:}" ]
+	# the definition written by hand is bound to it now, as web was at create
+	assert_equal "$(sed -n 's/^config=//p' "$BERTH_ROOT/containers/db/image")" "$cfg"
+	# another gc keeps it too
+	run "$BERTH" rmi img:t
+	assert_success
+	refute_output --partial "${c#sha256:}"
+	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ]
+	# one container gone: the other still holds it
+	"$BERTH" rm web
+	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ]
+	"$BERTH" rm db
+	[ ! -e "$BERTH_ROOT/layers/${c#sha256:}" ] && [ ! -e "$BERTH_ROOT/layerdb/${c#sha256:}" ]
+	[ ! -e "$BERTH_ROOT/blobs/sha256/${cfg#sha256:}" ] && [ ! -e "$BERTH_ROOT/blobs/sha256/${man#sha256:}" ]
+	# base, named by img:base, stays
+	[ -d "$BERTH_ROOT/layers/${ids[0]#sha256:}" ]
+}
+
+@test "IDs: run, create and rmi accept the same prefixes and refuse the same ambiguous one" {
+	"$BERTH" load "$D/img"
+	# two more images whose IDs share their first hex digit with img:hand's
+	cfg=$(config_of hand)
+	python3 - "$T" "${cfg:7:1}" <<-'EOF'
+		import hashlib, json, os, sys
+		out, want = sys.argv[1], sys.argv[2]
+		found = 0
+		for i in range(10000):
+		    config = json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-02T03:04:05Z",
+		        "rootfs": {"type": "layers", "diff_ids": []}, "config": {"Env": ["N=%d" % i]}}).encode()
+		    h = hashlib.sha256(config).hexdigest()
+		    if h[0] != want:
+		        continue
+		    d = "%s/x%d" % (out, found)
+		    os.makedirs(d + "/blobs/sha256")
+		    def blob(data):
+		        k = hashlib.sha256(data).hexdigest()
+		        open(d + "/blobs/sha256/" + k, "wb").write(data)
+		        return {"digest": "sha256:" + k, "size": len(data)}
+		    c = blob(config)
+		    c["mediaType"] = "application/vnd.oci.image.config.v1+json"
+		    m = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		        "config": c, "layers": []}).encode())
+		    m["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+		    m["annotations"] = {"org.opencontainers.image.ref.name": "x%d" % found}
+		    json.dump({"schemaVersion": 2, "manifests": [m]}, open(d + "/index.json", "w"))
+		    json.dump({"imageLayoutVersion": "1.0.0"}, open(d + "/oci-layout", "w"))
+		    found += 1
+		    if found == 2:
+		        break
+	EOF
+	"$BERTH" load "$T/x0" >/dev/null
+	"$BERTH" load "$T/x1" >/dev/null
+	p=${cfg:7:1}
+	# the shortest prefix that names img:hand alone
+	n=2
+	while [ "$(jq -r '.images[].config[7:]' "$BERTH_ROOT/images.json" | sort -u | grep -c "^${cfg:7:n}")" -gt 1 ]; do
+		n=$((n + 1))
+	done
+	u=${cfg:7:n}
+	for cmd in run create; do
+		run -125 "$BERTH" "$cmd" --name amb "$p"
+		assert_output --regexp "^berth $cmd: Error: $p: ambiguous image ID, matches sha256:[0-9a-f]{12} and sha256:[0-9a-f]{12}$"
+		[ ! -e "$BERTH_ETC/berth/containers/amb.yaml" ]
+	done
+	run -1 "$BERTH" rmi "$p"
+	assert_output --regexp "^berth rmi: $p: ambiguous image ID, matches sha256:[0-9a-f]{12} and sha256:[0-9a-f]{12}$"
+	run -1 "$BERTH" rmi "sha256:$p"
+	assert_output --partial "ambiguous image ID"
+	# a unique prefix, with and without sha256:, and the full ID: the same image
+	for id in "$u" "sha256:$u" "$cfg" "${cfg#sha256:}"; do
+		name=c$((++k))
+		run "$BERTH" create --name "$name" "$id"
+		assert_success
+		assert_equal "$(sed -n 's/^config=//p' "$BERTH_ROOT/containers/$name/image")" "$cfg"
+	done
+	run -1 "$BERTH" rmi "$u"
+	assert_output --partial "is used by containers c1, c2, c3, c4"
+	# a name is tried before a prefix; no tag is latest
+	cp -a "$D/img" "$T/img"
+	umoci tag --image "$T/img:base" latest
+	"$BERTH" load "$T/img" >/dev/null
+	"$BERTH" create --name byname img
+	assert_equal "$(sed -n 's/^config=//p' "$BERTH_ROOT/containers/byname/image")" "$(config_of latest)"
+	run -1 "$BERTH" rmi "${p}zz"
+	assert_output "berth rmi: ${p}zz: no such image"
+}
+
+@test "real: a container started by a short ID prefix sees the lower layer's parents" {
+	[[ $(id -u) == 0 ]] || skip "crun needs root"
+	[[ -x $OUT/rootfs-bin/crun && -x $OUT/rootfs-bin/busybox ]] || skip "no crun or busybox in $OUT/rootfs-bin"
+	local b=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$b"
+	for a in sv svlogd runsv; do ln -sf "$OUT/rootfs-bin/busybox" "$b/$a"; done
+	export BERTH_CRUN=$OUT/rootfs-bin/crun BERTH_SV=$b/sv BERTH_SVLOGD=$b/svlogd BERTH_RUNSV=$b/runsv
+	"$BERTH" load "$D/img"
+	cfg=$(config_of hand)
+	n=3
+	while [ "$(jq -r '.images[].config[7:]' "$BERTH_ROOT/images.json" | sort -u | grep -c "^${cfg:7:n}")" -gt 1 ]; do
+		n=$((n + 1))
+	done
+	# as tests/host/ctr.bats does: crun wants the unified cgroup hierarchy
+	run timeout 60 unshare -m sh -c '
+		if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
+		mkdir -p "$BERTH_RUN/service"
+		"$1" run --name r --network none "$2" stat -c "%n %a %u:%g" /tmp /srv/app /var/mail
+		rc=$?
+		for s in "$BERTH_RUN"/service/*/; do [ -d "$s" ] && { sv -w 3 force-stop "$s"; sv exit "$s"; } >/dev/null 2>&1; done
+		exit $rc' sh "$BERTH" "${cfg:7:n}"
+	assert_success
+	assert_output $'/tmp 1777 0:0\n/srv/app 750 1000:1000\n/var/mail 2775 0:8'
+}
