@@ -201,13 +201,15 @@ $T/mnt-c-hand/var/mail 2775 0:8 1600000000"
 	mapfile -t hand < <(diffids hand)
 	mapfile -t hand2 < <(diffids hand2)
 	# hand2: base, the layer that makes base2, and hand's top layer again
-	[ "${#hand[@]}" -eq 2 ] && [ "${#hand2[@]}" -eq 3 ]
+	[ "${#hand[@]}" -eq 2 ]
+	[ "${#hand2[@]}" -eq 3 ]
 	assert_equal "${hand[1]}" "${hand2[2]}"
 	assert_equal "${hand[0]}" "${hand2[0]}"
 	c1=$(chain_of "${hand[@]}")
 	c2=$(chain_of "${hand2[@]}")
 	[ -d "$BERTH_ROOT/layers/${hand[0]#sha256:}" ]
-	[ -d "$BERTH_ROOT/layers/${c1#sha256:}" ] && [ -d "$BERTH_ROOT/layers/${c2#sha256:}" ]
+	[ -d "$BERTH_ROOT/layers/${c1#sha256:}" ]
+	[ -d "$BERTH_ROOT/layers/${c2#sha256:}" ]
 	[ ! -e "$BERTH_ROOT/layers/${hand[1]#sha256:}" ]
 	run stat -c %a "$BERTH_ROOT/layers/${c1#sha256:}/srv/app" "$BERTH_ROOT/layers/${c2#sha256:}/srv/app"
 	assert_output $'750\n700'
@@ -241,7 +243,8 @@ $T/mnt-c-hand/var/mail 2775 0:8 1600000000"
 	# loading the image again unpacks it under its ChainID; the old one
 	# stays while the container is bound to it
 	"$BERTH" load "$D/img"
-	[ -d "$new" ] && [ -d "$old" ]
+	[ -d "$new" ]
+	[ -d "$old" ]
 	run stat -c %a "$new/srv/app"
 	assert_output 750
 	"$BERTH" rmi img:t
@@ -414,8 +417,10 @@ tree() {
 	run "$BERTH" images
 	refute_line --regexp '^img +hand '
 	assert_line --regexp '^img +hand2 '
-	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ] && [ -f "$BERTH_ROOT/layerdb/${c#sha256:}" ]
-	[ -f "$BERTH_ROOT/blobs/sha256/${cfg#sha256:}" ] && [ -f "$BERTH_ROOT/blobs/sha256/${man#sha256:}" ]
+	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ]
+	[ -f "$BERTH_ROOT/layerdb/${c#sha256:}" ]
+	[ -f "$BERTH_ROOT/blobs/sha256/${cfg#sha256:}" ]
+	[ -f "$BERTH_ROOT/blobs/sha256/${man#sha256:}" ]
 	# the definition written by hand is bound to it now, as web was at create
 	assert_equal "$(sed -n 's/^config=//p' "$BERTH_ROOT/containers/db/image")" "$cfg"
 	# another gc keeps it too
@@ -427,8 +432,10 @@ tree() {
 	"$BERTH" rm web
 	[ -d "$BERTH_ROOT/layers/${c#sha256:}" ]
 	"$BERTH" rm db
-	[ ! -e "$BERTH_ROOT/layers/${c#sha256:}" ] && [ ! -e "$BERTH_ROOT/layerdb/${c#sha256:}" ]
-	[ ! -e "$BERTH_ROOT/blobs/sha256/${cfg#sha256:}" ] && [ ! -e "$BERTH_ROOT/blobs/sha256/${man#sha256:}" ]
+	[ ! -e "$BERTH_ROOT/layers/${c#sha256:}" ]
+	[ ! -e "$BERTH_ROOT/layerdb/${c#sha256:}" ]
+	[ ! -e "$BERTH_ROOT/blobs/sha256/${cfg#sha256:}" ]
+	[ ! -e "$BERTH_ROOT/blobs/sha256/${man#sha256:}" ]
 	# base, named by img:base, stays
 	[ -d "$BERTH_ROOT/layers/${ids[0]#sha256:}" ]
 }
