@@ -35,7 +35,7 @@ $(OUT)/pkgs/.complete:
 .DEFAULT_GOAL := all
 .PHONY: all deps kernel headers pkgs progs manifest image bundle demo test-image run check test bench reproduce clean distclean help
 
-all: kernel pkgs manifest ## build the kernel, every package and out/manifest.json
+all: kernel pkgs manifest ## build the kernel, every package and out/manifest.json (the SBOM)
 
 deps: ## install missing host packages (apt-get, as root) and enable deb-src
 	@scripts/deps.sh
@@ -52,8 +52,8 @@ pkgs: deps headers ## build every package in pkgs/ static against musl (cached)
 progs: pkgs ## build Berth's own C programs into out/bin
 	@$(MAKE) --no-print-directory $(PROG_BINS)
 
-manifest: pkgs ## write out/manifest.json: every package, version, source checksums, license
-	@scripts/manifest.sh linux $(PKGS)
+manifest: progs ## out/manifest.json: the SBOM (CycloneDX) of the staged root: packages, sources, every file
+	@ROOTFS_STAGE_ONLY=1 images/rootfs.sh
 
 image: all progs ## build out/berth.img, out/berth.qcow2, out/berth.efi, out/root.img (VERSION=x)
 	@images/rootfs.sh

@@ -6,6 +6,7 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);

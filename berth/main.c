@@ -40,6 +40,7 @@ static const struct command {
 	{ "ctr-finish", cmd_ctr_finish, "NAME [EXIT [SIGNAL]]", "(internal) runsv's finish: record the exit, apply the restart policy" },
 	{ "ctr-backoff", cmd_ctr_backoff, "[N]", "(internal) print the restart delays in milliseconds" },
 	{ "status", cmd_status, "", "what provisioning did: datasource, instance-id, each module's result and errors" },
+	{ "version", cmd_version, "[--sbom]", "the Berth version (os-release); --sbom: the image's software bill of materials (CycloneDX JSON)" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

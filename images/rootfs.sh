@@ -63,6 +63,11 @@ done
 # init, a failing health check)
 if [ -n "${ROOTFS_EXTRA:-}" ]; then cp -a "$ROOTFS_EXTRA/." "$stage/"; fi
 
+# the SBOM of every file staged so far, into the root and out/manifest.json;
+# ROOTFS_STAGE_ONLY=1 (make manifest) stops here
+"$TOP/scripts/sbom.sh" "$stage"
+if [ -n "${ROOTFS_STAGE_ONLY:-}" ]; then exit 0; fi
+
 fs=$OUT/root.fs
 rm -f "$fs"
 case $type in

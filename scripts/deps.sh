@@ -13,6 +13,13 @@ want=$(awk 'NF && $1 !~ /^#/ { print $1 }' "$list" | sort -u)
 missing=$(dpkg-query -W -f='${Package} ${Status}\n' $want 2>/dev/null | WANT=$want awk '
 	$2 == "install" && $3 == "ok" && $4 == "installed" { ok[$1] = 1 }
 	END { n = split(ENVIRON["WANT"], w, "\n"); for (i = 1; i <= n; i++) if (!(w[i] in ok)) print w[i] }')
+# a virtual package counts when an installed package provides it (NodeSource's
+# nodejs provides npm and conflicts with Debian's); asked only when one is missing
+if [ -n "$missing" ]; then
+	provided=$(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null |
+		awk '$1 == "ii" { $1 = ""; n = split($0, p, ","); for (i = 1; i <= n; i++) { sub(/\(.*/, "", p[i]); gsub(/[[:space:]]/, "", p[i]); if (p[i] != "") print p[i] } }')
+	missing=$(printf '%s\n' "$missing" | grep -vxF "${provided:-/}" || true)
+fi
 
 # deb-src stanzas: Debian's own deb822 stanzas with Types: deb-src.
 want_src() {

@@ -195,17 +195,17 @@ not_static_musl() {
 }
 
 @test "out/manifest.json lists every package with version, license and source checksums" {
-	run jq -e '.packages | length' "$OUT/manifest.json"
+	run jq -e '.components | length' "$OUT/manifest.json"
 	assert_success
 	for d in "$TOP"/pkgs/*/; do
 		p=$(basename "$d")
 		. "$d/pkg.conf"
 		run jq -e --arg p "$p" --arg v "$VERSION" --arg l "$LICENSE" \
-			'.packages[] | select(.name == $p and .version == $v and .license == $l)' "$OUT/manifest.json"
+			'.components[] | select(."bom-ref" == $p and .version == $v and (.licenses[0] | .license.id // .license.name // .expression) == $l)' "$OUT/manifest.json"
 		assert_success
 		while read -r sum file; do
 			run jq -e --arg p "$p" --arg f "$file" --arg s "$sum" \
-				'.packages[] | select(.name == $p) | .files[] | select(.name == $f and .sha256 == $s)' "$OUT/manifest.json"
+				'.components[] | select(."bom-ref" == $p) | .externalReferences[] | select((.url | endswith("/" + $f)) and .hashes[0].content == $s)' "$OUT/manifest.json"
 			assert_success
 		done <"$d/sha256sums"
 	done
