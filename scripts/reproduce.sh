@@ -58,9 +58,9 @@ image_twice() {
 		mkdir -p "$o" "$c"
 		for d in rootfs-bin bin sysroot toolchain pkgs; do ln -sfn "$OUT/$d" "$o/$d"; done
 		cp "$OUT/vmlinuz" "$OUT/manifest.json" "$o/"
-		# the kernel tree (gen_init_cpio) and the signing key stay shared
-		ln -sfn "$CACHE/linux" "$c/linux"
-		ln -sfn "$CACHE/sources" "$c/sources"
+		# inputs stay shared: the kernel tree (gen_init_cpio), the sources and
+		# the packages' cache entries (the SBOM reads what each one installed)
+		for d in linux sources pkg; do ln -sfn "$CACHE/$d" "$c/$d"; done
 		# REPRODUCE_B_ENV="VAR=value": build b only (the test's way to make one differ)
 		extra=
 		[ "$n" = b ] && extra=${REPRODUCE_B_ENV:-}
