@@ -19,7 +19,7 @@ variant() {
 	dir=$u/$name
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	for f in rootfs-bin bin vmlinuz initramfs.cpio toolchain; do ln -s "$out/$f" "$dir/$f"; done
+	for f in rootfs-bin bin vmlinuz initramfs.cpio toolchain pkgs sysroot; do ln -s "$out/$f" "$dir/$f"; done
 	OUT=$dir VERSION=$version ROOTFS_EXTRA=$extra "$top/images/rootfs.sh" >/dev/null
 	OUT=$dir "$top/images/uki.sh" >/dev/null
 	OUT=$dir VERSION=$version "$top/images/bundle.sh" >/dev/null
