@@ -22,4 +22,6 @@ if [ ! -f "$dest/include/linux/version.h" ]; then
 	trap - EXIT
 	atomic_publish "$tmp.done" "$dest"
 fi
-echo "$dest/include"
+# the physical path: a cache that links its headers in (make reproduce's
+# clones) gets the same string, so the package keys it goes into match
+(cd "$dest/include" && pwd -P)
