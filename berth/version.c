@@ -22,33 +22,6 @@ static const char *env_or(const char *var, const char *def)
 	return v && *v ? v : def;
 }
 
-/* KEY's value in an os-release text, quotes removed; 0, or -1 if absent,
- * empty or longer than size-1 */
-static int os_release_get(const char *text, const char *key, char *out, size_t size)
-{
-	size_t klen = strlen(key);
-
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *v = l + klen + 1, *end;
-		size_t n;
-
-		if (strncmp(l, key, klen) != 0 || l[klen] != '=')
-			continue;
-		end = strchr(v, '\n');
-		n = end ? (size_t)(end - v) : strlen(v);
-		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-			v++;
-			n -= 2;
-		}
-		if (n == 0 || n >= size)
-			return -1;
-		memcpy(out, v, n);
-		out[n] = '\0';
-		return 0;
-	}
-	return -1;
-}
-
 static int print_version(void)
 {
 	/* os-release(5): /usr/lib/os-release is the system's own file */

@@ -29,6 +29,10 @@ int cmdline_get(const char *cmdline, const char *key, char *val, size_t size);
 /* read /proc/cmdline into buf; returns 0 or -1 */
 int cmdline_read(char *buf, size_t size);
 
+/* os-release.c: KEY's value in an os-release(5) text, quotes removed, from
+ * the first line that gives it one; 0, or -1 if none or longer than size-1 */
+int os_release_get(const char *text, const char *key, char *out, size_t size);
+
 /* file.c */
 /* read at most size-1 bytes of path into buf, NUL-terminated; returns the
  * length or -1 */
