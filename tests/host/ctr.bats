@@ -455,10 +455,10 @@ in_ns() {
 			done
 		}
 		for s in "$BERTH_RUN"/service/*/; do
-			[ -d "$s" ] && { sv -w 3 force-stop "$s"; sv exit "$s"; } >/dev/null 2>&1
+			if [ -d "$s" ]; then { sv -w 3 force-stop "$s"; sv exit "$s"; } >/dev/null 2>&1; fi
 		done
 		for _ in $(seq 30); do
-			[ -z "$(ours)" ] && break
+			if [ -z "$(ours)" ]; then break; fi
 			sleep 0.1
 		done
 		left=$(ours)
@@ -466,7 +466,7 @@ in_ns() {
 		[ -z "$left" ] || kill -KILL $left 2>/dev/null
 		# a container whose supervisor was killed before its grace ended
 		for c in "$BERTH_RUN"/containers/*/; do
-			[ -d "$c" ] && "$BERTH_CRUN" --root "$BERTH_RUN/crun" delete -f "$(basename "$c")" >/dev/null 2>&1
+			if [ -d "$c" ]; then "$BERTH_CRUN" --root "$BERTH_RUN/crun" delete -f "$(basename "$c")" >/dev/null 2>&1; fi
 		done
 		exit $rc' sh "$T/script"
 }
