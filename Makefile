@@ -14,19 +14,74 @@ BERTH_CFLAGS := -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-str
 	-Ilib -I$(OUT)/sysroot/usr/include
 BERTH_LDFLAGS := -static -s -L$(OUT)/sysroot/usr/lib
 LIB_SRC := $(wildcard lib/*.c)
-LIB_HDR := $(wildcard lib/*.h)
-# program name = folder (initramfs builds out/bin/initramfs-init)
-PROGS := initramfs-init:initramfs init:init floor-init:bench berth:berth provision:provision netcfg:netcfg
+LIB_OBJ := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRC))
+LIBBERTH := $(OUT)/obj/libberth.a
+# program name = folder (initramfs builds out/bin/initramfs-init); berth is
+# built from its parts below
+PROGS := initramfs-init:initramfs init:init floor-init:bench provision:provision netcfg:netcfg
+
+# objects: -MMD writes each one's header dependencies beside it
+$(OUT)/obj/lib/%.o: lib/%.c $(OUT)/pkgs/.complete
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(BERTH_CFLAGS) -MMD -MP -c -o $@ $<
+$(LIBBERTH): $(LIB_OBJ)
+	@rm -f $@
+	ar rcD $@ $^
 
 define prog_rule
-$(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h) $$(LIB_SRC) $$(LIB_HDR) $(OUT)/pkgs/.complete
+$(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h lib/*.h) $(LIBBERTH)
 	@mkdir -p $$(@D)
-	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $$(BERTH_LDFLAGS) $$(LIBS_$(1))
+	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $(LIBBERTH) $$(BERTH_LDFLAGS) $$(LIBS_$(1))
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
 LIBS_provision := -lyaml -lz -lsodium
-PROG_BINS := $(foreach p,$(PROGS),$(OUT)/bin/$(word 1,$(subst :, ,$(p))))
+
+# berth: one static archive per part (berth/parts.mk), each compiled with
+# only its own and its declared parts' headers on the include path
+include berth/parts.mk
+define part_rule
+PART_OBJ_$(1) := $$(patsubst %.c,$(OUT)/obj/%.o,$$(wildcard berth/$(1)/*.c))
+$(OUT)/obj/berth/$(1)/%.o: berth/$(1)/%.c $(OUT)/pkgs/.complete
+	@mkdir -p $$(@D)
+	$$(CC_MUSL) $$(BERTH_CFLAGS) -MMD -MP -Iberth/$(1) $$(foreach u,$$(USES_$(1)),-Iberth/$$(u)) -c -o $$@ $$<
+$(OUT)/obj/berth-$(1).a: $$(PART_OBJ_$(1))
+	@rm -f $$@
+	ar rcD $$@ $$^
+endef
+$(foreach p,$(BERTH_PARTS),$(eval $(call part_rule,$(p))))
+PART_ARCHIVES := $(foreach p,$(BERTH_PARTS),$(OUT)/obj/berth-$(p).a)
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
+
+# fuzz targets (berth/fuzz): FUZZ_x are target x's sources, seeing berth/x. out/fuzz/x-main
+# runs them over files (berth/fuzz/fuzz-main.c, musl, -Werror);
+# out/fuzz/x-libfuzzer is the same target under libFuzzer with ASan and
+# UBSan (clang, when installed)
+FUZZ_LIBS := -lyaml -lyajl -lsodium -lzstd -lz
+FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c lib/cmdline.c lib/timeline.c
+FUZZ_image := berth/fuzz/fuzz-image.c lib/tar.c $(addprefix berth/image/,source.c layer.c decompress.c digest.c refs.c store.c)
+FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c yaml.c)
+FUZZ_update := berth/fuzz/fuzz-update.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
+FUZZ_events := berth/fuzz/fuzz.c berth/cli/events.c
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -Iberth/$* -Iberth/cli -I$(OUT)/sysroot/usr/include
+.SECONDEXPANSION:
+$(OUT)/fuzz/%-main: $$(FUZZ_$$*) $(FUZZ_LIB) berth/fuzz/fuzz-main.c $(OUT)/pkgs/.complete
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(FUZZ_CFLAGS) -Werror -o $@ $(FUZZ_$*) $(FUZZ_LIB) berth/fuzz/fuzz-main.c -static \
+		-L$(OUT)/sysroot/usr/lib $(FUZZ_LIBS)
+$(OUT)/fuzz/%-libfuzzer: $$(FUZZ_$$*) $(FUZZ_LIB) $(OUT)/pkgs/.complete
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_$*) $(FUZZ_LIB) \
+		$(patsubst -l%,$(OUT)/sysroot/usr/lib/lib%.a,$(FUZZ_LIBS))
+
+# the edges: no part calls into a part it does not list
+$(OUT)/obj/berth-edges.ok: $(PART_ARCHIVES) $(LIBBERTH) berth/parts.mk scripts/part-edges.sh
+	@scripts/part-edges.sh $(OUT)/obj
+	@touch $@
+$(OUT)/bin/berth: $(PART_ARCHIVES) $(LIBBERTH) $(OUT)/obj/berth-edges.ok
+	@mkdir -p $(@D)
+	$(CC_MUSL) -o $@ $(PART_ARCHIVES) $(LIBBERTH) $(BERTH_LDFLAGS) $(LIBS_berth)
+PROG_BINS := $(foreach p,$(PROGS),$(OUT)/bin/$(word 1,$(subst :, ,$(p)))) $(OUT)/bin/berth
 
 # written each time pkgs.sh publishes a new package set: relink against it
 $(OUT)/pkgs/.complete:

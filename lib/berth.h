@@ -33,6 +33,12 @@ int cmdline_read(char *buf, size_t size);
  * the first line that gives it one; 0, or -1 if none or longer than size-1 */
 int os_release_get(const char *text, const char *key, char *out, size_t size);
 
+/* usage.c: "PROG NAME: message" and NAME's usage line on stderr, exit
+ * EXIT_USAGE; the program registers its name and the lookup of a command's
+ * arguments line (NULL: none) */
+void usage_register(const char *prog, const char *(*args)(const char *name));
+_Noreturn void usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* file.c */
 /* read at most size-1 bytes of path into buf, NUL-terminated; returns the
  * length or -1 */
@@ -50,5 +56,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 int write_all(int fd, const void *data, size_t len);
 /* mkdir -p */
 int mkdir_p(const char *path, mode_t mode);
+/* rm -r NAME below dirfd, never following a symlink; 0 or -1 (errno) */
+int rm_tree_at(int dirfd, const char *name);
 
 #endif

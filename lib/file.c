@@ -1,3 +1,4 @@
+/* Files: capped reads, atomic replacement, mkdir -p, rm -r. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include "berth.h"
 
@@ -158,4 +160,37 @@ int mkdir_p(const char *path, mode_t mode)
 	if (mkdir(buf, mode) != 0 && errno != EEXIST)
 		return -1;
 	return 0;
+}
+
+/* a tree may hold read-only dirs (as root they are no obstacle) and
+ * anything a tar can make; never follow a symlink out of it */
+int rm_tree_at(int dirfd, const char *name)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd, err = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -1;
+	}
+	while ((d = readdir(dir))) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (rm_tree_at(fd, d->d_name) < 0 && !err)
+			err = errno;
+	}
+	closedir(dir);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !err)
+		err = errno;
+	errno = err;
+	return err ? -1 : 0;
 }

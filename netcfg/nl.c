@@ -1,5 +1,5 @@
 /* rtnetlink for netcfg: a link dump and three requests (link, address, route),
- * each built in a fixed buffer and answered by an ack. berth/netlink.c is the
+ * each built in a fixed buffer and answered by an ack. lib/netlink.c is the
  * supervisor's (nf_tables batches, other namespaces); this needs far less. */
 #include <errno.h>
 #include <net/if_arp.h>

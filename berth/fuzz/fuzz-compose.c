@@ -1,15 +1,12 @@
-/* libFuzzer target for the container definition parser: compose-yaml.c's
+/* libFuzzer target for the container definition parser: compose/yaml.c's
  * tree (depth, alias and node caps) and compose.c's keys, for a service
  * body and for a full compose file (services:). Whatever the bytes,
  * nothing crashes, every service that parses is well-formed (the values
  * the supervisor and spec.c take on trust are in range) and formats to
  * JSON that parses back. The definition is named fuzz.yaml; an env_file
  * names a file relative to the working directory: run it in an empty one.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
- *     -Iout/sysroot/usr/include berth/fuzz/fuzz-compose.c berth/compose.c \
- *     berth/compose-json.c berth/compose-yaml.c lib/cmdline.c lib/file.c lib/log.c lib/timeline.c \
- *     out/sysroot/usr/lib/libyaml.a out/sysroot/usr/lib/libyajl.a -o out/fuzz-compose
- * fuzz-main.c runs the same target over files without libFuzzer.
+ *   make out/fuzz/compose-libfuzzer; out/fuzz/compose-main (fuzz-main.c) runs the same
+ *   target over files without libFuzzer.
  * Seeds: tests/host/fixtures/compose. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target for what `berth load` parses before it trusts anything:
- * the tar reader (tar.c: ustar, GNU base-256, pax records, GNU long names,
+ * the tar reader (lib/tar.c: ustar, GNU base-256, pax records, GNU long names,
  * GNU sparse maps),
- * the archive index of oci-source.c (member names, links followed to a
+ * the archive index of image/source.c (member names, links followed to a
  * file, byte ranges), and the JSON of index.json, an image manifest, an
  * image config and docker save's manifest.json. The first byte picks one:
  *   0 a layer tar, walked with tar_next/tar_read/tar_hole and read through
@@ -9,22 +9,17 @@
  *   1 an archive, walked strictly, then indexed by source_open over a
  *     memfd and every member looked up through source_has/source_member
  *   2 a JSON document, parsed by json_parse and json_read and walked as
- *     each of the four documents with image-json.c's accessors
+ *     each of the four documents with json.c's accessors
  * The byte's high six bits, if not 0, are the most bytes a read returns.
- * image-load.c's own checks of the documents (desc_get, config_diff_ids,
+ * image/load.c's own checks of the documents (desc_get, config_diff_ids,
  * index_pick, path_digest) are static and interleaved with staging blobs
  * in the store, so they are not reached: the walk here goes through the
  * same accessors and checks what they hand back (json_get's types,
  * digest_valid, ref_parse, layer_media_compression).
  * Whatever the bytes, nothing crashes or leaks, an error always says
  * what, and whatever is accepted is in its documented bounds.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
- *     -Iout/sysroot/usr/include berth/fuzz/fuzz-image.c berth/tar.c berth/oci-source.c \
- *     berth/oci-layer.c berth/oci-decompress.c berth/image-json.c berth/image-stream.c \
- *     berth/image-digest.c berth/image-refs.c berth/image-store.c lib/file.c \
- *     out/sysroot/usr/lib/libyajl.a out/sysroot/usr/lib/libsodium.a \
- *     out/sysroot/usr/lib/libzstd.a out/sysroot/usr/lib/libz.a -o out/fuzz-image
- * fuzz-main.c runs the same target over files without libFuzzer.
+ *   make out/fuzz/image-libfuzzer; out/fuzz/image-main (fuzz-main.c) runs the same
+ *   target over files without libFuzzer.
  * Seeds: tests/host/image.bats makes them. */
 #include <stdint.h>
 #include <stdio.h>

@@ -5,11 +5,7 @@
  *   3 a bundle: one line with a base64 public key, then the archive
  * Whatever the bytes, nothing crashes and whatever is accepted is
  * well-formed. Seeds: tests/host/update.bats makes them with minisign.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
- *     -Iout/sysroot/usr/include berth/fuzz/fuzz-update.c berth/update-bundle.c \
- *     berth/update-manifest.c berth/update-sig.c berth/update-uki.c \
- *     out/sysroot/usr/lib/libyajl.a out/sysroot/usr/lib/libsodium.a -o out/fuzz-update
- * fuzz-main.c runs the same target over files without libFuzzer.
+ *   make out/fuzz/update-libfuzzer   (and out/fuzz/update-main: the seeds, no clang)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +14,7 @@
 #include <unistd.h>
 
 #include "update.h"
-#include "update-bundle.h"
+#include "bundle.h"
 
 #define INPUT_MAX (8 << 20)
 

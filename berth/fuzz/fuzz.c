@@ -1,7 +1,6 @@
-/* libFuzzer target for the boot timeline parser (berth/events.c): whatever
+/* libFuzzer target for the boot timeline parser (berth/cli/events.c): whatever
  * the bytes, every event it keeps is printable, short and in time order.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
- *     berth/fuzz/fuzz.c berth/events.c -o out/fuzz-berth
+ *   make out/fuzz/events-libfuzzer   (and out/fuzz/events-main: the seeds, no clang)
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -7,15 +7,7 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	# make has no rule for it until berth:berth is in PROGS, and then says
-	# "nothing to be done" for a stale binary: build it by hand till then
-	if grep -q 'berth:berth' "$TOP/Makefile"; then
-		make -s -C "$TOP" "$OUT/bin/berth" >&2
-	else
-		cd "$TOP" && mkdir -p "$OUT/bin" &&
-			"$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
-				-fstack-protector-strong -Ilib -o "$OUT/bin/berth" berth/*.c lib/*.c -static
-	fi
+	make -s -C "$TOP" "$OUT/bin/berth" >&2
 }
 
 setup() {

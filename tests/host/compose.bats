@@ -8,52 +8,12 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	BERTH=$OUT/bin/berth
-	if ! { make -s -C "$TOP" "$BERTH" >&2 && "$BERTH" help 2>/dev/null | grep -q compose-check; }; then
-		# until the Makefile links libyaml/yajl (or another berth/ file
-		# does not build yet): these files and a two-row dispatcher
-		BERTH=$BATS_FILE_TMPDIR/berth
-		cat >"$BATS_FILE_TMPDIR/main.c" <<-'EOF'
-			#include <stdarg.h>
-			#include <stdio.h>
-			#include <stdlib.h>
-			#include <string.h>
-			#include "berth.h"
-			#include "berth-cli.h"
-			int cmd_compose_check(int, char **);
-			int cmd_spec(int, char **);
-			void usage_error(const char *name, const char *fmt, ...)
-			{
-				va_list ap;
-				va_start(ap, fmt);
-				fprintf(stderr, "berth %s: ", name);
-				vfprintf(stderr, fmt, ap);
-				fputc('\n', stderr);
-				exit(100);
-			}
-			int main(int argc, char **argv)
-			{
-				if (argc < 2)
-					return 100;
-				log_init(argv[1]);
-				if (!strcmp(argv[1], "compose-check"))
-					return cmd_compose_check(argc - 1, argv + 1);
-				if (!strcmp(argv[1], "spec"))
-					return cmd_spec(argc - 1, argv + 1);
-				return 100;
-			}
-		EOF
-		(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
-			-fstack-protector-strong -Ilib -Iberth -I"$OUT/sysroot/usr/include" \
-			-o "$BERTH" "$BATS_FILE_TMPDIR/main.c" berth/compose*.c berth/spec*.c lib/*.c \
-			-static -L"$OUT/sysroot/usr/lib" -lyaml -lyajl) >&2
-	fi
-	echo "$BERTH" >"$BATS_FILE_TMPDIR/berth-path"
+	berth_bin "$BATS_FILE_TMPDIR"
 }
 
 setup() {
 	load ../lib/common
-	BERTH=$(cat "$BATS_FILE_TMPDIR/berth-path")
+	BERTH=$BATS_FILE_TMPDIR/berth
 	FIX=$TOP/tests/host/fixtures/compose
 	T=$BATS_TEST_TMPDIR
 	CRUN=$OUT/rootfs-bin/crun
@@ -495,11 +455,8 @@ command: ["/bin/sh", "-c", "ls -l /proc/self/ns/net"]'
 # ---- the fuzz target ----
 
 @test "fuzz target for the compose parser: the fixtures reach the end; libFuzzer runs if clang can" {
-	local src=(berth/fuzz/fuzz-compose.c berth/compose.c berth/compose-json.c berth/compose-yaml.c
-		lib/cmdline.c lib/file.c lib/log.c lib/timeline.c)
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" berth/fuzz/fuzz-main.c -static -L"$OUT/sysroot/usr/lib" \
-		-lyaml -lyajl -o "$T/fuzz-main")
+	make -s -C "$TOP" "$OUT/fuzz/compose-main" >&2
+	cp "$OUT/fuzz/compose-main" "$T/fuzz-main"
 	# the seeds with their env files beside them: the target reads
 	# fuzz.yaml's env_file from the working directory
 	mkdir "$T/seeds"
@@ -519,9 +476,8 @@ syntax.yaml: refused
 noimage.yaml: refused"
 	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
 	# Berth's libraries are built for musl; they link into a glibc program too
-	(cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" "$OUT/sysroot/usr/lib/libyaml.a" \
-		"$OUT/sysroot/usr/lib/libyajl.a" -o "$T/fuzz-compose")
+	make -s -C "$TOP" "$OUT/fuzz/compose-libfuzzer" >&2
+	cp "$OUT/fuzz/compose-libfuzzer" "$T/fuzz-compose"
 	mkdir "$T/corpus" "$T/empty"
 	cp "$T"/seeds/*.yaml "$T/corpus/"
 	cd "$T/empty"

@@ -13,10 +13,7 @@ setup_file() {
 	load ../lib/common
 	local b=$BATS_FILE_TMPDIR/bin
 	mkdir -p "$b"
-	# the whole berth, built here so that a parallel make cannot swap it
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
-		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$b/berth" \
-		berth/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lsodium -lzstd -lz) >&2
+	berth_bin "$b"
 	for a in sv svlogd runsv; do
 		ln -sf "$OUT/rootfs-bin/busybox" "$b/$a"
 	done

@@ -10,19 +10,7 @@ bats_require_minimum_version 1.5.0
 setup_file() {
 	load ../lib/common
 	cd "$TOP" || return 1
-	# libzstd: a `make pkgs` from before zstd was in PKGS drops it
-	[ -f "$OUT/sysroot/usr/lib/libzstd.a" ] || scripts/pkg.sh zstd >&2
-	if grep -q '^LIBS_berth.*-lzstd' Makefile; then
-		make -s "$OUT/bin/berth" >&2
-	else
-		libs="-lyajl -lzstd -lz -lsodium"
-		[ -f "$OUT/sysroot/usr/lib/libyaml.a" ] && libs="$libs -lyaml"
-		mkdir -p "$OUT/bin"
-		# shellcheck disable=SC2086
-		"$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong \
-			-Ilib -I"$OUT/sysroot/usr/include" -o "$OUT/bin/berth" berth/*.c lib/*.c -static \
-			-L"$OUT/sysroot/usr/lib" $libs
-	fi
+	make -s "$OUT/bin/berth" >&2
 
 	# one image made with umoci: layer 1 has busybox, a setuid file, a
 	# hardlink, a symlink, a file owned by 1000:1001 with an xattr; layer 2
@@ -385,12 +373,8 @@ assert_store_empty() {
 # ---- the fuzz target ----
 
 @test "fuzz target for the archive and manifest parsers: seeds reach the end; libFuzzer runs if clang can" {
-	local src=(berth/fuzz/fuzz-image.c berth/tar.c berth/oci-source.c berth/oci-layer.c berth/oci-decompress.c
-		berth/image-json.c berth/image-stream.c berth/image-digest.c berth/image-refs.c berth/image-store.c
-		lib/file.c)
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" berth/fuzz/fuzz-main.c -static -L"$OUT/sysroot/usr/lib" \
-		-lyajl -lsodium -lzstd -lz -o "$T/fuzz-main")
+	make -s -C "$TOP" "$OUT/fuzz/image-main" >&2
+	cp "$OUT/fuzz/image-main" "$T/fuzz-main"
 	# a seed is the target's selector byte, then the input: 0 a layer tar,
 	# 1 an archive, 2 a JSON document (the target's comment says more)
 	mkdir "$T/seeds"
@@ -465,10 +449,8 @@ manifest.json: manifest.json ok
 json-nul: json refused"
 	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
 	# Berth's libraries are built for musl; they link into a glibc program too
-	(cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" "$OUT/sysroot/usr/lib/libyajl.a" \
-		"$OUT/sysroot/usr/lib/libsodium.a" "$OUT/sysroot/usr/lib/libzstd.a" "$OUT/sysroot/usr/lib/libz.a" \
-		-o "$T/fuzz-image")
+	make -s -C "$TOP" "$OUT/fuzz/image-libfuzzer" >&2
+	cp "$OUT/fuzz/image-libfuzzer" "$T/fuzz-image"
 	mkdir "$T/corpus"
 	cp "$T"/seeds/* "$T/corpus/"
 	run "$T/fuzz-image" -runs=20000 -max_len=8192 "$T/corpus"

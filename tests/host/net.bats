@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Container networking (berth/net*.c, berth/nft.c) against the real kernel,
+# Container networking (berth/net/) against the real kernel,
 # checked with Debian's ip and nft as peers. Everything happens inside
 # throwaway network namespaces held by `sleep` processes:
 #   host       where berth runs: berth0, the veths, the table ip berth;
@@ -19,40 +19,7 @@ setup_file() {
 	done
 	unshare --net true 2>/dev/null || skip "cannot create network namespaces here"
 
-	BERTH=$OUT/bin/berth
-	if ! { make -s -C "$TOP" "$BERTH" >&2 && "$BERTH" help 2>/dev/null | grep -q '^  net '; }; then
-		# until berth's main.c has the net row: these files and a dispatcher
-		BERTH=$BATS_FILE_TMPDIR/berth
-		cat >"$BATS_FILE_TMPDIR/main.c" <<-'EOF'
-			#include <stdarg.h>
-			#include <stdio.h>
-			#include <stdlib.h>
-			#include <string.h>
-			#include "berth.h"
-			#include "berth-cli.h"
-			int cmd_net(int, char **);
-			void usage_error(const char *name, const char *fmt, ...)
-			{
-				va_list ap;
-				va_start(ap, fmt);
-				fprintf(stderr, "berth %s: ", name);
-				vfprintf(stderr, fmt, ap);
-				fputc('\n', stderr);
-				exit(100);
-			}
-			int main(int argc, char **argv)
-			{
-				if (argc < 2 || strcmp(argv[1], "net") != 0)
-					return 100;
-				log_init("berth net");
-				return cmd_net(argc - 1, argv + 1);
-			}
-		EOF
-		(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
-			-fstack-protector-strong -Ilib -Iberth -I"$OUT/sysroot/usr/include" \
-			-o "$BERTH" "$BATS_FILE_TMPDIR/main.c" berth/net*.c berth/nft*.c lib/*.c -static) >&2
-	fi
-	echo "$BERTH" >"$BATS_FILE_TMPDIR/berth-path"
+	berth_bin "$BATS_FILE_TMPDIR"
 
 	# ping, a TCP listener that answers and logs who called, a TCP client
 	cat >"$BATS_FILE_TMPDIR/nettool.py" <<-'EOF'
@@ -109,7 +76,7 @@ for l in json.load(sys.stdin):
 
 setup() {
 	load ../lib/common
-	BERTH=$(cat "$BATS_FILE_TMPDIR/berth-path")
+	BERTH=$BATS_FILE_TMPDIR/berth
 	TOOL=$BATS_FILE_TMPDIR/nettool.py
 	T=$BATS_TEST_TMPDIR
 	export BERTH_ROOT=$T/root

@@ -225,12 +225,8 @@ with tarfile.open(sys.argv[1], "w") as t:
 }
 
 @test "sparse: fuzz target seeds of sparse layers reach the end; libFuzzer runs if clang can" {
-	local src=(berth/fuzz/fuzz-image.c berth/tar.c berth/oci-source.c berth/oci-layer.c berth/oci-decompress.c
-		berth/image-json.c berth/image-stream.c berth/image-digest.c berth/image-refs.c berth/image-store.c
-		lib/file.c)
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" berth/fuzz/fuzz-main.c -static -L"$OUT/sysroot/usr/lib" \
-		-lyajl -lsodium -lzstd -lz -o "$T/fuzz-main")
+	make -s -C "$TOP" "$OUT/fuzz/image-main" >&2
+	cp "$OUT/fuzz/image-main" "$T/fuzz-main"
 	write_hostile "$T"
 	mkdir "$T/seeds" "$T/small"
 	# small sparse files, so libFuzzer's inputs stay short: 40 KiB with one
@@ -264,10 +260,8 @@ truncated: layer refused
 overlap: layer refused
 turn: layer refused"
 	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
-	(cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" "$OUT/sysroot/usr/lib/libyajl.a" \
-		"$OUT/sysroot/usr/lib/libsodium.a" "$OUT/sysroot/usr/lib/libzstd.a" "$OUT/sysroot/usr/lib/libz.a" \
-		-o "$T/fuzz-image")
+	make -s -C "$TOP" "$OUT/fuzz/image-libfuzzer" >&2
+	cp "$OUT/fuzz/image-libfuzzer" "$T/fuzz-image"
 	mkdir "$T/corpus"
 	cp "$T"/seeds/* "$T/corpus/"
 	run "$T/fuzz-image" -runs=20000 -max_len=24576 "$T/corpus"

@@ -13,10 +13,7 @@ setup_file() {
 	load ../lib/common
 	local b=$BATS_FILE_TMPDIR/bin
 	mkdir -p "$b"
-	# built here so that a parallel make cannot swap it
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
-		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$b/berth" \
-		berth/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lsodium -lzstd -lz) >&2
+	berth_bin "$b"
 }
 
 setup() {
@@ -717,10 +714,8 @@ check() { "$BERTH" update check --no-reboot --grace 1 --deadline "${DEADLINE:-10
 	printf '\002berth-0.2.0+3-0.efi' >"$W/seeds/name"
 	printf '\002berth-0.2.0+3-x.efi' >"$W/seeds/badname"
 	{ printf '\003%s\n' "$KEYLINE"; head -c 3000 "$W/berth-0.2.0.bundle"; } >"$W/seeds/short"
-	src=(berth/fuzz/fuzz-update.c berth/update-bundle.c berth/update-manifest.c berth/update-sig.c berth/update-uki.c)
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" berth/fuzz/fuzz-main.c -static -L"$OUT/sysroot/usr/lib" \
-		-lyajl -lsodium -o "$W/fuzz-main")
+	make -s -C "$TOP" "$OUT/fuzz/update-main" >&2
+	cp "$OUT/fuzz/update-main" "$W/fuzz-main"
 	run "$W/fuzz-main" "$W/seeds/bundle" "$W/seeds/manifest" "$W/seeds/key" "$W/seeds/name" "$W/seeds/badname" "$W/seeds/short"
 	assert_success
 	assert_output "$W/seeds/bundle: bundle ok
@@ -731,9 +726,8 @@ $W/seeds/badname: name refused
 $W/seeds/short: bundle refused"
 	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
 	# Berth's libraries are built for musl; they link into a glibc program too
-	(cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iberth \
-		-I"$OUT/sysroot/usr/include" "${src[@]}" "$OUT/sysroot/usr/lib/libyajl.a" \
-		"$OUT/sysroot/usr/lib/libsodium.a" -o "$W/fuzz-update")
+	make -s -C "$TOP" "$OUT/fuzz/update-libfuzzer" >&2
+	cp "$OUT/fuzz/update-libfuzzer" "$W/fuzz-update"
 	mkdir "$W/corpus"
 	cp "$W/seeds/"* "$W/corpus/"
 	run "$W/fuzz-update" -runs=20000 -max_len=8192 "$W/corpus"

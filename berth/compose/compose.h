@@ -1,0 +1,142 @@
+/* Container definitions: a Docker Compose *service* body in
+ * /etc/berth/containers/NAME.yaml (or a full compose file with services:),
+ * parsed into plain C data. Every message names FILE:LINE and the key path. */
+#ifndef COMPOSE_H
+#define COMPOSE_H
+
+#include <stddef.h>
+
+/* caps on untrusted input: a definition is small, a bomb is refused early */
+#define COMPOSE_MAX_BYTES (1 << 20)
+#define COMPOSE_MAX_DEPTH 32
+#define COMPOSE_MAX_ALIASES 16
+#define COMPOSE_MAX_NODES 100000
+#define COMPOSE_ENV_FILE_MAX_BYTES (1 << 20)
+/* published ports of one service, ranges counted port by port (the
+ * network's NET_PORTS_MAX) */
+#define COMPOSE_MAX_PORTS 64
+
+/* where named volumes live on the host: VOLUME_DIR/NAME */
+#define COMPOSE_VOLUME_DIR "/var/lib/berth/volumes"
+
+/* a NULL-terminated vector of strings; v is NULL when n is 0 */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+enum restart_policy { RESTART_NO, RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_UNLESS_STOPPED };
+enum network_mode { NETWORK_BRIDGE, NETWORK_HOST, NETWORK_NONE };
+/* HEALTH_UNSET: the image's healthcheck (if any) applies; HEALTH_NONE: off */
+enum health_kind { HEALTH_UNSET, HEALTH_NONE, HEALTH_CMD, HEALTH_SHELL };
+
+struct port {
+	char host_ip[46]; /* "" = all addresses */
+	unsigned host_port; /* 0 = an ephemeral port (32768-60999), picked at start */
+	unsigned host_port_end; /* > host_port: any free one of host_port..host_port_end */
+	unsigned container_port;
+	char proto[4]; /* "tcp" or "udp" */
+};
+
+struct volume {
+	char *source; /* absolute host path; for a named volume VOLUME_DIR/NAME */
+	char *name; /* the named volume's name, or NULL for a bind mount */
+	char *target; /* absolute path in the container */
+	int read_only;
+};
+
+struct depend {
+	char *service;
+	char *condition; /* service_started, service_healthy, service_completed_successfully */
+};
+
+struct healthcheck {
+	enum health_kind kind;
+	struct strv test; /* HEALTH_CMD: argv; HEALTH_SHELL: one string */
+	long long interval_ms, timeout_ms, start_period_ms; /* -1 = unset */
+	int retries; /* -1 = unset */
+};
+
+struct container_def {
+	char *name; /* from the file name, or the key under services: */
+	char *file; /* the definition file, for messages */
+	int line; /* where the service body starts */
+	char *image;
+	int has_command, has_entrypoint; /* set, even to [] or "" */
+	struct strv command, entrypoint;
+	/* KEY=VALUE, env_file entries first then environment, later ones win
+	 * (spec.c overlays them in this order on the image's Env) */
+	struct strv env;
+	struct port *ports;
+	size_t nports;
+	struct volume *volumes;
+	size_t nvolumes;
+	enum restart_policy restart;
+	int restart_max; /* on-failure:N; 0 = no limit */
+	long long mem_limit; /* bytes; 0 = none */
+	double cpus; /* 0 = none */
+	long long pids_limit; /* 0 = none, -1 = unlimited */
+	char *user; /* "uid", "uid:gid", "name", "name:group"; NULL = image's */
+	char *working_dir; /* NULL = image's */
+	int read_only;
+	struct strv cap_add, cap_drop; /* "CAP_X" or "ALL" */
+	enum network_mode network_mode;
+	struct healthcheck health;
+	int stop_signal; /* 0 = unset: the image's StopSignal, else SIGTERM */
+	long long stop_grace_ms; /* -1 = unset: CTR_GRACE_DEFAULT */
+	struct depend *depends;
+	size_t ndepends;
+};
+
+/* Parse one definition file. On return *defs holds the services that parsed
+ * without error (the caller frees them with compose_free) and the function
+ * returns the number of errors (0 = all good) or -1 if the file could not be
+ * read at all. Warnings and errors go to stderr as "FILE:LINE: ...". */
+int compose_load(const char *path, struct container_def **defs, size_t *ndefs);
+/* the same for a buffer; name_hint is the container name for a service body */
+int compose_parse(const char *file, const char *name_hint, const char *buf, size_t len,
+		  struct container_def **defs, size_t *ndefs);
+void compose_free(struct container_def *defs, size_t ndefs);
+
+/* "web.yaml" -> "web": the definition's name from its path; 0 or -1 */
+int compose_name_from_path(const char *path, char *name, size_t size);
+/* names a container may have: [a-zA-Z0-9][a-zA-Z0-9_.-]{0,62} */
+int compose_valid_name(const char *name);
+/* split like a POSIX shell without expansion (compose's shlex); 0 or -1 */
+int compose_shell_split(const char *s, struct strv *out);
+/* "CHOWN", "cap_chown" -> "CAP_CHOWN"; "ALL" stays; -1 if unknown */
+int compose_cap_normalize(const char *in, char *out, size_t size);
+/* "SIGUSR1", "usr1", "10", "SIGRTMIN+3" -> the signal's number; 0 if it is
+ * not a signal (1-64, numbered as Docker does: RTMIN is 34) */
+int compose_signal_parse(const char *s);
+/* 10 -> "SIGUSR1", 37 -> "SIGRTMIN+3"; buf of at least 16 bytes */
+const char *compose_signal_name(int sig, char *buf, size_t size);
+/* the capability table, for spec.c: NULL-terminated names "CAP_..." */
+extern const char *const compose_cap_names[];
+
+void strv_free(struct strv *s);
+int strv_push(struct strv *s, const char *str);
+
+/* yaml.c: a YAML document as a small tree, built from libyaml's
+ * events with the caps above; aliases are copied, so the tree is a tree */
+enum ynode_kind { Y_SCALAR, Y_SEQ, Y_MAP };
+struct ynode {
+	enum ynode_kind kind;
+	int line;
+	int plain; /* plain and untagged: YAML 1.1 bool/int/null resolution applies */
+	char *val; /* Y_SCALAR: the text, NUL-terminated */
+	size_t len;
+	struct ynode **kid; /* Y_SEQ: items; Y_MAP: key, value, key, value ... */
+	size_t n;
+};
+/* the first document of buf, or NULL for an empty one; -1 on error
+ * (printed as "FILE:LINE: ...") */
+int ytree_parse(const char *file, const char *buf, size_t len, struct ynode **root);
+void ynode_free(struct ynode *n);
+
+/* json.c: the parsed definition as one JSON object (for
+ * `berth compose-check` and tests); a yajl_gen from <yajl/yajl_gen.h> */
+struct yajl_gen_t;
+int compose_json(struct yajl_gen_t *g, const struct container_def *d);
+
+#endif

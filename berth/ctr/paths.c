@@ -1,0 +1,158 @@
+/* Where the supervisor's files live, from the environment so that the host
+ * tests run in temporary directories; small helpers for every ctr file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "berth.h"
+#include "compose.h"
+#include "ctr.h"
+#include "image.h"
+
+static void env_or(char *dst, const char *var, const char *def)
+{
+	const char *v = getenv(var);
+
+	if (!v || !*v)
+		v = def;
+	if (snprintf(dst, CTR_PATH_MAX, "%s", v) >= CTR_PATH_MAX)
+		die(EXIT_USAGE, "%s: too long", var);
+}
+
+void ctr_paths_init(struct ctr_paths *p)
+{
+	ssize_t n;
+
+	env_or(p->root, "BERTH_ROOT", STORE_DEFAULT);
+	env_or(p->run, "BERTH_RUN", "/run/berth");
+	env_or(p->etc, "BERTH_ETC", "/etc");
+	env_or(p->log, "BERTH_LOG", "/var/log/containers");
+	env_or(p->crun, "BERTH_CRUN", "/usr/bin/crun");
+	env_or(p->sv, "BERTH_SV", "/usr/bin/sv");
+	env_or(p->svlogd, "BERTH_SVLOGD", "/usr/sbin/svlogd"); /* busybox installs it in sbin */
+	env_or(p->runsv, "BERTH_RUNSV", "/usr/bin/runsv");
+	n = readlink("/proc/self/exe", p->self, sizeof p->self - 1);
+	if (n <= 0)
+		snprintf(p->self, sizeof p->self, "/usr/bin/berth");
+	else
+		p->self[n] = '\0';
+}
+
+void ctr_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		die(EXIT_SYSTEM, "path too long: %s", buf);
+}
+
+void ctr_name_check(const char *cmd, const char *name)
+{
+	if (!compose_valid_name(name))
+		usage_error(cmd, "\"%s\" is not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})", name);
+}
+
+int ctr_def_load(const struct ctr_paths *p, const char *name, struct container_def **defs, size_t *n)
+{
+	char path[CTR_PATH_MAX];
+	struct stat sb;
+	int r;
+
+	*defs = NULL;
+	*n = 0;
+	ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", p->etc, name);
+	if (stat(path, &sb) != 0)
+		return 1;
+	r = compose_load(path, defs, n);
+	if (r != 0 || *n != 1) {
+		if (r == 0)
+			warn("%s: expected exactly one service, got %zu", path, *n);
+		compose_free(*defs, *n);
+		*defs = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int ctr_rm_tree(const char *path)
+{
+	char dir[CTR_PATH_MAX], *slash;
+	int fd, r;
+
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -1;
+	*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	r = rm_tree_at(fd, slash + 1);
+	close(fd);
+	return r;
+}
+
+int ctr_spawn_wait(char *const argv[], int quiet)
+{
+	sigset_t all;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		if (quiet) {
+			int fd = open("/dev/null", O_WRONLY);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+		}
+		execv(argv[0], argv);
+		fprintf(stderr, "%s: exec %s: %s\n", log_prog(), argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int ctr_poll_sleep(int *idle_ms)
+{
+	int ms = *idle_ms < 100 ? 1 : *idle_ms < 1000 ? 10 : 50;
+
+	usleep((useconds_t)ms * 1000);
+	*idle_ms += ms;
+	return ms;
+}
+
+int ctr_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char old[4096];
+	struct stat sb;
+
+	/* the same file already: leave it (and its inode) alone */
+	if (len < sizeof old && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == mode &&
+	    (size_t)sb.st_size == len && file_read(path, old, sizeof old) == (ssize_t)len && memcmp(old, data, len) == 0)
+		return 0;
+	return file_replace(path, data, len, mode, 0);
+}

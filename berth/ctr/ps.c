@@ -1,0 +1,353 @@
+/* berth ps and berth inspect: what the definitions and the state files say,
+ * in docker's shapes. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "berth.h"
+#include "compose.h"
+#include "ctr.h"
+#include "image.h"
+
+/* the state file, as things really are: "restarting" is a promise that
+ * only runsv keeps, and a runsv that was killed is restarted by nobody, so
+ * without one the container stays exited until `berth start` */
+static void state_read(const struct ctr_paths *p, const char *name, struct ctr_state *s)
+{
+	ctr_state_read(p, name, s);
+	if (strcmp(s->status, "restarting") == 0 && !ctr_service_supervised(p, name) && !ctr_service_orphan(p, name))
+		snprintf(s->status, sizeof s->status, "exited");
+}
+
+/* the state word: the status, except that a running state whose process
+ * is gone is a supervisor that died: "dead" */
+static const char *state_word(const struct ctr_state *s)
+{
+	if (strcmp(s->status, "running") == 0 && !ctr_state_alive(s))
+		return "dead";
+	return s->status;
+}
+
+/* Docker's units.HumanDuration: "Less than a second", "5 seconds",
+ * "About a minute", "3 hours", "2 weeks" */
+static void human_duration(time_t secs, char *buf, size_t size)
+{
+	long long s = secs < 0 ? 0 : (long long)secs, m = s / 60, h = (s + 1800) / 3600;
+
+	if (s < 1)
+		snprintf(buf, size, "Less than a second");
+	else if (s == 1)
+		snprintf(buf, size, "1 second");
+	else if (s < 60)
+		snprintf(buf, size, "%lld seconds", s);
+	else if (m == 1)
+		snprintf(buf, size, "About a minute");
+	else if (m < 60)
+		snprintf(buf, size, "%lld minutes", m);
+	else if (h == 1)
+		snprintf(buf, size, "About an hour");
+	else if (h < 48)
+		snprintf(buf, size, "%lld hours", h);
+	else if (h < 24 * 7 * 2)
+		snprintf(buf, size, "%lld days", h / 24);
+	else if (h < 24 * 30 * 2)
+		snprintf(buf, size, "%lld weeks", h / 24 / 7);
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, size, "%lld months", h / 24 / 30);
+	else
+		snprintf(buf, size, "%lld years", s / 3600 / 24 / 365);
+}
+
+/* docker ps's STATUS: "Up 5 minutes (healthy)", "Exited (3) 2 hours ago",
+ * "Restarting (1) 4 seconds ago" (the exit that led to the restart: the
+ * backoff is running), "Created" */
+static void status_text(const struct ctr_state *s, time_t now, char *buf, size_t size)
+{
+	const char *w = state_word(s);
+	char d[32];
+
+	human_duration(now - (strcmp(w, "running") == 0 ? s->started_at : s->finished_at), d, sizeof d);
+	if (strcmp(w, "running") == 0)
+		snprintf(buf, size, "Up %s%s%s%s", d, !s->health[0] ? "" : strcmp(s->health, "starting") == 0 ? " (health: " : " (",
+			 s->health, s->health[0] ? ")" : "");
+	else if (strcmp(w, "restarting") == 0)
+		snprintf(buf, size, "Restarting (%d) %s ago", s->exit_code, d);
+	else if (strcmp(w, "exited") == 0 || strcmp(w, "stopped") == 0)
+		snprintf(buf, size, "Exited (%d) %s ago", s->exit_code, d);
+	else if (strcmp(w, "failed") == 0)
+		snprintf(buf, size, "Failed %s ago", d);
+	else if (strcmp(w, "dead") == 0)
+		snprintf(buf, size, "Dead");
+	else
+		snprintf(buf, size, "%c%s", *w >= 'a' && *w <= 'z' ? *w - 'a' + 'A' : *w, *w ? w + 1 : "");
+}
+
+/* a state's "HOSTIP:HOSTPORT:CPORT/PROTO" as docker shows it:
+ * "HOSTIP:HOSTPORT->CPORT/PROTO" */
+static int port_arrow(const char *tok, char *buf, size_t size)
+{
+	const char *c = strrchr(tok, ':');
+
+	if (!c)
+		return -1;
+	snprintf(buf, size, "%.*s->%s", (int)(c - tok), tok, c + 1);
+	return 0;
+}
+
+/* the published ports: as they are (the state) while it runs, else as the
+ * definition asks for them */
+static void ports_label(const struct container_def *d, const struct ctr_state *s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (strcmp(state_word(s), "running") == 0 && s->ports[0]) {
+		char ports[sizeof s->ports], one[96], *save, *tok;
+
+		snprintf(ports, sizeof ports, "%s", s->ports);
+		for (tok = strtok_r(ports, " ", &save); tok && o < size; tok = strtok_r(NULL, " ", &save))
+			if (port_arrow(tok, one, sizeof one) == 0)
+				o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", one);
+		return;
+	}
+	for (size_t i = 0; i < d->nports && o < size; i++) {
+		const struct port *p = &d->ports[i];
+		const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
+		if (p->host_port_end)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s:%u-%u->%u/%s", i ? ", " : "", ip,
+					      p->host_port, p->host_port_end, p->container_port, p->proto);
+		else if (p->host_port)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s:%u->%u/%s", i ? ", " : "", ip,
+					      p->host_port, p->container_port, p->proto);
+		else
+			o += (size_t)snprintf(buf + o, size - o, "%s%u/%s", i ? ", " : "", p->container_port, p->proto);
+	}
+}
+
+static int yaml_name(const struct dirent *e)
+{
+	size_t l = strlen(e->d_name);
+	return e->d_name[0] != '.' && l > 5 && strcmp(e->d_name + l - 5, ".yaml") == 0;
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
+	struct dirent **ents;
+	struct ctr_paths p;
+	int all = 0, ne;
+	time_t now = time(NULL);
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else
+			usage_error("ps", "unknown option \"%s\"", argv[i]);
+	}
+	ctr_paths_init(&p);
+	ctr_path(dir, sizeof dir, "%s/berth/containers", p.etc);
+	printf("%-20s %-30s %-10s %-32s %-8s %s\n", "NAME", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS");
+	ne = scandir(dir, &ents, yaml_name, alphasort);
+	if (ne < 0)
+		return errno == ENOENT ? 0 : (warn_errno("%s", dir), EXIT_SYSTEM);
+	for (int i = 0; i < ne; i++) {
+		char name[256], status[96], ports[4096];
+		struct container_def *defs;
+		struct ctr_state s;
+		const char *w;
+		size_t nd;
+
+		ctr_path(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+		free(ents[i]);
+		if (compose_name_from_path(path, name, sizeof name) < 0)
+			continue;
+		if (compose_load(path, &defs, &nd) != 0 || nd != 1) {
+			compose_free(defs, nd);
+			if (all)
+				printf("%-20s %-30s %-10s %-32s %-8s %s\n", name, "?", "invalid", "-", "0", "");
+			continue;
+		}
+		state_read(&p, name, &s);
+		w = state_word(&s);
+		/* as docker ps: what runs, or is about to */
+		if (!all && strcmp(w, "running") != 0 && strcmp(w, "restarting") != 0 && strcmp(w, "starting") != 0) {
+			compose_free(defs, nd);
+			continue;
+		}
+		status_text(&s, now, status, sizeof status);
+		ports_label(&defs[0], &s, ports, sizeof ports);
+		printf("%-20s %-30s %-10s %-32s %-8d %s\n", name, defs[0].image, w, status, s.restarts, ports);
+		compose_free(defs, nd);
+	}
+	free(ents);
+	return 0;
+}
+
+/* berth port NAME [PORT[/PROTO]]: "80/tcp -> 0.0.0.0:32768", a line per
+ * published port of a running container */
+int cmd_port(int argc, char **argv)
+{
+	char ports[sizeof ((struct ctr_state *)0)->ports], want[32] = "", *save, *tok, def[CTR_PATH_MAX];
+	struct ctr_paths p;
+	struct ctr_state s;
+	int found = 0;
+
+	if (argc < 2 || argc > 3)
+		usage_error("port", "expected NAME [PORT[/PROTO]]");
+	ctr_name_check("port", argv[1]);
+	ctr_paths_init(&p);
+	if (argc == 3) {
+		if (strlen(argv[2]) > 16 || !*argv[2])
+			usage_error("port", "expected PORT or PORT/PROTO, got \"%s\"", argv[2]);
+		snprintf(want, sizeof want, "%s%s", argv[2], strchr(argv[2], '/') ? "" : "/tcp");
+	}
+	ctr_path(def, sizeof def, "%s/berth/containers/%s.yaml", p.etc, argv[1]);
+	if (ctr_state_read(&p, argv[1], &s) < 0 && access(def, F_OK) != 0) {
+		warn("Error: No such container: %s", argv[1]);
+		return 1;
+	}
+	if (strcmp(state_word(&s), "running") == 0) {
+		snprintf(ports, sizeof ports, "%s", s.ports);
+		for (tok = strtok_r(ports, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			char *c = strrchr(tok, ':');
+			if (!c || (want[0] && strcmp(c + 1, want) != 0))
+				continue;
+			/* as docker port: with a PORT, only where it is published */
+			if (want[0])
+				printf("%.*s\n", (int)(c - tok), tok);
+			else
+				printf("%s -> %.*s\n", c + 1, (int)(c - tok), tok);
+			found = 1;
+		}
+	}
+	if (want[0] && !found) {
+		warn("Error: No public port '%s' published for %s", want, argv[1]);
+		return 1;
+	}
+	return 0;
+}
+
+static void kstr(yajl_gen g, const char *k, const char *v)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	if (v)
+		yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+	else
+		yajl_gen_null(g);
+}
+
+static void kint(yajl_gen g, const char *k, long long v)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	yajl_gen_integer(g, v);
+}
+
+static void ktime(yajl_gen g, const char *k, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm)) {
+		kstr(g, k, NULL);
+		return;
+	}
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	kstr(g, k, buf);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	struct ctr_paths p;
+	const unsigned char *out;
+	size_t len;
+	yajl_gen g;
+	int rc = 0;
+
+	if (argc < 2)
+		usage_error("inspect", "expected NAME...");
+	ctr_paths_init(&p);
+	g = yajl_gen_alloc(NULL);
+	if (!g)
+		die(EXIT_SYSTEM, "out of memory");
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_array_open(g);
+	for (int i = 1; i < argc; i++) {
+		struct container_def *defs;
+		struct ctr_state s;
+		char *save, *tok, ports[sizeof s.ports];
+		const char *w;
+		size_t nd;
+		int r;
+
+		ctr_name_check("inspect", argv[i]);
+		r = ctr_def_load(&p, argv[i], &defs, &nd);
+		if (r != 0) {
+			if (r > 0)
+				warn("Error: No such container: %s", argv[i]);
+			rc = 1;
+			continue;
+		}
+		state_read(&p, argv[i], &s);
+		w = state_word(&s);
+		yajl_gen_map_open(g);
+		kstr(g, "Name", argv[i]);
+		kstr(g, "Image", defs[0].image);
+		yajl_gen_string(g, (const unsigned char *)"State", 5);
+		yajl_gen_map_open(g);
+		kstr(g, "Status", s.status);
+		yajl_gen_string(g, (const unsigned char *)"Running", 7);
+		yajl_gen_bool(g, strcmp(w, "running") == 0);
+		kint(g, "Pid", strcmp(w, "running") == 0 ? s.pid : 0);
+		kint(g, "ExitCode", s.exit_code);
+		kint(g, "RestartCount", s.restarts);
+		ktime(g, "StartedAt", s.started_at);
+		ktime(g, "FinishedAt", s.finished_at);
+		kstr(g, "Error", s.error);
+		if (s.health[0]) {
+			yajl_gen_string(g, (const unsigned char *)"Health", 6);
+			yajl_gen_map_open(g);
+			kstr(g, "Status", s.health);
+			kint(g, "FailingStreak", s.health_failing);
+			yajl_gen_string(g, (const unsigned char *)"Log", 3);
+			yajl_gen_array_open(g);
+			if (s.health_at) {
+				yajl_gen_map_open(g);
+				ktime(g, "End", s.health_at);
+				kint(g, "ExitCode", s.health_exit);
+				kstr(g, "Output", s.health_output);
+				yajl_gen_map_close(g);
+			}
+			yajl_gen_array_close(g);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_map_close(g);
+		yajl_gen_string(g, (const unsigned char *)"NetworkSettings", 15);
+		yajl_gen_map_open(g);
+		kstr(g, "IPAddress", s.address);
+		yajl_gen_string(g, (const unsigned char *)"Ports", 5);
+		yajl_gen_array_open(g);
+		snprintf(ports, sizeof ports, "%s", s.ports);
+		for (tok = strtok_r(ports, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			yajl_gen_string(g, (const unsigned char *)tok, strlen(tok));
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+		yajl_gen_string(g, (const unsigned char *)"Definition", 10);
+		compose_json(g, &defs[0]);
+		yajl_gen_map_close(g);
+		compose_free(defs, nd);
+	}
+	yajl_gen_array_close(g);
+	if (yajl_gen_get_buf(g, &out, &len) != yajl_gen_status_ok)
+		die(EXIT_SYSTEM, "inspect: JSON generation failed");
+	fwrite(out, 1, len, stdout);
+	if (len && out[len - 1] != '\n')
+		putchar('\n');
+	yajl_gen_free(g);
+	return rc;
+}

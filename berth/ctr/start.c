@@ -1,0 +1,687 @@
+/* berth start, stop, restart, rm and ctr-boot: bringing services up and down
+ * through runsv (started here, at once, when none supervises a container),
+ * and waiting for the state file to say how it went. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth.h"
+#include "compose.h"
+#include "ctr.h"
+#include "image.h"
+
+#define START_WAIT_MS 60000
+#define EXIT_WAIT_MS 10000 /* for runsv to exit after `sv exit` */
+
+static void marker(const struct ctr_paths *p, const char *base, const char *name, const char *what,
+		   char *buf, size_t size)
+{
+	ctr_path(buf, size, "%s/containers/%s/%s", base, name, what);
+	(void)p;
+}
+
+static void marker_set(const char *path)
+{
+	char dir[CTR_PATH_MAX], *slash;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdir_p(dir, 0755);
+	}
+	if (file_write_atomic(path, "", 0, 0644) < 0)
+		warn_errno("write %s", path);
+}
+
+/* 0 started (running, or ran and exited), 1 failed, -1 timed out */
+static int wait_started(const struct ctr_paths *p, const char *name, int timeout_ms)
+{
+	struct ctr_state s;
+	int idle = 0;
+
+	for (int t = 0; t <= timeout_ms; t += ctr_poll_sleep(&idle)) {
+		ctr_state_read(p, name, &s);
+		if (strcmp(s.status, "running") == 0)
+			return 0;
+		if (strcmp(s.status, "failed") == 0 || strcmp(s.status, "stopped") == 0)
+			return 1;
+		if (strcmp(s.status, "exited") == 0 || strcmp(s.status, "restarting") == 0)
+			return s.error[0] ? 1 : 0;
+	}
+	return -1;
+}
+
+/* the grace period of the definition (stop_grace_period, else 10 s) */
+static long long def_grace_ms(const struct ctr_paths *p, const char *name)
+{
+	struct container_def *defs;
+	long long ms = CTR_GRACE_DEFAULT * 1000LL;
+	size_t n;
+
+	if (ctr_def_load(p, name, &defs, &n) == 0) {
+		if (defs[0].stop_grace_ms >= 0)
+			ms = defs[0].stop_grace_ms;
+		compose_free(defs, n);
+	}
+	return ms;
+}
+
+/* Nothing supervises NAME (its runsv was killed, and nobody restarts a
+ * runsv), yet its ctr-exec or the container itself may live on: stop them
+ * as runsv and ctr-finish would have, and say so in the state. */
+static void unsupervised_stop(const struct ctr_paths *p, const char *name, long long grace_ms)
+{
+	pid_t orphan = ctr_service_orphan(p, name), killed;
+	struct ctr_state s;
+
+	if (orphan > 0) {
+		warn("%s: its runsv is gone; stopping the container through its ctr-exec (pid %ld)", name,
+		     (long)orphan);
+		/* ctr-exec forwards the stop signal, kills after the grace, cleans up */
+		kill(orphan, SIGTERM);
+		if (!ctr_pid_wait_gone(orphan, (int)(grace_ms + 5000))) {
+			kill(orphan, SIGKILL);
+			ctr_pid_wait_gone(orphan, 2000);
+		}
+	}
+	killed = ctr_leftover_kill(p, name);
+	ctr_state_read(p, name, &s);
+	if (killed > 0) {
+		snprintf(s.error, sizeof s.error, "running without a supervisor: killed it (pid %ld)", (long)killed);
+		warn("%s: %s", name, s.error);
+		s.exit_code = 128 + SIGKILL;
+	}
+	if (killed > 0 || strcmp(s.status, "running") == 0 || strcmp(s.status, "starting") == 0 ||
+	    strcmp(s.status, "restarting") == 0 || strcmp(s.status, "exited") == 0) {
+		/* what ctr-finish would have written after a stop */
+		snprintf(s.status, sizeof s.status, "stopped");
+		s.pid = 0;
+		if (!s.finished_at || killed > 0)
+			s.finished_at = time(NULL);
+		if (ctr_state_write(p, name, &s) < 0)
+			warn_errno("write the state of %s", name);
+	}
+}
+
+/* make the service and bring it up; a fresh start forgets earlier restarts */
+static int service_up(const struct ctr_paths *p, const char *name)
+{
+	char path[CTR_PATH_MAX];
+	struct ctr_state s;
+
+	if (ctr_service_create(p, name) < 0)
+		return -1;
+	marker(p, p->run, name, "stopping", path, sizeof path);
+	unlink(path);
+	marker(p, p->root, name, "stopped", path, sizeof path);
+	unlink(path);
+	/* a ctr-exec whose runsv was killed must not drive the container
+	 * alongside the one a new runsv starts */
+	if (ctr_service_orphan(p, name) > 0)
+		unsupervised_stop(p, name, def_grace_ms(p, name));
+	ctr_state_read(p, name, &s);
+	if (!ctr_state_alive(&s) || strcmp(s.status, "running") != 0) {
+		ctr_state_init(&s);
+		if (ctr_state_write(p, name, &s) < 0)
+			return warn_errno("write the state of %s", name), -1;
+	}
+	if (ctr_service_supervise(p, name, 1) < 0)
+		return -1;
+	if (ctr_service_control(p, name, 'u') < 0) {
+		warn_errno("%s: cannot tell runsv to start it (%s/service/%s/supervise/control)", name, p->run, name);
+		return -1;
+	}
+	return 0;
+}
+
+int ctr_start(const struct ctr_paths *p, const char *name, int timeout_ms)
+{
+	struct container_def *defs;
+	size_t n;
+	int r;
+
+	r = ctr_def_load(p, name, &defs, &n);
+	if (r > 0)
+		return warn("Error: No such container: %s", name), 1;
+	if (r < 0)
+		return 1;
+	compose_free(defs, n);
+	if (service_up(p, name) < 0)
+		return -1;
+	r = wait_started(p, name, timeout_ms);
+	if (r < 0)
+		warn("%s: not running after %d s", name, timeout_ms / 1000);
+	else if (r > 0) {
+		struct ctr_state s;
+		ctr_state_read(p, name, &s);
+		warn("%s: failed to start%s%s", name, s.error[0] ? ": " : "", s.error);
+	}
+	return r;
+}
+
+/* 1 if NAME has a definition */
+static int exists(const struct ctr_paths *p, const char *name)
+{
+	char path[CTR_PATH_MAX];
+	struct stat sb;
+
+	ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", p->etc, name);
+	return stat(path, &sb) == 0;
+}
+
+/* runsv says "down" (run and finish are over); 0, or -1 on a timeout */
+static int service_wait_down(const struct ctr_paths *p, const char *name, int timeout_ms)
+{
+	char path[CTR_PATH_MAX], buf[32];
+	int idle = 0;
+
+	ctr_path(path, sizeof path, "%s/service/%s/supervise/stat", p->run, name);
+	for (int t = 0; t <= timeout_ms; t += ctr_poll_sleep(&idle))
+		if (file_read(path, buf, sizeof buf) < 0 || strncmp(buf, "down", 4) == 0 ||
+		    !ctr_service_supervised(p, name))
+			return 0;
+	return -1;
+}
+
+/* time_s: berth stop -t, or -1 for the definition's stop_grace_period */
+static int stop_one(const struct ctr_paths *p, const char *name, long time_s)
+{
+	char path[CTR_PATH_MAX], buf[32];
+	struct container_def *defs;
+	long long grace_ms = CTR_GRACE_DEFAULT * 1000LL;
+	size_t n;
+	int len;
+
+	if (!exists(p, name)) {
+		warn("Error: No such container: %s", name);
+		return 1;
+	}
+	if (ctr_def_load(p, name, &defs, &n) == 0) {
+		if (defs[0].restart == RESTART_UNLESS_STOPPED) {
+			marker(p, p->root, name, "stopped", path, sizeof path);
+			marker_set(path);
+		}
+		if (defs[0].stop_grace_ms >= 0)
+			grace_ms = defs[0].stop_grace_ms;
+		compose_free(defs, n);
+	}
+	if (time_s >= 0)
+		grace_ms = time_s * 1000LL;
+	/* the marker tells ctr-finish not to restart, and ctr-exec the grace
+	 * period of this stop when -t gave one */
+	marker(p, p->run, name, "stopping", path, sizeof path);
+	marker_set(path);
+	len = time_s >= 0 ? snprintf(buf, sizeof buf, "%ld\n", time_s) : 0;
+	if (len > 0 && file_write_atomic(path, buf, (size_t)len, 0644) < 0)
+		warn_errno("write %s", path);
+	if (!ctr_service_supervised(p, name)) {
+		unsupervised_stop(p, name, grace_ms);
+		return 0;
+	}
+	/* ctr-exec forwards the stop signal and kills after its grace; busybox
+	 * sv -w does not wait for a service with a down file, so look at
+	 * supervise/stat ourselves */
+	if (ctr_service_control(p, name, 'd') < 0)
+		warn_errno("%s: cannot tell runsv to stop it", name);
+	if (service_wait_down(p, name, (int)(grace_ms + 5000)) < 0) {
+		warn("%s: still running %lld s after the stop signal", name, grace_ms / 1000 + 5);
+		return 1;
+	}
+	return 0;
+}
+
+/* -t SEC, --time SEC, --time=SEC before the names; -1 if none. Returns the
+ * index of the first name */
+static int time_flag(const char *cmd, int argc, char **argv, long *time_s)
+{
+	int i = 1;
+
+	*time_s = -1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *v = NULL;
+		char *end;
+
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1;
+		if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--time") == 0 || strcmp(argv[i], "--timeout") == 0) {
+			if (i + 1 >= argc)
+				usage_error(cmd, "%s needs a number of seconds", argv[i]);
+			v = argv[++i];
+		} else if (strncmp(argv[i], "--time=", 7) == 0) {
+			v = argv[i] + 7;
+		} else if (strncmp(argv[i], "-t", 2) == 0) {
+			v = argv[i] + 2;
+		} else {
+			usage_error(cmd, "unknown option \"%s\"", argv[i]);
+		}
+		errno = 0;
+		*time_s = strtol(v, &end, 10);
+		if (!*v || *end || errno || *time_s < 0 || *time_s > 86400)
+			usage_error(cmd, "-t: expected seconds from 0 to 86400, got \"%s\"", v);
+	}
+	return i;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	struct ctr_paths p;
+	int rc = 0;
+
+	if (argc < 2)
+		usage_error("start", "expected NAME...");
+	ctr_paths_init(&p);
+	for (int i = 1; i < argc; i++) {
+		ctr_name_check("start", argv[i]);
+		int r = ctr_start(&p, argv[i], START_WAIT_MS);
+		if (r == 0)
+			printf("%s\n", argv[i]);
+		else
+			rc = r < 0 ? EXIT_SYSTEM : 1;
+	}
+	return rc;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	struct ctr_paths p;
+	long time_s;
+	int rc = 0, i = time_flag("stop", argc, argv, &time_s);
+
+	if (i >= argc)
+		usage_error("stop", "expected NAME...");
+	ctr_paths_init(&p);
+	for (; i < argc; i++) {
+		ctr_name_check("stop", argv[i]);
+		if (stop_one(&p, argv[i], time_s) == 0)
+			printf("%s\n", argv[i]);
+		else
+			rc = 1;
+	}
+	return rc;
+}
+
+int cmd_restart(int argc, char **argv)
+{
+	struct ctr_paths p;
+	long time_s;
+	int rc = 0, i = time_flag("restart", argc, argv, &time_s);
+
+	if (i >= argc)
+		usage_error("restart", "expected NAME...");
+	ctr_paths_init(&p);
+	for (; i < argc; i++) {
+		ctr_name_check("restart", argv[i]);
+		if (stop_one(&p, argv[i], time_s) != 0) {
+			rc = 1;
+			continue;
+		}
+		int r = ctr_start(&p, argv[i], START_WAIT_MS);
+		if (r == 0)
+			printf("%s\n", argv[i]);
+		else
+			rc = r < 0 ? EXIT_SYSTEM : 1;
+	}
+	return rc;
+}
+
+/* the first line of a definition written by `berth run` */
+#define RUN_MARK "# made by berth run"
+
+static int made_by_run(const char *path)
+{
+	char buf[64];
+
+	return file_read(path, buf, sizeof buf) > 0 && strncmp(buf, RUN_MARK, strlen(RUN_MARK)) == 0;
+}
+
+int cmd_rm(int argc, char **argv)
+{
+	char path[CTR_PATH_MAX];
+	struct ctr_paths p;
+	struct ctr_state s;
+	struct image_user img;
+	int force = 0, rc = 0, i = 1, bound;
+
+	if (argc > 1 && (strcmp(argv[1], "-f") == 0 || strcmp(argv[1], "--force") == 0)) {
+		force = 1;
+		i++;
+	}
+	if (i >= argc)
+		usage_error("rm", "expected NAME...");
+	ctr_paths_init(&p);
+	for (; i < argc; i++) {
+		const char *name = argv[i];
+		ctr_name_check("rm", name);
+		ctr_path(path, sizeof path, "%s/service/%s", p.run, name);
+		struct stat sb;
+		if (!exists(&p, name) && stat(path, &sb) != 0) {
+			warn("Error: No such container: %s", name);
+			rc = 1;
+			continue;
+		}
+		ctr_state_read(&p, name, &s);
+		if (ctr_state_alive(&s) && !force) {
+			warn("Error: container %s is running: stop it first or use rm -f", name);
+			rc = 1;
+			continue;
+		}
+		if (exists(&p, name) && stop_one(&p, name, -1) != 0) {
+			rc = 1;
+			continue;
+		}
+		/* runsv must be gone before its directory: `sv exit` ends it
+		 * (and its svlogd) now that the container is down */
+		if (ctr_service_supervised(&p, name)) {
+			int idle = 0;
+
+			ctr_service_control(&p, name, 'x');
+			for (int t = 0; t <= EXIT_WAIT_MS && ctr_service_supervised(&p, name); t += ctr_poll_sleep(&idle))
+				;
+			if (ctr_service_supervised(&p, name)) {
+				warn("%s: runsv still supervises %s/service/%s %d s after sv exit", name, p.run, name,
+				     EXIT_WAIT_MS / 1000);
+				rc = 1;
+				continue;
+			}
+		}
+		ctr_path(path, sizeof path, "%s/service/%s", p.run, name);
+		ctr_rm_tree(path);
+		ctr_path(path, sizeof path, "%s/service/ctr-%s", p.etc, name);
+		unlink(path);
+		ctr_path(path, sizeof path, "%s/containers/%s", p.run, name);
+		ctr_rm_tree(path);
+		bound = ctr_image_read(&p, name, &img) == 0;
+		ctr_path(path, sizeof path, "%s/containers/%s", p.root, name);
+		ctr_rm_tree(path);
+		/* its image may have lost its last name to rmi -f meanwhile */
+		if (bound) {
+			ctr_image_release(&p, img.config);
+			image_user_free(&img);
+		}
+		ctr_path(path, sizeof path, "%s/%s", p.log, name);
+		ctr_rm_tree(path);
+		ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", p.etc, name);
+		if (made_by_run(path))
+			unlink(path);
+		printf("%s\n", name);
+	}
+	return rc;
+}
+
+/* timeline() writes /run/berth/timeline; in a test tree the line goes to
+ * $BERTH_RUN/timeline instead */
+static void ctr_timeline(const struct ctr_paths *p, const char *name)
+{
+	char path[CTR_PATH_MAX], line[256];
+	int fd, n;
+
+	if (strcmp(p->run, "/run/berth") == 0) {
+		timeline("container %s started", name);
+		return;
+	}
+	n = snprintf(line, sizeof line, "berth[%.3f]: container %s started\n", boottime_seconds(), name);
+	fwrite(line, 1, (size_t)n, stdout);
+	fflush(stdout);
+	ctr_path(path, sizeof path, "%s/timeline", p->run);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0) {
+		if (write(fd, line, (size_t)n) < 0)
+			warn_errno("append to %s", path);
+		close(fd);
+	}
+}
+
+static int yaml_name(const struct dirent *e)
+{
+	size_t l = strlen(e->d_name);
+	return e->d_name[0] != '.' && l > 5 && strcmp(e->d_name + l - 5, ".yaml") == 0;
+}
+
+/* every definition, parsed; a file with errors is left out (and counted) */
+static int defs_all(const struct ctr_paths *p, struct container_def ***out, size_t *nout, int *bad)
+{
+	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
+	struct dirent **ents;
+	struct container_def **v = NULL;
+	size_t n = 0;
+	int ne;
+
+	*bad = 0;
+	ctr_path(dir, sizeof dir, "%s/berth/containers", p->etc);
+	ne = scandir(dir, &ents, yaml_name, alphasort);
+	if (ne < 0) {
+		*out = NULL;
+		*nout = 0;
+		return errno == ENOENT ? 0 : -1;
+	}
+	v = calloc((size_t)ne + 1, sizeof *v);
+	if (!v)
+		die(EXIT_SYSTEM, "out of memory");
+	for (int i = 0; i < ne; i++) {
+		struct container_def *d;
+		size_t nd;
+		ctr_path(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+		if (compose_load(path, &d, &nd) != 0 || nd != 1) {
+			if (nd != 1)
+				warn("%s: expected exactly one service, got %zu", path, nd);
+			compose_free(d, nd);
+			(*bad)++;
+		} else {
+			v[n++] = d;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* berth ctr-order: the boot order, one name a line (for tests) */
+int cmd_ctr_order(int argc, char **argv)
+{
+	struct container_def **defs;
+	struct ctr_paths p;
+	size_t n, *order;
+	int bad, r;
+
+	(void)argv;
+	if (argc != 1)
+		usage_error("ctr-order", "no arguments");
+	ctr_paths_init(&p);
+	if (defs_all(&p, &defs, &n, &bad) < 0)
+		die_errno(EXIT_SYSTEM, "%s/berth/containers", p.etc);
+	order = calloc(n + 1, sizeof *order);
+	r = ctr_order(defs, n, order);
+	if (r == 0)
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", defs[order[i]]->name);
+	for (size_t i = 0; i < n; i++)
+		compose_free(defs[i], 1);
+	free(defs);
+	free(order);
+	return r == 0 && !bad ? 0 : 1;
+}
+
+/* whether a depends_on condition holds, st being the boot loop's state of
+ * the dependency: 1 yes, 0 not yet, -1 never (why says why) */
+static int dep_ready(const struct ctr_paths *p, const struct depend *dep, int st, char *why, size_t size)
+{
+	struct ctr_state s;
+
+	if (st >= 3) {
+		snprintf(why, size, "%s, which it depends on, is not running", dep->service);
+		return -1;
+	}
+	if (st != 2)
+		return 0;
+	if (strcmp(dep->condition, "service_started") == 0)
+		return 1;
+	ctr_state_read(p, dep->service, &s);
+	if (strcmp(dep->condition, "service_completed_successfully") == 0) {
+		if (strcmp(s.status, "exited") == 0 && s.exit_code == 0)
+			return 1;
+		if (strcmp(s.status, "running") == 0 || strcmp(s.status, "starting") == 0 ||
+		    (strcmp(s.status, "restarting") == 0 && s.exit_code == 0))
+			return 0;
+		snprintf(why, size, "%s did not complete successfully (exit code %d)", dep->service, s.exit_code);
+		return -1;
+	}
+	/* service_healthy */
+	if (strcmp(s.status, "running") == 0 && strcmp(s.health, "healthy") == 0)
+		return 1;
+	if (strcmp(s.status, "running") == 0 && strcmp(s.health, "starting") == 0)
+		return 0;
+	if (strcmp(s.status, "restarting") == 0 || strcmp(s.status, "starting") == 0)
+		return 0;
+	if (!s.health[0] && strcmp(s.status, "running") == 0)
+		snprintf(why, size, "%s has no healthcheck (depends_on condition service_healthy)", dep->service);
+	else
+		snprintf(why, size, "%s is %s", dep->service, s.health[0] ? s.health : s.status);
+	return -1;
+}
+
+/* berth ctr-boot [--prepare]: start every container in depends_on order,
+ * print "container NAME started" as each runs, return once every container
+ * whose restart policy is not "no" runs or has failed. 0 all running, 1 some
+ * failed (or a definition is bad, or depends_on has a cycle), 111 system.
+ * --prepare (a stage-1 hook, before runsvdir) only writes the services. */
+int cmd_ctr_boot(int argc, char **argv)
+{
+	struct container_def **defs;
+	struct ctr_paths p;
+	size_t n, *order;
+	int bad, rc = 0, *state, *before; /* 0 not started, 1 up requested, 2 running, 3 failed */
+	time_t deadline;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--prepare") != 0))
+		usage_error("ctr-boot", "the only option is --prepare");
+	ctr_paths_init(&p);
+	if (defs_all(&p, &defs, &n, &bad) < 0)
+		die_errno(EXIT_SYSTEM, "%s/berth/containers", p.etc);
+	if (bad)
+		rc = 1;
+	/* every service first, each with its down file */
+	for (size_t i = 0; i < n; i++)
+		if (ctr_service_create(&p, defs[i]->name) < 0)
+			rc = 1;
+	if (argc == 2) {
+		for (size_t i = 0; i < n; i++)
+			compose_free(defs[i], 1);
+		free(defs);
+		return rc;
+	}
+	order = calloc(n + 1, sizeof *order);
+	state = calloc(n + 1, sizeof *state);
+	before = calloc(n + 1, sizeof *before);
+	if (!order || !state || !before)
+		die(EXIT_SYSTEM, "out of memory");
+	if (ctr_order(defs, n, order) < 0) {
+		/* nothing starts: which container wins a cycle is not ours to pick */
+		for (size_t i = 0; i < n; i++)
+			compose_free(defs[i], 1);
+		free(defs);
+		free(order);
+		free(state);
+		free(before);
+		return 1;
+	}
+	/* then a runsv for each, as runsvdir would have started them: every
+	 * container is supervised, up or down, once ctr-boot has run */
+	for (size_t i = 0; i < n; i++)
+		if (ctr_service_supervise(&p, defs[i]->name, 0) < 0)
+			rc = 1;
+	deadline = time(NULL) + START_WAIT_MS / 1000;
+	for (int idle = 0;;) {
+		int pending = 0;
+
+		memcpy(before, state, n * sizeof *state);
+
+		for (size_t k = 0; k < n; k++) {
+			size_t i = order[k];
+			struct container_def *d = defs[i];
+			char path[CTR_PATH_MAX];
+			struct stat sb;
+			struct ctr_state s;
+			int deps_ok = 1;
+
+			if (state[i] == 0) {
+				marker(&p, p.root, d->name, "stopped", path, sizeof path);
+				if (d->restart == RESTART_UNLESS_STOPPED && stat(path, &sb) == 0) {
+					if (ctr_service_create(&p, d->name) < 0)
+						rc = 1;
+					state[i] = 4; /* stopped by a person: stays down */
+					continue;
+				}
+				char why[160] = "";
+				for (size_t j = 0; j < d->ndepends && deps_ok >= 0; j++)
+					for (size_t m = 0; m < n; m++)
+						if (strcmp(defs[m]->name, d->depends[j].service) == 0) {
+							int r = dep_ready(&p, &d->depends[j], state[m], why, sizeof why);
+							if (r < deps_ok)
+								deps_ok = r;
+						}
+				if (deps_ok < 0) {
+					warn("container %s not started: %s", d->name, why);
+					state[i] = 3;
+					rc = 1;
+					continue;
+				}
+				if (!deps_ok) {
+					pending = 1;
+					continue;
+				}
+				if (service_up(&p, d->name) < 0) {
+					state[i] = 3;
+					rc = 1;
+					continue;
+				}
+				state[i] = 1;
+			}
+			if (state[i] == 1) {
+				ctr_state_read(&p, d->name, &s);
+				if (strcmp(s.status, "running") == 0 ||
+				    ((strcmp(s.status, "exited") == 0 || strcmp(s.status, "restarting") == 0) && !s.error[0])) {
+					state[i] = 2;
+					ctr_timeline(&p, d->name);
+				} else if (strcmp(s.status, "failed") == 0 || strcmp(s.status, "stopped") == 0) {
+					state[i] = 3;
+					warn("container %s failed to start%s%s", d->name, s.error[0] ? ": " : "", s.error);
+					if (d->restart != RESTART_NO)
+						rc = 1;
+				} else if (d->restart != RESTART_NO) {
+					pending = 1;
+				}
+			}
+		}
+		if (!pending)
+			break;
+		if (time(NULL) >= deadline) {
+			for (size_t i = 0; i < n; i++)
+				if (state[i] < 2 && defs[i]->restart != RESTART_NO) {
+					warn("container %s: not running after %d s", defs[i]->name, START_WAIT_MS / 1000);
+					rc = 1;
+				}
+			break;
+		}
+		/* something moved on: look again soon */
+		if (memcmp(before, state, n * sizeof *state) != 0)
+			idle = 0;
+		ctr_poll_sleep(&idle);
+	}
+	for (size_t i = 0; i < n; i++)
+		compose_free(defs[i], 1);
+	free(defs);
+	free(order);
+	free(state);
+	free(before);
+	return rc;
+}

@@ -1,0 +1,157 @@
+/* The image store behind `berth load`, `berth images` and `berth rmi`:
+ * content-addressed blobs, layers unpacked once, names in images.json. */
+#ifndef BERTH_IMAGE_H
+#define BERTH_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <yajl/yajl_tree.h>
+
+#include "err.h"
+#include "hash.h"
+#include "json.h"
+#include "stream.h"
+
+#define STORE_DEFAULT "/var/lib/berth"
+#define IMAGES_MAX 4096             /* entries in images.json */
+#define LAYERS_MAX 256              /* layers of one image (docker's limit is 127) */
+#define REF_MAX 256                 /* NAME:TAG */
+
+/* digest.c: the ChainIDs of a stack of DiffIDs, bottom first (OCI image spec):
+ * ChainID(L1) = DiffID(L1), ChainID(Ln) = sha256 of "ChainID(Ln-1) DiffID(Ln)".
+ * A layer's unpacked directory depends on the layers below it, so the
+ * store keys it by ChainID */
+void chain_ids(char (*diffids)[DIGEST_LEN + 1], size_t n, char (*out)[DIGEST_LEN + 1]);
+
+/* store.c: the store root, its lock and its directories */
+struct store {
+	char root[2048];
+	int fd;   /* the root, O_DIRECTORY */
+	int lock; /* flock'ed */
+};
+/* BERTH_ROOT or /var/lib/berth; exclusive for writers */
+int store_open(struct store *st, int exclusive, struct err *e);
+void store_close(struct store *st);
+/* 1 if blobs/sha256/<hex> or layers/<hex> (a ChainID) exists */
+int store_has_blob(struct store *st, const char *digest);
+int store_has_layer(struct store *st, const char *chainid);
+/* open blobs/sha256/<hex> for reading */
+int store_blob_open(struct store *st, const char *digest, struct err *e);
+/* fsync a directory below the store root */
+void store_sync_dir(struct store *st, const char *dir);
+/* uncompressed size recorded for a layer (by ChainID), or 0 */
+uint64_t store_layer_size(struct store *st, const char *chainid);
+
+/* refs.c: images.json, the only file that makes an image visible */
+struct image_ref {
+	char name[REF_MAX];     /* repository, or "<none>" */
+	char tag[REF_MAX];      /* or "<none>" */
+	char manifest[DIGEST_LEN + 1];
+	char config[DIGEST_LEN + 1];
+	char created[64];       /* RFC 3339, from the config; may be "" */
+	uint64_t size;          /* bytes of files in the layers */
+	size_t nlayers;
+	char (*layers)[DIGEST_LEN + 1]; /* diffids, bottom first */
+	size_t nblobs;
+	char (*blobs)[DIGEST_LEN + 1];  /* layer blobs, as the manifest has them */
+};
+struct image_refs {
+	size_t n;
+	struct image_ref *v;
+};
+int refs_read(struct store *st, struct image_refs *r, struct err *e);
+int refs_write(struct store *st, const struct image_refs *r, struct err *e);
+void refs_free(struct image_refs *r);
+/* add or replace the entry for ref->name:ref->tag (moving the tag) */
+int refs_put(struct image_refs *r, const struct image_ref *ref);
+void refs_del(struct image_refs *r, size_t i);
+void ref_free(struct image_ref *ref);
+int ref_copy(struct image_ref *dst, const struct image_ref *src);
+/* split "NAME[:TAG]" into a repository and a tag (default "latest");
+ * returns -1 if it is not a valid reference */
+int ref_parse(const char *s, char name[REF_MAX], char tag[REF_MAX]);
+/* store.c: the directories under layers/ that hold ref's layers, bottom first, as
+ * digests: each ChainID, or for a store written before layers were keyed by
+ * ChainID, the DiffID when only that directory exists. *dirs is malloc'ed;
+ * fails naming the layer when neither exists */
+int store_layer_dirs(struct store *st, const struct image_ref *ref, char (**dirs)[DIGEST_LEN + 1], struct err *e);
+
+/* resolve.c: what `berth run`, `create` and `rmi` call an image,
+ * docker's rules: sha256:<64 hex> is that image ID; else NAME[:TAG] if an
+ * entry has that name; else a hex prefix (with or without "sha256:") of
+ * exactly one image ID. Returns RESOLVE_NAME (*idx is that entry),
+ * RESOLVE_ID (*idx is an entry with that config), 0 for no such image, or
+ * -1 with e filled for an ambiguous prefix (naming two matches) */
+enum { RESOLVE_NAME = 1, RESOLVE_ID = 2 };
+int image_resolve(const struct image_refs *r, const char *arg, size_t *idx, struct err *e);
+
+/* What the containers use, whether images.json still names it or not:
+ * berth/ctr/image.c fills it from the records containers are bound by and from
+ * the definitions not bound yet */
+struct image_user {
+	char container[128];
+	char image[2 * REF_MAX];        /* what its definition calls the image */
+	char config[DIGEST_LEN + 1];
+	char manifest[DIGEST_LEN + 1];
+	size_t nblobs, nlayers;         /* nlayers 0: not bound yet (only config, manifest) */
+	char (*blobs)[DIGEST_LEN + 1];  /* layer blobs */
+	char (*layers)[DIGEST_LEN + 1]; /* directories under layers/, bottom first */
+};
+struct image_users {
+	size_t n;
+	struct image_user *v;
+};
+void image_user_free(struct image_user *u);
+void image_users_free(struct image_users *u);
+
+/* gc.c: delete blobs and layers that neither an image nor a
+ * container refers to; prints "Deleted: ..." for each when verbose */
+int store_gc(struct store *st, const struct image_refs *r, const struct image_users *u, int verbose,
+	     struct err *e);
+
+/* source.c: what `berth load` reads: an OCI layout directory, or a tar
+ * archive (oci-archive, docker save) indexed once and read in place */
+struct member;
+struct source {
+	const char *path;
+	int fd;      /* the directory or the archive */
+	int is_dir;
+	size_t n;
+	struct member *m;
+};
+int source_open(struct source *src, const char *path, struct err *e);
+void source_close(struct source *src);
+/* 1 if the member exists (a regular file, after symlinks in an archive) */
+int source_has(struct source *src, const char *name);
+/* a stream over the member's bytes and its size */
+int source_member(struct source *src, const char *name, struct range_stream *r, uint64_t *size, struct err *e);
+
+/* decompress.c: gzip, zstd or plain tar, chosen by the media type and
+ * checked against the magic bytes; the output is hashed (the DiffID) */
+enum compression { COMP_DETECT, COMP_NONE, COMP_GZIP, COMP_ZSTD };
+struct decomp;
+/* media type to compression; -1 if it is not a layer type we know */
+int layer_media_compression(const char *media_type);
+struct decomp *decomp_new(struct stream *in, enum compression want, struct err *e);
+struct stream *decomp_stream(struct decomp *d);
+/* the digest of everything read so far, and its length */
+void decomp_digest(struct decomp *d, char out[DIGEST_LEN + 1], uint64_t *len);
+void decomp_free(struct decomp *d);
+
+/* layer.c: unpack one layer tar below dirfd (OCI layer rules) */
+struct layer_stats {
+	uint64_t file_bytes;
+};
+/* lowers: the unpacked directories of the layers below, nearest first; a
+ * parent directory the tar does not list is made as they show it. what
+ * names the layer in messages; with dirfd < 0 the tar is only read through
+ * (to check its DiffID) */
+int layer_unpack(struct stream *tar, int dirfd, const int *lowers, size_t nlowers, const char *what,
+		 struct layer_stats *st, struct err *e);
+
+/* the subcommands: load.c and list.c */
+int cmd_load(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+
+#endif

@@ -1,0 +1,152 @@
+/* berth images: the store's images as docker prints them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "berth.h"
+#include "image.h"
+
+/* docker's units.HumanSizeWithPrecision(size, 3): decimal units */
+static void human_size(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	double v = (double)bytes;
+	size_t i = 0;
+
+	while (v >= 1000 && i + 1 < sizeof units / sizeof units[0]) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, len, "%.3g%s", v, units[i]);
+}
+
+/* RFC 3339 as configs carry it: 2024-05-01T12:00:00.123Z or +02:00 */
+static int rfc3339(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	long off = 0;
+
+	if (!p)
+		return -1;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p == '+' || *p == '-') {
+		int h, m;
+		if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
+			return -1;
+		off = (h * 60L + m) * 60 * (*p == '+' ? 1 : -1);
+	} else if (*p != 'Z' && *p != 'z') {
+		return -1;
+	}
+	*out = timegm(&tm) - off;
+	return 0;
+}
+
+/* docker's units.HumanDuration, then " ago" */
+static void human_age(char *buf, size_t len, const char *created)
+{
+	time_t t;
+	long long s, h;
+
+	if (!created[0] || rfc3339(created, &t) < 0) {
+		snprintf(buf, len, "N/A");
+		return;
+	}
+	s = (long long)(time(NULL) - t);
+	h = (s + 1800) / 3600;
+	if (s < 1)
+		snprintf(buf, len, "Less than a second ago");
+	else if (s == 1)
+		snprintf(buf, len, "1 second ago");
+	else if (s < 60)
+		snprintf(buf, len, "%lld seconds ago", s);
+	else if (s < 120)
+		snprintf(buf, len, "About a minute ago");
+	else if (s < 3600)
+		snprintf(buf, len, "%lld minutes ago", s / 60);
+	else if (h == 1)
+		snprintf(buf, len, "About an hour ago");
+	else if (h < 48)
+		snprintf(buf, len, "%lld hours ago", h);
+	else if (h < 24 * 7 * 2)
+		snprintf(buf, len, "%lld days ago", h / 24);
+	else if (h < 24 * 30 * 2)
+		snprintf(buf, len, "%lld weeks ago", h / 24 / 7);
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, len, "%lld months ago", h / 24 / 30);
+	else
+		snprintf(buf, len, "%lld years ago", h / 24 / 365);
+}
+
+struct row {
+	const char *col[5];
+	char id[16], created[48], size[24];
+};
+
+static void row_print(const char *const col[5], const size_t width[5])
+{
+	for (size_t c = 0; c < 4; c++)
+		printf("%-*s   ", (int)width[c], col[c]);
+	printf("%s\n", col[4]);
+}
+
+int cmd_images(int argc, char **argv)
+{
+	static const char *const head[5] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
+	struct image_refs refs;
+	struct store st;
+	struct err e = { 0 };
+	struct row *rows;
+	size_t width[5];
+	int quiet = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			quiet = 1;
+		else
+			usage_error("images", "unexpected argument %s", argv[i]);
+	}
+	if (store_open(&st, 0, &e) < 0 || refs_read(&st, &refs, &e) < 0)
+		die(e.code, "%s", e.msg);
+	store_close(&st);
+	rows = calloc(refs.n + 1, sizeof *rows);
+	if (!rows)
+		die_errno(EXIT_SYSTEM, "images");
+	for (size_t c = 0; c < 5; c++)
+		width[c] = strlen(head[c]);
+	for (size_t i = 0; i < refs.n; i++) {
+		const struct image_ref *r = &refs.v[i];
+		struct row *w = &rows[i];
+		snprintf(w->id, sizeof w->id, "%.12s", digest_hex(r->config));
+		human_age(w->created, sizeof w->created, r->created);
+		human_size(w->size, sizeof w->size, r->size);
+		w->col[0] = r->name;
+		w->col[1] = r->tag;
+		w->col[2] = w->id;
+		w->col[3] = w->created;
+		w->col[4] = w->size;
+		for (size_t c = 0; c < 5; c++)
+			if (strlen(w->col[c]) > width[c])
+				width[c] = strlen(w->col[c]);
+	}
+	if (quiet) {
+		/* one ID per image, as docker images -q */
+		for (size_t i = 0; i < refs.n; i++) {
+			int seen = 0;
+			for (size_t j = 0; j < i; j++)
+				seen |= strcmp(refs.v[i].config, refs.v[j].config) == 0;
+			if (!seen)
+				printf("%s\n", rows[i].id);
+		}
+	} else {
+		row_print(head, width);
+		for (size_t i = 0; i < refs.n; i++)
+			row_print(rows[i].col, width);
+	}
+	free(rows);
+	refs_free(&refs);
+	return 0;
+}

@@ -1,0 +1,23 @@
+# The parts of the berth command and the parts each may use: the edges.
+# A part is compiled seeing only its own headers, lib/'s and those of the
+# parts it lists; scripts/part-edges.sh then checks with nm that its archive
+# calls nothing defined in a part it does not list, and of a part with a
+# CALLS_PART_OTHER list, only those entry points. Every part may use lib/.
+# Link order is this list's: a part before the parts it uses.
+BERTH_PARTS := cli update ctr spec compose image net
+USES_cli := update ctr spec compose image net
+# update reads container state only (is any container unhealthy?)
+USES_update := ctr
+CALLS_update_ctr := ctr_paths_init ctr_path ctr_state_read ctr_state_alive ctr_wanted
+# ctr runs what compose defines: networks, the OCI spec, image layers.
+# Of the image store it only resolves a name to an image and its layer
+# directories, reads the config blob, and binds and releases what a
+# container uses (under the store lock, with the store's gc)
+USES_ctr := net spec compose image
+CALLS_ctr_image := store_open store_close refs_read refs_free image_resolve store_layer_dirs store_blob_open store_has_layer store_gc
+# spec turns a compose service into an OCI config.json
+USES_spec := compose
+CALLS_spec_compose := compose_cap_names strv_free strv_push
+USES_compose :=
+USES_image :=
+USES_net :=
