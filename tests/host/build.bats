@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The build foundation: static musl binaries, the kernel config, the source
 # pins, the cache, the manifest and the Makefile's own help.
+# shellcheck disable=SC2030,SC2031 # fake_tree sets tmpc and t for the test that calls it
 
 setup() { load ../lib/common; }
 
@@ -41,6 +42,15 @@ fake_pkg() {
 	mkdir -p "$1/pkgs/$2"
 	cp "$TOP/pkgs/zlib/pkg.conf" "$TOP/pkgs/zlib/sha256sums" "$1/pkgs/$2/"
 	printf '%s\n' "$3" >"$1/pkgs/$2/build.sh"
+}
+
+# fake_tree: $tmpc, a temporary cache with zlib's pinned source (what
+# fake_pkg builds from), and $t, a tree of the build without any package
+fake_tree() {
+	tmpc=$(temp_cache)
+	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
+	t=$(mktemp -d)
+	temp_tree "$t"
 }
 
 # the recipe of a package that fails: noise, then a compiler-like error
@@ -300,10 +310,7 @@ not_static_musl() {
 }
 
 @test "a failed package build ends with one line naming the package, the step and the log" {
-	tmpc=$(temp_cache)
-	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
-	t=$(mktemp -d)
-	temp_tree "$t"
+	fake_tree
 	fake_pkg "$t" two "$FAILING_BUILD"
 	want="berth-build: pkgs/two: build.sh failed (log: $tmpc/build/two.failed.log): two.c:1:1: error: the build of two fails here"
 	run env -u CI -u V BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
@@ -328,10 +335,7 @@ not_static_musl() {
 }
 
 @test "make pkgs publishes a package set whole or not at all; a no-op rewrites nothing" {
-	tmpc=$(temp_cache)
-	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
-	t=$(mktemp -d)
-	temp_tree "$t"
+	fake_tree
 	fake_pkg "$t" one 'mkdir -p "$DESTDIR/bin" "$DESTDIR/usr/include"
 printf "#!/bin/sh\necho one\n" >"$DESTDIR/bin/one" && chmod +x "$DESTDIR/bin/one"
 echo "#define ONE 1" >"$DESTDIR/usr/include/one.h"'

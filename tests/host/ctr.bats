@@ -11,11 +11,12 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	local b=$BATS_FILE_TMPDIR/bin
-	mkdir -p "$b"
-	berth_bin "$b"
+	# one test at a time (run.sh): the real containers of two tests share
+	# names, and so cgroups (berth/NAME)
+	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
+	berth_bin "$BATS_FILE_TMPDIR/bin"
 	for a in sv svlogd runsv; do
-		ln -sf "$OUT/rootfs-bin/busybox" "$b/$a"
+		ln -sf "$OUT/rootfs-bin/busybox" "$BATS_FILE_TMPDIR/bin/$a"
 	done
 }
 
@@ -32,6 +33,14 @@ setup() {
 # def NAME BODY: a definition file
 def() {
 	printf '%s\n' "$2" >"$BERTH_ETC/berth/containers/$1.yaml"
+}
+
+# def_real NAME IMAGE BODY: a definition of IMAGE with no network, as the
+# real containers below are run
+def_real() {
+	def "$1" "image: $2
+network_mode: none
+$3"
 }
 
 # ---- the service directory ----
@@ -509,22 +518,14 @@ grep -c "'"$T"'" /proc/self/mountinfo || true'
 
 @test "real: ctr-boot starts in depends_on order, waits, restarts on failure with backoff" {
 	real_setup
-	def db 'image: demo:t
-network_mode: none
-restart: always
+	def_real db demo:t 'restart: always
 command: ["sh", "-c", "echo db; sleep 1000"]'
-	def web 'image: demo:t
-network_mode: none
-restart: unless-stopped
+	def_real web demo:t 'restart: unless-stopped
 depends_on: [db]
 command: ["sh", "-c", "echo web; sleep 1000"]'
-	def crash 'image: demo:t
-network_mode: none
-restart: on-failure:2
+	def_real crash demo:t 'restart: on-failure:2
 command: ["sh", "-c", "echo crash; exit 2"]'
-	def broken 'image: nosuch:1
-network_mode: none
-restart: "no"'
+	def_real broken nosuch:1 'restart: "no"'
 	run in_ns '
 B='"$BERTH"'
 $B ctr-boot --prepare
@@ -570,34 +571,24 @@ image_patch() {
 	real_setup
 	umoci config --image "$T/img/demo:t" --tag hc >&2
 	image_patch hc '.config.Healthcheck = {"Test": ["CMD-SHELL", "echo from-image"], "Interval": 1000000000, "Retries": 2}'
-	def ok 'image: demo:t
-network_mode: none
-command: ["sh", "-c", "echo >/ready; exec sleep 1000"]
+	def_real ok demo:t 'command: ["sh", "-c", "echo >/ready; exec sleep 1000"]
 healthcheck:
   test: ["CMD-SHELL", "test -e /ready && printf \"line1\\nline2\\n\""]
   interval: 1s
   timeout: 2s'
-	def bad 'image: demo:t
-network_mode: none
-command: ["sleep", "1000"]
+	def_real bad demo:t 'command: ["sleep", "1000"]
 healthcheck:
   test: ["CMD", "sh", "-c", "echo nope; seq 1 200; exit 3"]
   interval: 1s
   retries: 3'
-	def slow 'image: demo:t
-network_mode: none
-command: ["sleep", "1000"]
+	def_real slow demo:t 'command: ["sleep", "1000"]
 healthcheck:
   test: ["CMD", "sleep", "30"]
   interval: 1s
   timeout: 500ms
   retries: 1'
-	def img 'image: demo:hc
-network_mode: none
-command: ["sleep", "1000"]'
-	def off 'image: demo:hc
-network_mode: none
-command: ["sleep", "1000"]
+	def_real img demo:hc 'command: ["sleep", "1000"]'
+	def_real off demo:hc 'command: ["sleep", "1000"]
 healthcheck:
   disable: true'
 	run in_ns '
@@ -660,27 +651,19 @@ sed -n "s/^health=//p" $S/ok/state'
 
 @test "real: ctr-boot waits for depends_on service_healthy; no healthcheck is an error" {
 	real_setup
-	def db 'image: demo:t
-network_mode: none
-restart: always
+	def_real db demo:t 'restart: always
 command: ["sh", "-c", "sleep 2; echo >/up; exec sleep 1000"]
 healthcheck:
   test: test -e /up
   interval: 500ms
   start_period: 10s'
-	def app 'image: demo:t
-network_mode: none
-restart: always
+	def_real app demo:t 'restart: always
 command: ["sleep", "1000"]
 depends_on:
   db: {condition: service_healthy}'
-	def plain 'image: demo:t
-network_mode: none
-restart: always
+	def_real plain demo:t 'restart: always
 command: ["sleep", "1000"]'
-	def needy 'image: demo:t
-network_mode: none
-restart: always
+	def_real needy demo:t 'restart: always
 command: ["sleep", "1000"]
 depends_on:
   plain: {condition: service_healthy}'
@@ -702,13 +685,9 @@ $B ps -a'
 
 @test "real: stop_signal is delivered; stop_grace_period bounds the kill; stop -t" {
 	real_setup
-	def sig 'image: demo:t
-network_mode: none
-stop_signal: SIGUSR2
+	def_real sig demo:t 'stop_signal: SIGUSR2
 command: ["sh", "-c", "trap \"echo got USR1; exit 5\" USR1; trap \"echo got USR2; exit 4\" USR2; echo up; while :; do sleep 0.1; done"]'
-	def slow 'image: demo:t
-network_mode: none
-stop_grace_period: 1500ms
+	def_real slow demo:t 'stop_grace_period: 1500ms
 command: ["sh", "-c", "trap \"echo ignored\" USR1 TERM; echo up; while :; do sleep 0.1; done"]'
 	run in_ns '
 B='"$BERTH"'

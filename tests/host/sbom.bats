@@ -17,8 +17,7 @@ stage() {
 
 setup_file() {
 	load ../lib/common
-	make -s -C "$TOP" "$OUT/bin/init" "$OUT/bin/berth" "$OUT/bin/provision" "$OUT/bin/netcfg" \
-		"$OUT/bin/initramfs-init" >&2
+	berth_make "$OUT/bin/init" "$OUT/bin/berth" "$OUT/bin/provision" "$OUT/bin/netcfg" "$OUT/bin/initramfs-init"
 	stage "$BATS_FILE_TMPDIR/a"
 }
 
