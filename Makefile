@@ -36,7 +36,7 @@ $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h lib/*.h) Makefile $(LIBBERTH)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
-LIBS_provision := -lyaml -lz -lsodium
+LIBS_provision := -lyaml -lyajl -lz -lsodium
 
 # berth: one static archive per part (berth/parts.mk), each compiled with
 # only its own and its declared parts' headers on the include path
