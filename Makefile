@@ -8,11 +8,12 @@ export BERTH_CACHE OUT VERSION
 # build order: a package comes after the packages in its DEPS
 PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear opendoas e2fsprogs
 
-# Berth's own C programs: one folder each, linked with lib/, static musl
+# Berth's own C programs: one folder each, linked with lib/, static musl;
+# unused functions are dropped at link time (lib/ is one archive for all)
 CC_MUSL := $(OUT)/toolchain/musl-cc
-BERTH_CFLAGS := -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong -ffile-prefix-map=$(CURDIR)=. \
+BERTH_CFLAGS := -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong -ffunction-sections -fdata-sections -ffile-prefix-map=$(CURDIR)=. \
 	-Ilib -I$(OUT)/sysroot/usr/include
-BERTH_LDFLAGS := -static -s -L$(OUT)/sysroot/usr/lib
+BERTH_LDFLAGS := -static -s -Wl,--gc-sections -L$(OUT)/sysroot/usr/lib
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRC))
 LIBBERTH := $(OUT)/obj/libberth.a
@@ -21,7 +22,7 @@ LIBBERTH := $(OUT)/obj/libberth.a
 PROGS := initramfs-init:initramfs init:init floor-init:bench provision:provision netcfg:netcfg
 
 # objects: -MMD writes each one's header dependencies beside it
-$(OUT)/obj/lib/%.o: lib/%.c $(OUT)/pkgs/.complete
+$(OUT)/obj/lib/%.o: lib/%.c Makefile $(OUT)/pkgs/.complete
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(BERTH_CFLAGS) -MMD -MP -c -o $@ $<
 $(LIBBERTH): $(LIB_OBJ)
@@ -29,20 +30,20 @@ $(LIBBERTH): $(LIB_OBJ)
 	ar rcD $@ $^
 
 define prog_rule
-$(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h lib/*.h) $(LIBBERTH)
+$(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h lib/*.h) Makefile $(LIBBERTH)
 	@mkdir -p $$(@D)
 	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $(LIBBERTH) $$(BERTH_LDFLAGS) $$(LIBS_$(1))
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
-LIBS_provision := -lyaml -lz -lsodium
+LIBS_provision := -lyaml -lyajl -lz -lsodium
 
 # berth: one static archive per part (berth/parts.mk), each compiled with
 # only its own and its declared parts' headers on the include path
 include berth/parts.mk
 define part_rule
 PART_OBJ_$(1) := $$(patsubst %.c,$(OUT)/obj/%.o,$$(wildcard berth/$(1)/*.c))
-$(OUT)/obj/berth/$(1)/%.o: berth/$(1)/%.c $(OUT)/pkgs/.complete
+$(OUT)/obj/berth/$(1)/%.o: berth/$(1)/%.c Makefile $(OUT)/pkgs/.complete
 	@mkdir -p $$(@D)
 	$$(CC_MUSL) $$(BERTH_CFLAGS) -MMD -MP -Iberth/$(1) $$(foreach u,$$(USES_$(1)),-Iberth/$$(u)) -c -o $$@ $$<
 $(OUT)/obj/berth-$(1).a: $$(PART_OBJ_$(1))
@@ -65,7 +66,7 @@ FUZZ_update := berth/fuzz/fuzz-update.c $(addprefix berth/update/,bundle.c manif
 FUZZ_events := berth/fuzz/fuzz.c berth/cli/events.c
 FUZZ_netcfg := netcfg/fuzz/fuzz.c netcfg/conf.c
 FUZZ_DIR_netcfg := netcfg
-FUZZ_provision := provision/fuzz/fuzz.c $(filter-out provision/main.c,$(wildcard provision/*.c))
+FUZZ_provision := provision/fuzz/fuzz.c $(filter-out provision/main.c,$(wildcard provision/*.c)) lib/status-doc-write.c
 FUZZ_DIR_provision := provision
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -I$(or $(FUZZ_DIR_$*),berth/$*) -Iberth/cli \
 	-I$(OUT)/sysroot/usr/include

@@ -1,6 +1,6 @@
-/* The netlink plumbing under net.c and nft.c: bounded message builders,
- * request/ack with sequence numbers, nfnetlink batches, and sockets in
- * another network namespace. */
+/* The netlink plumbing under berth's net.c and nft.c and under netcfg:
+ * bounded message builders, request/ack with sequence numbers, dumps,
+ * nfnetlink batches, and sockets in another network namespace. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -21,20 +21,30 @@
 
 #define RECV_SIZE 65536
 
+/* every read of a socket lands here (one process, one request at a time) */
+static unsigned char recv_buf[RECV_SIZE] __attribute__((aligned(4)));
+
+/* acks without a copy of the request, with the kernel's own text */
+static void socket_ready(struct nl *nl)
+{
+	int one = 1;
+
+	setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+	nl->seq = (uint32_t)time(NULL);
+}
+
 int nl_open(struct nl *nl, int proto, struct err *e)
 {
-	int one = 1, size = 1 << 20;
+	int size = 1 << 20;
 
 	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
 	if (nl->fd < 0)
-		return fail(e, EXIT_SYSTEM, "netlink socket: %s", strerror(errno));
-	/* acks without a copy of the request, with the kernel's own text */
-	setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+		return fail_errno(e, "netlink socket");
+	socket_ready(nl);
 	/* a batch of many rules is one message; its acks arrive all at once */
 	setsockopt(nl->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 	setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-	nl->seq = (uint32_t)time(NULL);
 	return 0;
 }
 
@@ -110,12 +120,7 @@ int nl_open_netns(struct nl *nl, int proto, int nsfd, struct err *e)
 	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
 		return fail(e, EXIT_SYSTEM, "netlink socket in the namespace: no descriptor passed");
 	memcpy(&nl->fd, CMSG_DATA(cm), sizeof nl->fd);
-	{
-		int one = 1;
-		setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-		setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-	}
-	nl->seq = (uint32_t)time(NULL);
+	socket_ready(nl);
 	return 0;
 }
 
@@ -256,21 +261,45 @@ void nla_put_raw(struct nlbuf *b, const void *data, size_t len)
 		memcpy(p, data, len);
 }
 
+/* fail with errno set to err (callers may go by errno alone) */
+static int fail_with(struct err *e, int err, const char *what, const char *why)
+{
+	fail(e, EXIT_SYSTEM, "%s: %s", what, why);
+	errno = err;
+	return -1;
+}
+
 static int send_buf(struct nl *nl, struct nlbuf *b, const char *what, struct err *e)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	ssize_t n;
 
 	if (b->full)
-		return fail(e, EXIT_SYSTEM, "%s: message too large", what);
+		return fail_with(e, EMSGSIZE, what, "message too large");
 	do
 		n = sendto(nl->fd, b->data, b->len, 0, (struct sockaddr *)&sa, sizeof sa);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return fail(e, EXIT_SYSTEM, "%s: send: %s", what, strerror(errno));
+		return fail_errno(e, "%s: send", what);
 	if ((size_t)n != b->len)
-		return fail(e, EXIT_SYSTEM, "%s: short send", what);
+		return fail_with(e, EMSGSIZE, what, "short send");
 	return 0;
+}
+
+/* one read into recv_buf: its length, 0 when nothing is queued (only with
+ * MSG_DONTWAIT), or -1 */
+static ssize_t recv_some(struct nl *nl, int flags, const char *what, struct err *e)
+{
+	ssize_t n;
+
+	do
+		n = recv(nl->fd, recv_buf, sizeof recv_buf, flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n < 0)
+		return fail_errno(e, "%s: receive", what);
+	return n;
 }
 
 /* "what: errno text (kernel's extended ack text)" */
@@ -304,41 +333,67 @@ static int ack_error(const struct nlmsghdr *h, const char *what, struct err *e)
 	return -1;
 }
 
-int nl_request(struct nl *nl, struct nlbuf *b, const char *what,
-	       void *reply, size_t reply_size, uint16_t reply_type, struct err *e)
+/* an NLMSG_ERROR message: 0 for an ack, else -1 as ack_error says */
+static int ack_check(const struct nlmsghdr *h, const char *what, struct err *e)
 {
-	static unsigned char buf[RECV_SIZE];
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+		return fail_with(e, EPROTO, what, "short ack");
+	if (((const struct nlmsgerr *)NLMSG_DATA(h))->error == 0)
+		return 0;
+	return ack_error(h, what, e);
+}
+
+/* every answer to the message in b up to its ack, or a dump's end, to fn */
+int nl_dump(struct nl *nl, struct nlbuf *b, const char *what,
+	    void (*fn)(const struct nlmsghdr *h, void *arg), void *arg, struct err *e)
+{
 	uint32_t seq = ((struct nlmsghdr *)b->data)->nlmsg_seq;
 
 	if (send_buf(nl, b, what, e) != 0)
 		return -1;
 	for (;;) {
-		ssize_t n = recv(nl->fd, buf, sizeof buf, 0);
-		struct nlmsghdr *h;
+		ssize_t n = recv_some(nl, 0, what, e);
+		const struct nlmsghdr *h;
 		size_t left;
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return fail(e, EXIT_SYSTEM, "%s: receive: %s", what, strerror(errno));
+			return -1;
 		left = (size_t)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		for (h = (const void *)recv_buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_seq != seq)
 				continue;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-					return fail(e, EXIT_SYSTEM, "%s: short ack", what);
-				if (((struct nlmsgerr *)NLMSG_DATA(h))->error == 0)
-					return 0;
-				return ack_error(h, what, e);
-			}
-			if (reply && h->nlmsg_type == reply_type) {
-				size_t len = h->nlmsg_len < reply_size ? h->nlmsg_len : reply_size;
-				memcpy(reply, h, len);
-				reply = NULL;
-			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ack_check(h, what, e);
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			fn(h, arg);
 		}
 	}
+}
+
+struct reply {
+	void *buf;
+	size_t size;
+	uint16_t type;
+};
+
+/* the first answer of the type asked for, cut to the caller's buffer */
+static void reply_keep(const struct nlmsghdr *h, void *arg)
+{
+	struct reply *r = arg;
+
+	if (r->buf && h->nlmsg_type == r->type) {
+		memcpy(r->buf, h, h->nlmsg_len < r->size ? h->nlmsg_len : r->size);
+		r->buf = NULL;
+	}
+}
+
+int nl_request(struct nl *nl, struct nlbuf *b, const char *what,
+	       void *reply, size_t reply_size, uint16_t reply_type, struct err *e)
+{
+	struct reply r = { reply, reply_size, reply_type };
+
+	return nl_dump(nl, b, what, reply_keep, &r, e);
 }
 
 /* the place (1 = first after BATCH_BEGIN) and nf_tables type of the
@@ -368,7 +423,6 @@ static unsigned batch_index(const struct nlbuf *b, uint32_t seq, const char **ty
  * returns every ack is already queued: read until the queue is empty. */
 int nl_batch(struct nl *nl, struct nlbuf *b, const char *what, struct err *e)
 {
-	static unsigned char buf[RECV_SIZE];
 	unsigned acks = 0, expected = b->count > 2 ? b->count - 2 : 0;
 	int failed = 0;
 
@@ -382,24 +436,23 @@ int nl_batch(struct nl *nl, struct nlbuf *b, const char *what, struct err *e)
 	if (send_buf(nl, b, what, e) != 0)
 		return -1;
 	while (acks < expected) {
-		ssize_t n = recv(nl->fd, buf, sizeof buf, MSG_DONTWAIT);
-		struct nlmsghdr *h;
+		ssize_t n = recv_some(nl, MSG_DONTWAIT, what, e);
+		const struct nlmsghdr *h;
 		size_t left;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n <= 0) {
+			if (n < 0)
+				return -1;
 			break;
-		if (n < 0)
-			return fail(e, EXIT_SYSTEM, "%s: receive: %s", what, strerror(errno));
+		}
 		left = (size_t)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		for (h = (const void *)recv_buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			acks++;
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-				return fail(e, EXIT_SYSTEM, "%s: short ack", what);
-			if (((struct nlmsgerr *)NLMSG_DATA(h))->error != 0 && !failed) {
+				return ack_check(h, what, e);
+			if (((const struct nlmsgerr *)NLMSG_DATA(h))->error != 0 && !failed) {
 				char which[128];
 				const char *type;
 				unsigned i = batch_index(b, h->nlmsg_seq, &type);

@@ -1,7 +1,8 @@
-/* A small netlink client for net.c (rtnetlink) and nft.c (nf_tables):
- * messages built in a caller's buffer with bounds checks, requests answered
- * by an ack matched on the sequence number, errors as one line naming the
- * operation and the kernel's errno text (and its extended-ack text). */
+/* The one netlink client, for berth's net.c (rtnetlink) and nft.c
+ * (nf_tables) and for netcfg (rtnetlink): messages built in a caller's
+ * buffer with bounds checks, requests answered by an ack matched on the
+ * sequence number, dumps, errors as one line naming the operation and the
+ * kernel's errno text (and its extended-ack text), with errno set too. */
 #ifndef BERTH_NETLINK_H
 #define BERTH_NETLINK_H
 
@@ -62,6 +63,11 @@ void nla_put_raw(struct nlbuf *b, const void *data, size_t len);
  * in e, errno set, -1. */
 int nl_request(struct nl *nl, struct nlbuf *b, const char *what,
 	       void *reply, size_t reply_size, uint16_t reply_type, struct err *e);
+/* Send the one message in b (a request with NLM_F_ACK, or NLM_F_DUMP) and
+ * give every message of the answer to fn, up to the ack or NLMSG_DONE.
+ * Errors as nl_request. */
+int nl_dump(struct nl *nl, struct nlbuf *b, const char *what,
+	    void (*fn)(const struct nlmsghdr *h, void *arg), void *arg, struct err *e);
 /* Send a whole nfnetlink batch (every message in it asks for an ack) and
  * collect the acks; the first error fails it. */
 int nl_batch(struct nl *nl, struct nlbuf *b, const char *what, struct err *e);

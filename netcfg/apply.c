@@ -13,7 +13,7 @@
 #include "berth.h"
 #include "netcfg.h"
 
-void fail(struct run *r, const char *fmt, ...)
+void report(struct run *r, const char *fmt, ...)
 {
 	char msg[700];
 	va_list ap;
@@ -67,14 +67,14 @@ static int match_block(struct run *r, struct conf *c, struct iface *f, int *idx)
 			idx[n++] = i;
 	if (n == 0) {
 		if (f->match_mac)
-			fail(r, "%s:%d: interface %s: no device has mac %s", c->path, f->line, f->id,
-			     mac_text(f->mac, mac, sizeof mac));
+			report(r, "%s:%d: interface %s: no device has mac %s", c->path, f->line, f->id,
+			       mac_text(f->mac, mac, sizeof mac));
 		else
-			fail(r, "%s:%d: interface %s: no device named %s", c->path, f->line, f->id,
-			     f->match_name[0] ? f->match_name : f->id);
+			report(r, "%s:%d: interface %s: no device named %s", c->path, f->line, f->id,
+			       f->match_name[0] ? f->match_name : f->id);
 	} else if (n > 1 && f->set_name[0]) {
-		fail(r, "%s:%d: interface %s: set-name %s but %d devices match; none changed", c->path, f->line,
-		     f->id, f->set_name, n);
+		report(r, "%s:%d: interface %s: set-name %s but %d devices match; none changed", c->path, f->line,
+		       f->id, f->set_name, n);
 		n = 0;
 	}
 	return n;
@@ -88,24 +88,24 @@ static void link_up(struct run *r, struct iface *f, struct link *l)
 	if (f->set_name[0] && strcmp(l->name, f->set_name)) {
 		/* the kernel renames only a device that is down */
 		if ((l->flags & IFF_UP) && nl_link_set(&r->nl, l->index, NULL, 0, 0) != 0)
-			fail(r, "%s: set down to rename: %s", l->name, strerror(errno));
+			report(r, "%s: set down to rename: %s", l->name, strerror(errno));
 		if (nl_link_set(&r->nl, l->index, f->set_name, 0, -1) != 0) {
-			fail(r, "%s: rename to %s: %s", l->name, f->set_name,
-			     errno == EEXIST ? "another device has that name" : strerror(errno));
+			report(r, "%s: rename to %s: %s", l->name, f->set_name,
+			       errno == EEXIST ? "another device has that name" : strerror(errno));
 		} else {
 			snprintf(was, sizeof was, "%s", l->name);
 			snprintf(l->name, sizeof l->name, "%s", f->set_name);
 		}
 	}
 	if (f->mtu && nl_link_set(&r->nl, l->index, NULL, f->mtu, -1) != 0)
-		fail(r, "%s: mtu %d: %s", l->name, f->mtu, strerror(errno));
+		report(r, "%s: mtu %d: %s", l->name, f->mtu, strerror(errno));
 	if (nl_link_set(&r->nl, l->index, NULL, 0, 1) != 0)
-		fail(r, "%s: set up: %s", l->name, strerror(errno));
+		report(r, "%s: set up: %s", l->name, strerror(errno));
 	else
 		l->flags |= IFF_UP;
 	for (int i = 0; i < f->naddrs; i++) {
 		if (nl_addr_add(&r->nl, l->index, &f->addrs[i]) != 0)
-			fail(r, "%s: address %s: %s", l->name, f->addrs[i].text, strerror(errno));
+			report(r, "%s: address %s: %s", l->name, f->addrs[i].text, strerror(errno));
 		else
 			ok++;
 	}
@@ -125,12 +125,12 @@ static void routes(struct run *r, const struct iface *f, const struct link *l)
 	for (int i = 0; i < f->ngateways; i++) {
 		struct addr any = {.family = f->gateways[i].family};
 		if (nl_route_add(&r->nl, &any, &f->gateways[i], -1, oif) != 0)
-			fail(r, "%s: default route via %s: %s", dev, f->gateways[i].text, strerror(errno));
+			report(r, "%s: default route via %s: %s", dev, f->gateways[i].text, strerror(errno));
 	}
 	for (int i = 0; i < f->nroutes; i++) {
 		const struct route *rt = &f->routes[i];
 		if (nl_route_add(&r->nl, &rt->dst, &rt->via, rt->metric, oif) != 0)
-			fail(r, "%s: route %s via %s: %s", dev, rt->dst.text, rt->via.text, strerror(errno));
+			report(r, "%s: route %s via %s: %s", dev, rt->dst.text, rt->via.text, strerror(errno));
 	}
 }
 
@@ -180,7 +180,7 @@ void apply_default(struct run *r)
 			continue;
 		n++;
 		if (nl_link_set(&r->nl, l->index, NULL, 0, 1) != 0) {
-			fail(r, "%s: set up: %s", l->name, strerror(errno));
+			report(r, "%s: set up: %s", l->name, strerror(errno));
 			continue;
 		}
 		printf("netcfg: %s: up, dhcp4 (no network.conf)\n", l->name);

@@ -35,7 +35,7 @@ void dhcp_start(struct run *r, const char *ifname)
 	if (r->ndhcp == LINKS_MAX)
 		return;
 	if (root_path(r, pidfile, sizeof pidfile, "/run/udhcpc.%s.pid", ifname) != 0) {
-		fail(r, "%s: pid file path too long", ifname);
+		report(r, "%s: pid file path too long", ifname);
 		return;
 	}
 	if ((old = running(pidfile))) {
@@ -44,7 +44,7 @@ void dhcp_start(struct run *r, const char *ifname)
 	}
 	pid = fork();
 	if (pid < 0) {
-		fail(r, "%s: fork udhcpc: %s", ifname, strerror(errno));
+		report(r, "%s: fork udhcpc: %s", ifname, strerror(errno));
 		return;
 	}
 	if (pid == 0) {
@@ -73,9 +73,9 @@ void dhcp_wait(struct run *r)
 			}
 		}
 		if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-			fail(r, "%s: udhcpc exited with status %d", r->dhcp_name[i], WEXITSTATUS(st));
+			report(r, "%s: udhcpc exited with status %d", r->dhcp_name[i], WEXITSTATUS(st));
 		else if (WIFSIGNALED(st))
-			fail(r, "%s: udhcpc killed by signal %d", r->dhcp_name[i], WTERMSIG(st));
+			report(r, "%s: udhcpc killed by signal %d", r->dhcp_name[i], WTERMSIG(st));
 	}
 	r->ndhcp = 0;
 }
@@ -91,7 +91,7 @@ void dhcp6_enable(struct run *r, const char *ifname)
 	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/accept_ra", ifname);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write_all(fd, "2\n", 2) != 0) {
-		fail(r, "%s: dhcp6: accept router advertisements (%s): %s", ifname, path, strerror(errno));
+		report(r, "%s: dhcp6: accept router advertisements (%s): %s", ifname, path, strerror(errno));
 	} else {
 		printf("netcfg: %s: dhcp6: no DHCPv6 client in the image; addresses from router advertisements\n",
 		       ifname);

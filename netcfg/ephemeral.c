@@ -95,7 +95,7 @@ static void state_save(struct run *r, const struct undo_list *ul)
 						u->a.text, u->via.text);
 	}
 	if (len >= sizeof buf || mkdir_p(dir, 0700) != 0 || file_write_atomic(path, buf, len, 0600) != 0)
-		fail(r, "%s: %s", path, len >= sizeof buf ? "too long" : strerror(errno));
+		report(r, "%s: %s", path, len >= sizeof buf ? "too long" : strerror(errno));
 }
 
 static struct undo *undo_add(struct undo_list *ul, int kind, const struct link *l)
@@ -158,9 +158,9 @@ static void undo_all(struct run *r, struct undo_list *ul)
 			 u->kind == U_ADDR  ? nl_addr(&r->nl, RTM_DELADDR, 0, u->index, &u->a) :
 					      nl_link_set(&r->nl, u->index, NULL, 0, 0);
 		if (rc != 0 && !gone(errno))
-			fail(r, "%s: ephemeral %s%s%s: %s", u->name,
-			     u->kind == U_ROUTE ? "route " : u->kind == U_ADDR ? "address " : "link: set down",
-			     u->a.text, u->kind == U_LINK ? "" : ": remove", strerror(errno));
+			report(r, "%s: ephemeral %s%s%s: %s", u->name,
+			       u->kind == U_ROUTE ? "route " : u->kind == U_ADDR ? "address " : "link: set down",
+			       u->a.text, u->kind == U_LINK ? "" : ": remove", strerror(errno));
 	}
 	for (int i = 0; i < ul->n; i++) {
 		int addrs = 0, routes = 0, down = 0, first = 1;
@@ -256,7 +256,7 @@ static int route_add(struct run *r, struct undo_list *ul, const struct link *l, 
 	if (nl_route(&r->nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_APPEND, dst, via, -1, l->index, RTPROT_DHCP) != 0) {
 		if (errno == EEXIST)
 			return 0;
-		fail(r, "%s: ephemeral route %s via %s: %s", l->name, dst->text, via->text, strerror(errno));
+		report(r, "%s: ephemeral route %s via %s: %s", l->name, dst->text, via->text, strerror(errno));
 		return -1;
 	}
 	if ((u = undo_add(ul, U_ROUTE, l))) {
@@ -282,7 +282,7 @@ static int lease_apply(struct run *r, struct undo_list *ul, const struct link *l
 			u->a = ls->ip;
 		state_save(r, ul);
 	} else if (errno != EEXIST) {
-		fail(r, "%s: ephemeral address %s: %s", l->name, ls->ip.text, strerror(errno));
+		report(r, "%s: ephemeral address %s: %s", l->name, ls->ip.text, strerror(errno));
 		return -1;
 	}
 	addr_parse("0.0.0.0/0", 1, &any);
@@ -331,7 +331,7 @@ static pid_t client_start(struct run *r, struct client *c, int timeout)
 		_exit(127);
 	}
 	if (pid < 0)
-		fail(r, "%s: fork udhcpc: %s", c->l->name, strerror(errno));
+		report(r, "%s: fork udhcpc: %s", c->l->name, strerror(errno));
 	return pid;
 }
 
@@ -342,10 +342,10 @@ static void client_done(struct run *r, struct undo_list *ul, struct client *c, i
 
 	c->running = 0;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-		fail(r, "%s: cannot run %s", c->l->name, r->udhcpc);
+		report(r, "%s: cannot run %s", c->l->name, r->udhcpc);
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		if (lease_read(c->lease, &ls) != 0)
-			fail(r, "%s: udhcpc's hook %s left no usable lease in %s", c->l->name, r->script, c->lease);
+			report(r, "%s: udhcpc's hook %s left no usable lease in %s", c->l->name, r->script, c->lease);
 		else
 			c->leased = lease_apply(r, ul, c->l, &ls) == 0;
 	}
@@ -364,7 +364,7 @@ int ephemeral_up(struct run *r, int first, int timeout)
 	ul.n = 0;
 	names[0] = '\0';
 	if (eph_path(r, dir, sizeof dir, NULL) != 0 || mkdir_p(dir, 0700) != 0) {
-		fail(r, "ephemeral DHCP: %s: %s", dir, strerror(errno));
+		report(r, "ephemeral DHCP: %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < r->nlinks && n < LINKS_MAX; i++) {
@@ -381,7 +381,7 @@ int ephemeral_up(struct run *r, int first, int timeout)
 		unlink(c->lease);
 		if (!(l->flags & IFF_UP)) {
 			if (nl_link_set(&r->nl, l->index, NULL, 0, 1) != 0) {
-				fail(r, "%s: set up: %s", l->name, strerror(errno));
+				report(r, "%s: set up: %s", l->name, strerror(errno));
 				continue;
 			}
 			undo_add(&ul, U_LINK, l);
@@ -393,7 +393,7 @@ int ephemeral_up(struct run *r, int first, int timeout)
 		}
 	}
 	if (!n) {
-		fail(r, "ephemeral DHCP: no wired interface");
+		report(r, "ephemeral DHCP: no wired interface");
 		rmdir(dir);
 		return -1;
 	}
@@ -426,7 +426,7 @@ int ephemeral_up(struct run *r, int first, int timeout)
 		for (int k = 0; k < n && ul.u[i].kind == U_LINK; k++)
 			if (cl[k].l->index == ul.u[i].index && !cl[k].leased) {
 				if (nl_link_set(&r->nl, ul.u[i].index, NULL, 0, 0) != 0 && !gone(errno))
-					fail(r, "%s: set down: %s", ul.u[i].name, strerror(errno));
+					report(r, "%s: set down: %s", ul.u[i].name, strerror(errno));
 				keep = 0;
 			}
 		if (keep)
@@ -435,7 +435,7 @@ int ephemeral_up(struct run *r, int first, int timeout)
 	ul.n = kept;
 	state_save(r, &ul);
 	if (!leased) {
-		fail(r, "ephemeral DHCP: no lease on %s within %d s", names, timeout);
+		report(r, "ephemeral DHCP: no lease on %s within %d s", names, timeout);
 		rmdir(dir);
 		return -1;
 	}

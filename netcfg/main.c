@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 	enum { APPLY, EPH_UP, EPH_DOWN } mode = APPLY;
 	int first = 0, rc;
 	long timeout = EPHEMERAL_TIMEOUT;
+	struct err e = {0};
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -70,8 +71,8 @@ int main(int argc, char **argv)
 		r->script = mode == EPH_UP ? EPHEMERAL_SCRIPT : DHCP_SCRIPT;
 	if (root_path(r, path, sizeof path, "/etc/berth/network.conf") != 0)
 		die(EXIT_USAGE, "--root %s: path too long", r->root);
-	if (nl_open(&r->nl) != 0)
-		die_errno(EXIT_SYSTEM, "netlink socket");
+	if (nl_open(&r->nl, NETLINK_ROUTE, &e) != 0)
+		die(e.code, "%s", e.msg);
 	links_list(r);
 
 	/* a temporary network provision left (or is done with) goes first */
@@ -91,8 +92,8 @@ int main(int argc, char **argv)
 	if (len < 0 && errno == ENOENT) {
 		apply_default(r);
 	} else if (len < 0 || (size_t)len > CONF_MAX) {
-		fail(r, "%s: %s; DHCP on every wired interface instead", path,
-		     len < 0 ? strerror(errno) : "more than 65536 bytes");
+		report(r, "%s: %s; DHCP on every wired interface instead", path,
+		       len < 0 ? strerror(errno) : "more than 65536 bytes");
 		apply_default(r);
 	} else {
 		conf_parse(&conf, path, buf, (size_t)len);

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "netlink.h"
+
 /* caps: the file is plain text anyone with root may edit */
 #define CONF_MAX (64u << 10)
 #define LINE_MAX_LEN 512
@@ -68,11 +70,8 @@ struct conf {
 void conf_parse(struct conf *c, const char *path, const char *buf, size_t len);
 int addr_parse(const char *s, int need_prefix, struct addr *out);
 
-/* nl.c: rtnetlink requests, each answered by an ack */
-struct nl {
-	int fd;
-	uint32_t seq;
-};
+/* nl.c: rtnetlink requests on lib/netlink.c's socket (nl_open with
+ * NETLINK_ROUTE); each returns 0, or -1 with the kernel's errno */
 struct link {
 	int index;
 	char name[IFNAME_LEN];
@@ -82,8 +81,6 @@ struct link {
 	unsigned flags;
 	int has_kind; /* IFLA_LINKINFO present: a virtual device */
 };
-int nl_open(struct nl *nl);
-void nl_close(struct nl *nl);
 /* every link of this network namespace; the count, or -1 (errno) */
 int nl_links(struct nl *nl, struct link *out, int max);
 /* name: rename (link must be down); mtu: 0 leaves it; up: -1 leaves it */
@@ -116,7 +113,8 @@ void apply_conf(struct run *r, struct conf *c);
 void apply_default(struct run *r);
 /* ether with hardware behind it in sysfs: not loopback, bridge, veth, tap */
 int link_wired(const struct run *r, const struct link *l);
-void fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* one error line on stderr, counted in r->errors */
+void report(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "<root>/<rel>" into buf; -1 when it does not fit */
 int root_path(const struct run *r, char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

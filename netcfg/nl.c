@@ -1,13 +1,9 @@
-/* rtnetlink for netcfg: a link dump and three requests (link, address, route),
- * each built in a fixed buffer and answered by an ack. lib/netlink.c is the
- * supervisor's (nf_tables batches, other namespaces); this needs far less. */
-#include <errno.h>
-#include <net/if_arp.h>
-#include <stdio.h>
+/* netcfg's rtnetlink requests: a link dump and the link, address and route
+ * messages. Building, sending and the acks are lib/netlink.c's; these
+ * return the kernel's errno, and the callers name the step in their one
+ * line (the kernel's extended-ack text in the struct err is not printed,
+ * so the lines stay "<step>: <errno text>"). */
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
@@ -16,106 +12,25 @@
 #include "netcfg.h"
 
 #define REQ_MAX 512
-#define RECV_MAX 32768
 
 struct req {
-	struct nlmsghdr h;
-	unsigned char body[REQ_MAX];
+	struct nlbuf b;
+	unsigned char mem[REQ_MAX] __attribute__((aligned(4)));
 };
 
-int nl_open(struct nl *nl)
+/* a request of type with the fixed header hdr; attributes follow */
+static void req_begin(struct req *q, struct nl *nl, int type, int flags, const void *hdr, size_t hdrlen)
 {
-	int one = 1;
-
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl->fd < 0)
-		return -1;
-	setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-	nl->seq = (uint32_t)time(NULL);
-	return 0;
+	nlbuf_init(&q->b, q->mem, sizeof q->mem);
+	nlmsg_begin(&q->b, nl, (uint16_t)type, (uint16_t)(NLM_F_REQUEST | flags), hdr, hdrlen);
 }
 
-void nl_close(struct nl *nl)
+static int req_call(struct nl *nl, struct req *q, const char *what)
 {
-	if (nl->fd >= 0)
-		close(nl->fd);
-	nl->fd = -1;
-}
+	struct err e = {0};
 
-static void *req_begin(struct req *q, struct nl *nl, uint16_t type, uint16_t flags, size_t hdrlen)
-{
-	memset(q, 0, sizeof *q);
-	q->h.nlmsg_type = type;
-	q->h.nlmsg_flags = NLM_F_REQUEST | flags;
-	q->h.nlmsg_seq = ++nl->seq;
-	q->h.nlmsg_len = (uint32_t)NLMSG_LENGTH(hdrlen);
-	return NLMSG_DATA(&q->h);
-}
-
-/* every attribute here is small and fixed; the buffer holds them all */
-static void attr(struct req *q, uint16_t type, const void *data, size_t len)
-{
-	struct rtattr *a = (struct rtattr *)((char *)&q->h + NLMSG_ALIGN(q->h.nlmsg_len));
-
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
-	q->h.nlmsg_len = (uint32_t)(NLMSG_ALIGN(q->h.nlmsg_len) + RTA_ALIGN(a->rta_len));
-}
-
-static int nl_send(struct nl *nl, struct req *q)
-{
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-
-	if (sendto(nl->fd, q, q->h.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return -1;
-	return 0;
-}
-
-/* read replies to seq until its ack (or a dump's end); each other message
- * goes to fn. 0, or -1 with the kernel's errno */
-static int nl_wait(struct nl *nl, uint32_t seq, void (*fn)(struct nlmsghdr *, void *), void *arg)
-{
-	static unsigned char buf[RECV_MAX] __attribute__((aligned(4)));
-
-	for (;;) {
-		ssize_t got = recv(nl->fd, buf, sizeof buf, 0);
-		struct nlmsghdr *h;
-		int n;
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -1;
-		n = (int)got;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e)) {
-					errno = EPROTO;
-					return -1;
-				}
-				if (e->error == 0)
-					return 0;
-				errno = -e->error;
-				return -1;
-			}
-			if (fn)
-				fn(h, arg);
-		}
-	}
-}
-
-static int nl_call(struct nl *nl, struct req *q)
-{
-	q->h.nlmsg_flags |= NLM_F_ACK;
-	if (nl_send(nl, q) != 0)
-		return -1;
-	return nl_wait(nl, q->h.nlmsg_seq, NULL, NULL);
+	nlmsg_end(&q->b);
+	return nl_request(nl, &q->b, what, NULL, 0, 0, &e);
 }
 
 struct dump {
@@ -123,11 +38,11 @@ struct dump {
 	int max, n;
 };
 
-static void link_add(struct nlmsghdr *h, void *arg)
+static void link_add(const struct nlmsghdr *h, void *arg)
 {
 	struct dump *d = arg;
-	struct ifinfomsg *ifi = NLMSG_DATA(h);
-	struct rtattr *a;
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	const struct rtattr *a;
 	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof *ifi);
 	struct link *l;
 
@@ -157,11 +72,13 @@ static void link_add(struct nlmsghdr *h, void *arg)
 int nl_links(struct nl *nl, struct link *out, int max)
 {
 	struct req q;
-	struct ifinfomsg *ifi = req_begin(&q, nl, RTM_GETLINK, NLM_F_DUMP, sizeof *ifi);
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	struct dump d = {out, max, 0};
+	struct err e = {0};
 
-	ifi->ifi_family = AF_UNSPEC;
-	if (nl_send(nl, &q) != 0 || nl_wait(nl, q.h.nlmsg_seq, link_add, &d) != 0)
+	req_begin(&q, nl, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof ifi);
+	nlmsg_end(&q.b);
+	if (nl_dump(nl, &q.b, "RTM_GETLINK", link_add, &d, &e) != 0)
 		return -1;
 	return d.n;
 }
@@ -169,20 +86,18 @@ int nl_links(struct nl *nl, struct link *out, int max)
 int nl_link_set(struct nl *nl, int index, const char *name, int mtu, int up)
 {
 	struct req q;
-	struct ifinfomsg *ifi = req_begin(&q, nl, RTM_NEWLINK, 0, sizeof *ifi);
-	uint32_t m = (uint32_t)mtu;
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
 
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = index;
 	if (up >= 0) {
-		ifi->ifi_change = IFF_UP;
-		ifi->ifi_flags = up ? IFF_UP : 0;
+		ifi.ifi_change = IFF_UP;
+		ifi.ifi_flags = up ? IFF_UP : 0;
 	}
+	req_begin(&q, nl, RTM_NEWLINK, NLM_F_ACK, &ifi, sizeof ifi);
 	if (name)
-		attr(&q, IFLA_IFNAME, name, strlen(name) + 1);
+		nla_put_str(&q.b, IFLA_IFNAME, name);
 	if (mtu > 0)
-		attr(&q, IFLA_MTU, &m, sizeof m);
-	return nl_call(nl, &q);
+		nla_put_u32(&q.b, IFLA_MTU, (uint32_t)mtu);
+	return req_call(nl, &q, "RTM_NEWLINK");
 }
 
 /* REPLACE: running again (a service restart) is not an error */
@@ -195,15 +110,17 @@ int nl_addr_add(struct nl *nl, int index, const struct addr *a)
 int nl_addr(struct nl *nl, int cmd, int flags, int index, const struct addr *a)
 {
 	struct req q;
-	struct ifaddrmsg *ifa = req_begin(&q, nl, (uint16_t)cmd, (uint16_t)flags, sizeof *ifa);
+	struct ifaddrmsg ifa = {
+		.ifa_family = (unsigned char)a->family,
+		.ifa_prefixlen = (unsigned char)a->prefix,
+		.ifa_index = (unsigned)index,
+		.ifa_scope = RT_SCOPE_UNIVERSE,
+	};
 	size_t len = a->family == AF_INET ? 4 : 16;
 
-	ifa->ifa_family = (unsigned char)a->family;
-	ifa->ifa_prefixlen = (unsigned char)a->prefix;
-	ifa->ifa_index = (unsigned)index;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	attr(&q, IFA_LOCAL, a->a, len);
-	attr(&q, IFA_ADDRESS, a->a, len);
+	req_begin(&q, nl, cmd, NLM_F_ACK | flags, &ifa, sizeof ifa);
+	nla_put(&q.b, IFA_LOCAL, a->a, len);
+	nla_put(&q.b, IFA_ADDRESS, a->a, len);
 	if (cmd == RTM_NEWADDR && a->family == AF_INET && a->prefix < 31) {
 		/* the broadcast address `ip addr add … brd +` would set */
 		unsigned char brd[4];
@@ -212,9 +129,9 @@ int nl_addr(struct nl *nl, int cmd, int flags, int index, const struct addr *a)
 			unsigned char host = bits >= 8 ? 0 : bits <= 0 ? 0xff : (unsigned char)(0xff >> bits);
 			brd[i] = a->a[i] | host;
 		}
-		attr(&q, IFA_BROADCAST, brd, 4);
+		nla_put(&q.b, IFA_BROADCAST, brd, 4);
 	}
-	return nl_call(nl, &q);
+	return req_call(nl, &q, cmd == RTM_NEWADDR ? "RTM_NEWADDR" : "RTM_DELADDR");
 }
 
 int nl_route_add(struct nl *nl, const struct addr *dst, const struct addr *via, long long metric, int oif)
@@ -236,31 +153,32 @@ int nl_route(struct nl *nl, int cmd, int flags, const struct addr *dst, const st
 	     int oif, int proto)
 {
 	struct req q;
-	struct rtmsg *rt = req_begin(&q, nl, (uint16_t)cmd, (uint16_t)flags, sizeof *rt);
 	size_t len = dst->family == AF_INET ? 4 : 16;
-	uint32_t prio = (uint32_t)metric, ifindex = (uint32_t)oif;
 	unsigned char net[16];
 	int onlink = all_zero(via->a, len);
+	struct rtmsg rt = {
+		.rtm_family = (unsigned char)dst->family,
+		.rtm_dst_len = (unsigned char)dst->prefix,
+		.rtm_table = RT_TABLE_MAIN,
+		.rtm_protocol = (unsigned char)proto,
+		.rtm_scope = cmd == RTM_DELROUTE ? RT_SCOPE_NOWHERE : onlink ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE,
+		.rtm_type = RTN_UNICAST,
+	};
 
-	rt->rtm_family = (unsigned char)dst->family;
-	rt->rtm_dst_len = (unsigned char)dst->prefix;
-	rt->rtm_table = RT_TABLE_MAIN;
-	rt->rtm_protocol = (unsigned char)proto;
-	rt->rtm_scope = cmd == RTM_DELROUTE ? RT_SCOPE_NOWHERE : onlink ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-	rt->rtm_type = RTN_UNICAST;
 	/* the kernel refuses host bits in a destination: clear them */
 	memcpy(net, dst->a, len);
 	for (size_t i = 0; i < len; i++) {
 		int bits = dst->prefix - 8 * (int)i;
 		net[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
 	}
+	req_begin(&q, nl, cmd, NLM_F_ACK | flags, &rt, sizeof rt);
 	if (dst->prefix > 0)
-		attr(&q, RTA_DST, net, len);
+		nla_put(&q.b, RTA_DST, net, len);
 	if (!onlink)
-		attr(&q, RTA_GATEWAY, via->a, len);
+		nla_put(&q.b, RTA_GATEWAY, via->a, len);
 	if (oif > 0)
-		attr(&q, RTA_OIF, &ifindex, sizeof ifindex);
+		nla_put_u32(&q.b, RTA_OIF, (uint32_t)oif);
 	if (metric >= 0)
-		attr(&q, RTA_PRIORITY, &prio, sizeof prio);
-	return nl_call(nl, &q);
+		nla_put_u32(&q.b, RTA_PRIORITY, (uint32_t)metric);
+	return req_call(nl, &q, cmd == RTM_NEWROUTE ? "RTM_NEWROUTE" : "RTM_DELROUTE");
 }

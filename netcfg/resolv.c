@@ -75,10 +75,10 @@ void resolv_write(struct run *r, const struct conf *c)
 		put(&t, "\n");
 	}
 	if (mkdir_p(dir, 0755) != 0 || file_write_atomic(path, t.buf, t.len, 0644) != 0)
-		fail(r, "write %s: %s", path, strerror(errno));
+		report(r, "write %s: %s", path, strerror(errno));
 	if (root_path(r, path, sizeof path, "/etc/resolv.conf") != 0 ||
 	    file_write_atomic(path, t.buf, t.len, 0644) != 0)
-		fail(r, "write %s: %s", path, strerror(errno));
+		report(r, "write %s: %s", path, strerror(errno));
 	else
 		printf("netcfg: %s: %d nameservers, %d search domains\n", path, ndns, nsearch);
 }

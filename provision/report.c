@@ -7,6 +7,7 @@
 
 #include "berth.h"
 #include "provision.h"
+#include "status-doc.h"
 
 void mod_begin(struct prov *p, const char *name)
 {
@@ -66,7 +67,7 @@ void mod_note(struct prov *p, const char *fmt, ...)
 
 static const char *result_name(enum result r)
 {
-	return r == RES_OK ? "ok" : r == RES_SKIPPED ? "skipped" : "error";
+	return r == RES_OK ? SD_OK : r == RES_SKIPPED ? SD_SKIPPED : SD_ERROR;
 }
 
 /* r is what the module decided; an error reported on the way wins */
@@ -81,80 +82,30 @@ void mod_end(struct prov *p, enum result r)
 	p->cur = NULL;
 }
 
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *t = realloc(b->s, cap);
-		if (!t)
-			return;
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void put_json(struct buf *b, const char *s)
-{
-	put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[8];
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(b, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-			put(b, esc, 6);
-		} else {
-			put(b, s, 1);
-		}
-	}
-	put(b, "\"", 1);
-}
-
 int status_write(struct prov *p)
 {
-	struct buf b = {0};
+	struct status_module mods[MODS_MAX];
+	struct status_doc d = {
+		.datasource = p->seed.ds,
+		.instance_id = p->seed.iid,
+		.new_instance = p->new_instance,
+		.modules = mods,
+		.nmodules = (size_t)p->nmods,
+	};
+	char *json;
+	size_t len;
 	int rc;
 
-	puts_(&b, "{\n  \"datasource\": ");
-	put_json(&b, p->seed.ds);
-	puts_(&b, ",\n  \"instance_id\": ");
-	put_json(&b, p->seed.iid);
-	puts_(&b, p->new_instance ? ",\n  \"new_instance\": true" : ",\n  \"new_instance\": false");
-	puts_(&b, ",\n  \"modules\": [");
-	for (int i = 0; i < p->nmods; i++) {
-		struct modres *m = &p->mods[i];
-		puts_(&b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-		put_json(&b, m->name);
-		puts_(&b, ", \"result\": ");
-		put_json(&b, result_name(m->result));
-		puts_(&b, ", \"messages\": [");
-		for (int j = 0; j < m->nmsgs; j++) {
-			if (j)
-				puts_(&b, ", ");
-			put_json(&b, m->msgs[j] ? m->msgs[j] : "");
-		}
-		puts_(&b, "]}");
-	}
-	puts_(&b, "\n  ]\n}\n");
-	if (!b.s)
+	for (int i = 0; i < p->nmods; i++)
+		mods[i] = (struct status_module){
+			.name = p->mods[i].name,
+			.result = result_name(p->mods[i].result),
+			.messages = p->mods[i].msgs,
+			.nmessages = (size_t)p->mods[i].nmsgs,
+		};
+	if (status_doc_gen(&d, &json, &len) != 0)
 		return -1;
-	rc = root_write(p, STATE_DIR "/status.json", b.s, b.len, 0644, 0, 0);
-	free(b.s);
+	rc = root_write(p, STATE_DIR "/status.json", json, len, 0644, 0, 0);
+	free(json);
 	return rc;
 }

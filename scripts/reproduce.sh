@@ -99,7 +99,10 @@ else
 			[ -e "$CACHE/$d" ] && ln -sfn "$CACHE/$d" "$c/$d"
 		done
 		note "reproduce: build $n of $commit in $dir"
-		(cd "$dir" && BERTH_CACHE=$c BERTH_SIGNING_KEY=$key make image bundle) >"$work/$n.log" 2>&1 ||
+		# the clone's own out/: OUT, VERSION and make's own variables come
+		# from `make reproduce` (the Makefile exports them) and must not reach it
+		(cd "$dir" && env -u OUT -u VERSION -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+			BERTH_CACHE="$c" BERTH_SIGNING_KEY="$key" make image bundle) >"$work/$n.log" 2>&1 ||
 			die "reproduce: make image bundle failed in build $n (log: $work/$n.log)"
 	done
 	a=$work/a/clone-a/out b=$work/b/deeper/clone-b/out

@@ -4,57 +4,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
 #include "berth.h"
 #include "cli.h"
-
-#define STATUS_MAX (1024 * 1024)
-
-static const char *str(yajl_val v, const char *key)
-{
-	const char *path[] = { key, NULL };
-	yajl_val s = yajl_tree_get(v, path, yajl_t_string);
-
-	return s ? YAJL_GET_STRING(s) : "?";
-}
+#include "status-doc.h"
 
 int cmd_status(int argc, char **argv)
 {
-	const char *root = getenv("BERTH_ROOT"), *mpath[] = { "modules", NULL };
-	char path[4096], err[256], *buf;
-	yajl_val doc, mods;
+	const char *root = getenv("BERTH_ROOT");
+	char path[4096], *buf;
+	struct status_doc d;
+	struct err e = {0};
+	ssize_t len;
 	int errors = 0;
 
 	for (int i = 1; i < argc; i++)
 		usage_error("status", "unexpected argument %s", argv[i]);
 	if (snprintf(path, sizeof path, "%s/provision/status.json", root ? root : "/var/lib/berth") >= (int)sizeof path)
 		usage_error("status", "BERTH_ROOT is too long");
-	buf = malloc(STATUS_MAX);
+	/* one byte more than the cap tells a larger file */
+	buf = malloc(STATUS_DOC_MAX + 2);
 	if (!buf)
 		die(EXIT_SYSTEM, "out of memory");
-	if (file_read(path, buf, STATUS_MAX) < 0)
+	if ((len = file_read(path, buf, STATUS_DOC_MAX + 2)) < 0)
 		die_errno(EXIT_SYSTEM, "%s (provisioning has not run)", path);
-	doc = yajl_tree_parse(buf, err, sizeof err);
+	if ((size_t)len > STATUS_DOC_MAX)
+		die(1, "%s: larger than %u bytes", path, STATUS_DOC_MAX);
+	if (status_doc_parse(buf, (size_t)len, path, &d, &e) != 0)
+		die(e.code, "%s", e.msg);
 	free(buf);
-	if (!doc || !YAJL_IS_OBJECT(doc))
-		die(1, "%s: not a JSON object", path);
-	printf("datasource   %s\ninstance-id  %s\n", str(doc, "datasource"), str(doc, "instance_id"));
-	mods = yajl_tree_get(doc, mpath, yajl_t_array);
-	for (size_t i = 0; mods && i < YAJL_GET_ARRAY(mods)->len; i++) {
-		yajl_val m = YAJL_GET_ARRAY(mods)->values[i];
-		const char *msgs[] = { "messages", NULL };
-		yajl_val ms = yajl_tree_get(m, msgs, yajl_t_array);
-		const char *result = str(m, "result");
+	printf("datasource   %s\ninstance-id  %s\n", d.datasource, d.instance_id);
+	for (size_t i = 0; i < d.nmodules; i++) {
+		const struct status_module *m = &d.modules[i];
 
-		printf("  %-22s %s\n", str(m, "name"), result);
-		if (strcmp(result, "error") == 0)
+		printf("  %-22s %s\n", m->name, m->result);
+		if (strcmp(m->result, SD_ERROR) == 0)
 			errors++;
-		for (size_t j = 0; ms && j < YAJL_GET_ARRAY(ms)->len; j++)
-			if (YAJL_IS_STRING(YAJL_GET_ARRAY(ms)->values[j]))
-				printf("      %s\n", YAJL_GET_STRING(YAJL_GET_ARRAY(ms)->values[j]));
+		for (size_t j = 0; j < m->nmessages; j++)
+			printf("      %s\n", m->messages[j]);
 	}
 	printf("%d module%s with errors\n", errors, errors == 1 ? "" : "s");
-	yajl_tree_free(doc);
+	status_doc_free(&d);
 	return errors ? 1 : 0;
 }

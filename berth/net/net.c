@@ -122,6 +122,17 @@ static int port_up(struct nl *nl, const char *ifname, struct err *e)
 	return nl_request(nl, &b, what, NULL, 0, 0, e);
 }
 
+/* nl_request where the kernel's errno ok is no error: its message must not
+ * stay in e, where it would stand in for a later, real one */
+static int request_unless(struct nl *nl, struct nlbuf *b, const char *what, int ok, struct err *e)
+{
+	struct err tried = { 0 };
+
+	if (nl_request(nl, b, what, NULL, 0, 0, &tried) == 0 || errno == ok)
+		return 0;
+	return fail(e, tried.code, "%s", tried.msg);
+}
+
 /* Delete a link by name; a link already gone is not an error */
 static int link_del(struct nl *nl, const char *name, struct err *e)
 {
@@ -135,9 +146,7 @@ static int link_del(struct nl *nl, const char *name, struct err *e)
 	nlmsg_begin(&b, nl, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, &ifi, sizeof ifi);
 	nla_put_str(&b, IFLA_IFNAME, name);
 	nlmsg_end(&b);
-	if (nl_request(nl, &b, what, NULL, 0, 0, e) != 0)
-		return errno == ENODEV ? 0 : -1;
-	return 0;
+	return request_unless(nl, &b, what, ENODEV, e);
 }
 
 /* addr/prefix on the link; replaces the same address if it is there */
@@ -200,7 +209,7 @@ static int bridge_ensure(struct nl *nl, const struct net_config *cfg, struct err
 	nla_put_str(&b, IFLA_INFO_KIND, "bridge");
 	nla_nest_end(&b, info);
 	nlmsg_end(&b);
-	if (nl_request(nl, &b, what, NULL, 0, 0, e) != 0 && errno != EEXIST)
+	if (request_unless(nl, &b, what, EEXIST, e) != 0)
 		return -1;
 	if (link_get(nl, cfg->bridge, &index, kind, sizeof kind, e) != 0)
 		return -1;

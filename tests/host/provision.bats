@@ -15,7 +15,7 @@ setup_file() {
 	mkdir -p "$OUT/bin"
 	log=$(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE \
 		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$BATS_FILE_TMPDIR/provision" \
-		provision/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lz -lsodium 2>&1) || {
+		provision/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lz -lsodium 2>&1) || {
 		echo "$log" >&2
 		return 1
 	}
@@ -588,6 +588,69 @@ print(m["timezone"]["messages"][0])' "$st"
 	assert_line 'user-data:2: timezone: "bad zone": not a valid time zone name'
 	assert_equal "$(stat -c %a "$R/var/lib/berth/provision/user-data")" 600
 	cmp "$S/user-data" "$R/var/lib/berth/provision/user-data"
+}
+
+# status_expected STATUS.JSON True|False: what berth status prints for that
+# file, as python reads it, once new_instance is checked to be that boolean
+status_expected() {
+	python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert str(s["new_instance"]) == sys.argv[2] and type(s["new_instance"]) is bool, s["new_instance"]
+print("datasource   %s\ninstance-id  %s" % (s["datasource"], s["instance_id"]))
+for m in s["modules"]:
+    print("  %-22s %s" % (m["name"], m["result"]))
+    for x in m["messages"]:
+        print("      " + x)
+n = sum(m["result"] == "error" for m in s["modules"])
+print("%d module%s with errors" % (n, "" if n == 1 else "s"))' "$@"
+}
+
+@test "berth status reads back every field of the status.json provision writes" {
+	need_berth
+	printf '#cloud-config\ntimezone: "bad\\\\zone\\t"\nntp: {servers: [a.example.com]}\n' >"$S/user-data"
+	prov
+	assert_success
+	st=$R/var/lib/berth/provision/status.json
+	run status_expected "$st" True
+	assert_success
+	want=$output
+	run env BERTH_ROOT="$R/var/lib/berth" "$OUT/bin/berth" status
+	assert_failure 1
+	assert_output "$want"
+	assert_line 'datasource   nocloud'
+	assert_line 'instance-id  i-123'
+	assert_line --regexp '^  ntp +ok$'
+	assert_line --regexp '^  timezone +error$'
+	assert_line "$(printf '      user-data:2: timezone: "bad\\zone\t": not a valid time zone name')"
+	assert_line '1 module with errors'
+	# a second boot of the same instance: new_instance false, the
+	# per-instance modules skipped
+	prov
+	assert_success
+	run status_expected "$st" False
+	assert_success
+	want=$output
+	run env BERTH_ROOT="$R/var/lib/berth" "$OUT/bin/berth" status
+	assert_success
+	assert_output "$want"
+	assert_line --regexp '^  timezone +skipped$'
+	assert_line '0 modules with errors'
+}
+
+@test "a message quoting bytes that are not UTF-8: status.json stays JSON (those bytes as ?), berth status reads it" {
+	need_berth
+	printf 'Content-Type: multipart/mixed; boundary="B"\nMIME-Version: 1.0\n\n--B\nContent-Type: text/x-caf\351\n\nhello\n--B--\n' \
+		>"$S/user-data"
+	prov
+	assert_success
+	assert_line "$(printf 'provision: warning: user-data part 1: content type text/x-caf\351 not supported, ignored')"
+	run jq -r '.modules[0].messages[0]' "$R/var/lib/berth/provision/status.json"
+	assert_success
+	assert_output 'user-data part 1: content type text/x-caf? not supported, ignored'
+	run env BERTH_ROOT="$R/var/lib/berth" "$OUT/bin/berth" status
+	assert_success
+	assert_line '      user-data part 1: content type text/x-caf? not supported, ignored'
 }
 
 @test "secrets never appear on the console or in status.json" {

@@ -28,3 +28,60 @@ JSON
 	assert_failure 111
 	assert_output --partial 'provision/status.json (provisioning has not run): No such file or directory'
 }
+
+# a whole status.json, one module with a message, one without
+DOC='{"datasource": "nocloud", "instance_id": "i-0001", "new_instance": false, "modules": [
+ {"name": "users", "result": "error", "messages": ["user-data:11: users[1].name: \"x\": not a valid user name"]},
+ {"name": "hostname", "result": "ok", "messages": []}]}'
+
+# status_of JSON: berth status over that status.json, as $F
+status_of() {
+	F=$BATS_TEST_TMPDIR/provision/status.json
+	mkdir -p "${F%/*}"
+	printf '%s' "$1" >"$F"
+	run env BERTH_ROOT="$BATS_TEST_TMPDIR" "$OUT/bin/berth" status
+}
+
+@test "berth status on a truncated status.json: one line naming the file and the key it ends in, exit 1" {
+	status_of "${DOC%%hostname*}host"
+	assert_failure 1
+	assert_output "berth status: $F: modules[1].name: not JSON: parse error: premature EOF"
+	status_of "${DOC%%\"messages\"*}"
+	assert_failure 1
+	assert_output "berth status: $F: modules[0].result: not JSON: parse error: premature EOF"
+	# every shorter prefix of the document: one line naming the file
+	for ((n = 0; n < ${#DOC}; n++)); do
+		status_of "${DOC:0:n}"
+		assert_failure 1
+		assert_equal "${#lines[@]}" 1
+		assert_output --partial "berth status: $F: "
+	done
+	status_of "$DOC"
+	assert_failure 1
+	assert_line --regexp '^  hostname +ok$'
+	assert_line '1 module with errors'
+}
+
+@test "berth status on a field of the wrong type or missing: one line naming the file and the key, exit 1" {
+	local cases=(
+		'"datasource": "nocloud"|"datasource": 1|datasource: expected a string'
+		'"instance_id": "i-0001", |'"|instance_id: expected a string"
+		'"new_instance": false|"new_instance": "no"|new_instance: expected true or false'
+		'"modules": [|"modules": "none", "x": [|modules: expected an array of objects'
+		'{"name": "hostname", "result": "ok", "messages": []}|"hostname"|modules[1]: expected an object'
+		'{"name": "users"|{"name": ["users"]|modules[0].name: expected a string'
+		'"result": "error"|"result": 3|modules[0].result: expected a string'
+		'"result": "ok"|"result": "fine"|modules[1].result: expected ok, skipped or error'
+		'"messages": []|"messages": ""|modules[1].messages: expected an array of strings'
+		'"messages": ["user-data:11|"messages": [7, "user-data:11|modules[0].messages[0]: expected a string'
+	)
+	for c in "${cases[@]}"; do
+		IFS='|' read -r from to why <<<"$c"
+		status_of "${DOC/"$from"/"$to"}"
+		assert_failure 1
+		assert_output "berth status: $F: $why"
+	done
+	status_of '[1]'
+	assert_failure 1
+	assert_output "berth status: $F: expected a JSON object"
+}
