@@ -33,7 +33,8 @@ echo "two.c:1:1: error: the build of two fails here" >&2
 exit 1'
 
 # everything Berth puts in the image: the packages' binaries and its own
-image_binaries() { find "$OUT/rootfs-bin" "$OUT/bin" -type f; }
+# (-H: out/rootfs-bin may be a link into another out/)
+image_binaries() { find -H "$OUT/rootfs-bin" "$OUT/bin" -type f; }
 
 # not_static_musl FILE: print why FILE is not a static musl binary, or
 # nothing. glibc's start files carry a .note.ABI-tag section, static or not

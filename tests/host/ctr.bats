@@ -18,6 +18,8 @@ setup_file() {
 	for a in sv svlogd runsv; do
 		ln -sf "$OUT/rootfs-bin/busybox" "$BATS_FILE_TMPDIR/bin/$a"
 	done
+	# the image of the real containers, made once (real_setup loads it)
+	if [[ $(id -u) == 0 ]] && command -v umoci >/dev/null; then demo_layout "$BATS_FILE_TMPDIR/img"; fi
 }
 
 setup() {
@@ -408,15 +410,14 @@ ports: ["80", "9000-9010:90"]'
 
 # ---- real containers: runsv, crun, an image from umoci ----
 
-real_setup() {
-	[[ $(id -u) == 0 ]] || skip "crun needs root"
-	[[ -x $BERTH_CRUN ]] || skip "no $BERTH_CRUN"
-	command -v umoci >/dev/null || skip "no umoci"
-	local d=$T/img r
+# demo_layout DIR: the real containers' image, demo:t in the OCI layout
+# DIR/demo made with umoci: busybox with its applets, root in passwd and
+# group, SIGUSR1 as its stop signal
+demo_layout() {
+	local d=$1 r=$1/bundle/rootfs
 	umoci init --layout "$d/demo" >&2
 	umoci new --image "$d/demo:t" >&2
 	umoci unpack --image "$d/demo:t" "$d/bundle" >/dev/null
-	r=$d/bundle/rootfs
 	mkdir -p "$r/bin" "$r/etc"
 	cp "$OUT/rootfs-bin/busybox" "$r/bin/busybox"
 	for a in sh echo sleep cat id hostname test true seq ps nc printf; do ln -s busybox "$r/bin/$a"; done
@@ -424,7 +425,17 @@ real_setup() {
 	printf 'root:x:0:\n' >"$r/etc/group"
 	umoci repack --image "$d/demo:t" "$d/bundle" >&2
 	umoci config --image "$d/demo:t" --config.stopsignal SIGUSR1 >&2
-	"$BERTH" load "$d/demo" >&2
+}
+
+# real_setup: demo:t loaded into the test's store from a copy of the layout
+# setup_file made (a test may change its copy, $T/img/demo)
+real_setup() {
+	[[ $(id -u) == 0 ]] || skip "crun needs root"
+	[[ -x $BERTH_CRUN ]] || skip "no $BERTH_CRUN"
+	command -v umoci >/dev/null || skip "no umoci"
+	mkdir -p "$T/img"
+	cp -a "$BATS_FILE_TMPDIR/img/demo" "$T/img/demo"
+	"$BERTH" load "$T/img/demo" >&2
 	export PATH=$BIN:$PATH
 }
 
@@ -433,11 +444,15 @@ real_setup() {
 # a network namespace of its own too, for the bridge; with RUN_TMPFS=1
 # $BERTH_RUN is a tmpfs, as /run is in the VM (and is gone afterwards).
 # berth starts a runsv per container itself; whatever the test leaves is
-# ended afterwards.
+# ended afterwards. SCRIPT may call cwd_pids PATTERN: the processes whose
+# working directory matches PATTERN (one find over /proc: a loop of
+# readlinks over every process on a busy machine took seconds).
 in_ns() {
 	local net=()
 	[[ ${NETNS:-} != 1 ]] || net=(-n)
-	printf '%s\n' "$1" >"$T/script"
+	# shellcheck disable=SC2016 # a function for SCRIPT
+	printf '%s\n' 'cwd_pids() { find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$1" 2>/dev/null | cut -d/ -f3; }' \
+		"$1" >"$T/script"
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	RUN_TMPFS=${RUN_TMPFS:-} timeout 120 unshare -m "${net[@]}" sh -c '
 		if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
@@ -450,14 +465,13 @@ in_ns() {
 		# what the test left, by pid: a runsv or svlogd in one of its
 		# service directories, a ctr-exec of one of its containers
 		ours() {
-			for d in /proc/[0-9]*; do
-				case $(readlink "$d/cwd" 2>/dev/null) in
-				"$BERTH_RUN"/service/*) echo "${d#/proc/}" ;;
-				/) if [ "$(tr "\0" "\n" <"$d/cmdline" 2>/dev/null | sed -n 2p)" = ctr-exec ] &&
-					tr "\0" "\n" <"$d/environ" 2>/dev/null | grep -qxF "BERTH_RUN=$BERTH_RUN"; then
+			find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$BERTH_RUN/service/*" 2>/dev/null | cut -d/ -f3
+			for e in $(grep -lzxF "BERTH_RUN=$BERTH_RUN" /proc/[0-9]*/environ 2>/dev/null); do
+				d=${e%/environ}
+				if [ "$(readlink "$d/cwd" 2>/dev/null)" = / ] &&
+					[ "$(tr "\0" "\n" <"$d/cmdline" 2>/dev/null | sed -n 2p)" = ctr-exec ]; then
 					echo "${d#/proc/}"
-				fi ;;
-				esac
+				fi
 			done
 		}
 		for s in "$BERTH_RUN"/service/*/; do
@@ -783,8 +797,8 @@ echo "started in $(($(ms) - t)) ms"
 sv status $BERTH_RUN/service/quick | cut -d: -f1-2
 # a runsv of its own, in a session of its own, with a clean mask and
 # stdin from /dev/null
-for d in /proc/[0-9]*; do
-	[ "$(readlink $d/cwd)" = "$BERTH_RUN/service/quick" ] && [ "$(cat $d/comm)" = runsv ] && r=${d#/proc/}
+for p in $(cwd_pids "$BERTH_RUN/service/quick"); do
+	[ "$(cat /proc/$p/comm)" = runsv ] && r=$p
 done
 [ "$(cut -d" " -f6 /proc/$r/stat)" != "$(cut -d" " -f6 /proc/$$/stat)" ] && echo "own session"
 echo "cmdline: $(tr "\0" " " </proc/$r/cmdline)"
@@ -866,8 +880,8 @@ grep -E "^(status|restarts)=" $S/phoenix/state'
 B='"$BERTH"'
 S=$BERTH_RUN/containers
 runsv_of() {
-	for d in /proc/[0-9]*; do
-		[ "$(readlink $d/cwd)" = "$BERTH_RUN/service/$1" ] && [ "$(cat $d/comm)" = runsv ] && echo ${d#/proc/}
+	for p in $(cwd_pids "$BERTH_RUN/service/$1"); do
+		[ "$(cat /proc/$p/comm)" = runsv ] && echo $p
 	done
 	return 0
 }
