@@ -1168,6 +1168,6 @@ fuzz_run() {
 }
 
 @test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config" {
-	fuzz_run provision provision/{datasource,decode,doas,ephemeral,http,label,modules,network,report,root,users,yaml}.c \
-		lib/{cmdline,file,log,timeline}.c
+	fuzz_run provision provision/{datasource,decode,doas,ephemeral,label,modules,network,report,root,users,yaml}.c \
+		lib/{cmdline,err,file,http,log,timeline}.c
 }
