@@ -62,7 +62,7 @@ FUZZ_LIBS := -lyaml -lyajl -lsodium -lzstd -lz
 FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c lib/cmdline.c lib/timeline.c
 FUZZ_image := berth/fuzz/fuzz-image.c lib/tar.c $(addprefix berth/image/,source.c layer.c decompress.c digest.c refs.c store.c)
 FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c) lib/yaml-tree.c
-FUZZ_update := berth/fuzz/fuzz-update.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
+FUZZ_update := berth/fuzz/fuzz-update.c lib/tar.c lib/http.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
 FUZZ_events := berth/fuzz/fuzz.c berth/cli/events.c
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -Iberth/$* -Iberth/cli -I$(OUT)/sysroot/usr/include
 .SECONDEXPANSION:

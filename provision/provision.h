@@ -42,13 +42,6 @@ int root_unlink(struct prov *p, const char *path);
 int root_mkdir_owned(struct prov *p, const char *path, mode_t mode, uid_t uid, gid_t gid);
 int root_exists(struct prov *p, const char *path);
 
-/* http.c: HTTP/1.0 client, plain http:// only. On failure why says what
- * went wrong (a short body names both byte counts); *status is the HTTP
- * status once one was read. */
-#define HTTP_WHY_MAX 256
-int http_request(const char *method, const char *url, const char *headers, int timeout_ms, size_t cap,
-		 int *status, char **body, size_t *len, char why[HTTP_WHY_MAX]);
-
 /* label.c: filesystem label from a superblock, no blkid */
 int fs_label(const char *dev, char *type, size_t tsize, char *label, size_t lsize);
 

@@ -8,8 +8,8 @@
  * emptied before each input. bootcmd, runcmd, scripts and berth.images run
  * commands and are left out.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iprovision \
- *     provision/fuzz/fuzz.c provision/{datasource,decode,doas,http,label,modules,network,report,root,users,yaml}.c \
- *     lib/{cmdline,file,log,timeline,yaml}.c -lyaml -lz -o out/fuzz-provision
+ *     provision/fuzz/fuzz.c provision/{datasource,decode,doas,label,modules,network,report,root,users,yaml}.c \
+ *     lib/{cmdline,err,file,http,log,timeline,status-doc-write,yaml-tree}.c -lyaml -lyajl -lz -o out/fuzz-provision
  * Without libFuzzer, -DFUZZ_MAIN adds a main() that runs each file named on
  * the command line once (the host test's corpus run).
  */

@@ -1265,6 +1265,6 @@ fuzz_run() {
 }
 
 @test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config" {
-	fuzz_run provision provision/{datasource,decode,doas,ephemeral,http,label,modules,network,report,root,users,yaml}.c \
-		lib/{cmdline,file,log,timeline,status-doc-write,yaml-tree}.c
+	fuzz_run provision provision/{datasource,decode,doas,ephemeral,label,modules,network,report,root,users,yaml}.c \
+		lib/{cmdline,err,file,http,log,timeline,status-doc-write,yaml-tree}.c
 }
