@@ -61,12 +61,13 @@ PART_ARCHIVES := $(foreach p,$(BERTH_PARTS),$(OUT)/obj/berth-$(p).a)
 FUZZ_LIBS := -lyaml -lyajl -lsodium -lzstd -lz
 FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c lib/cmdline.c lib/timeline.c
 FUZZ_image := berth/fuzz/fuzz-image.c lib/tar.c $(addprefix berth/image/,source.c layer.c decompress.c digest.c refs.c store.c)
-FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c yaml.c)
-FUZZ_update := berth/fuzz/fuzz-update.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
+FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c) lib/yaml-tree.c
+FUZZ_update := berth/fuzz/fuzz-update.c lib/tar.c lib/http.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
 FUZZ_events := berth/fuzz/fuzz.c berth/cli/events.c
 FUZZ_netcfg := netcfg/fuzz/fuzz.c netcfg/conf.c
 FUZZ_DIR_netcfg := netcfg
-FUZZ_provision := provision/fuzz/fuzz.c $(filter-out provision/main.c,$(wildcard provision/*.c)) lib/status-doc-write.c
+FUZZ_provision := provision/fuzz/fuzz.c $(filter-out provision/main.c,$(wildcard provision/*.c)) \
+	lib/http.c lib/status-doc-write.c lib/yaml-tree.c
 FUZZ_DIR_provision := provision
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -I$(or $(FUZZ_DIR_$*),berth/$*) -Iberth/cli \
 	-I$(OUT)/sysroot/usr/include
@@ -154,3 +155,10 @@ distclean: clean ## remove out/ and the build cache (BERTH_CACHE)
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | expand -t 12
+
+# the same targets by their names under the default out/: make out/bin/berth
+ifeq ($(OUT),$(CURDIR)/out)
+out/%: $(OUT)/% ;
+endif
+# and what pattern rules made on the way is kept, not deleted as intermediate
+.SECONDARY:

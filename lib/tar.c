@@ -657,6 +657,14 @@ static int finish(struct tar *t, struct pending *p, const struct header *h, uint
 	return 1;
 }
 
+int tar_skip(struct tar *t)
+{
+	if (skip(t, t->left + t->pad, t->pos) < 0)
+		return -1;
+	t->left = t->pad = 0;
+	return 0;
+}
+
 int tar_next(struct tar *t)
 {
 	struct pending p = { 0 };
@@ -665,9 +673,8 @@ int tar_next(struct tar *t)
 	int have_first = 0, r;
 
 	entry_clear(&t->e);
-	if (skip(t, t->left + t->pad, t->pos) < 0)
+	if (tar_skip(t) < 0)
 		return -1;
-	t->left = t->pad = 0;
 	for (;;) {
 		const struct header *h = (const struct header *)b;
 		uint64_t off = t->pos, size;
@@ -700,6 +707,8 @@ int tar_next(struct tar *t)
 			r = bad(t, off, "header checksum mismatch");
 			goto out;
 		}
+		if (off == first)
+			t->e.typeflag = h->typeflag;
 		if (h->typeflag != 'x' && h->typeflag != 'g' && h->typeflag != 'L' && h->typeflag != 'K') {
 			t->e.offset = first;
 			r = finish(t, &p, h, first);

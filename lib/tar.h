@@ -49,6 +49,7 @@ struct tar_entry {
 	size_t nxattrs;
 	struct tar_xattr xattrs[TAR_XATTRS_MAX];
 	uint64_t offset;      /* of its first header in the tar stream */
+	char typeflag;        /* of that header: 'x', 'g', 'L' or 'K' if such came first */
 };
 
 struct tar {
@@ -69,6 +70,8 @@ int tar_next(struct tar *t);
 /* read the current entry's data: count, 0 at its end, -1 on error; a hole
  * of a sparse file reads as zeros */
 ssize_t tar_read(struct tar *t, void *buf, size_t n);
+/* pass over what is left of the current entry and its padding: 0 or -1 */
+int tar_skip(struct tar *t);
 /* the length of the hole at the read position of a sparse file, now passed
  * over (the caller seeks past it); 0 when data or the end comes next */
 uint64_t tar_hole(struct tar *t);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "berth.h"
+#include "http.h"
 #include "provision.h"
 
 #define SEED_MOUNT "/run/berth/provision-seed"
@@ -207,33 +208,32 @@ static int seed_from_label(struct prov *p, struct seed *s, const char *label, co
 	return rc;
 }
 
-/* GET base+name; on failure why says what went wrong: the transport's
- * reason, a truncated body, or the HTTP status (*status, 404 for absent) */
-static int fetch(const char *base, const char *name, const char *hdr, size_t cap, char **out, size_t *len,
-		 int *status, char why[HTTP_WHY_MAX])
+/* METHOD base+name, a 200's body capped; on failure e says what went wrong:
+ * the transport's reason, a truncated body, or the HTTP status (*status,
+ * 404 for absent) */
+static int fetch(const char *method, const char *base, const char *name, const char *hdr, int timeout_ms,
+		 size_t cap, char **out, size_t *len, int *status, struct err *e)
 {
 	char url[1024];
+	struct http_request rq = { .method = method, .url = url, .agent = "berth-provision", .headers = { hdr },
+				   .wait_ms = timeout_ms, .total_ms = timeout_ms, .max = cap };
+	struct http_response rs;
+	int rc;
 
+	e->msg[0] = '\0';
 	*status = 0;
-	if (snprintf(url, sizeof url, "%s%s", base, name) >= (int)sizeof url) {
-		snprintf(why, HTTP_WHY_MAX, "URL longer than %zu bytes", sizeof url - 1);
-		return -1;
-	}
-	if (http_request("GET", url, hdr, 5000, cap, status, out, len, why) != 0)
-		return -1;
-	if (*status != 200) {
-		snprintf(why, HTTP_WHY_MAX, "HTTP status %d", *status);
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
+	if (snprintf(url, sizeof url, "%s%s", base, name) >= (int)sizeof url)
+		return fail(e, 1, "URL longer than %zu bytes", sizeof url - 1);
+	rc = http_fetch(&rq, &rs, out, len, e);
+	*status = rs.status;
+	return rc;
 }
 
 /* NoCloud's seedfrom: s=http://host:port/path/ (files appended to it) */
 static int seed_from_url(struct prov *p, struct seed *s, const char *url)
 {
-	char base[1024], why[HTTP_WHY_MAX], *md;
+	char base[1024], *md;
+	struct err e;
 	size_t mdlen;
 	int st;
 
@@ -249,20 +249,20 @@ static int seed_from_url(struct prov *p, struct seed *s, const char *url)
 		if (net_for(p, what, url, 0) != 0)
 			return -1;
 	}
-	if (fetch(base, "meta-data", NULL, META_MAX, &md, &mdlen, &st, why) != 0) {
-		warn("seedfrom %s: meta-data: %s", url, why);
+	if (fetch("GET", base, "meta-data", NULL, 5000, META_MAX, &md, &mdlen, &st, &e) != 0) {
+		warn("seedfrom %s: meta-data: %s", url, e.msg);
 		return -1;
 	}
 	snprintf(s->ds, sizeof s->ds, "nocloud");
 	nocloud_meta(p, s, md, mdlen);
 	free(md);
-	if (fetch(base, "user-data", NULL, UD_RAW_MAX, &s->ud, &s->udlen, &st, why) != 0 && st != 404)
-		mod_error(p, NULL, NULL, "seedfrom %suser-data: %s", base, why);
+	if (fetch("GET", base, "user-data", NULL, 5000, UD_RAW_MAX, &s->ud, &s->udlen, &st, &e) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "seedfrom %suser-data: %s", base, e.msg);
 	/* absent is fine; anything else is said, never taken in part */
-	if (fetch(base, "vendor-data", NULL, UD_RAW_MAX, &s->vd, &s->vdlen, &st, why) != 0 && st != 404)
-		mod_error(p, NULL, NULL, "seedfrom %svendor-data: %s", base, why);
-	if (fetch(base, "network-config", NULL, META_MAX, &s->nc, &s->nclen, &st, why) != 0 && st != 404)
-		mod_error(p, NULL, NULL, "seedfrom %snetwork-config: %s", base, why);
+	if (fetch("GET", base, "vendor-data", NULL, 5000, UD_RAW_MAX, &s->vd, &s->vdlen, &st, &e) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "seedfrom %svendor-data: %s", base, e.msg);
+	if (fetch("GET", base, "network-config", NULL, 5000, META_MAX, &s->nc, &s->nclen, &st, &e) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "seedfrom %snetwork-config: %s", base, e.msg);
 	return 0;
 }
 
@@ -276,21 +276,17 @@ static void trim_nl(char *s)
 /* EC2 IMDSv2: a session token from PUT, then GETs carrying it */
 static int seed_from_imds(struct prov *p, struct seed *s, const char *base)
 {
-	char url[1024], hdr[300], why[HTTP_WHY_MAX], *tok = NULL, *v;
+	char url[1024], hdr[300], *tok = NULL, *v;
+	struct err e;
 	size_t len;
 	int st = 0;
 
 	/* on EC2 the first interface with a lease reaches the IMDS */
 	if (net_for(p, "ec2", base, 1) != 0)
 		return -1;
-	snprintf(url, sizeof url, "%s/latest/api/token", base);
-	if (http_request("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600\r\n", 3000, 256, &st, &tok, &len,
-			 why) != 0 ||
-	    st != 200) {
-		if (!why[0])
-			snprintf(why, sizeof why, "HTTP status %d", st);
-		warn("imds %s: no session token (%s)", base, why);
-		free(tok);
+	if (fetch("PUT", base, "/latest/api/token", "X-aws-ec2-metadata-token-ttl-seconds: 21600", 3000, 256, &tok,
+		  &len, &st, &e) != 0) {
+		warn("imds %s: no session token (%s)", base, e.msg);
 		return -1;
 	}
 	trim_nl(tok);
@@ -298,33 +294,33 @@ static int seed_from_imds(struct prov *p, struct seed *s, const char *base)
 		free(tok);
 		return -1;
 	}
-	snprintf(hdr, sizeof hdr, "X-aws-ec2-metadata-token: %.200s\r\n", tok);
+	snprintf(hdr, sizeof hdr, "X-aws-ec2-metadata-token: %.200s", tok);
 	free(tok);
 	snprintf(url, sizeof url, "%s/latest/", base);
-	if (fetch(url, "meta-data/instance-id", hdr, 256, &v, &len, &st, why) != 0) {
-		warn("imds %s: instance-id: %s", base, why);
+	if (fetch("GET", url, "meta-data/instance-id", hdr, 5000, 256, &v, &len, &st, &e) != 0) {
+		warn("imds %s: instance-id: %s", base, e.msg);
 		return -1;
 	}
 	snprintf(s->ds, sizeof s->ds, "ec2");
 	trim_nl(v);
 	seed_string(s->iid, sizeof s->iid, v);
 	free(v);
-	if (fetch(url, "meta-data/local-hostname", hdr, 256, &v, &len, &st, why) == 0) {
+	if (fetch("GET", url, "meta-data/local-hostname", hdr, 5000, 256, &v, &len, &st, &e) == 0) {
 		trim_nl(v);
 		seed_string(s->hostname, sizeof s->hostname, v);
 		free(v);
 	} else if (st != 404) {
-		mod_error(p, NULL, NULL, "imds %smeta-data/local-hostname: %s", url, why);
+		mod_error(p, NULL, NULL, "imds %smeta-data/local-hostname: %s", url, e.msg);
 	}
-	if (fetch(url, "meta-data/public-keys/0/openssh-key", hdr, 16384, &v, &len, &st, why) == 0) {
+	if (fetch("GET", url, "meta-data/public-keys/0/openssh-key", hdr, 5000, 16384, &v, &len, &st, &e) == 0) {
 		trim_nl(v);
 		seed_key(s, v);
 		free(v);
 	} else if (st != 404) {
-		mod_error(p, NULL, NULL, "imds %smeta-data/public-keys/0/openssh-key: %s", url, why);
+		mod_error(p, NULL, NULL, "imds %smeta-data/public-keys/0/openssh-key: %s", url, e.msg);
 	}
-	if (fetch(url, "user-data", hdr, UD_RAW_MAX, &s->ud, &s->udlen, &st, why) != 0 && st != 404)
-		mod_error(p, NULL, NULL, "imds %suser-data: %s", url, why);
+	if (fetch("GET", url, "user-data", hdr, 5000, UD_RAW_MAX, &s->ud, &s->udlen, &st, &e) != 0 && st != 404)
+		mod_error(p, NULL, NULL, "imds %suser-data: %s", url, e.msg);
 	return 0;
 }
 

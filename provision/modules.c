@@ -80,15 +80,7 @@ static void write_file(struct prov *p, const struct ynode *e, const char *path)
 	}
 	if ((n = ymap_get(e, "permissions")) && !ynull(n)) {
 		/* a YAML 1.1 number (0644 is octal) or a string read as octal */
-		if (n->type == Y_SCALAR && !n->plain) {
-			char *end;
-			mode = strtoll(n->str, &end, 8);
-			if (!n->str[0] || *end)
-				mode = -1;
-		} else if (yint(n, &mode) != 0) {
-			mode = -1;
-		}
-		if (mode < 0 || mode > 07777) {
+		if (ymode(n, &mode) != 0 || mode < 0 || mode > 07777) {
 			mod_error(p, n, KP("permissions"), "expected an octal mode such as 0644");
 			return;
 		}

@@ -5,36 +5,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* caps on untrusted input */
+#include "yaml-tree.h" /* the tree and its YAML 1.1 scalar rules, lib/yaml-tree.h */
+
+/* caps on untrusted input (the YAML tree's own are lib/yaml-tree.h's) */
 #define UD_RAW_MAX (1u << 20)      /* user-data as fetched */
 #define UD_INFLATED_MAX (4u << 20) /* after gunzip */
 #define META_MAX (64u << 10)       /* meta-data, network-config */
-#define YAML_DEPTH_MAX 32
-#define YAML_ALIAS_MAX 32
-#define YAML_NODE_MAX 200000
 #define SCRIPTS_MAX 16
 #define KEYS_MAX 32
 
-/* yaml.c: a document as a tree; every node knows where it came from */
-enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
-struct ynode {
-	enum ytype type;
-	int line;
-	const char *src; /* "user-data", "meta-data", …: static strings */
-	int plain;       /* plain scalar: YAML 1.1 resolution applies */
-	int binary;      /* tagged !!binary: base64 text */
-	char *str;       /* scalar text, NUL-terminated */
-	size_t len;
-	size_t n, cap;       /* seq: n items; map: n pairs in kids[2i], kids[2i+1] */
-	struct ynode **kids;
-};
-struct ynode *yaml_load(const char *src, const char *buf, size_t len, char *err, size_t errsize);
-void ynode_free(struct ynode *n);
-struct ynode *ymap_get(const struct ynode *map, const char *key);
-const char *ystr(const struct ynode *n); /* scalar text or NULL */
-int ynull(const struct ynode *n);
-int ybool(const struct ynode *n, int *out);          /* 0, or -1: not a boolean */
-int yint(const struct ynode *n, long long *out);     /* 0, or -1: not an integer */
+/* yaml.c: cloud-init's merge of cloud-config parts, and the tree back to YAML */
 struct ynode *ymerge(struct ynode *base, struct ynode *over); /* consumes both */
 int yaml_emit(const struct ynode *n, char **out, size_t *len);
 
@@ -61,13 +41,6 @@ int root_read(struct prov *p, const char *path, size_t cap, char **out, size_t *
 int root_unlink(struct prov *p, const char *path);
 int root_mkdir_owned(struct prov *p, const char *path, mode_t mode, uid_t uid, gid_t gid);
 int root_exists(struct prov *p, const char *path);
-
-/* http.c: HTTP/1.0 client, plain http:// only. On failure why says what
- * went wrong (a short body names both byte counts); *status is the HTTP
- * status once one was read. */
-#define HTTP_WHY_MAX 256
-int http_request(const char *method, const char *url, const char *headers, int timeout_ms, size_t cap,
-		 int *status, char **body, size_t *len, char why[HTTP_WHY_MAX]);
 
 /* label.c: filesystem label from a superblock, no blkid */
 int fs_label(const char *dev, char *type, size_t tsize, char *label, size_t lsize);

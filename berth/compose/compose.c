@@ -79,11 +79,11 @@ static const char *shown(const struct ynode *n, char buf[80])
 {
 	size_t j = 0;
 
-	if (n->kind != Y_SCALAR)
-		return n->kind == Y_MAP ? "a mapping" : "a list";
+	if (n->type != Y_SCALAR)
+		return n->type == Y_MAP ? "a mapping" : "a list";
 	buf[j++] = '"';
 	for (size_t i = 0; i < n->len && j < 70; i++)
-		buf[j++] = isprint((unsigned char)n->val[i]) ? n->val[i] : '?';
+		buf[j++] = isprint((unsigned char)n->str[i]) ? n->str[i] : '?';
 	if (n->len > 68)
 		j = 67, buf[j++] = '.', buf[j++] = '.', buf[j++] = '.';
 	buf[j++] = '"';
@@ -93,15 +93,7 @@ static const char *shown(const struct ynode *n, char buf[80])
 
 static const char *kind_name(const struct ynode *n)
 {
-	return n->kind == Y_MAP ? "a mapping" : n->kind == Y_SEQ ? "a list" : "a scalar";
-}
-
-static int is_null(const struct ynode *n)
-{
-	if (n->kind != Y_SCALAR || !n->plain)
-		return 0;
-	return n->len == 0 || strcmp(n->val, "~") == 0 || strcmp(n->val, "null") == 0 ||
-	       strcmp(n->val, "Null") == 0 || strcmp(n->val, "NULL") == 0;
+	return n->type == Y_MAP ? "a mapping" : n->type == Y_SEQ ? "a list" : "a scalar";
 }
 
 static int in_list(const char *s, const char *const *list)
@@ -112,66 +104,50 @@ static int in_list(const char *s, const char *const *list)
 	return 0;
 }
 
-/* YAML 1.1 booleans (compose files rely on yes/no/on/off); quoted
- * "true"/"false" are accepted too. 0/1 in *b, -1 if not a boolean. */
+/* compose's booleans: a YAML 1.1 boolean (lib/yaml-tree.h: yes/no/on/off/y/n
+ * too), or the string "true" or "false", which its schema's boolean|string
+ * allows. 0/1 in *b, -1 if not a boolean. */
 static int y_bool(const struct ynode *n, int *b)
 {
-	static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-					   "on", "On", "ON", NULL };
-	static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False", "FALSE",
-					  "off", "Off", "OFF", NULL };
-
-	if (n->kind != Y_SCALAR)
+	if (ybool(n, b) == 0)
+		return 0;
+	if (n->type != Y_SCALAR || n->plain)
 		return -1;
-	if (n->plain) {
-		if (in_list(n->val, yes))
-			return *b = 1, 0;
-		if (in_list(n->val, no))
-			return *b = 0, 0;
-		return -1;
-	}
-	if (strcmp(n->val, "true") == 0)
+	if (strcmp(n->str, "true") == 0)
 		return *b = 1, 0;
-	if (strcmp(n->val, "false") == 0)
+	if (strcmp(n->str, "false") == 0)
 		return *b = 0, 0;
 	return -1;
 }
 
-/* a decimal integer, plain or quoted (YAML 1.1 allows '_' separators) */
+/* compose's integers: a YAML 1.1 int (0644 is octal, 0x1F hex, '_'
+ * separators), or a string of decimal digits ("100", or a plain 08 that is
+ * no YAML int: read as compose-go reads a string, base 10) */
 static int y_int(const struct ynode *n, long long *v)
 {
-	char digits[32];
-	size_t j = 0;
 	char *end;
 
-	if (n->kind != Y_SCALAR || n->len == 0 || n->len >= sizeof digits)
+	if (yint(n, v) == 0)
+		return 0;
+	if (n->type != Y_SCALAR || n->len == 0 || n->len > 20)
 		return -1;
-	for (size_t i = 0; i < n->len; i++) {
-		char ch = n->val[i];
-
-		if (ch == '_' && n->plain && i > 0)
-			continue;
-		if (!isdigit((unsigned char)ch) && !(i == 0 && (ch == '-' || ch == '+')))
+	for (size_t i = 0; i < n->len; i++)
+		if (!isdigit((unsigned char)n->str[i]) && !(i == 0 && (n->str[i] == '-' || n->str[i] == '+')))
 			return -1;
-		digits[j++] = ch;
-	}
-	digits[j] = 0;
 	errno = 0;
-	*v = strtoll(digits, &end, 10);
-	if (errno || *end || end == digits)
-		return -1;
-	return 0;
+	*v = strtoll(n->str, &end, 10);
+	return errno || *end || end == n->str ? -1 : 0;
 }
 
 /* scalar text, whatever YAML 1.1 would resolve it to: compose stringifies */
 static const char *y_str(struct ctx *c, const struct ynode *n, const char *path)
 {
-	if (n->kind != Y_SCALAR || is_null(n)) {
+	if (n->type != Y_SCALAR || ynull(n)) {
 		ERR(c, n, "%s: expected a string, got %s", path,
-		    is_null(n) ? "null" : kind_name(n));
+		    ynull(n) ? "null" : kind_name(n));
 		return NULL;
 	}
-	return n->val;
+	return n->str;
 }
 
 static int set_str(struct ctx *c, const struct ynode *n, const char *path, char **dst)
@@ -197,7 +173,7 @@ struct pairs {
 static int pairs_has(const struct pairs *p, const char *key)
 {
 	for (size_t i = 0; i < p->n; i += 2)
-		if (strcmp(p->kv[i]->val, key) == 0)
+		if (strcmp(p->kv[i]->str, key) == 0)
 			return 1;
 	return 0;
 }
@@ -219,38 +195,38 @@ static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, str
 	p->kv = NULL;
 	p->n = 0;
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
-		const struct ynode *k = m->kid[i];
+		const struct ynode *k = m->kids[i];
 
-		if (k->kind != Y_SCALAR) {
+		if (k->type != Y_SCALAR) {
 			ERR(c, k, "%s: expected a string key, got %s", path, kind_name(k));
 			return -1;
 		}
-		if (strcmp(k->val, "<<") == 0 && k->plain)
+		if (strcmp(k->str, "<<") == 0 && k->plain)
 			continue;
-		if (pairs_has(p, k->val)) {
-			ERR(c, k, "%s%sduplicate key \"%s\"", path, *path ? ": " : "", k->val);
+		if (pairs_has(p, k->str)) {
+			ERR(c, k, "%s%sduplicate key \"%s\"", path, *path ? ": " : "", k->str);
 			return -1;
 		}
-		if (pairs_add(p, k, m->kid[i + 1]) != 0)
+		if (pairs_add(p, k, m->kids[i + 1]) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
-		const struct ynode *k = m->kid[i], *v = m->kid[i + 1];
-		size_t nsrc = v->kind == Y_SEQ ? v->n : 1;
+		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
+		size_t nsrc = v->type == Y_SEQ ? v->n : 1;
 
-		if (!(strcmp(k->val, "<<") == 0 && k->plain))
+		if (!(strcmp(k->str, "<<") == 0 && k->plain))
 			continue;
 		for (size_t s = 0; s < nsrc; s++) {
-			const struct ynode *src = v->kind == Y_SEQ ? v->kid[s] : v;
+			const struct ynode *src = v->type == Y_SEQ ? v->kids[s] : v;
 
-			if (src->kind != Y_MAP) {
+			if (src->type != Y_MAP) {
 				ERR(c, src, "%s%s<<: expected a mapping to merge", path, *path ? "." : "");
 				return -1;
 			}
 			for (size_t j = 0; j + 1 < src->n; j += 2) {
-				if (src->kid[j]->kind != Y_SCALAR || pairs_has(p, src->kid[j]->val))
+				if (src->kids[j]->type != Y_SCALAR || pairs_has(p, src->kids[j]->str))
 					continue;
-				if (pairs_add(p, src->kid[j], src->kid[j + 1]) != 0)
+				if (pairs_add(p, src->kids[j], src->kids[j + 1]) != 0)
 					return -1;
 			}
 		}
@@ -258,11 +234,11 @@ static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, str
 	return 0;
 }
 
-static int need_kind(struct ctx *c, const struct ynode *n, enum ynode_kind k, const char *path)
+static int need_kind(struct ctx *c, const struct ynode *n, enum ytype k, const char *path)
 {
 	static const char *const what[] = { "a scalar", "a list", "a mapping" };
 
-	if (n->kind == k)
+	if (n->type == k)
 		return 0;
 	ERR(c, n, "%s: expected %s, got %s", path, what[k], kind_name(n));
 	return -1;
@@ -571,12 +547,12 @@ static int words(struct ctx *c, const struct ynode *v, const char *path, struct 
 {
 	char b[80];
 
-	if (is_null(v))
+	if (ynull(v))
 		return 0;
 	strv_free(dst);
 	*has = 1;
-	if (v->kind == Y_SCALAR) {
-		if (compose_shell_split(v->val, dst) != 0) {
+	if (v->type == Y_SCALAR) {
+		if (compose_shell_split(v->str, dst) != 0) {
 			ERR(c, v, "%s: %s: expected shell words (unbalanced quote?)", path, shown(v, b));
 			return -1;
 		}
@@ -588,7 +564,7 @@ static int words(struct ctx *c, const struct ynode *v, const char *path, struct 
 		char p[KP];
 
 		kp(p, "%s[%zu]", path, i);
-		const char *s = y_str(c, v->kid[i], p);
+		const char *s = y_str(c, v->kids[i], p);
 		if (!s || strv_push(dst, s) != 0)
 			return -1;
 	}
@@ -644,7 +620,7 @@ static int env_set(struct strv *env, const char *key, size_t klen, const char *v
 /* values are secrets more often than not: messages never show them */
 static int k_environment(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
 {
-	if (v->kind == Y_MAP) {
+	if (v->type == Y_MAP) {
 		struct pairs p;
 		int r = 0;
 
@@ -655,17 +631,17 @@ static int k_environment(struct ctx *c, struct container_def *d, const struct yn
 		for (size_t i = 0; i < p.n && r == 0; i += 2) {
 			const struct ynode *k = p.kv[i], *val = p.kv[i + 1];
 
-			if (!env_key_ok(k->val, k->len)) {
-				ERR(c, k, "%s: \"%s\": expected a variable name", path, k->val);
+			if (!env_key_ok(k->str, k->len)) {
+				ERR(c, k, "%s: \"%s\": expected a variable name", path, k->str);
 				r = -1;
-			} else if (is_null(val)) {
+			} else if (ynull(val)) {
 				WARN(c, k, "%s.%s: no value (not set: there is no host environment to take it from)",
-				     path, k->val);
-			} else if (val->kind != Y_SCALAR) {
-				ERR(c, val, "%s.%s: expected a string value, got %s", path, k->val, kind_name(val));
+				     path, k->str);
+			} else if (val->type != Y_SCALAR) {
+				ERR(c, val, "%s.%s: expected a string value, got %s", path, k->str, kind_name(val));
 				r = -1;
 			} else {
-				r = env_set(&d->env, k->val, k->len, val->val);
+				r = env_set(&d->env, k->str, k->len, val->str);
 			}
 		}
 		free(p.kv);
@@ -675,25 +651,25 @@ static int k_environment(struct ctx *c, struct container_def *d, const struct yn
 		return -1;
 	}
 	for (size_t i = 0; i < v->n; i++) {
-		const struct ynode *it = v->kid[i];
+		const struct ynode *it = v->kids[i];
 		const char *eq;
 
-		if (it->kind != Y_SCALAR || is_null(it)) {
+		if (it->type != Y_SCALAR || ynull(it)) {
 			ERR(c, it, "%s[%zu]: expected KEY=VALUE, got %s", path, i,
-			    is_null(it) ? "null" : kind_name(it));
+			    ynull(it) ? "null" : kind_name(it));
 			return -1;
 		}
-		eq = strchr(it->val, '=');
-		if (!env_key_ok(it->val, eq ? (size_t)(eq - it->val) : it->len)) {
+		eq = strchr(it->str, '=');
+		if (!env_key_ok(it->str, eq ? (size_t)(eq - it->str) : it->len)) {
 			ERR(c, it, "%s[%zu]: expected KEY=VALUE with a variable name", path, i);
 			return -1;
 		}
 		if (!eq) {
 			WARN(c, it, "%s[%zu]: \"%s\" has no value (not set: there is no host environment to take it from)",
-			     path, i, it->val);
+			     path, i, it->str);
 			continue;
 		}
-		if (env_set(&d->env, it->val, (size_t)(eq - it->val), eq + 1) != 0)
+		if (env_set(&d->env, it->str, (size_t)(eq - it->str), eq + 1) != 0)
 			return -1;
 	}
 	return 0;
@@ -796,19 +772,19 @@ toolong:
 
 static int k_env_file(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
 {
-	if (v->kind == Y_SCALAR) {
+	if (v->type == Y_SCALAR) {
 		const char *s = y_str(c, v, path);
 		return s ? env_file_read(c, d, v, path, s, 1) : -1;
 	}
 	if (need_kind(c, v, Y_SEQ, path) != 0)
 		return -1;
 	for (size_t i = 0; i < v->n; i++) {
-		const struct ynode *it = v->kid[i];
+		const struct ynode *it = v->kids[i];
 		char p[KP];
 		int required = 1;
 
 		kp(p, "%s[%zu]", path, i);
-		if (it->kind == Y_MAP) {
+		if (it->type == Y_MAP) {
 			struct pairs pr;
 			const char *file = NULL;
 			int r = 0;
@@ -818,7 +794,7 @@ static int k_env_file(struct ctx *c, struct container_def *d, const struct ynode
 				return -1;
 			}
 			for (size_t j = 0; j < pr.n && r == 0; j += 2) {
-				const char *k = pr.kv[j]->val;
+				const char *k = pr.kv[j]->str;
 
 				if (strcmp(k, "path") == 0)
 					r = (file = y_str(c, pr.kv[j + 1], p)) ? 0 : -1;
@@ -974,17 +950,17 @@ static int port_long(struct ctx *c, const struct ynode *v, const char *path, str
 	}
 	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
-		const char *s = val->kind == Y_SCALAR ? val->val : "";
+		const char *s = val->type == Y_SCALAR ? val->str : "";
 
-		if (strcmp(k->val, "target") == 0) {
-			if (val->kind != Y_SCALAR || port_num(s, strlen(s), &p->container_port) != 0) {
+		if (strcmp(k->str, "target") == 0) {
+			if (val->type != Y_SCALAR || port_num(s, strlen(s), &p->container_port) != 0) {
 				ERR(c, val, "%s.target: %s: expected a port number 1-65535", path, shown(val, b));
 				r = -1;
 			}
-		} else if (strcmp(k->val, "published") == 0) {
+		} else if (strcmp(k->str, "published") == 0) {
 			unsigned lo, hi;
 
-			if (val->kind != Y_SCALAR || port_range(s, &lo, &hi) != 0) {
+			if (val->type != Y_SCALAR || port_range(s, &lo, &hi) != 0) {
 				ERR(c, val, "%s.published: %s: expected a port number 1-65535 or a range like 8000-8010",
 				    path, shown(val, b));
 				r = -1;
@@ -992,23 +968,23 @@ static int port_long(struct ctx *c, const struct ynode *v, const char *path, str
 				p->host_port = lo;
 				p->host_port_end = hi > lo ? hi : 0;
 			}
-		} else if (strcmp(k->val, "host_ip") == 0) {
-			if (val->kind != Y_SCALAR || strlen(s) >= sizeof p->host_ip || !ip_ok(s)) {
+		} else if (strcmp(k->str, "host_ip") == 0) {
+			if (val->type != Y_SCALAR || strlen(s) >= sizeof p->host_ip || !ip_ok(s)) {
 				ERR(c, val, "%s.host_ip: %s: expected an IP address", path, shown(val, b));
 				r = -1;
 			} else {
 				strcpy(p->host_ip, s);
 			}
-		} else if (strcmp(k->val, "protocol") == 0) {
-			if (val->kind != Y_SCALAR || (strcmp(s, "tcp") && strcmp(s, "udp"))) {
+		} else if (strcmp(k->str, "protocol") == 0) {
+			if (val->type != Y_SCALAR || (strcmp(s, "tcp") && strcmp(s, "udp"))) {
 				ERR(c, val, "%s.protocol: %s: expected tcp or udp", path, shown(val, b));
 				r = -1;
 			} else {
 				strcpy(p->proto, s);
 			}
-		} else if (strcmp(k->val, "mode") != 0 && strcmp(k->val, "name") != 0 &&
-			   strcmp(k->val, "app_protocol") != 0) {
-			WARN(c, k, "unknown key \"%s.%s\" (ignored)", path, k->val);
+		} else if (strcmp(k->str, "mode") != 0 && strcmp(k->str, "name") != 0 &&
+			   strcmp(k->str, "app_protocol") != 0) {
+			WARN(c, k, "unknown key \"%s.%s\" (ignored)", path, k->str);
 		}
 	}
 	free(pr.kv);
@@ -1028,13 +1004,13 @@ static int k_ports(struct ctx *c, struct container_def *d, const struct ynode *v
 	if (!(d->ports = calloc(COMPOSE_MAX_PORTS, sizeof *d->ports)))
 		return -1;
 	for (size_t i = 0; i < v->n; i++) {
-		const struct ynode *it = v->kid[i];
+		const struct ynode *it = v->kids[i];
 		char pth[KP], b[80];
 		size_t n = 0;
 		int r = -1;
 
 		kp(pth, "%s[%zu]", path, i);
-		if (it->kind == Y_MAP) {
+		if (it->type == Y_MAP) {
 			if (d->nports < COMPOSE_MAX_PORTS) {
 				if (port_long(c, it, pth, &d->ports[d->nports]) != 0)
 					return -1;
@@ -1043,8 +1019,8 @@ static int k_ports(struct ctx *c, struct container_def *d, const struct ynode *v
 			} else {
 				r = -2;
 			}
-		} else if (it->kind == Y_SCALAR) {
-			r = port_short(it->val, d->ports + d->nports, COMPOSE_MAX_PORTS - d->nports, &n);
+		} else if (it->type == Y_SCALAR) {
+			r = port_short(it->str, d->ports + d->nports, COMPOSE_MAX_PORTS - d->nports, &n);
 		}
 		if (r == -2) {
 			ERR(c, it, "%s: more than %d ports (a range counts each of its ports)", pth, COMPOSE_MAX_PORTS);
@@ -1148,23 +1124,23 @@ static int volume_long(struct ctx *c, const struct ynode *v, const char *path, s
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		char p[KP];
 
-		kp(p, "%s.%s", path, k->val);
-		if (strcmp(k->val, "type") == 0) {
+		kp(p, "%s.%s", path, k->str);
+		if (strcmp(k->str, "type") == 0) {
 			r = (type = y_str(c, val, p)) ? 0 : -1;
 			if (r == 0 && strcmp(type, "bind") && strcmp(type, "volume")) {
 				ERR(c, val, "%s: %s: expected bind or volume", p, shown(val, b));
 				r = -1;
 			}
-		} else if (strcmp(k->val, "source") == 0) {
+		} else if (strcmp(k->str, "source") == 0) {
 			r = (src = y_str(c, val, p)) ? 0 : -1;
-		} else if (strcmp(k->val, "target") == 0) {
+		} else if (strcmp(k->str, "target") == 0) {
 			r = (dst = y_str(c, val, p)) ? 0 : -1;
-		} else if (strcmp(k->val, "read_only") == 0) {
+		} else if (strcmp(k->str, "read_only") == 0) {
 			if (y_bool(val, &vol->read_only) != 0) {
 				ERR(c, val, "%s: %s: expected true or false", p, shown(val, b));
 				r = -1;
 			}
-		} else if (strcmp(k->val, "bind") && strcmp(k->val, "volume") && strcmp(k->val, "consistency")) {
+		} else if (strcmp(k->str, "bind") && strcmp(k->str, "volume") && strcmp(k->str, "consistency")) {
 			WARN(c, k, "unknown key \"%s\" (ignored)", p);
 		}
 	}
@@ -1204,16 +1180,16 @@ static int k_volumes(struct ctx *c, struct container_def *d, const struct ynode 
 	if (!(d->volumes = calloc(v->n ? v->n : 1, sizeof *d->volumes)))
 		return -1;
 	for (size_t i = 0; i < v->n; i++) {
-		const struct ynode *it = v->kid[i];
+		const struct ynode *it = v->kids[i];
 		struct volume *vol = &d->volumes[i];
 		char pth[KP], b[80];
 		int r;
 
 		kp(pth, "%s[%zu]", path, i);
 		d->nvolumes++;
-		if (it->kind == Y_MAP) {
+		if (it->type == Y_MAP) {
 			r = volume_long(c, it, pth, vol);
-		} else if ((r = it->kind == Y_SCALAR ? volume_short(c, it->val, vol) : -1) != 0) {
+		} else if ((r = it->type == Y_SCALAR ? volume_short(c, it->str, vol) : -1) != 0) {
 			ERR(c, it, "%s: %s: expected SOURCE:TARGET[:ro|rw] with an absolute TARGET and a host path or volume name as SOURCE",
 			    pth, shown(it, b));
 		}
@@ -1229,19 +1205,19 @@ static int k_restart(struct ctx *c, struct container_def *d, const struct ynode 
 	int off;
 
 	/* "restart: no" is the YAML 1.1 boolean false */
-	if (v->kind == Y_SCALAR && v->plain && y_bool(v, &off) == 0 && !off) {
+	if (v->type == Y_SCALAR && v->plain && ybool(v, &off) == 0 && !off) {
 		d->restart = RESTART_NO;
 		return 0;
 	}
-	if (v->kind == Y_SCALAR) {
-		if (strcmp(v->val, "no") == 0)
+	if (v->type == Y_SCALAR) {
+		if (strcmp(v->str, "no") == 0)
 			return d->restart = RESTART_NO, 0;
-		if (strcmp(v->val, "always") == 0)
+		if (strcmp(v->str, "always") == 0)
 			return d->restart = RESTART_ALWAYS, 0;
-		if (strcmp(v->val, "unless-stopped") == 0)
+		if (strcmp(v->str, "unless-stopped") == 0)
 			return d->restart = RESTART_UNLESS_STOPPED, 0;
-		if (strncmp(v->val, "on-failure", 10) == 0) {
-			const char *n = v->val + 10;
+		if (strncmp(v->str, "on-failure", 10) == 0) {
+			const char *n = v->str + 10;
 
 			d->restart = RESTART_ON_FAILURE;
 			d->restart_max = 0;
@@ -1261,7 +1237,9 @@ static int k_mem_limit(struct ctx *c, struct container_def *d, const struct ynod
 {
 	char b[80];
 
-	if (v->kind != Y_SCALAR || parse_bytes(v->val, &d->mem_limit) != 0 || d->mem_limit < 0) {
+	/* a YAML 1.1 int is bytes; any other scalar is compose's size string */
+	if (v->type != Y_SCALAR || (yint(v, &d->mem_limit) != 0 && parse_bytes(v->str, &d->mem_limit) != 0) ||
+	    d->mem_limit < 0) {
 		ERR(c, v, "%s: %s: expected a size like 512m, 1g or a number of bytes", path, shown(v, b));
 		return -1;
 	}
@@ -1270,11 +1248,16 @@ static int k_mem_limit(struct ctx *c, struct container_def *d, const struct ynod
 
 static int k_cpus(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
 {
-	char b[80], *end = NULL;
+	char b[80], *end;
+	/* a YAML 1.1 number, or a string holding one ("0.5": compose's
+	 * number|string) */
+	int ok = yfloat(v, &d->cpus) == 0;
 
-	if (v->kind == Y_SCALAR && v->len)
-		d->cpus = strtod(v->val, &end);
-	if (!end || *end || !(d->cpus >= 0.01) || d->cpus > 4096) {
+	if (!ok && v->type == Y_SCALAR && v->len) {
+		d->cpus = strtod(v->str, &end);
+		ok = !*end;
+	}
+	if (!ok || !(d->cpus >= 0.01) || d->cpus > 4096) {
 		ERR(c, v, "%s: %s: expected a number of CPUs like 0.5 or 2", path, shown(v, b));
 		return -1;
 	}
@@ -1340,10 +1323,10 @@ static int caps(struct ctx *c, const struct ynode *v, const char *path, struct s
 	for (size_t i = 0; i < v->n; i++) {
 		char cap[40], b[80];
 
-		if (v->kid[i]->kind != Y_SCALAR ||
-		    compose_cap_normalize(v->kid[i]->val, cap, sizeof cap) != 0) {
-			ERR(c, v->kid[i], "%s[%zu]: %s: expected a capability name like NET_ADMIN or ALL",
-			    path, i, shown(v->kid[i], b));
+		if (v->kids[i]->type != Y_SCALAR ||
+		    compose_cap_normalize(v->kids[i]->str, cap, sizeof cap) != 0) {
+			ERR(c, v->kids[i], "%s[%zu]: %s: expected a capability name like NET_ADMIN or ALL",
+			    path, i, shown(v->kids[i], b));
 			return -1;
 		}
 		if (strv_push(dst, cap) != 0)
@@ -1366,11 +1349,11 @@ static int k_network_mode(struct ctx *c, struct container_def *d, const struct y
 {
 	char b[80];
 
-	if (v->kind == Y_SCALAR && strcmp(v->val, "host") == 0)
+	if (v->type == Y_SCALAR && strcmp(v->str, "host") == 0)
 		d->network_mode = NETWORK_HOST;
-	else if (v->kind == Y_SCALAR && strcmp(v->val, "bridge") == 0)
+	else if (v->type == Y_SCALAR && strcmp(v->str, "bridge") == 0)
 		d->network_mode = NETWORK_BRIDGE;
-	else if (v->kind == Y_SCALAR && strcmp(v->val, "none") == 0)
+	else if (v->type == Y_SCALAR && strcmp(v->str, "none") == 0)
 		d->network_mode = NETWORK_NONE;
 	else {
 		ERR(c, v, "%s: %s: expected host, bridge or none", path, shown(v, b));
@@ -1384,7 +1367,7 @@ static int health_duration(struct ctx *c, const struct ynode *v, const char *pat
 {
 	char b[80];
 
-	if (v->kind != Y_SCALAR || parse_duration(v->val, ms) != 0) {
+	if (v->type != Y_SCALAR || parse_duration(v->str, ms) != 0) {
 		ERR(c, v, "%s: %s: expected a duration like 30s, 1m30s or 500ms", path, shown(v, b));
 		return -1;
 	}
@@ -1396,23 +1379,23 @@ static int health_test(struct ctx *c, struct healthcheck *h, const struct ynode 
 	char b[80];
 
 	strv_free(&h->test);
-	if (v->kind == Y_SCALAR && !is_null(v)) {
+	if (v->type == Y_SCALAR && !ynull(v)) {
 		h->kind = HEALTH_SHELL;
-		return strv_push(&h->test, v->val);
+		return strv_push(&h->test, v->str);
 	}
-	if (v->kind != Y_SEQ || v->n == 0 || v->kid[0]->kind != Y_SCALAR) {
+	if (v->type != Y_SEQ || v->n == 0 || v->kids[0]->type != Y_SCALAR) {
 		ERR(c, v, "%s: %s: expected a command string or [\"CMD\", ...], [\"CMD-SHELL\", \"...\"], [\"NONE\"]",
 		    path, shown(v, b));
 		return -1;
 	}
-	const char *first = v->kid[0]->val;
+	const char *first = v->kids[0]->str;
 	if (strcmp(first, "NONE") == 0 && v->n == 1) {
 		h->kind = HEALTH_NONE;
 		return 0;
 	}
-	if (strcmp(first, "CMD-SHELL") == 0 && v->n == 2 && v->kid[1]->kind == Y_SCALAR) {
+	if (strcmp(first, "CMD-SHELL") == 0 && v->n == 2 && v->kids[1]->type == Y_SCALAR) {
 		h->kind = HEALTH_SHELL;
-		return strv_push(&h->test, v->kid[1]->val);
+		return strv_push(&h->test, v->kids[1]->str);
 	}
 	if (strcmp(first, "CMD") == 0 && v->n >= 2) {
 		h->kind = HEALTH_CMD;
@@ -1420,7 +1403,7 @@ static int health_test(struct ctx *c, struct healthcheck *h, const struct ynode 
 			char p[KP];
 
 			kp(p, "%s[%zu]", path, i);
-			const char *s = y_str(c, v->kid[i], p);
+			const char *s = y_str(c, v->kids[i], p);
 			if (!s || strv_push(&h->test, s) != 0)
 				return -1;
 		}
@@ -1447,23 +1430,23 @@ static int k_healthcheck(struct ctx *c, struct container_def *d, const struct yn
 		char p[KP], b[80];
 		long long n;
 
-		kp(p, "%s.%s", path, k->val);
-		if (strcmp(k->val, "test") == 0)
+		kp(p, "%s.%s", path, k->str);
+		if (strcmp(k->str, "test") == 0)
 			r |= health_test(c, h, val, p);
-		else if (strcmp(k->val, "interval") == 0)
+		else if (strcmp(k->str, "interval") == 0)
 			r |= health_duration(c, val, p, &h->interval_ms);
-		else if (strcmp(k->val, "timeout") == 0)
+		else if (strcmp(k->str, "timeout") == 0)
 			r |= health_duration(c, val, p, &h->timeout_ms);
-		else if (strcmp(k->val, "start_period") == 0)
+		else if (strcmp(k->str, "start_period") == 0)
 			r |= health_duration(c, val, p, &h->start_period_ms);
-		else if (strcmp(k->val, "retries") == 0) {
+		else if (strcmp(k->str, "retries") == 0) {
 			if (y_int(val, &n) != 0 || n < 0 || n > 1000000) {
 				ERR(c, val, "%s: %s: expected a number of retries", p, shown(val, b));
 				r = -1;
 			} else {
 				h->retries = (int)n;
 			}
-		} else if (strcmp(k->val, "disable") == 0) {
+		} else if (strcmp(k->str, "disable") == 0) {
 			if (y_bool(val, &disable) != 0) {
 				ERR(c, val, "%s: %s: expected true or false", p, shown(val, b));
 				r = -1;
@@ -1484,7 +1467,7 @@ static int k_stop_signal(struct ctx *c, struct container_def *d, const struct yn
 {
 	char b[80];
 
-	if (v->kind != Y_SCALAR || !(d->stop_signal = compose_signal_parse(v->val))) {
+	if (v->type != Y_SCALAR || !(d->stop_signal = compose_signal_parse(v->str))) {
 		ERR(c, v, "%s: %s: expected a signal like SIGTERM, USR1 or a number 1-64", path, shown(v, b));
 		return -1;
 	}
@@ -1515,14 +1498,14 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 					     "service_completed_successfully", NULL };
 	char b[80];
 
-	if (v->kind == Y_SEQ) {
+	if (v->type == Y_SEQ) {
 		for (size_t i = 0; i < v->n; i++) {
-			if (v->kid[i]->kind != Y_SCALAR || !compose_valid_name(v->kid[i]->val)) {
-				ERR(c, v->kid[i], "%s[%zu]: %s: expected a container name", path, i,
-				    shown(v->kid[i], b));
+			if (v->kids[i]->type != Y_SCALAR || !compose_valid_name(v->kids[i]->str)) {
+				ERR(c, v->kids[i], "%s[%zu]: %s: expected a container name", path, i,
+				    shown(v->kids[i], b));
 				return -1;
 			}
-			if (depend_add(d, v->kid[i]->val, "service_started") != 0)
+			if (depend_add(d, v->kids[i]->str, "service_started") != 0)
 				return -1;
 		}
 		return 0;
@@ -1540,36 +1523,36 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 		const char *cond = "service_started";
 		char p[KP];
 
-		kp(p, "%s.%s", path, k->val);
-		if (!compose_valid_name(k->val)) {
-			ERR(c, k, "%s: \"%s\": expected a container name", path, k->val);
+		kp(p, "%s.%s", path, k->str);
+		if (!compose_valid_name(k->str)) {
+			ERR(c, k, "%s: \"%s\": expected a container name", path, k->str);
 			r = -1;
 			break;
 		}
-		if (val->kind == Y_MAP) {
+		if (val->type == Y_MAP) {
 			for (size_t j = 0; j + 1 < val->n && r == 0; j += 2) {
-				const struct ynode *kk = val->kid[j], *vv = val->kid[j + 1];
+				const struct ynode *kk = val->kids[j], *vv = val->kids[j + 1];
 
-				if (kk->kind == Y_SCALAR && strcmp(kk->val, "condition") == 0) {
-					if (vv->kind != Y_SCALAR || !in_list(vv->val, conds)) {
+				if (kk->type == Y_SCALAR && strcmp(kk->str, "condition") == 0) {
+					if (vv->type != Y_SCALAR || !in_list(vv->str, conds)) {
 						ERR(c, vv, "%s.condition: %s: expected service_started, service_healthy or service_completed_successfully",
 						    p, shown(vv, b));
 						r = -1;
 					} else {
-						cond = vv->val;
+						cond = vv->str;
 					}
-				} else if (kk->kind != Y_SCALAR ||
-					   (strcmp(kk->val, "restart") && strcmp(kk->val, "required"))) {
+				} else if (kk->type != Y_SCALAR ||
+					   (strcmp(kk->str, "restart") && strcmp(kk->str, "required"))) {
 					WARN(c, kk, "unknown key \"%s.%s\" (ignored)", p,
-					     kk->kind == Y_SCALAR ? kk->val : "?");
+					     kk->type == Y_SCALAR ? kk->str : "?");
 				}
 			}
-		} else if (!is_null(val)) {
+		} else if (!ynull(val)) {
 			ERR(c, val, "%s: expected a mapping with condition:, got %s", p, kind_name(val));
 			r = -1;
 		}
 		if (r == 0)
-			r = depend_add(d, k->val, cond);
+			r = depend_add(d, k->str, cond);
 	}
 	free(pr.kv);
 	return r;
@@ -1651,9 +1634,9 @@ static int service_parse(struct ctx *c, const char *name, const struct ynode *bo
 	d->line = body->line;
 	if (!(d->name = strdup(name)) || !(d->file = strdup(c->file)))
 		return -1;
-	if (body->kind != Y_MAP) {
+	if (body->type != Y_MAP) {
 		ERR(c, body, "%s%sexpected a mapping of service keys, got %s", prefix,
-		    *prefix ? ": " : "", is_null(body) ? "null" : kind_name(body));
+		    *prefix ? ": " : "", ynull(body) ? "null" : kind_name(body));
 		return -1;
 	}
 	if (map_pairs(c, body, prefix, &pr) != 0) {
@@ -1664,13 +1647,13 @@ static int service_parse(struct ctx *c, const char *name, const struct ynode *bo
 		size_t k;
 
 		for (k = 0; k < NKEYS; k++)
-			if (strcmp(pr.kv[i]->val, keys[k].name) == 0)
+			if (strcmp(pr.kv[i]->str, keys[k].name) == 0)
 				break;
 		if (k < NKEYS) {
 			found[k] = (int)i + 1;
-		} else if (strncmp(pr.kv[i]->val, "x-", 2) != 0) {
+		} else if (strncmp(pr.kv[i]->str, "x-", 2) != 0) {
 			WARN(c, pr.kv[i], "unknown key \"%s%s%s\" (ignored)", prefix, *prefix ? "." : "",
-			     pr.kv[i]->val);
+			     pr.kv[i]->str);
 		}
 	}
 	/* in table order, so env_file is read before environment */
@@ -1705,21 +1688,28 @@ int compose_parse(const char *file, const char *name_hint, const char *buf, size
 	struct ctx c = { .file = file };
 	struct ynode *root;
 	const struct ynode *services = NULL;
+	char err[1024];
 	struct container_def d;
 
 	*defs = NULL;
 	*ndefs = 0;
-	if (ytree_parse(file, buf, len, &root) != 0)
+	if (len > COMPOSE_MAX_BYTES) {
+		fprintf(stderr, "%s: larger than %d bytes\n", file, COMPOSE_MAX_BYTES);
 		return 1;
-	if (!root || is_null(root)) {
+	}
+	if (!(root = yaml_load(file, buf, len, err, sizeof err)) && err[0]) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (!root || ynull(root)) {
 		fprintf(stderr, "%s:1: empty definition\n", file);
 		ynode_free(root);
 		return 1;
 	}
-	if (root->kind == Y_MAP) {
+	if (root->type == Y_MAP) {
 		for (size_t i = 0; i + 1 < root->n; i += 2)
-			if (root->kid[i]->kind == Y_SCALAR && strcmp(root->kid[i]->val, "services") == 0)
-				services = root->kid[i + 1];
+			if (root->kids[i]->type == Y_SCALAR && strcmp(root->kids[i]->str, "services") == 0)
+				services = root->kids[i + 1];
 	}
 	if (!services) {
 		if (!name_hint || !compose_valid_name(name_hint)) {
@@ -1738,18 +1728,18 @@ int compose_parse(const char *file, const char *name_hint, const char *buf, size
 	/* a full compose file: each service; other top-level sections are
 	 * compose's project-wide settings, which Berth has no use for */
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
-		const struct ynode *k = root->kid[i];
+		const struct ynode *k = root->kids[i];
 		static const char *const quiet[] = { "services", "version", "name", "volumes", NULL };
 
-		if (k->kind == Y_SCALAR && !in_list(k->val, quiet) && strncmp(k->val, "x-", 2) != 0)
-			WARN(&c, k, "unknown key \"%s\" (ignored)", k->val);
+		if (k->type == Y_SCALAR && !in_list(k->str, quiet) && strncmp(k->str, "x-", 2) != 0)
+			WARN(&c, k, "unknown key \"%s\" (ignored)", k->str);
 	}
 	if (need_kind(&c, services, Y_MAP, "services") != 0)
 		goto out;
 	struct pairs pr;
 	if (map_pairs(&c, services, "services", &pr) == 0) {
 		for (size_t i = 0; i < pr.n; i += 2) {
-			const char *name = pr.kv[i]->val;
+			const char *name = pr.kv[i]->str;
 			char prefix[KP];
 
 			kp(prefix, "services.%s", name);

@@ -6,11 +6,11 @@
 
 #include <stddef.h>
 
-/* caps on untrusted input: a definition is small, a bomb is refused early */
+#include "yaml-tree.h"
+
+/* caps on untrusted input: a definition is small (the YAML tree's own caps
+ * are lib/yaml-tree.h's) */
 #define COMPOSE_MAX_BYTES (1 << 20)
-#define COMPOSE_MAX_DEPTH 32
-#define COMPOSE_MAX_ALIASES 16
-#define COMPOSE_MAX_NODES 100000
 #define COMPOSE_ENV_FILE_MAX_BYTES (1 << 20)
 /* published ports of one service, ranges counted port by port (the
  * network's NET_PORTS_MAX) */
@@ -116,23 +116,6 @@ extern const char *const compose_cap_names[];
 
 void strv_free(struct strv *s);
 int strv_push(struct strv *s, const char *str);
-
-/* yaml.c: a YAML document as a small tree, built from libyaml's
- * events with the caps above; aliases are copied, so the tree is a tree */
-enum ynode_kind { Y_SCALAR, Y_SEQ, Y_MAP };
-struct ynode {
-	enum ynode_kind kind;
-	int line;
-	int plain; /* plain and untagged: YAML 1.1 bool/int/null resolution applies */
-	char *val; /* Y_SCALAR: the text, NUL-terminated */
-	size_t len;
-	struct ynode **kid; /* Y_SEQ: items; Y_MAP: key, value, key, value ... */
-	size_t n;
-};
-/* the first document of buf, or NULL for an empty one; -1 on error
- * (printed as "FILE:LINE: ...") */
-int ytree_parse(const char *file, const char *buf, size_t len, struct ynode **root);
-void ynode_free(struct ynode *n);
 
 /* json.c: the parsed definition as one JSON object (for
  * `berth compose-check` and tests); a yajl_gen from <yajl/yajl_gen.h> */

@@ -1,4 +1,4 @@
-/* libFuzzer target for the container definition parser: compose/yaml.c's
+/* libFuzzer target for the container definition parser: lib/yaml-tree.c's
  * tree (depth, alias and node caps) and compose.c's keys, for a service
  * body and for a full compose file (services:). Whatever the bytes,
  * nothing crashes, every service that parses is well-formed (the values

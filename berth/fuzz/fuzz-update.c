@@ -118,13 +118,13 @@ static void bundle_one(const uint8_t *data, size_t size)
 		if (bundle_stream(&r, &r.m.uki, sink, &c) == 0 && c.next == r.m.uki.size) {
 			c = (struct sink_check){ &r.m.root, 0 };
 			if (bundle_stream(&r, &r.m.root, sink, &c) == 0) {
-				if (c.next != r.m.root.size || r.offset > size)
+				if (c.next != r.m.root.size || r.consumed > size)
 					abort();
 				fuzz_result = "bundle ok";
 			}
 		}
 	}
-	if (strcmp(fuzz_result, "bundle refused") == 0 && r.err[0] == '\0')
+	if (strcmp(fuzz_result, "bundle refused") == 0 && r.err.msg[0] == '\0')
 		abort();
 	bundle_close(&r);
 }

@@ -25,8 +25,6 @@ struct apply {
 	struct update_record rec;
 	struct pause_at pause;
 	const char *src;
-	int http;
-	uint64_t length; /* an HTTP body's Content-Length */
 	char target;
 	char dev[UPD_PATH_MAX];
 	unsigned char *uki;
@@ -60,10 +58,10 @@ static int apply_fail(struct apply *a, const char *fmt, ...)
 /* a bundle error; an HTTP body that ended early says so */
 static int bundle_error(struct apply *a)
 {
-	if (a->http && a->r.eof && a->r.consumed < a->length)
+	if (a->r.http && a->r.eof && a->r.consumed < a->r.length)
 		return apply_fail(a, "%s: short body: the connection closed after %llu of %llu bytes (%s)", a->src,
-				  (unsigned long long)a->r.consumed, (unsigned long long)a->length, a->r.err);
-	return apply_fail(a, "%s: %s", a->src, a->r.err);
+				  (unsigned long long)a->r.consumed, (unsigned long long)a->r.length, a->r.err.msg);
+	return apply_fail(a, "%s: %s", a->src, a->r.err.msg);
 }
 
 static int manifest_check(struct apply *a)
@@ -174,7 +172,7 @@ static int payloads_verify(struct apply *a)
 {
 	struct bundle_manifest m = a->r.m;
 
-	if (a->http)
+	if (a->r.http)
 		return 0;
 	if (bundle_stream(&a->r, &m.uki, NULL, NULL) != 0 || bundle_stream(&a->r, &m.root, NULL, NULL) != 0)
 		return bundle_error(a);
@@ -190,7 +188,7 @@ static int apply_checks(struct apply *a, const char *pubkey)
 {
 	if (update_booted(&a->c, 1) != 0 || key_load(&a->c, pubkey, &a->key) != 0)
 		return apply_failed(a);
-	if (bundle_source_open(&a->r, a->src, &a->key, &a->length) != 0)
+	if (bundle_open(&a->r, a->src, &a->key) != 0)
 		return bundle_error(a);
 	snprintf(a->rec.version, sizeof a->rec.version, "%s", a->r.m.version);
 	if (manifest_check(a) != 0 || target_check(a) != 0)
@@ -253,7 +251,6 @@ int update_apply(int argc, char **argv)
 	if (argc - i != 1)
 		usage_error("update", "apply takes one bundle file or http:// URL");
 	a.src = argv[i];
-	a.http = strncmp(a.src, "http://", 7) == 0;
 	snprintf(a.rec.source, sizeof a.rec.source, "%s", a.src);
 	if (pause_parse(&a.pause) != 0)
 		return 1;

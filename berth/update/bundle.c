@@ -1,195 +1,173 @@
-/* Reading an update bundle: a ustar archive whose members come in a fixed
- * order — manifest.json, manifest.json.minisig, then the UKI and the root
- * image named in the manifest. The signature is checked before any payload
- * byte is looked at; payloads are hashed as they stream past. Deliberately
- * strict: anything but plain files in that order is refused. */
+/* Reading an update bundle: a tar archive (read by lib/tar.c) whose members
+ * come in a fixed order — manifest.json, manifest.json.minisig, then the UKI
+ * and the root image named in the manifest. The signature is checked before
+ * any payload byte is looked at; payloads are hashed as they stream past.
+ * Deliberately strict: anything but plain files in that order is refused,
+ * and where the input ends early the message says where. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "berth.h"
+#include "http.h"
 #include "update.h"
 #include "bundle.h"
 
 #define SIG_MAX 4096
 #define MANIFEST_MAX (64 * 1024)
 #define CHUNK (1 << 20)
+#define HTTP_WAIT_MS 30000
 
-/* read exactly len bytes, or fewer at the end of the input (r->eof set);
- * -1 on a read error, named in r->err. A socket's receive timeout shows up
- * as EAGAIN: say "timed out", not "Resource temporarily unavailable". */
-static int source_read(struct bundle_reader *r, void *buf, size_t len, size_t *got)
+static ssize_t in_read(struct stream *s, void *buf, size_t n)
 {
-	char *p = buf;
+	struct bundle_reader *r = (struct bundle_reader *)s;
+	ssize_t k = r->src->read(r->src, buf, n);
 
-	*got = 0;
-	while (*got < len) {
-		ssize_t n = read(r->fd, p + *got, len - *got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return bundle_fail(r, "read at byte %llu: %s",
-					   (unsigned long long)(r->consumed),
-					   errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
-		if (n == 0) {
-			r->eof = 1;
-			break;
-		}
-		*got += (size_t)n;
-		r->consumed += (uint64_t)n;
-	}
-	return 0;
+	if (k == 0)
+		r->eof = 1;
+	if (k > 0)
+		r->consumed += (uint64_t)k;
+	return k;
 }
 
-static int octal(const char *f, size_t len, uint64_t *out)
+/* after a failed tar call: 1 if the input ended there (the caller says
+ * where), else 0 with the error in r->err: the source's own, or tar's word
+ * on the archive */
+static int ended(struct bundle_reader *r)
 {
-	uint64_t v = 0;
-	size_t i = 0;
-
-	while (i < len && f[i] == ' ')
-		i++;
-	if (i == len || f[i] < '0' || f[i] > '7')
-		return -1;
-	for (; i < len && f[i] >= '0' && f[i] <= '7'; i++) {
-		if (v >> 60)
-			return -1;
-		v = v * 8 + (uint64_t)(f[i] - '0');
-	}
-	for (; i < len; i++)
-		if (f[i] != ' ' && f[i] != '\0')
-			return -1;
-	*out = v;
-	return 0;
-}
-
-/* the next member's header: its name and size; 1 at the end of the archive */
-static int member_next(struct bundle_reader *r, char *name, size_t namesize, uint64_t *size)
-{
-	unsigned char h[512];
-	uint64_t sum, want = 0;
-	size_t got;
-
-	if (source_read(r, h, sizeof h, &got) != 0)
-		return -1;
-	if (got != sizeof h)
-		return bundle_fail(r, "truncated: a member header ends at byte %llu",
-				   (unsigned long long)(r->offset + got));
-	r->offset += sizeof h;
-	for (size_t i = 0; i < sizeof h; i++)
-		want |= h[i];
-	if (want == 0)
+	if (r->err.msg[0])
+		return 0;
+	if (r->eof)
 		return 1;
-	want = 0;
-	for (size_t i = 0; i < sizeof h; i++)
-		want += (i >= 148 && i < 156) ? ' ' : h[i];
-	if (octal((char *)h + 148, 8, &sum) != 0 || sum != want)
-		return bundle_fail(r, "not a tar archive: bad header checksum at byte %llu",
-				   (unsigned long long)(r->offset - sizeof h));
-	if (h[156] != '0' && h[156] != '\0')
-		return bundle_fail(r, "member type '%c' at byte %llu: only plain files belong in a bundle",
-				   h[156], (unsigned long long)(r->offset - sizeof h));
-	if (h[345] != '\0' || memchr(h, '\0', 100) == NULL)
-		return bundle_fail(r, "member name too long at byte %llu",
-				   (unsigned long long)(r->offset - sizeof h));
-	/* the name field is NUL-terminated within its 100 bytes (checked above) */
-	memcpy(name, h, namesize < 100 ? namesize : 100);
-	name[namesize - 1] = '\0';
-	if (octal((char *)h + 124, 12, size) != 0)
-		return bundle_fail(r, "%s: bad size field", name);
+	fail(&r->err, r->io.code, "%s", r->io.msg);
 	return 0;
 }
 
-/* expect member NAME next; returns its size */
+/* the next member, which must be the plain file NAME; its size */
 static int member_expect(struct bundle_reader *r, const char *name, uint64_t *size)
 {
-	char got[101];
-	int rc = member_next(r, got, sizeof got, size);
+	const struct tar_entry *e = &r->tar.e;
+	int rc = tar_next(&r->tar);
 
-	if (rc < 0)
+	if (rc < 0 && !ended(r))
 		return -1;
-	if (rc == 1)
-		return bundle_fail(r, "truncated: the archive ends before %s", name);
-	if (strcmp(got, name) != 0)
-		return bundle_fail(r, "expected member %s, found %s", name, got);
+	if (rc <= 0 && r->eof)
+		return fail(&r->err, 1, "truncated: a member header ends at byte %llu",
+			    (unsigned long long)r->consumed);
+	if (rc == 0)
+		return fail(&r->err, 1, "truncated: the archive ends before %s", name);
+	if (e->typeflag != '0' && e->typeflag != '\0')
+		return fail(&r->err, 1, "member type '%c' at byte %llu: only plain files belong in a bundle",
+			    e->typeflag, (unsigned long long)e->offset);
+	if (strlen(e->path) >= 100)
+		return fail(&r->err, 1, "member name too long at byte %llu", (unsigned long long)e->offset);
+	if (strcmp(e->path, name) != 0)
+		return fail(&r->err, 1, "expected member %s, found %s", name, e->path);
+	*size = e->size;
 	return 0;
 }
 
-static int padding_skip(struct bundle_reader *r, uint64_t size)
+/* the next n bytes of member NAME of size bytes */
+static int member_read(struct bundle_reader *r, const char *name, uint64_t size, void *buf, size_t n)
 {
-	char pad[512];
-	size_t n = (size_t)((512 - size % 512) % 512), got;
+	uint64_t start = r->tar.pos - (size - r->tar.left);
 
-	if (n == 0)
+	if (tar_read(&r->tar, buf, n) == (ssize_t)n)
 		return 0;
-	if (source_read(r, pad, n, &got) != 0)
-		return -1;
-	if (got != n)
-		return bundle_fail(r, "truncated after byte %llu", (unsigned long long)(r->offset + got));
-	r->offset += n;
-	return 0;
+	if (ended(r))
+		return fail(&r->err, 1, "truncated in %s after %llu of %llu bytes", name,
+			    (unsigned long long)(r->consumed - start), (unsigned long long)size);
+	return -1;
+}
+
+static int padding_skip(struct bundle_reader *r)
+{
+	if (tar_skip(&r->tar) == 0)
+		return 0;
+	if (ended(r))
+		return fail(&r->err, 1, "truncated after byte %llu", (unsigned long long)r->consumed);
+	return -1;
 }
 
 static int small_member(struct bundle_reader *r, const char *name, size_t max, char *buf, size_t *len)
 {
 	uint64_t size;
-	size_t got;
 
 	if (member_expect(r, name, &size) != 0)
 		return -1;
 	if (size > max)
-		return bundle_fail(r, "%s: %llu bytes, more than %zu", name, (unsigned long long)size, max);
-	if (source_read(r, buf, (size_t)size, &got) != 0)
-		return -1;
-	if (got != size)
-		return bundle_fail(r, "truncated in %s after %zu of %llu bytes", name, got,
-				   (unsigned long long)size);
-	r->offset += size;
+		return fail(&r->err, 1, "%s: %llu bytes, more than %zu", name, (unsigned long long)size, max);
 	*len = (size_t)size;
-	return padding_skip(r, size);
+	if (member_read(r, name, size, buf, *len) != 0)
+		return -1;
+	return padding_skip(r);
 }
 
-int bundle_fail(struct bundle_reader *r, const char *fmt, ...)
+static void reset(struct bundle_reader *r)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->err, sizeof r->err, fmt, ap);
-	va_end(ap);
-	return -1;
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
 }
 
-int bundle_open(struct bundle_reader *r, const char *path, const struct minisign_key *key)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0) {
-		memset(r, 0, sizeof *r);
-		r->fd = -1;
-		return bundle_fail(r, "%s", strerror(errno));
-	}
-	return bundle_open_fd(r, fd, key);
-}
-
-int bundle_open_fd(struct bundle_reader *r, int fd, const struct minisign_key *key)
+/* read and verify the signed manifest from src */
+static int head_read(struct bundle_reader *r, struct stream *src, const struct minisign_key *key)
 {
 	char manifest[MANIFEST_MAX], sig[SIG_MAX], err[256];
 	size_t mlen, slen;
 
-	memset(r, 0, sizeof *r);
-	r->fd = fd;
+	r->in.read = in_read;
+	r->in.err = &r->io;
+	r->src = src;
+	tar_init(&r->tar, &r->in, 0, &r->io);
 	if (small_member(r, "manifest.json", sizeof manifest, manifest, &mlen) != 0 ||
 	    small_member(r, "manifest.json.minisig", sizeof sig, sig, &slen) != 0)
 		return -1;
 	if (minisign_verify(key, manifest, mlen, sig, slen, r->trusted, sizeof r->trusted,
 			    err, sizeof err) != 0)
-		return bundle_fail(r, "manifest.json.minisig: %s", err);
+		return fail(&r->err, 1, "manifest.json.minisig: %s", err);
 	if (manifest_parse(manifest, mlen, &r->m, err, sizeof err) != 0)
-		return bundle_fail(r, "%s", err);
+		return fail(&r->err, 1, "%s", err);
 	return 0;
+}
+
+int bundle_open(struct bundle_reader *r, const char *src, const struct minisign_key *key)
+{
+	struct http_request rq = { .url = src, .agent = "berth-update", .wait_ms = HTTP_WAIT_MS };
+	struct http_response rs;
+	int fd;
+
+	reset(r);
+	if (strncmp(src, "https://", 8) == 0)
+		return fail(&r->err, 1, "only http:// URLs (the bundle is signed; TLS adds nothing to trust)");
+	if (strncmp(src, "http://", 7) == 0) {
+		r->http = http_open(&rq, &rs, &r->err);
+		if (!r->http)
+			return -1;
+		r->length = rs.length;
+		return head_read(r, http_body(r->http), key);
+	}
+	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail(&r->err, EXIT_SYSTEM, "%s", strerror(errno));
+	return bundle_open_fd(r, fd, key);
+}
+
+int bundle_open_fd(struct bundle_reader *r, int fd, const struct minisign_key *key)
+{
+	struct stat st;
+
+	reset(r);
+	r->fd = fd;
+	if (fstat(fd, &st) != 0)
+		return fail(&r->err, EXIT_SYSTEM, "%s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(&r->err, 1, "not a regular file");
+	range_stream_init(&r->file, fd, 0, (uint64_t)st.st_size, &r->err);
+	return head_read(r, &r->file.s, key);
 }
 
 int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundle_sink sink, void *arg)
@@ -203,42 +181,35 @@ int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundl
 	if (member_expect(r, part->name, &size) != 0)
 		return -1;
 	if (size != part->size)
-		return bundle_fail(r, "%s: %llu bytes, the manifest says %llu", part->name,
-				   (unsigned long long)size, (unsigned long long)part->size);
+		return fail(&r->err, 1, "%s: %llu bytes, the manifest says %llu", part->name,
+			    (unsigned long long)size, (unsigned long long)part->size);
 	buf = malloc(CHUNK);
 	if (!buf)
-		return bundle_fail(r, "out of memory");
+		return fail(&r->err, EXIT_SYSTEM, "out of memory");
 	crypto_hash_sha256_init(&st);
 	while (done < size) {
-		size_t want = size - done < CHUNK ? (size_t)(size - done) : CHUNK, got;
+		size_t want = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
 
-		if (source_read(r, buf, want, &got) != 0) {
+		if (member_read(r, part->name, size, buf, want) != 0 || (sink && sink(arg, buf, want, done) != 0)) {
 			free(buf);
 			return -1;
 		}
-		if (got != want) {
-			free(buf);
-			return bundle_fail(r, "truncated in %s after %llu of %llu bytes", part->name,
-					   (unsigned long long)(done + got), (unsigned long long)size);
-		}
-		crypto_hash_sha256_update(&st, (unsigned char *)buf, got);
-		if (sink && sink(arg, buf, got, done) != 0) {
-			free(buf);
-			return -1;
-		}
-		done += got;
-		r->offset += got;
+		crypto_hash_sha256_update(&st, (unsigned char *)buf, want);
+		done += want;
 	}
 	free(buf);
 	crypto_hash_sha256_final(&st, digest);
 	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
 	if (strcmp(hex, part->sha256) != 0)
-		return bundle_fail(r, "%s: sha256 %s, the signed manifest says %s", part->name, hex, part->sha256);
-	return padding_skip(r, size);
+		return fail(&r->err, 1, "%s: sha256 %s, the signed manifest says %s", part->name, hex, part->sha256);
+	return padding_skip(r);
 }
 
 void bundle_close(struct bundle_reader *r)
 {
+	tar_free(&r->tar);
+	http_close(r->http);
+	r->http = NULL;
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;

@@ -203,23 +203,32 @@ static int service_check(struct check *ch, const char *dir, const char *name)
 	return 0;
 }
 
-static int services_check(struct check *ch)
+/* fn on each visible entry of dir in name order, until one fails; a
+ * missing dir has none */
+static int dir_each(struct check *ch, const char *dir, const char *what,
+		    int (*fn)(struct check *ch, const char *dir, const char *name))
 {
-	char dir[UPD_PATH_MAX];
 	struct dirent **ents;
 	int n, rc = 0;
 
-	upath(dir, sizeof dir, "%s/service", ch->c.etc);
 	n = scandir(dir, &ents, visible, alphasort);
 	if (n < 0)
-		return errno == ENOENT ? 0 : why(ch, "services: %s: %s", dir, strerror(errno));
+		return errno == ENOENT ? 0 : why(ch, "%s: %s: %s", what, dir, strerror(errno));
 	for (int i = 0; i < n; i++) {
 		if (rc == 0)
-			rc = service_check(ch, dir, ents[i]->d_name);
+			rc = fn(ch, dir, ents[i]->d_name);
 		free(ents[i]);
 	}
 	free(ents);
 	return rc;
+}
+
+static int services_check(struct check *ch)
+{
+	char dir[UPD_PATH_MAX];
+
+	upath(dir, sizeof dir, "%s/service", ch->c.etc);
+	return dir_each(ch, dir, "services", service_check);
 }
 
 /* the containers that must be running; a definition that does not load
@@ -351,25 +360,24 @@ static int health_run(struct check *ch, const char *path, const char *name)
 	return why(ch, "health.d/%s: killed by signal %d", name, WTERMSIG(status));
 }
 
+/* an executable file in health.d runs; anything else is left alone */
+static int health_one(struct check *ch, const char *dir, const char *name)
+{
+	char path[UPD_PATH_MAX];
+	struct stat sb;
+
+	upath(path, sizeof path, "%s/%s", dir, name);
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || access(path, X_OK) != 0)
+		return 0;
+	return health_run(ch, path, name);
+}
+
 static int health_check(struct check *ch)
 {
-	char dir[UPD_PATH_MAX], path[UPD_PATH_MAX];
-	struct dirent **ents;
-	struct stat sb;
-	int n, rc = 0;
+	char dir[UPD_PATH_MAX];
 
 	upath(dir, sizeof dir, "%s/berth/health.d", ch->c.etc);
-	n = scandir(dir, &ents, visible, alphasort);
-	if (n < 0)
-		return errno == ENOENT ? 0 : why(ch, "health.d: %s: %s", dir, strerror(errno));
-	for (int i = 0; i < n; i++) {
-		upath(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
-		if (rc == 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && access(path, X_OK) == 0)
-			rc = health_run(ch, path, ents[i]->d_name);
-		free(ents[i]);
-	}
-	free(ents);
-	return rc;
+	return dir_each(ch, dir, "health.d", health_one);
 }
 
 /* 0 when every check passed; 1 with ch->why naming the first that failed */

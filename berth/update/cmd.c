@@ -12,8 +12,6 @@
 #include "bundle.h"
 #include "host.h"
 
-#define HTTP_TIMEOUT_S 30
-
 int key_load(struct update_ctx *c, const char *path, struct minisign_key *key)
 {
 	char text[1024], err[256];
@@ -25,29 +23,11 @@ int key_load(struct update_ctx *c, const char *path, struct minisign_key *key)
 	return 0;
 }
 
-int bundle_source_open(struct bundle_reader *r, const char *src, const struct minisign_key *key, uint64_t *length)
-{
-	char err[sizeof r->err];
-	int fd;
-
-	*length = 0;
-	if (strncmp(src, "http://", 7) != 0 && strncmp(src, "https://", 8) != 0)
-		return bundle_open(r, src, key);
-	fd = http_get(src, HTTP_TIMEOUT_S, length, err, sizeof err);
-	if (fd < 0) {
-		memset(r, 0, sizeof *r);
-		r->fd = -1;
-		return bundle_fail(r, "%s", err);
-	}
-	return bundle_open_fd(r, fd, key);
-}
-
 static int update_verify(int argc, char **argv)
 {
 	const char *pubkey = PUBKEY_DEFAULT;
 	struct minisign_key key;
 	struct bundle_reader r = { .fd = -1 };
-	uint64_t length;
 	int i, rc = 1;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -60,10 +40,10 @@ static int update_verify(int argc, char **argv)
 		usage_error("update", "verify takes one bundle file or http:// URL");
 	if (key_load(NULL, pubkey, &key) != 0)
 		return 1;
-	if (bundle_source_open(&r, argv[i], &key, &length) != 0 ||
+	if (bundle_open(&r, argv[i], &key) != 0 ||
 	    bundle_stream(&r, &r.m.uki, NULL, NULL) != 0 ||
 	    bundle_stream(&r, &r.m.root, NULL, NULL) != 0) {
-		update_err(NULL, "%s: %s", argv[i], r.err);
+		update_err(NULL, "%s: %s", argv[i], r.err.msg);
 		goto out;
 	}
 	printf("%s: Berth %s for %s (%s), from %s on; signature good, trusted comment: %s\n",

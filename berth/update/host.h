@@ -110,10 +110,6 @@ int slot_device(struct update_ctx *c, char slot, char *dev, size_t size);
 /* the size of a block device or a file; 0 or -1 (errno) */
 int dev_size(const char *dev, uint64_t *size);
 
-/* http.c: GET url (http://HOST[:PORT]/PATH); the socket, positioned at
- * the body, and the Content-Length. -1 with a message in err */
-int http_get(const char *url, int timeout_s, uint64_t *length, char *err, size_t errlen);
-
 /* write.c: writing the slot and the UKI, with progress and the
  * BERTH_UPDATE_PAUSE test seam */
 struct pause_at {
@@ -140,8 +136,5 @@ int update_rollback(int argc, char **argv);
 int update_check(int argc, char **argv);
 /* shared by apply and verify: the public key file */
 int key_load(struct update_ctx *c, const char *path, struct minisign_key *key);
-/* open a bundle from a file or an http:// URL; 0, or -1 with r->err set */
-int bundle_source_open(struct bundle_reader *r, const char *src, const struct minisign_key *key,
-		uint64_t *length);
 
 #endif

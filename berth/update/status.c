@@ -197,18 +197,25 @@ static void status_json(const struct update_ctx *c, const struct slot_view *v, c
 	yajl_gen_free(g);
 }
 
+/* the one flag subcommand sub takes: 1 if given */
+static int flag_arg(int argc, char **argv, const char *sub, const char *flag)
+{
+	int set = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], flag) != 0)
+			usage_error("update", "%s: unknown argument %s", sub, argv[i]);
+		set = 1;
+	}
+	return set;
+}
+
 int update_status(int argc, char **argv)
 {
 	struct update_ctx c;
 	struct slot_view v[2];
-	int json = 0, esp_ok;
+	int json = flag_arg(argc, argv, "status", "--json"), esp_ok;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else
-			usage_error("update", "status: unknown argument %s", argv[i]);
-	}
 	update_ctx_init(&c);
 	if (update_booted(&c, 0) != 0)
 		return 1;
@@ -245,14 +252,8 @@ int update_rollback(int argc, char **argv)
 	const struct esp_uki *booted, *to;
 	struct update_ctx c;
 	char bad[256];
-	int reboot = 0, rc = 1;
+	int reboot = flag_arg(argc, argv, "rollback", "--reboot"), rc = 1;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--reboot") == 0)
-			reboot = 1;
-		else
-			usage_error("update", "rollback: unknown argument %s", argv[i]);
-	}
 	update_ctx_init(&c);
 	if (update_lock(&c) != 0 || update_booted(&c, 1) != 0 || esp_open(&c) != 0)
 		goto out;

@@ -110,8 +110,8 @@ static int slot_sink(void *arg, const void *buf, size_t len, uint64_t off)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return bundle_fail(w->r, "slot %c (%s): write at byte %llu: %s", w->slot, w->dev,
-					   (unsigned long long)(off + done), n < 0 ? strerror(errno) : "no progress");
+			return fail(&w->r->err, EXIT_SYSTEM, "slot %c (%s): write at byte %llu: %s", w->slot, w->dev,
+				    (unsigned long long)(off + done), n < 0 ? strerror(errno) : "no progress");
 		done += (size_t)n;
 	}
 	progress_show(&w->prog, off + len);
@@ -132,11 +132,11 @@ static int slot_readback(struct bundle_reader *r, const char *dev, char slot)
 	int fd = open(dev, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return bundle_fail(r, "slot %c (%s): read back: %s", slot, dev, strerror(errno));
+		return fail_errno(&r->err, "slot %c (%s): read back", slot, dev);
 	buf = malloc(READ_CHUNK);
 	if (!buf) {
 		close(fd);
-		return bundle_fail(r, "out of memory");
+		return fail(&r->err, EXIT_SYSTEM, "out of memory");
 	}
 	crypto_hash_sha256_init(&st);
 	while (done < size) {
@@ -145,8 +145,8 @@ static int slot_readback(struct bundle_reader *r, const char *dev, char slot)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			bundle_fail(r, "slot %c (%s): read back at byte %llu: %s", slot, dev,
-				    (unsigned long long)done, n < 0 ? strerror(errno) : "the device ends");
+			fail(&r->err, EXIT_SYSTEM, "slot %c (%s): read back at byte %llu: %s", slot, dev,
+			     (unsigned long long)done, n < 0 ? strerror(errno) : "the device ends");
 			break;
 		}
 		crypto_hash_sha256_update(&st, (unsigned char *)buf, (size_t)n);
@@ -159,8 +159,8 @@ static int slot_readback(struct bundle_reader *r, const char *dev, char slot)
 	crypto_hash_sha256_final(&st, digest);
 	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
 	if (strcmp(hex, r->m.root.sha256) != 0)
-		return bundle_fail(r, "slot %c (%s): read back sha256 %s, the signed manifest says %s", slot, dev,
-				   hex, r->m.root.sha256);
+		return fail(&r->err, 1, "slot %c (%s): read back sha256 %s, the signed manifest says %s", slot, dev,
+			    hex, r->m.root.sha256);
 	return 0;
 }
 
@@ -176,13 +176,13 @@ int slot_write(struct bundle_reader *r, const char *dev, char slot, const struct
 		flags |= O_EXCL;
 	w.fd = open(dev, flags);
 	if (w.fd < 0)
-		return bundle_fail(r, "slot %c (%s): %s", slot, dev, strerror(errno));
+		return fail_errno(&r->err, "slot %c (%s)", slot, dev);
 	w.prog.what = r->m.root.name;
 	w.prog.total = r->m.root.size;
 	w.prog.tty = isatty(STDERR_FILENO);
 	rc = bundle_stream(r, &r->m.root, slot_sink, &w);
 	if (rc == 0 && fsync(w.fd) != 0)
-		rc = bundle_fail(r, "slot %c (%s): fsync: %s", slot, dev, strerror(errno));
+		rc = fail_errno(&r->err, "slot %c (%s): fsync", slot, dev);
 	/* written and synced: drop the cached pages so the read-back sees the device */
 	if (rc == 0)
 		posix_fadvise(w.fd, 0, 0, POSIX_FADV_DONTNEED);

@@ -104,6 +104,29 @@ setup() {
 	assert_equal "$stderr" 'y.yaml:2: read_only: "yes": expected true or false'
 }
 
+@test "compose-check: lib/yaml-tree.h's YAML 1.1 rules: 0644 is octal, y a boolean, strings keep their text" {
+	cd "$T"
+	# provision reads cloud-config by the same rules (tests/host/provision.bats)
+	printf 'image: a\npids_limit: 0644\nread_only: y\nenvironment: {MODE: 0644, Q: "0644", ANSWER: y}\n' >n.yaml
+	run "$BERTH" compose-check n.yaml
+	assert_success
+	assert_equal "$(jq .pids_limit <<<"$output")" 420
+	assert_equal "$(jq .read_only <<<"$output")" true
+	assert_equal "$(jq -c .environment <<<"$output")" '["MODE=0644","Q=0644","ANSWER=y"]'
+	# a quoted number is compose's decimal string; 08 is no YAML int, so the same
+	for v in '644 644' '0x1A4 420' '0b11 3' '1_000 1000' '"0644" 644' '08 8'; do
+		printf 'image: a\npids_limit: %s\n' "${v% *}" >n.yaml
+		assert_equal "$("$BERTH" compose-check n.yaml | jq .pids_limit)" "${v#* }"
+	done
+	printf 'image: a\nread_only: N\n' >n.yaml
+	assert_equal "$("$BERTH" compose-check n.yaml | jq .read_only)" false
+	# base 60 is refused, not read as 90
+	printf 'image: a\npids_limit: 1:30\n' >n.yaml
+	run --separate-stderr "$BERTH" compose-check n.yaml
+	assert_failure 1
+	assert_equal "$stderr" 'n.yaml:2: pids_limit: "1:30": expected a number of processes, or -1 for no limit'
+}
+
 @test "compose-check: env_file: comments, quotes, CRLF, no expansion; environment wins" {
 	cd "$T"
 	# shellcheck disable=SC2016 # $HOME must stay unexpanded, here and in the file
@@ -193,7 +216,7 @@ setup() {
 	run --separate-stderr timeout 5 "$BERTH" compose-check bomb.yaml
 	end=$(date +%s%N)
 	assert_failure 1
-	assert_equal "$stderr" 'bomb.yaml:3: more than 16 aliases (refusing a YAML bomb)'
+	assert_equal "$stderr" 'bomb.yaml:5: more than 32 aliases (refusing a YAML bomb)'
 	((end - start < 1000000000))
 }
 
