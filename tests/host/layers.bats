@@ -321,7 +321,7 @@ $T/mnt-c-hand/var/mail 2775 0:8 1600000000"
 	while [ "$(jq -r '.images[].config[7:]' "$BERTH_ROOT/images.json" | sort -u | grep -c "^${cfg:7:n}")" -gt 1 ]; do
 		n=$((n + 1))
 	done
-	# as tests/host/ctr.bats does: crun wants the unified cgroup hierarchy
+	# as tests/host-slow/ctr-real.bats does: crun wants the unified cgroup hierarchy
 	run timeout 60 unshare -m sh -c '
 		if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
 		mkdir -p "$BERTH_RUN/service"

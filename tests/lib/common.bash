@@ -30,10 +30,11 @@ berth_bin() {
 	berth_make "$OUT/bin/berth" && mkdir -p "$1" && cp "$OUT/bin/berth" "$1/berth"
 }
 
-# running PID: PID is a job of this shell that has not exited. kill -0 is no
-# such test: bash reaps a child the moment it exits, and the PID may be
+# running PID: PID is a job of this shell that has not exited (jobs -r: in a
+# function, as every test is, jobs -p lists the ones done too). kill -0 is
+# no such test: bash reaps a child the moment it exits, and the PID may be
 # another process's soon after (suites side by side start many)
-running() { [[ $'\n'"$(jobs -p)"$'\n' == *$'\n'"$1"$'\n'* ]]; }
+running() { [[ $'\n'"$(jobs -pr)"$'\n' == *$'\n'"$1"$'\n'* ]]; }
 
 # kill_running PID...: SIGTERM to each PID that is still running (running),
 # for a teardown: never to a process that only took over a PID

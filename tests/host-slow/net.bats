@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# Container networking (berth/net/) against the real kernel,
-# checked with Debian's ip and nft as peers. Everything happens inside
+# Container networking (berth/net/) against the real kernel, checked with
+# Debian's ip and nft as peers (slow: every test builds namespaces, a
+# bridge, veths and nftables rules). Everything happens inside
 # throwaway network namespaces held by `sleep` processes:
 #   host       where berth runs: berth0, the veths, the table ip berth;
 #              uplink up0 192.0.2.1/24
