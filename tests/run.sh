@@ -2,10 +2,11 @@
 # run.sh DIR...: run the bats suites in each DIR, keep the TAP log in
 # out/test.log, and end with the one summary line CI reads: "bats: N passed,
 # N failed, N skipped". The host suites (every DIR but tests/vm) run side by
-# side, BATS_JOBS files and BATS_JOBS tests of a file at a time (bats --jobs,
-# which needs GNU parallel; default: the number of CPUs), then the QEMU
-# suites (tests/vm) one test at a time. A suite that must not run its own
-# tests side by side says so in its setup_file (BATS_NO_PARALLELIZE_WITHIN_FILE).
+# side, BATS_JOBS files at a time (bats --jobs, which needs GNU parallel;
+# default: the number of CPUs), each file's tests one after the other: bats
+# 1.8 hands out its slots for the tests of a file by polling, a second at a
+# time, at a dozen forks a poll, which costs more than the overlap gains.
+# Then the QEMU suites (tests/vm), one test at a time.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 log=${OUT:-$top/out}/test.log
@@ -26,8 +27,11 @@ for d in "$@"; do
 	esac
 done
 if [ ${#host[@]} -gt 0 ]; then
+	# the largest files (the longest, most often) first, so that no long
+	# one is left to run alone at the end
+	mapfile -t host < <(ls -S "${host[@]}")
 	if [ "$jobs" -gt 1 ]; then
-		bats --formatter tap --jobs "$jobs" "${host[@]}"
+		bats --formatter tap --jobs "$jobs" --no-parallelize-within-files "${host[@]}"
 	else
 		bats --formatter tap "${host[@]}"
 	fi 2>&1 | tee -a "$log"
