@@ -20,42 +20,12 @@
 
 static int read_capped(int dirfd, const char *name, size_t cap, char **out, size_t *len)
 {
-	char *buf;
-	size_t n = 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err;
+	char *buf = file_read_at(dirfd, name, cap, len);
 
-	if (fd < 0)
+	if (!buf)
 		return -1;
-	if (!(buf = malloc(cap + 2))) {
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r < 0)
-				goto fail;
-			break;
-		}
-		n += (size_t)r;
-		if (n > cap) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[n] = '\0';
 	*out = buf;
-	*len = n;
 	return 0;
-fail:
-	err = errno;
-	close(fd);
-	free(buf);
-	errno = err;
-	return -1;
 }
 
 static void seed_string(char *dst, size_t size, const char *s)

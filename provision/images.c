@@ -121,7 +121,7 @@ static int berth_load(struct prov *p, int imgfd, struct output *o)
 	if (!berth || !*berth)
 		berth = BERTH_BIN;
 	/* --root: the store of the root being provisioned, unless named */
-	if (snprintf(store, sizeof store, "%s/var/lib/berth", p->root) >= (int)sizeof store)
+	if (snprintf(store, sizeof store, "%s/" BERTH_ROOT_RELATIVE, p->root) >= (int)sizeof store)
 		return -1;
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return -1;

@@ -126,53 +126,22 @@ int root_write(struct prov *p, const char *path, const void *data, size_t len, m
 
 int root_read(struct prov *p, const char *path, size_t cap, char **out, size_t *len)
 {
-	char dir[4096];
+	char dir[4096], *buf;
 	const char *base;
-	char *buf;
-	size_t n = 0;
-	int dfd, fd, err;
+	int dfd, err;
 
 	if (split(path, dir, sizeof dir, &base) != 0)
 		return -1;
 	if ((dfd = root_dir(p, dir, 0, 0)) < 0)
 		return -1;
-	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	buf = file_read_at(dfd, base, cap, len);
 	err = errno;
 	close(dfd);
-	if (fd < 0) {
-		errno = err;
-		return -1;
-	}
-	if (!(buf = malloc(cap + 1))) {
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = errno;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > cap) {
-			err = EFBIG;
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-fail:
-	close(fd);
-	free(buf);
 	errno = err;
-	return -1;
+	if (!buf)
+		return -1;
+	*out = buf;
+	return 0;
 }
 
 int root_unlink(struct prov *p, const char *path)

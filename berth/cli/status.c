@@ -21,14 +21,14 @@ static const char *str(yajl_val v, const char *key)
 
 int cmd_status(int argc, char **argv)
 {
-	const char *root = getenv("BERTH_ROOT"), *mpath[] = { "modules", NULL };
+	const char *root = env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT), *mpath[] = { "modules", NULL };
 	char path[4096], err[256], *buf;
 	yajl_val doc, mods;
 	int errors = 0;
 
 	for (int i = 1; i < argc; i++)
 		usage_error("status", "unexpected argument %s", argv[i]);
-	if (snprintf(path, sizeof path, "%s/provision/status.json", root ? root : "/var/lib/berth") >= (int)sizeof path)
+	if (snprintf(path, sizeof path, "%s/provision/status.json", root) >= (int)sizeof path)
 		usage_error("status", "BERTH_ROOT is too long");
 	buf = malloc(STATUS_MAX);
 	if (!buf)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "berth.h"
 #include "compose.h"
 
 struct ctx {
@@ -707,7 +708,6 @@ static int env_file_read(struct ctx *c, struct container_def *d, const struct yn
 	char full[PATH_MAX], *buf = NULL, *line, *next;
 	struct ctx fc = { .errors = 0 };
 	struct stat st;
-	ssize_t got;
 	size_t len = 0;
 	int fd, lineno = 0, r = 0;
 
@@ -734,15 +734,12 @@ static int env_file_read(struct ctx *c, struct container_def *d, const struct yn
 		close(fd);
 		return -1;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	buf = fd_read_alloc(fd, COMPOSE_ENV_FILE_MAX_BYTES, &len);
+	close(fd);
 	if (!buf) {
-		close(fd);
+		ERR(c, at, "%s: %s: %s", path, full, strerror(errno));
 		return -1;
 	}
-	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)got;
-	close(fd);
-	buf[len] = 0;
 	fc.file = full;
 	for (line = buf; line && r == 0; line = next) {
 		char *eq, *val, *end;
@@ -1095,7 +1092,9 @@ static int volume_source(struct ctx *c, const char *src, struct volume *vol)
 	}
 	if (!compose_valid_name(src))
 		return -1;
-	if (snprintf(full, sizeof full, "%s/%s", COMPOSE_VOLUME_DIR, src) >= (int)sizeof full)
+	/* a named volume lives on the host in the data root's volumes/NAME */
+	if (snprintf(full, sizeof full, "%s/volumes/%s", env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT), src) >=
+	    (int)sizeof full)
 		return -1;
 	vol->name = strdup(src);
 	vol->source = strdup(full);
@@ -1778,7 +1777,6 @@ int compose_load(const char *path, struct container_def **defs, size_t *ndefs)
 	char name[64], *buf;
 	struct stat st;
 	size_t len = 0;
-	ssize_t got;
 	int fd, r;
 
 	*defs = NULL;
@@ -1793,14 +1791,12 @@ int compose_load(const char *path, struct container_def **defs, size_t *ndefs)
 		close(fd);
 		return -1;
 	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		close(fd);
+	buf = fd_read_alloc(fd, COMPOSE_MAX_BYTES, &len);
+	close(fd);
+	if (!buf) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)got;
-	close(fd);
-	buf[len] = 0;
 	if (compose_name_from_path(path, name, sizeof name) != 0)
 		name[0] = 0;
 	r = compose_parse(path, name, buf, len, defs, ndefs);

@@ -171,7 +171,6 @@ struct ctr_health {
 	size_t outlen;
 	char pidfile[CTR_PATH_MAX]; /* crun exec --pid-file: the process inside */
 };
-long long ctr_now_ms(void);
 /* the check of the definition, or of the image config when the definition
  * has none; crun_prefix: NULL-terminated "crun --root DIR". Returns 1 with a
  * check, 0 without, -1 out of memory */
