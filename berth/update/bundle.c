@@ -5,7 +5,6 @@
  * strict: anything but plain files in that order is refused. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "berth.h"
 #include "update.h"
 #include "bundle.h"
+#include "hash.h"
 
 #define SIG_MAX 4096
 #define MANIFEST_MAX (64 * 1024)
@@ -194,9 +194,8 @@ int bundle_open_fd(struct bundle_reader *r, int fd, const struct minisign_key *k
 
 int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundle_sink sink, void *arg)
 {
-	crypto_hash_sha256_state st;
-	unsigned char digest[32];
-	char hex[65];
+	struct sha256 h;
+	char digest[DIGEST_LEN + 1];
 	uint64_t size, done = 0;
 	char *buf;
 
@@ -208,7 +207,7 @@ int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundl
 	buf = malloc(CHUNK);
 	if (!buf)
 		return bundle_fail(r, "out of memory");
-	crypto_hash_sha256_init(&st);
+	sha256_init(&h);
 	while (done < size) {
 		size_t want = size - done < CHUNK ? (size_t)(size - done) : CHUNK, got;
 
@@ -221,7 +220,7 @@ int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundl
 			return bundle_fail(r, "truncated in %s after %llu of %llu bytes", part->name,
 					   (unsigned long long)(done + got), (unsigned long long)size);
 		}
-		crypto_hash_sha256_update(&st, (unsigned char *)buf, got);
+		sha256_update(&h, buf, got);
 		if (sink && sink(arg, buf, got, done) != 0) {
 			free(buf);
 			return -1;
@@ -230,10 +229,10 @@ int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundl
 		r->offset += got;
 	}
 	free(buf);
-	crypto_hash_sha256_final(&st, digest);
-	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-	if (strcmp(hex, part->sha256) != 0)
-		return bundle_fail(r, "%s: sha256 %s, the signed manifest says %s", part->name, hex, part->sha256);
+	sha256_final(&h, digest);
+	if (strcmp(digest_hex(digest), part->sha256) != 0)
+		return bundle_fail(r, "%s: sha256 %s, the signed manifest says %s", part->name, digest_hex(digest),
+				   part->sha256);
 	return padding_skip(r, size);
 }
 
