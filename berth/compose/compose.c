@@ -215,6 +215,7 @@ static int pairs_add(struct pairs *p, const struct ynode *k, const struct ynode 
 	return 0;
 }
 
+/* the pairs of mapping m, merge keys (<<) resolved; nothing to free on -1 */
 static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, struct pairs *p)
 {
 	p->kv = NULL;
@@ -224,16 +225,16 @@ static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, str
 
 		if (k->kind != Y_SCALAR) {
 			ERR(c, k, "%s: expected a string key, got %s", path, kind_name(k));
-			return -1;
+			goto fail;
 		}
 		if (strcmp(k->val, "<<") == 0 && k->plain)
 			continue;
 		if (pairs_has(p, k->val)) {
 			ERR(c, k, "%s%sduplicate key \"%s\"", path, *path ? ": " : "", k->val);
-			return -1;
+			goto fail;
 		}
 		if (pairs_add(p, k, m->kid[i + 1]) != 0)
-			return -1;
+			goto fail;
 	}
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->kid[i], *v = m->kid[i + 1];
@@ -246,17 +247,22 @@ static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, str
 
 			if (src->kind != Y_MAP) {
 				ERR(c, src, "%s%s<<: expected a mapping to merge", path, *path ? "." : "");
-				return -1;
+				goto fail;
 			}
 			for (size_t j = 0; j + 1 < src->n; j += 2) {
 				if (src->kid[j]->kind != Y_SCALAR || pairs_has(p, src->kid[j]->val))
 					continue;
 				if (pairs_add(p, src->kid[j], src->kid[j + 1]) != 0)
-					return -1;
+					goto fail;
 			}
 		}
 	}
 	return 0;
+fail:
+	free(p->kv);
+	p->kv = NULL;
+	p->n = 0;
+	return -1;
 }
 
 static int need_kind(struct ctx *c, const struct ynode *n, enum ynode_kind k, const char *path)
@@ -649,10 +655,8 @@ static int k_environment(struct ctx *c, struct container_def *d, const struct yn
 		struct pairs p;
 		int r = 0;
 
-		if (map_pairs(c, v, path, &p) != 0) {
-			free(p.kv);
+		if (map_pairs(c, v, path, &p) != 0)
 			return -1;
-		}
 		for (size_t i = 0; i < p.n && r == 0; i += 2) {
 			const struct ynode *k = p.kv[i], *val = p.kv[i + 1];
 
@@ -810,10 +814,8 @@ static int k_env_file(struct ctx *c, struct container_def *d, const struct ynode
 			const char *file = NULL;
 			int r = 0;
 
-			if (map_pairs(c, it, p, &pr) != 0) {
-				free(pr.kv);
+			if (map_pairs(c, it, p, &pr) != 0)
 				return -1;
-			}
 			for (size_t j = 0; j < pr.n && r == 0; j += 2) {
 				const char *k = pr.kv[j]->val;
 
@@ -965,10 +967,8 @@ static int port_long(struct ctx *c, const struct ynode *v, const char *path, str
 	char b[80];
 
 	strcpy(p->proto, "tcp");
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		const char *s = val->kind == Y_SCALAR ? val->val : "";
@@ -1139,10 +1139,8 @@ static int volume_long(struct ctx *c, const struct ynode *v, const char *path, s
 	int r = 0;
 	char b[80];
 
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		char p[KP];
@@ -1437,10 +1435,8 @@ static int k_healthcheck(struct ctx *c, struct container_def *d, const struct yn
 
 	if (need_kind(c, v, Y_MAP, path) != 0)
 		return -1;
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		char p[KP], b[80];
@@ -1530,10 +1526,8 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 		return -1;
 	struct pairs pr;
 	int r = 0;
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		const char *cond = "service_started";
@@ -1655,10 +1649,8 @@ static int service_parse(struct ctx *c, const char *name, const struct ynode *bo
 		    *prefix ? ": " : "", is_null(body) ? "null" : kind_name(body));
 		return -1;
 	}
-	if (map_pairs(c, body, prefix, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, body, prefix, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n; i += 2) {
 		size_t k;
 
