@@ -33,6 +33,9 @@ void timeline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *env_or(const char *var, const char *def);
 /* env_or into dst; exit EXIT_USAGE with "VAR: too long" if it does not fit */
 void env_path(char *dst, size_t size, const char *var, const char *def);
+/* path.c: snprintf a path into buf; exit EXIT_SYSTEM "path too long: ..."
+ * if it does not fit */
+void path_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* clock.c: milliseconds of CLOCK_MONOTONIC (timeouts, deadlines); seconds
  * of CLOCK_BOOTTIME (the timeline) */

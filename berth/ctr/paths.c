@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +32,6 @@ void ctr_paths_init(struct ctr_paths *p)
 		snprintf(p->self, sizeof p->self, "/usr/bin/berth");
 	else
 		p->self[n] = '\0';
-}
-
-void ctr_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size)
-		die(EXIT_SYSTEM, "path too long: %s", buf);
 }
 
 void ctr_name_check(const char *cmd, const char *name)

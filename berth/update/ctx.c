@@ -27,18 +27,6 @@ void update_ctx_init(struct update_ctx *c)
 	upath(c->state, sizeof c->state, "%s/update", c->root);
 }
 
-void upath(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size)
-		die(EXIT_SYSTEM, "path too long: %s", buf);
-}
-
 int update_err(struct update_ctx *c, const char *fmt, ...)
 {
 	char msg[sizeof c->err];
