@@ -15,7 +15,7 @@ setup_file() {
 	mkdir -p "$OUT/bin"
 	log=$(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE \
 		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$BATS_FILE_TMPDIR/provision" \
-		provision/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lz -lsodium 2>&1) || {
+		provision/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lz -lsodium 2>&1) || {
 		echo "$log" >&2
 		return 1
 	}
