@@ -13,13 +13,15 @@ setup_file() {
 		command -v "$t" >/dev/null || skip "needs $t"
 	done
 	unshare -n true 2>/dev/null || skip "cannot create network namespaces here"
-	# the Makefile's compile command, warnings shown (they fail the test), into a
-	# scratch file; the binary under test is the one make builds for the image
+	# the Makefile's compile command, warnings shown (they fail the test), into
+	# scratch objects; the binary under test is the one make builds for the
+	# image (linked with lib/'s archive: lib/*.c as objects would pull in
+	# every program's libraries)
 	local log
-	mkdir -p "$OUT/bin"
-	log=$(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE \
-		-fstack-protector-strong -Ilib -I"$OUT/sysroot/usr/include" -o "$BATS_FILE_TMPDIR/netcfg" \
-		netcfg/*.c lib/*.c -static -L"$OUT/sysroot/usr/lib" 2>&1) || {
+	mkdir -p "$OUT/bin" "$BATS_FILE_TMPDIR/obj"
+	log=$(cd "$BATS_FILE_TMPDIR/obj" && "$OUT/toolchain/musl-cc" -std=gnu11 -Os -Wall -Wextra -D_GNU_SOURCE \
+		-fstack-protector-strong -I"$TOP/lib" -I"$OUT/sysroot/usr/include" -c \
+		"$TOP"/netcfg/*.c "$TOP"/lib/*.c 2>&1) || {
 		echo "$log" >&2
 		return 1
 	}
