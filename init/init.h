@@ -42,7 +42,6 @@ struct init {
 _Noreturn void fatal(struct init *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* signal.c */
-long long now_ms(void);
 int signals_block(void);
 int signals_open(struct init *st);
 const char *action_name(enum action a);

@@ -40,7 +40,7 @@ static void init_defaults(struct init *st)
 	st->sup.dir = "/etc/service";
 	st->container_dir = "/run/berth/service";
 	st->stage1_dir = "/etc/berth/stage1.d";
-	st->seed_path = "/var/lib/berth/random-seed";
+	st->seed_path = BERTH_ROOT_DEFAULT "/random-seed";
 	st->machine_id_path = "/etc/machine-id";
 }
 

@@ -9,7 +9,6 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "berth.h"
@@ -28,14 +27,6 @@ static const struct {
 	{ SIGUSR2, ACT_POWEROFF },
 	{ SIGPWR, ACT_POWEROFF },
 };
-
-long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *action_name(enum action a)
 {

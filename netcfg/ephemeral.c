@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/if.h>
 #include <linux/netlink.h>
@@ -55,14 +54,6 @@ struct client {
 	int running, leased;
 	char lease[4096];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int eph_path(const struct run *r, char *buf, size_t size, const char *file)
 {

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
-#include <sodium/crypto_hash_sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "berth.h"
+#include "hash.h"
 #include "provision.h"
 
 #define BERTH_BIN "/usr/bin/berth"
@@ -48,25 +48,24 @@ static int seed_open(struct prov *p, const char *path)
 	return (int)syscall(SYS_openat2, p->seed.dirfd, path, &how, sizeof how);
 }
 
-static int sha256_fd(int fd, char hex[65])
+/* pread: the offset stays at 0 for berth load */
+static int sha256_fd(int fd, char digest[DIGEST_LEN + 1])
 {
-	crypto_hash_sha256_state st;
-	unsigned char md[crypto_hash_sha256_BYTES], buf[65536];
+	unsigned char buf[65536];
+	struct sha256 h;
 	off_t off = 0;
 	ssize_t n;
 
-	crypto_hash_sha256_init(&st);
+	sha256_init(&h);
 	while ((n = pread(fd, buf, sizeof buf, off)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -1;
-		crypto_hash_sha256_update(&st, buf, (size_t)n);
+		sha256_update(&h, buf, (size_t)n);
 		off += n;
 	}
-	crypto_hash_sha256_final(&st, md);
-	for (size_t i = 0; i < sizeof md; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	sha256_final(&h, digest);
 	return 0;
 }
 
@@ -121,7 +120,7 @@ static int berth_load(struct prov *p, int imgfd, struct output *o)
 	if (!berth || !*berth)
 		berth = BERTH_BIN;
 	/* --root: the store of the root being provisioned, unless named */
-	if (snprintf(store, sizeof store, "%s/var/lib/berth", p->root) >= (int)sizeof store)
+	if (snprintf(store, sizeof store, "%s/" BERTH_ROOT_RELATIVE, p->root) >= (int)sizeof store)
 		return -1;
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return -1;
@@ -177,7 +176,7 @@ static int load_one(struct prov *p, const struct ynode *e, const char *kpath)
 {
 	const struct ynode *at = e, *pn = e, *hn = NULL;
 	const char *path, *want = NULL;
-	char got[65], keypath[80];
+	char got[DIGEST_LEN + 1], keypath[80];
 	struct output out = {0};
 	struct stat sb;
 	int fd, rc, err;
@@ -233,9 +232,9 @@ static int load_one(struct prov *p, const struct ynode *e, const char *kpath)
 			close(fd);
 			return -1;
 		}
-		if (strcasecmp(got, want)) {
+		if (strcasecmp(digest_hex(got), want)) {
 			snprintf(keypath, sizeof keypath, "%s.sha256", kpath);
-			mod_error(p, hn, keypath, "%.200s: sha256 is %s, expected %s", path, got, want);
+			mod_error(p, hn, keypath, "%.200s: sha256 is %s, expected %s", path, digest_hex(got), want);
 			close(fd);
 			return -1;
 		}

@@ -115,7 +115,8 @@ static void write_file(struct prov *p, const struct ynode *e, const char *path)
 		}
 		if (b64) {
 			if (base64_decode(src, slen, &tmp, &len) != 0) {
-				mod_error(p, n, KP("content"), "not valid base64");
+				mod_error(p, n, KP("content"), "%s: not valid base64 (the standard alphabet: A-Z a-z 0-9 + /)",
+					  file);
 				return;
 			}
 			src = tmp;

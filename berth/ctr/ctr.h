@@ -69,8 +69,8 @@ struct ctr_state {
 
 /* paths.c */
 void ctr_paths_init(struct ctr_paths *p);
-/* snprintf into buf; dies (EXIT_SYSTEM) on truncation: paths must fit */
-void ctr_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* lib's path_fmt: snprintf into buf, exit EXIT_SYSTEM if it does not fit */
+#define ctr_path path_fmt
 /* the definition of NAME: 0, 1 (no file), -1 (errors printed) */
 int ctr_def_load(const struct ctr_paths *p, const char *name, struct container_def **defs, size_t *n);
 /* exit with usage if name is not a valid container name */
@@ -171,7 +171,6 @@ struct ctr_health {
 	size_t outlen;
 	char pidfile[CTR_PATH_MAX]; /* crun exec --pid-file: the process inside */
 };
-long long ctr_now_ms(void);
 /* the check of the definition, or of the image config when the definition
  * has none; crun_prefix: NULL-terminated "crun --root DIR". Returns 1 with a
  * check, 0 without, -1 out of memory */

@@ -29,14 +29,6 @@
 #define DEF_TIMEOUT_MS 30000
 #define DEF_RETRIES 3
 
-long long ctr_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int push(struct ctr_health *h, const char *s)
 {
 	char **v = realloc(h->argv, (h->argc + 2) * sizeof *v);
@@ -325,7 +317,7 @@ int ctr_health_reaped(struct ctr_health *h, pid_t pid, int status, struct ctr_st
 		close(h->out_fd);
 	h->out_fd = -1;
 	h->pid = 0;
-	result(h, ctr_now_ms(), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), h->out, st);
+	result(h, now_ms(), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), h->out, st);
 	return 1;
 }
 

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,45 +15,23 @@
 #include "ctr.h"
 #include "image.h"
 
-static void env_or(char *dst, const char *var, const char *def)
-{
-	const char *v = getenv(var);
-
-	if (!v || !*v)
-		v = def;
-	if (snprintf(dst, CTR_PATH_MAX, "%s", v) >= CTR_PATH_MAX)
-		die(EXIT_USAGE, "%s: too long", var);
-}
-
 void ctr_paths_init(struct ctr_paths *p)
 {
 	ssize_t n;
 
-	env_or(p->root, "BERTH_ROOT", STORE_DEFAULT);
-	env_or(p->run, "BERTH_RUN", "/run/berth");
-	env_or(p->etc, "BERTH_ETC", "/etc");
-	env_or(p->log, "BERTH_LOG", "/var/log/containers");
-	env_or(p->crun, "BERTH_CRUN", "/usr/bin/crun");
-	env_or(p->sv, "BERTH_SV", "/usr/bin/sv");
-	env_or(p->svlogd, "BERTH_SVLOGD", "/usr/sbin/svlogd"); /* busybox installs it in sbin */
-	env_or(p->runsv, "BERTH_RUNSV", "/usr/bin/runsv");
+	env_path(p->root, sizeof p->root, "BERTH_ROOT", BERTH_ROOT_DEFAULT);
+	env_path(p->run, sizeof p->run, "BERTH_RUN", "/run/berth");
+	env_path(p->etc, sizeof p->etc, "BERTH_ETC", "/etc");
+	env_path(p->log, sizeof p->log, "BERTH_LOG", "/var/log/containers");
+	env_path(p->crun, sizeof p->crun, "BERTH_CRUN", "/usr/bin/crun");
+	env_path(p->sv, sizeof p->sv, "BERTH_SV", "/usr/bin/sv");
+	env_path(p->svlogd, sizeof p->svlogd, "BERTH_SVLOGD", "/usr/sbin/svlogd"); /* busybox installs it in sbin */
+	env_path(p->runsv, sizeof p->runsv, "BERTH_RUNSV", "/usr/bin/runsv");
 	n = readlink("/proc/self/exe", p->self, sizeof p->self - 1);
 	if (n <= 0)
 		snprintf(p->self, sizeof p->self, "/usr/bin/berth");
 	else
 		p->self[n] = '\0';
-}
-
-void ctr_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size)
-		die(EXIT_SYSTEM, "path too long: %s", buf);
 }
 
 void ctr_name_check(const char *cmd, const char *name)

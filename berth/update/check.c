@@ -46,14 +46,6 @@ struct check {
 	char why[512];
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int why(struct check *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int why(struct check *ch, const char *fmt, ...)
 {

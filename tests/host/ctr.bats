@@ -247,6 +247,7 @@ depends_on: [a]'
 	assert_equal "$(jq -c '[.ports[] | [.host_ip, .host_port, .container_port, .protocol // .proto]]' <<<"$j")" \
 		'[["",8080,80,"tcp"],["127.0.0.1",53,53,"udp"]]'
 	assert_equal "$(jq -c '[.volumes[] | [.target, .read_only]]' <<<"$j")" '[["/data",true],["/cache",false]]'
+	assert_equal "$(jq -r '.volumes[1].source' <<<"$j")" "$BERTH_ROOT/volumes/cache"
 }
 
 @test "create: stop and healthcheck flags as docker run has them" {
@@ -505,6 +506,17 @@ grep -c "'"$T"'" /proc/self/mountinfo || true'
 '"$BERTH"' run --name once --network none demo:t sh -c "echo one; exit 7" || echo "rc=$?"'
 	assert_success
 	assert_output $'one\nrc=7'
+}
+
+@test "real: a named volume lands under \$BERTH_ROOT/volumes and outlives its container" {
+	real_setup
+	run in_ns '
+B='"$BERTH"'
+$B run --name vol --network none -v ctrvol:/data demo:t sh -c "echo kept >/data/f"
+$B rm vol'
+	assert_success
+	assert_output vol
+	assert_equal "$(cat "$BERTH_ROOT/volumes/ctrvol/f")" kept
 }
 
 @test "real: ctr-boot starts in depends_on order, waits, restarts on failure with backoff" {

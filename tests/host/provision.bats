@@ -420,6 +420,39 @@ EOF
 	assert_output 0
 }
 
+# bytes whose base64 is all '+' and '/': the two letters the URL-safe
+# alphabet spells '-' and '_'
+b64_bytes() { for _ in $(seq 20); do printf '\373\357\276\377\377\377'; done; }
+
+@test "write_files: encoding b64 takes the standard alphabet across lines" {
+	b64_bytes >"$T/want"
+	[[ $(base64 -w0 <"$T/want") == *+*/* ]]
+	{
+		printf '#cloud-config\nwrite_files:\n  - path: /etc/std.bin\n    encoding: b64\n    content: |\n'
+		base64 -w 60 <"$T/want" | sed 's/^/      /'
+	} | ud
+	prov
+	assert_success
+	assert_line 'provision: write_files: ok'
+	cmp "$T/want" "$R/etc/std.bin"
+}
+
+@test "write_files: encoding b64 refuses the URL-safe alphabet, naming the file" {
+	url=$(b64_bytes | base64 -w0 | tr '+/' '-_')
+	ud <<EOF
+#cloud-config
+write_files:
+  - path: /etc/url.bin
+    encoding: b64
+    content: $url
+EOF
+	prov
+	assert_success
+	assert_line 'provision: user-data:5: write_files[0].content: /etc/url.bin: not valid base64 (the standard alphabet: A-Z a-z 0-9 + /)'
+	assert_line 'provision: write_files: error'
+	[ ! -e "$R/etc/url.bin" ]
+}
+
 @test "write_files: a symlink on the path is refused and its target untouched; '..' is refused" {
 	echo target >"$T/outside"
 	ln -s "$T/outside" "$R/etc/link"
@@ -1249,12 +1282,12 @@ fuzz_run() {
 	cp "$TOP/$dir/fuzz/corpus/"* "$fz/corpus/"
 	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -DFUZZ_MAIN -Ilib \
 		-I"$dir" -I"$OUT/sysroot/usr/include" -o "$fz/plain" "$dir/fuzz/fuzz.c" "$@" -static \
-		-L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lz)
+		-L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lz -lsodium)
 	run env FUZZ_ROOT="$fz/root" "$fz/plain" "$fz/corpus/"*
 	assert_success
 	refute_output --partial 'Sanitizer'
 	if ! { command -v clang >/dev/null && (cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined \
-		-D_GNU_SOURCE -Ilib -I"$dir" -o "$fz/fuzzer" "$dir/fuzz/fuzz.c" "$@" -lyaml -lyajl -lz) 2>/dev/null; }; then
+		-D_GNU_SOURCE -Ilib -I"$dir" -o "$fz/fuzzer" "$dir/fuzz/fuzz.c" "$@" -lyaml -lyajl -lz -lsodium) 2>/dev/null; }; then
 		echo "# no clang with libFuzzer: corpus only" >&3
 		return 0
 	fi
@@ -1266,5 +1299,5 @@ fuzz_run() {
 
 @test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config" {
 	fuzz_run provision provision/{datasource,decode,doas,ephemeral,label,modules,network,report,root,users,yaml}.c \
-		lib/{cmdline,err,file,http,log,timeline,status-doc-write,yaml-tree}.c
+		lib/{clock,cmdline,err,file,http,log,timeline,status-doc-write,yaml-tree}.c
 }
