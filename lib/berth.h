@@ -52,6 +52,10 @@ int cmdline_read(char *buf, size_t size);
  * the first line that gives it one; 0, or -1 if none or longer than size-1 */
 int os_release_get(const char *text, const char *key, char *out, size_t size);
 
+/* duration.c: "Less than a second", "5 seconds", "About a minute", "3 hours",
+ * "2 weeks" (docker's units.HumanDuration); a negative secs is 0 */
+void human_duration(long long secs, char *buf, size_t size);
+
 /* usage.c: "PROG NAME: message" and NAME's usage line on stderr, exit
  * EXIT_USAGE; the program registers its name and the lookup of a command's
  * arguments line (NULL: none) */

@@ -46,10 +46,21 @@ struct ctr_paths {
 	char self[CTR_PATH_MAX]; /* this berth binary, for the run scripts */
 };
 
-/* the state file; status is one of created, starting, running, restarting,
- * exited, stopped, failed */
+/* a container's status, as the state file, ps and inspect name it
+ * (ctr_status_name) */
+enum ctr_status {
+	CTR_CREATED,    /* defined, or about to start: nothing ran yet */
+	CTR_STARTING,   /* ctr-exec is setting it up */
+	CTR_RUNNING,    /* its init is s.pid */
+	CTR_RESTARTING, /* it exited, and the restart policy brings it back */
+	CTR_EXITED,     /* it exited and stays down */
+	CTR_STOPPED,    /* stopped on purpose (berth stop, sv exit): stays down */
+	CTR_FAILED,     /* the setup failed: it never ran */
+};
+
+/* the state file */
 struct ctr_state {
-	char status[32];
+	enum ctr_status status;
 	char image[256];
 	int exit_code;  /* -1 = none yet */
 	int restarts;   /* total, like docker's RestartCount */
@@ -94,11 +105,14 @@ int ctr_poll_sleep(int *idle_ms);
 
 /* state.c */
 void ctr_state_init(struct ctr_state *s);
-/* 0, or -1 if there is no state file (s is then initialised) */
+/* 0, or -1 if there is no state file, or it names a status that is not one
+ * (said in a line naming the file); s is then initialised */
 int ctr_state_read(const struct ctr_paths *p, const char *name, struct ctr_state *s);
 int ctr_state_write(const struct ctr_paths *p, const char *name, const struct ctr_state *s);
 /* 1 if s->pid is a live process */
 int ctr_state_alive(const struct ctr_state *s);
+/* "running" and the like; "?" for a value that is not a status */
+const char *ctr_status_name(enum ctr_status st);
 
 /* service.c */
 /* write $RUN/service/NAME (run, finish, log/run, down) and link it */

@@ -59,7 +59,7 @@ static int setup_fail(struct exec_ctx *c, const char *fmt, ...)
 	vsnprintf(c->st.error, sizeof c->st.error, fmt, ap);
 	va_end(ap);
 	warn("%s", c->st.error);
-	snprintf(c->st.status, sizeof c->st.status, "failed");
+	c->st.status = CTR_FAILED;
 	c->st.exit_code = 125; /* docker's "the daemon failed" code */
 	c->st.finished_at = time(NULL);
 	c->st.pid = 0;
@@ -537,15 +537,15 @@ int cmd_ctr_exec(int argc, char **argv)
 	ctr_path(pidfile, sizeof pidfile, "%s/pid", c.bundle);
 
 	ctr_state_read(&c.p, c.name, &c.st);
-	if (strcmp(c.st.status, "restarting") == 0 && c.st.streak > 0) {
+	if (c.st.status == CTR_RESTARTING && c.st.streak > 0) {
 		long ms = ctr_backoff_ms(c.st.streak - 1);
 		if (sleep_or_stop(&set, ms)) {
-			snprintf(c.st.status, sizeof c.st.status, "stopped");
+			c.st.status = CTR_STOPPED;
 			state_save(&c);
 			return 0;
 		}
 	}
-	snprintf(c.st.status, sizeof c.st.status, "starting");
+	c.st.status = CTR_STARTING;
 	c.st.started_at = time(NULL);
 	c.st.finished_at = 0;
 	c.st.exit_code = -1;
@@ -597,7 +597,7 @@ int cmd_ctr_exec(int argc, char **argv)
 		goto fail;
 	}
 	c.st.pid = pid;
-	snprintf(c.st.status, sizeof c.st.status, "running");
+	c.st.status = CTR_RUNNING;
 	{
 		const char *prefix[] = { c.p.crun, "--root", c.crun_root, NULL };
 		char hpid[CTR_PATH_MAX];
@@ -624,7 +624,7 @@ int cmd_ctr_exec(int argc, char **argv)
 	c.st.pid = 0;
 	c.st.exit_code = code;
 	c.st.finished_at = time(NULL);
-	snprintf(c.st.status, sizeof c.st.status, "exited");
+	c.st.status = CTR_EXITED;
 	state_save(&c);
 	cleanup(&c);
 	compose_free(c.def, ndefs);

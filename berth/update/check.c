@@ -268,10 +268,10 @@ static int container_check(struct check *ch, struct watch *w, long long now)
 		return why(ch, "container %s: not started (no state)", w->name);
 	}
 	health_of(ch, w->name, health, sizeof health);
-	if (strcmp(s.status, "running") != 0 || !ctr_state_alive(&s)) {
+	if (s.status != CTR_RUNNING || !ctr_state_alive(&s)) {
 		w->pid = 0;
 		return why(ch, "container %s: %s%s%s", w->name,
-			   strcmp(s.status, "running") == 0 ? "its process is gone" : s.status,
+			   s.status == CTR_RUNNING ? "its process is gone" : ctr_status_name(s.status),
 			   s.error[0] ? ": " : "", s.error);
 	}
 	if (health[0] && strcmp(health, "healthy") != 0) {
