@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "berth.h"
 #include "init.h"
+#include "spawn.h"
 
 /* busybox reboot/halt/poweroff send TERM/USR1/USR2; the kernel sends INT for
  * ctrl-alt-del (after RB_DISABLE_CAD) and PWR on power failure */
@@ -65,46 +65,18 @@ int signals_open(struct init *st)
 }
 
 /* A child must not inherit PID 1's blocked mask: a service with TERM blocked
- * could never be stopped. */
-void child_reset(void)
-{
-	sigset_t none;
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < _NSIG; sig++)
-		sigaction(sig, &sa, NULL); /* fails harmlessly for KILL, STOP and musl's internal signals */
-	/* musl refuses sigaction on its internal signals (32-34), but one of them
-	 * may arrive ignored from whoever started us: reset it in the kernel */
-	for (int sig = 32; sig <= 34; sig++) {
-		struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } k = { 0 };
-		syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask);
-	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
+ * could never be stopped. spawn_start() resets it. */
 pid_t spawn(char *const argv[], int flags)
 {
-	pid_t pid = fork();
+	char what[4200];
+	struct spawn sp = { .argv = argv, .what = what, .fd = { SPAWN_NULL }, .flags = flags };
+	pid_t pid;
 
-	if (pid != 0) {
-		if (pid < 0)
-			warn_errno("fork for %s", argv[0]);
-		return pid;
-	}
-	child_reset();
-	if (flags & SPAWN_SESSION)
-		setsid();
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		close(fd);
-	}
-	execv(argv[0], argv);
-	warn_errno("exec %s", argv[0]);
-	_exit(127);
+	snprintf(what, sizeof what, "%s: exec %s", log_prog(), argv[0]);
+	pid = spawn_start(&sp);
+	if (pid < 0)
+		warn_errno("fork for %s", argv[0]);
+	return pid;
 }
 
 const char *status_text(int status, char *buf, size_t size)
