@@ -1,19 +1,16 @@
-/* fork and exec, not posix_spawn: musl's posix_spawn has no way to close
- * every fd, clear close-on-exec on an fd handed on at its own number, or make
- * a controlling terminal, and the exec error it returns would have to be
- * printed by the parent, not on the child's redirected stderr where the
- * callers have always put it. */
+/* fork and exec, not posix_spawn: musl's has no file action that closes
+ * every fd and none that makes a controlling terminal; its exec error comes
+ * back to the parent, which would then have to print what the callers print
+ * on the child's stderr (the fsck log, berth load's captured output); and its
+ * parent waits until the child has exec'd, which PID 1 must not do on a slow
+ * or dead disk. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -33,9 +30,40 @@ void spawn_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static _Noreturn void child(struct spawn *s, int pipe_wr)
+/* exec with the environment built on the stack, not with putenv():
+ * env_add's variables, then those of the base that env_add does not name */
+static void exec_env(const struct spawn *s)
 {
 	extern char **environ;
+	char *const none[] = { NULL };
+	char *const *base = s->env ? s->env : environ, *const *add = s->env_add ? s->env_add : none;
+	const char *path = s->path ? s->path : s->argv[0];
+	size_t nb = 0, na = 0, k;
+
+	while (base[nb])
+		nb++;
+	while (add[na])
+		na++;
+	char *env[na + nb + 1];
+	for (k = 0; k < na; k++)
+		env[k] = add[k];
+	for (size_t i = 0; i < nb; i++) {
+		size_t j = 0;
+
+		while (j < na && strncmp(base[i], add[j], strcspn(add[j], "=") + 1) != 0)
+			j++;
+		if (j == na)
+			env[k++] = base[i];
+	}
+	env[k] = NULL;
+	if (s->flags & SPAWN_SEARCH)
+		execvpe(path, s->argv, env);
+	else
+		execve(path, s->argv, env);
+}
+
+static _Noreturn void child(struct spawn *s, int pipe_wr)
+{
 	int null = -1;
 
 	spawn_reset();
@@ -64,17 +92,9 @@ static _Noreturn void child(struct spawn *s, int pipe_wr)
 	if ((s->flags & SPAWN_CLOSE) && syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
-	if (s->env)
-		environ = (char **)s->env;
-	for (char *const *e = s->env_add; e && *e; e++)
-		if (putenv(*e) != 0)
-			_exit(127);
-	if (s->flags & SPAWN_SEARCH)
-		execvp(s->path ? s->path : s->argv[0], s->argv);
-	else
-		execv(s->path ? s->path : s->argv[0], s->argv);
+	exec_env(s);
 	if (s->what)
-		dprintf(2, "%s: %s\n", s->what, strerror(errno));
+		fprintf(stderr, "%s: %s\n", s->what, strerror(errno));
 	_exit(127);
 }
 
@@ -108,60 +128,4 @@ pid_t spawn_start(struct spawn *s)
 		setpgid(pid, pid);
 	s->pipe = p[0];
 	return pid;
-}
-
-int spawn_wait(pid_t pid, long long timeout_ms)
-{
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
-	long long end = -1;
-	int st, rc = 0, err;
-
-	/* the pidfd turns readable as the child ends; without one (a kernel
-	 * before 5.3) look every 20 ms */
-	if (timeout_ms >= 0)
-		pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	for (;;) {
-		pid_t r = waitpid(pid, &st, timeout_ms < 0 ? 0 : WNOHANG);
-		struct timespec t;
-		long long now, wait;
-
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			rc = -1;
-			break;
-		}
-		if (r < 0)
-			continue;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		now = t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-		if (end < 0)
-			end = now + timeout_ms;
-		if (now >= end) {
-			kill(-pid, SIGKILL); /* its group, if it leads one */
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
-			rc = SPAWN_TIMEOUT;
-			break;
-		}
-		wait = end - now;
-		if (pfd.fd < 0 && wait > 20)
-			wait = 20;
-		poll(&pfd, 1, wait < 86400000 ? (int)wait : 86400000);
-	}
-	err = errno;
-	if (pfd.fd >= 0)
-		close(pfd.fd);
-	errno = err;
-	if (rc)
-		return rc;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : SPAWN_SIGNAL + WTERMSIG(st);
-}
-
-int spawn_run(struct spawn *s, long long timeout_ms)
-{
-	pid_t pid = spawn_start(s);
-
-	return pid < 0 ? -1 : spawn_wait(pid, timeout_ms);
 }
