@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -71,19 +72,24 @@ static int cmdline_has(const char *key, char *val, size_t size)
 /* The root shell exists for debugging only: berth.debug must be asked for. */
 static _Noreturn void debug_shell(void)
 {
-	char *argv[] = { "/bin/sh", NULL };
-	/* O_NONBLOCK: the open must not wait for a serial line's carrier */
-	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	struct spawn sp = { .argv = argv, .flags = SPAWN_SESSION };
-	pid_t pid;
+	pid_t pid = fork();
 
-	if (fd >= 0 && fcntl(fd, F_SETFL, 0) == 0) {
-		sp.fd[0] = sp.fd[1] = sp.fd[2] = fd;
-		sp.flags |= SPAWN_CTTY;
+	if (pid == 0) {
+		char *argv[] = { "/bin/sh", NULL };
+		int fd;
+
+		spawn_reset();
+		setsid();
+		fd = open("/dev/console", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			ioctl(fd, TIOCSCTTY, 1);
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], argv);
+		_exit(127);
 	}
-	pid = spawn_start(&sp);
-	if (fd >= 0)
-		close(fd);
 	while (pid > 0) {
 		pid_t got = waitpid(-1, NULL, 0);
 

@@ -65,18 +65,28 @@ int signals_open(struct init *st)
 }
 
 /* A child must not inherit PID 1's blocked mask: a service with TERM blocked
- * could never be stopped. spawn_start() resets it. */
+ * could never be stopped; spawn_reset() clears it. Not spawn_start(): its
+ * options (pipes, environments, fds) would cost PID 1 a page */
 pid_t spawn(char *const argv[], int flags)
 {
-	char what[4200];
-	struct spawn sp = { .argv = argv, .what = what, .fd = { SPAWN_NULL }, .flags = flags };
-	pid_t pid;
+	pid_t pid = fork();
 
-	snprintf(what, sizeof what, "%s: exec %s", log_prog(), argv[0]);
-	pid = spawn_start(&sp);
-	if (pid < 0)
-		warn_errno("fork for %s", argv[0]);
-	return pid;
+	if (pid != 0) {
+		if (pid < 0)
+			warn_errno("fork for %s", argv[0]);
+		return pid;
+	}
+	spawn_reset();
+	if (flags & SPAWN_SESSION)
+		setsid();
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	execv(argv[0], argv);
+	warn_errno("exec %s", argv[0]);
+	_exit(127);
 }
 
 const char *status_text(int status, char *buf, size_t size)

@@ -12,9 +12,8 @@
 
 #define SPAWN_SESSION 1 /* setsid(): a session and process group of its own */
 #define SPAWN_PGROUP 2  /* setpgid(), in the child and the parent: no race with a kill of the group */
-#define SPAWN_CTTY 4    /* with SPAWN_SESSION: its fd 0, a terminal, becomes its controlling one */
-#define SPAWN_CLOSE 8   /* close every fd above 2 */
-#define SPAWN_SEARCH 16 /* look the program up in our PATH */
+#define SPAWN_CLOSE 4   /* close every fd above 2 */
+#define SPAWN_SEARCH 8  /* look the program up in our PATH */
 
 struct spawn {
 	const char *path;      /* the program; NULL: argv[0] */

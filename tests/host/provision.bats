@@ -1277,5 +1277,5 @@ fuzz_run() {
 
 @test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config" {
 	fuzz_run provision provision/{datasource,decode,doas,ephemeral,label,modules,network,report,root,users,yaml}.c \
-		lib/{cmdline,err,file,http,log,spawn,spawn-wait,timeline,status-doc-write,yaml-tree}.c
+		lib/{cmdline,err,file,http,log,spawn,timeline,status-doc-write,yaml-tree}.c
 }
