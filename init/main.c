@@ -17,6 +17,7 @@
 
 #include "berth.h"
 #include "init.h"
+#include "spawn.h"
 
 #define STAGE1_TIMEOUT_DEFAULT 60
 #define STAGE1_TIMEOUT_MAX 86400
@@ -77,7 +78,7 @@ static _Noreturn void debug_shell(void)
 		char *argv[] = { "/bin/sh", NULL };
 		int fd;
 
-		child_reset();
+		spawn_reset();
 		setsid();
 		fd = open("/dev/console", O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {

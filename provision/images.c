@@ -17,6 +17,7 @@
 #include "berth.h"
 #include "hash.h"
 #include "provision.h"
+#include "spawn.h"
 
 #define BERTH_BIN "/usr/bin/berth"
 #define IMAGE_FD 3 /* the image's fd in berth load, which opens it by IMAGE_PATH */
@@ -113,47 +114,32 @@ static void output_read(int fd, struct output *o)
 static int berth_load(struct prov *p, int imgfd, struct output *o)
 {
 	const char *berth = getenv("BERTH_PROVISION_BERTH");
-	char store[4200];
-	int pipefd[2], st;
+	char store[4200], root[4300], what[4200];
+	char *argv[] = { "berth", "load", "--", IMAGE_PATH, NULL }, *env[] = { root, NULL };
+	struct spawn sp = { .argv = argv, .dir = "/", .what = what, .fd = { 0, SPAWN_PIPE, SPAWN_PIPE, imgfd } };
 	pid_t pid;
+	int r;
 
 	if (!berth || !*berth)
 		berth = BERTH_BIN;
 	/* --root: the store of the root being provisioned, unless named */
 	if (snprintf(store, sizeof store, "%s/" BERTH_ROOT_RELATIVE, p->root) >= (int)sizeof store)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		return -1;
+	if (strcmp(p->root, "/") && !getenv("BERTH_ROOT")) {
+		snprintf(root, sizeof root, "BERTH_ROOT=%s", store);
+		sp.env_add = env;
+	}
+	sp.path = berth;
+	snprintf(what, sizeof what, "exec %s", berth);
 	fflush(stdout);
 	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
+	pid = spawn_start(&sp);
+	if (pid < 0)
 		return -1;
-	}
-	if (pid == 0) {
-		char *argv[] = {"berth", "load", "--", IMAGE_PATH, NULL};
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0 || chdir("/") != 0)
-			_exit(127);
-		if (imgfd == IMAGE_FD ? fcntl(imgfd, F_SETFD, 0) != 0 : dup2(imgfd, IMAGE_FD) < 0)
-			_exit(127);
-		if (strcmp(p->root, "/") && !getenv("BERTH_ROOT"))
-			setenv("BERTH_ROOT", store, 1);
-		execv(berth, argv);
-		fprintf(stderr, "exec %s: %s\n", berth, strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	output_read(pipefd[0], o);
-	close(pipefd[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	output_read(sp.pipe, o);
+	close(sp.pipe);
+	r = spawn_wait(pid, -1);
+	return r >= SPAWN_SIGNAL ? 128 + r - SPAWN_SIGNAL : r;
 }
 
 /* the last line berth printed, without its "berth load: IMAGE_PATH: " */

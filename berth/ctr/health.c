@@ -23,6 +23,7 @@
 #include "compose.h"
 #include "ctr.h"
 #include "image.h"
+#include "spawn.h"
 
 /* Docker's defaults */
 #define DEF_INTERVAL_MS 30000
@@ -249,36 +250,15 @@ static void check_kill(struct ctr_health *h)
 
 static int check_start(struct ctr_health *h, long long now)
 {
-	int fds[2];
+	struct spawn sp = { .argv = h->argv, .fd = { SPAWN_NULL, SPAWN_PIPE, SPAWN_PIPE } };
 	pid_t pid;
 
 	unlink(h->pidfile);
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	pid = spawn_start(&sp);
+	if (pid < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (null >= 0)
-			dup2(null, 0);
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execv(h->argv[0], h->argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	h->out_fd = fds[0];
+	fcntl(sp.pipe, F_SETFL, O_NONBLOCK);
+	h->out_fd = sp.pipe;
 	h->outlen = 0;
 	h->out[0] = '\0';
 	h->pid = pid;

@@ -14,6 +14,7 @@
 #include "compose.h"
 #include "ctr.h"
 #include "image.h"
+#include "spawn.h"
 
 void ctr_paths_init(struct ctr_paths *p)
 {
@@ -84,33 +85,15 @@ int ctr_rm_tree(const char *path)
 
 int ctr_spawn_wait(char *const argv[], int quiet)
 {
-	sigset_t all;
-	pid_t pid;
-	int st;
+	char what[CTR_PATH_MAX + 64];
+	struct spawn sp = { .argv = argv, .what = what };
+	int r;
 
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (quiet) {
-			int fd = open("/dev/null", O_WRONLY);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-		}
-		execv(argv[0], argv);
-		fprintf(stderr, "%s: exec %s: %s\n", log_prog(), argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (quiet)
+		sp.fd[1] = sp.fd[2] = SPAWN_NULL;
+	snprintf(what, sizeof what, "%s: exec %s", log_prog(), argv[0]);
+	r = spawn_run(&sp, -1);
+	return r >= SPAWN_SIGNAL ? -1 : r;
 }
 
 int ctr_poll_sleep(int *idle_ms)

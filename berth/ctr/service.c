@@ -19,6 +19,7 @@
 #include "compose.h"
 #include "ctr.h"
 #include "image.h"
+#include "spawn.h"
 
 /* 'it'\''s' quoting for sh: the paths come from the environment */
 static int sh_quote(char *out, size_t size, const char *s)
@@ -160,35 +161,23 @@ static char **runsv_env(void)
 	return env;
 }
 
-/* in the grandchild: nothing of berth's process state may leak into the
- * supervisor, which lives on after berth exits. "runsv NAME" in the
- * service directory's parent, as runsvdir runs it (and ps shows it) */
-static _Noreturn void runsv_exec(const struct ctr_paths *p, const char *name)
+/* in the child, for the grandchild: nothing of berth's process state may
+ * leak into the supervisor, which lives on after berth exits. "runsv NAME"
+ * in the service directory's parent, as runsvdir runs it (and ps shows it),
+ * stdin as runsvdir's was: a container must not read the console */
+static pid_t runsv_spawn(const struct ctr_paths *p, const char *name)
 {
 	char *argv[] = { "runsv", (char *)name, NULL }, dir[CTR_PATH_MAX];
-	struct sigaction sa = { .sa_handler = SIG_DFL };
-	sigset_t none;
-	int in, out;
+	struct spawn sp = { .path = p->runsv, .argv = argv, .env = runsv_env(), .dir = dir, .flags = SPAWN_CLOSE };
+	int out;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL); /* fails harmlessly for KILL, STOP and musl's own */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	umask(022);
-	if (snprintf(dir, sizeof dir, "%s/service", p->run) >= (int)sizeof dir || chdir(dir) < 0)
-		_exit(111);
-	/* stdin as runsvdir's was: a container must not read the console */
-	in = open("/dev/null", O_RDONLY);
-	out = open("/dev/console", O_WRONLY | O_NOCTTY);
-	if (out < 0)
-		out = open("/dev/null", O_WRONLY);
-	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-		_exit(111);
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
-	execve(p->runsv, argv, runsv_env());
-	_exit(127);
+	if (snprintf(dir, sizeof dir, "%s/service", p->run) >= (int)sizeof dir)
+		return -1;
+	out = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	sp.fd[0] = SPAWN_NULL;
+	sp.fd[1] = sp.fd[2] = out < 0 ? SPAWN_NULL : out;
+	return spawn_start(&sp);
 }
 
 int ctr_service_supervise(const struct ctr_paths *p, const char *name, int up)
@@ -218,12 +207,7 @@ int ctr_service_supervise(const struct ctr_paths *p, const char *name, int up)
 	} else if (pid == 0) {
 		if (setsid() < 0)
 			_exit(111);
-		pid = fork();
-		if (pid < 0)
-			_exit(111);
-		if (pid == 0)
-			runsv_exec(p, name);
-		_exit(0);
+		_exit(runsv_spawn(p, name) < 0 ? 111 : 0);
 	} else {
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;

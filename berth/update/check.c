@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "berth.h"
 #include "ctr.h"
 #include "host.h"
+#include "spawn.h"
 
 #define DEADLINE_DEFAULT 120
 #define GRACE_DEFAULT 15
@@ -299,57 +299,31 @@ static int containers_check(struct check *ch, long long now)
 	return rc;
 }
 
-static void child_exec(const char *path)
-{
-	sigset_t none;
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	setpgid(0, 0);
-	if (fd >= 0)
-		dup2(fd, STDIN_FILENO);
-	execl(path, path, (char *)NULL);
-	_exit(127);
-}
-
 /* one health.d program, killed (its process group) after its timeout */
 static int health_run(struct check *ch, const char *path, const char *name)
 {
+	char *argv[] = { (char *)path, NULL };
+	struct spawn sp = { .argv = argv, .fd = { SPAWN_NULL }, .flags = SPAWN_PGROUP };
 	long long left = ch->deadline - now_ms(), limit;
-	int status;
 	pid_t pid;
+	int r;
 
 	limit = left < HEALTH_TIMEOUT_S * 1000 ? left : HEALTH_TIMEOUT_S * 1000;
 	if (limit < 1000)
 		limit = 1000;
-	pid = fork();
+	pid = spawn_start(&sp);
 	if (pid < 0)
 		return why(ch, "health.d/%s: fork: %s", name, strerror(errno));
-	if (pid == 0)
-		child_exec(path);
-	setpgid(pid, pid); /* as the child does: no race with the kill below */
-	for (long long end = now_ms() + limit;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			return why(ch, "health.d/%s: wait: %s", name, strerror(errno));
-		if (now_ms() >= end) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return why(ch, "health.d/%s: no answer in %lld s", name, limit / 1000);
-		}
-		usleep(20000);
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	r = spawn_wait(pid, limit);
+	if (r == 0)
 		return 0;
-	if (WIFEXITED(status))
-		return why(ch, "health.d/%s: exit %d", name, WEXITSTATUS(status));
-	return why(ch, "health.d/%s: killed by signal %d", name, WTERMSIG(status));
+	if (r == SPAWN_TIMEOUT)
+		return why(ch, "health.d/%s: no answer in %lld s", name, limit / 1000);
+	if (r < 0)
+		return why(ch, "health.d/%s: wait: %s", name, strerror(errno));
+	if (r < SPAWN_SIGNAL)
+		return why(ch, "health.d/%s: exit %d", name, r);
+	return why(ch, "health.d/%s: killed by signal %d", name, r - SPAWN_SIGNAL);
 }
 
 /* an executable file in health.d runs; anything else is left alone */

@@ -624,6 +624,17 @@ EOF
 	[ ! -e "$R/var/lib/dropbear/dropbear_rsa_host_key" ]
 }
 
+@test "runcmd starts with every signal at its default, whatever provision's caller ignored" {
+	ud <<'EOF'
+#cloud-config
+runcmd:
+  - grep '^SigIgn:' /proc/self/status >> "$MARKS"
+EOF
+	run bash -c 'trap "" HUP 34; exec "$@"' sh "$P" --root "$R" --seed "$S" --cmdline ""
+	assert_success
+	assert_equal "$(cat "$MARKS")" "$(printf 'SigIgn:\t0000000000000000')"
+}
+
 @test "status.json lists every module's result; raw user-data kept 0600" {
 	ud <<'EOF'
 #cloud-config
@@ -1299,5 +1310,5 @@ fuzz_run() {
 
 @test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config" {
 	fuzz_run provision provision/{datasource,decode,doas,ephemeral,label,modules,network,report,root,users,yaml}.c \
-		lib/{clock,cmdline,err,file,http,log,timeline,status-doc-write,yaml-tree}.c
+		lib/{clock,cmdline,err,file,http,log,spawn,timeline,status-doc-write,yaml-tree}.c
 }
