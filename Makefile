@@ -54,17 +54,23 @@ $(foreach p,$(BERTH_PARTS),$(eval $(call part_rule,$(p))))
 PART_ARCHIVES := $(foreach p,$(BERTH_PARTS),$(OUT)/obj/berth-$(p).a)
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
 
-# fuzz targets (berth/fuzz): FUZZ_x are target x's sources, seeing berth/x. out/fuzz/x-main
-# runs them over files (berth/fuzz/fuzz-main.c, musl, -Werror);
-# out/fuzz/x-libfuzzer is the same target under libFuzzer with ASan and
-# UBSan (clang, when installed)
+# fuzz targets (berth/fuzz, netcfg/fuzz, provision/fuzz): FUZZ_x are target
+# x's sources, seeing berth/x (or FUZZ_DIR_x). out/fuzz/x-main runs them over
+# files (berth/fuzz/fuzz-main.c, musl, -Werror); out/fuzz/x-libfuzzer is the
+# same target under libFuzzer with ASan and UBSan (clang, when installed)
 FUZZ_LIBS := -lyaml -lyajl -lsodium -lzstd -lz
 FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c lib/cmdline.c lib/timeline.c lib/clock.c lib/env.c
 FUZZ_image := berth/fuzz/fuzz-image.c lib/tar.c $(addprefix berth/image/,source.c layer.c decompress.c digest.c refs.c store.c)
 FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c) lib/yaml-tree.c
 FUZZ_update := berth/fuzz/fuzz-update.c lib/tar.c lib/http.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
 FUZZ_events := berth/fuzz/fuzz.c berth/cli/events.c
-FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -Iberth/$* -Iberth/cli -I$(OUT)/sysroot/usr/include
+FUZZ_netcfg := netcfg/fuzz/fuzz.c netcfg/conf.c
+FUZZ_DIR_netcfg := netcfg
+FUZZ_provision := provision/fuzz/fuzz.c $(filter-out provision/main.c,$(wildcard provision/*.c)) \
+	lib/http.c lib/spawn.c lib/status-doc-write.c lib/yaml-tree.c
+FUZZ_DIR_provision := provision
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -I$(or $(FUZZ_DIR_$*),berth/$*) -Iberth/cli \
+	-I$(OUT)/sysroot/usr/include
 .SECONDEXPANSION:
 $(OUT)/fuzz/%-main: $$(FUZZ_$$*) $(FUZZ_LIB) berth/fuzz/fuzz-main.c $(OUT)/pkgs/.complete
 	@mkdir -p $(@D)
@@ -129,11 +135,11 @@ demo: pkgs ## out/demo.tar: the demo container image (busybox), made with umoci 
 test-image: image demo ## out/test/berth.img: the image with a test SSH key for root in /var
 	@tests/lib/test-image.sh
 
-check: all progs ## fast host tests (no VM)
+check: all progs ## the fast host tests, tests/host, side by side (no VM, no slow integration check)
 	@tests/run.sh tests/host
 
-test: test-image bundle demo ## every test, QEMU boots included (what CI runs); ends with "bats: N passed, N failed, N skipped"
-	@tests/run.sh tests/host tests/vm
+test: test-image bundle demo ## every test: tests/host, tests/host-slow, QEMU boots (what CI runs); ends with "bats: N passed, N failed, N skipped"
+	@tests/run.sh tests/host tests/host-slow tests/vm
 
 bench: test-image bundle ## every figure beside its floor: table + out/bench.json (BENCH_RUNS=5, BENCH_PEER=1)
 	@scripts/bench.sh
@@ -148,7 +154,7 @@ distclean: clean ## remove out/ and the build cache (BERTH_CACHE)
 	rm -rf $(BERTH_CACHE)
 
 help: ## list the targets
-	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | expand -t 12
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | expand -t 12
 
 # the same targets by their names under the default out/: make out/bin/berth
 ifeq ($(OUT),$(CURDIR)/out)

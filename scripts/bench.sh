@@ -171,10 +171,21 @@ guest_num() {
 	else echo "$v"; fi
 }
 
+# guest_two FIGURES COMMAND: the two numbers COMMAND prints in the guest, else
+# "null null" and the figures and why on stderr
+guest_two() {
+	local v x y rc=0
+	v=$(ssh_vm "$2" 2>"$d/ssh.err") || rc=$?
+	read -r x y <<<"$v"
+	if [ "$rc" -ne 0 ]; then lost "$1" "$(why_ssh "$rc")"; echo null null
+	elif ! is_num "$x" || ! is_num "$y"; then lost "$1" "the guest printed '$v', not two numbers"; echo null null
+	else echo "$x $y"; fi
+}
+
 # container start: berth run against crun run of the demo container's own
 # bundle (read-only root, no network, the same command), five of each
 container_start() {
-	local names="container_start.berth_run_s, container_start.crun_run_s" cfg v rc=0
+	local names="container_start.berth_run_s, container_start.crun_run_s" cfg rc=0
 	cfg=$(ssh_vm cat /var/lib/berth/containers/demo/bundle/config.json 2>"$d/ssh.err") || rc=$?
 	[ "$rc" -eq 0 ] || { lost "$names" "reading the demo bundle's config.json: $(why_ssh "$rc")"; return 0; }
 	jq -e '.root = {path: "/var/lib/berth/containers/demo/rootfs", readonly: true} | .process.args = ["/bin/sh", "-c", "exit 0"]
@@ -182,41 +193,27 @@ container_start() {
 		{ lost "$names" "the demo bundle's config.json is not an OCI config: $(head -n1 "$d/jq.err")"; return 0; }
 	ssh_vm 'mkdir -p /tmp/cb && cat >/tmp/cb/config.json' <"$d/crun.json" 2>"$d/ssh.err" || rc=$?
 	[ "$rc" -eq 0 ] || { lost "$names" "copying the crun bundle's config.json in: $(why_ssh "$rc")"; return 0; }
-	v=$(ssh_vm 'u() { cut -d" " -f1 /proc/uptime; }
+	read -r crun_s berth_s <<<"$(guest_two "$names" 'u() { cut -d" " -f1 /proc/uptime; }
 		a=$(u); for i in 1 2 3 4 5; do crun run -b /tmp/cb b$i >/dev/null || { echo "crun run failed" >&2; exit 1; }; done; b=$(u)
 		for i in 1 2 3 4 5; do berth run --name r$i --network none demo:latest -c "exit 0" >/dev/null || { echo "berth run failed" >&2; exit 1; }; done; c=$(u)
 		for i in 1 2 3 4 5; do berth rm r$i >/dev/null; done
-		awk -v a="$a" -v b="$b" -v c="$c" "BEGIN { printf \"%.3f %.3f\n\", (b - a) / 5, (c - b) / 5 }"' 2>"$d/ssh.err") || rc=$?
-	[ "$rc" -eq 0 ] || { lost "$names" "$(why_ssh "$rc")"; return 0; }
-	read -r crun_s berth_s <<<"$v"
-	if ! is_num "$crun_s" || ! is_num "$berth_s"; then
-		crun_s=null berth_s=null
-		lost "$names" "the guest printed '$v', not two numbers"
-	fi
-	return 0
+		awk -v a="$a" -v b="$b" -v c="$c" "BEGIN { printf \"%.3f %.3f\n\", (b - a) / 5, (c - b) / 5 }"')"
 }
 
 # update install: `berth update apply` of a bundle against dd of its root image
 update_rate() {
-	local names="update.install_rate_mib_s, update.dd_rate_mib_s" bundle=$OUT/test/updates/berth-0.2.0.bundle v rc=0
+	local names="update.install_rate_mib_s, update.dd_rate_mib_s" bundle=$OUT/test/updates/berth-0.2.0.bundle rc=0
 	tar xOf "$bundle" root.img >"$d/root.img" 2>"$d/tar.err" ||
 		{ lost "$names" "no root.img in ${bundle#"$OUT"/}: $(head -n1 "$d/tar.err")"; return 0; }
 	ssh_vm 'cat >/var/tmp/root.img' <"$d/root.img" 2>"$d/ssh.err" || rc=$?
 	[ "$rc" -eq 0 ] || { lost "$names" "copying the root image in: $(why_ssh "$rc")"; return 0; }
 	ssh_vm 'cat >/var/tmp/u.bundle' <"$bundle" 2>"$d/ssh.err" || rc=$?
 	[ "$rc" -eq 0 ] || { lost "$names" "copying the bundle in: $(why_ssh "$rc")"; return 0; }
-	v=$(ssh_vm 'u() { cut -d" " -f1 /proc/uptime; }
+	read -r dd_rate apply_rate <<<"$(guest_two "$names" 'u() { cut -d" " -f1 /proc/uptime; }
 		n=$(stat -c %s /var/tmp/root.img)
 		a=$(u); dd if=/var/tmp/root.img of=/dev/vda3 bs=1M conv=fsync 2>/dev/null || { echo "dd to /dev/vda3 failed" >&2; exit 1; }; b=$(u)
 		berth update apply /var/tmp/u.bundle >/dev/null 2>/var/tmp/apply.err || { tail -n1 /var/tmp/apply.err >&2; exit 1; }; c=$(u)
-		awk -v n="$n" -v a="$a" -v b="$b" -v c="$c" "BEGIN { m = n / 1048576; printf \"%.2f %.2f\n\", m / (b - a + 0.005), m / (c - b + 0.005) }"' 2>"$d/ssh.err") || rc=$?
-	[ "$rc" -eq 0 ] || { lost "$names" "$(why_ssh "$rc")"; return 0; }
-	read -r dd_rate apply_rate <<<"$v"
-	if ! is_num "$dd_rate" || ! is_num "$apply_rate"; then
-		dd_rate=null apply_rate=null
-		lost "$names" "the guest printed '$v', not two numbers"
-	fi
-	return 0
+		awk -v n="$n" -v a="$a" -v b="$b" -v c="$c" "BEGIN { m = n / 1048576; printf \"%.2f %.2f\n\", m / (b - a + 0.005), m / (c - b + 0.005) }"')"
 }
 
 up=0

@@ -20,7 +20,7 @@
  * what, and whatever is accepted is in its documented bounds.
  *   make out/fuzz/image-libfuzzer; out/fuzz/image-main (fuzz-main.c) runs the same
  *   target over files without libFuzzer.
- * Seeds: tests/host/image.bats makes them. */
+ * Seeds: tests/lib/fuzz.bash makes them (image_seeds, sparse_seeds). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  *   0 manifest.json       1 a minisign public key      2 a UKI file name
  *   3 a bundle: one line with a base64 public key, then the archive
  * Whatever the bytes, nothing crashes and whatever is accepted is
- * well-formed. Seeds: tests/host/update.bats makes them with minisign.
+ * well-formed. Seeds: tests/lib/update.bash makes them with minisign.
  *   make out/fuzz/update-libfuzzer   (and out/fuzz/update-main: the seeds, no clang)
  */
 #include <stdint.h>

@@ -7,11 +7,7 @@
  * Modules write under a scratch root ($FUZZ_ROOT, else a new /tmp dir),
  * emptied before each input. bootcmd, runcmd, scripts and berth.images run
  * commands and are left out.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iprovision \
- *     provision/fuzz/fuzz.c provision/{datasource,decode,doas,label,modules,network,report,root,users,yaml}.c \
- *     lib/{cmdline,err,file,http,log,timeline,status-doc-write,yaml-tree}.c -lyaml -lyajl -lz -o out/fuzz-provision
- * Without libFuzzer, -DFUZZ_MAIN adds a main() that runs each file named on
- * the command line once (the host test's corpus run).
+ *   make out/fuzz/provision-libfuzzer   (and out/fuzz/provision-main: the corpus, no clang)
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -82,6 +78,18 @@ static void prov_free(struct prov *p)
 	close(p->rootfd);
 }
 
+/* for berth/fuzz/fuzz-main.c: the path taken, and whether a module failed */
+const char *fuzz_result = "";
+
+/* the path's result: NAME, or NAME_ERR when a module reported an error */
+static const char *result(const struct prov *p, const char *name, const char *name_err)
+{
+	for (int i = 0; i < p->nmods; i++)
+		if (p->mods[i].result == RES_ERROR)
+			return name_err;
+	return name;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct prov prov;
@@ -90,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size ? size - 1 : 0;
 	char *buf;
 
+	fuzz_result = "not read";
 	if (size < 1 || size > UD_RAW_MAX)
 		return 0;
 	root_reset();
@@ -131,6 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mod_containers(p, p->ud.cfg);
 		mod_write_files(p, p->ud.cfg, 1);
 		mod_power_state(p, p->ud.cfg);
+		fuzz_result = data[0] % 3 ? result(p, "multipart ok", "multipart with errors")
+					  : result(p, "user-data ok", "user-data with errors");
 		break;
 	case 2:
 		if (len > META_MAX)
@@ -141,32 +152,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p->seed.nc[len] = '\0';
 		p->seed.nclen = len;
 		mod_network(p);
+		fuzz_result = result(p, "network-config ok", "network-config with errors");
 		break;
 	}
 	status_write(p);
 	prov_free(p);
 	return 0;
 }
-
-#ifdef FUZZ_MAIN
-int main(int argc, char **argv)
-{
-	static char buf[UD_RAW_MAX + 2];
-
-	log_init("provision-fuzz");
-	for (int i = 1; i < argc; i++) {
-		ssize_t n;
-		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0)
-			die_errno(1, "open %s", argv[i]);
-		n = read(fd, buf, sizeof buf);
-		close(fd);
-		if (n < 0)
-			die_errno(1, "read %s", argv[i]);
-		LLVMFuzzerTestOneInput((const uint8_t *)buf, (size_t)n);
-		fprintf(stderr, "provision-fuzz: %s: ok\n", argv[i]);
-	}
-	return 0;
-}
-#endif

@@ -7,7 +7,7 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	make -s -C "$TOP" "$OUT/bin/berth" >&2
+	berth_make "$OUT/bin/berth"
 }
 
 setup() {

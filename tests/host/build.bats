@@ -1,38 +1,13 @@
 #!/usr/bin/env bats
 # The build foundation: static musl binaries, the kernel config, the source
-# pins, the cache, the manifest and the Makefile's own help.
+# pins, the cache, the manifest and the Makefile's own help
+# (tests/host-slow/build-real.bats builds a real package and the kernel's
+# config, and asks the archive).
+# shellcheck disable=SC2030,SC2031 # fake_tree sets tmpc and t for the test that calls it
 
-setup() { load ../lib/common; }
-
-# a temporary cache that shares the big kernel tree and headers of the real one
-temp_cache() {
-	local c
-	c=$(mktemp -d)
-	mkdir -p "$c/sources"
-	ln -s "$BERTH_CACHE/headers" "$c/headers"
-	echo "$c"
-}
-
-# kernel_cache DIR: a temporary cache that also shares the real one's kernel
-# source (download and extracted tree, both only read)
-kernel_cache() {
-	local c
-	c=$(temp_cache)
-	ln -s "$BERTH_CACHE"/sources/linux-source-* "$c/sources/"
-	ln -s "$BERTH_CACHE/linux" "$c/linux"
-	echo "$c"
-}
-
-# temp_tree DIR PKG...: a copy of the Makefile, the scripts and the kernel
-# fragments with only the named package folders, for a test to pin or break
-# a package without touching pkgs/
-temp_tree() {
-	local t=$1 p
-	shift
-	mkdir -p "$t/pkgs"
-	cp -a "$TOP/Makefile" "$TOP/VERSION" "$TOP/scripts" "$TOP/kernel-config" "$t/"
-	cp -a "$TOP/pkgs/host-packages.txt" "$TOP/pkgs/linux" "$t/pkgs/"
-	for p; do cp -a "$TOP/pkgs/$p" "$t/pkgs/"; done
+setup() {
+	load ../lib/common
+	load ../lib/build
 }
 
 # fake_pkg TREE NAME BUILD: a package NAME built from zlib's pinned source by
@@ -43,13 +18,23 @@ fake_pkg() {
 	printf '%s\n' "$3" >"$1/pkgs/$2/build.sh"
 }
 
+# fake_tree: $tmpc, a temporary cache with zlib's pinned source (what
+# fake_pkg builds from), and $t, a tree of the build without any package
+fake_tree() {
+	tmpc=$(temp_cache)
+	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
+	t=$(mktemp -d)
+	temp_tree "$t"
+}
+
 # the recipe of a package that fails: noise, then a compiler-like error
 FAILING_BUILD='i=0; while [ $i -lt 40 ]; do echo "noise $i"; i=$((i + 1)); done
 echo "two.c:1:1: error: the build of two fails here" >&2
 exit 1'
 
 # everything Berth puts in the image: the packages' binaries and its own
-image_binaries() { find "$OUT/rootfs-bin" "$OUT/bin" -type f; }
+# (-H: out/rootfs-bin may be a link into another out/)
+image_binaries() { find -H "$OUT/rootfs-bin" "$OUT/bin" -type f; }
 
 # not_static_musl FILE: print why FILE is not a static musl binary, or
 # nothing. glibc's start files carry a .note.ABI-tag section, static or not
@@ -174,26 +159,6 @@ not_static_musl() {
 	assert_output --partial '.dsc: missing from cache'
 }
 
-@test "a package build interrupted before it completed is rebuilt, not used" {
-	tmpc=$(temp_cache)
-	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
-	assert_success
-	assert_output --partial 'zlib 1:1.2.13.dfsg-1: building'
-	result=$(ls -d "$tmpc"/pkg/zlib-*)
-	[ -f "$result/.complete" ]
-	# an interrupted build never published: simulate a half-written result
-	rm "$result/.complete" "$result/usr/lib/libz.a"
-	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
-	assert_success
-	assert_output --partial 'building'
-	[ -f "$result/usr/lib/libz.a" ]
-	# and a complete one is reused
-	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
-	assert_success
-	refute_output --partial 'building'
-	rm -rf "$tmpc"
-}
-
 @test "out/manifest.json lists every package with version, license and source checksums" {
 	run jq -e '.components | length' "$OUT/manifest.json"
 	assert_success
@@ -240,26 +205,6 @@ not_static_musl() {
 	assert_output --partial 'run: sudo make deps'
 }
 
-@test "a version that is not on the archive stops the fetch in one line and caches nothing" {
-	tmpc=$(temp_cache)
-	t=$(mktemp -d)
-	temp_tree "$t" zlib
-	sed -i 's/^VERSION=.*/VERSION=1:0.0.0-0berth/' "$t/pkgs/zlib/pkg.conf"
-	run env BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/fetch.sh" zlib
-	assert_failure
-	assert_equal "${#lines[@]}" 1
-	assert_output --regexp '^berth-build: pkgs/zlib: apt-get could not fetch source zlib=1:0.0.0-0berth: E: .+'
-	# and the package build stops there, with the same one line
-	run env BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" zlib
-	assert_failure
-	assert_equal "${#lines[@]}" 1
-	assert_output --partial 'berth-build: pkgs/zlib: apt-get could not fetch source zlib=1:0.0.0-0berth'
-	run ls -A "$tmpc/sources"
-	assert_output ''
-	[ ! -e "$tmpc/pkg" ]
-	rm -rf "$tmpc" "$t"
-}
-
 @test "a download that does not match its pin is refused and never enters the cache" {
 	tmpc=$(temp_cache)
 	t=$(mktemp -d)
@@ -300,10 +245,7 @@ not_static_musl() {
 }
 
 @test "a failed package build ends with one line naming the package, the step and the log" {
-	tmpc=$(temp_cache)
-	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
-	t=$(mktemp -d)
-	temp_tree "$t"
+	fake_tree
 	fake_pkg "$t" two "$FAILING_BUILD"
 	want="berth-build: pkgs/two: build.sh failed (log: $tmpc/build/two.failed.log): two.c:1:1: error: the build of two fails here"
 	run env -u CI -u V BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
@@ -328,10 +270,7 @@ not_static_musl() {
 }
 
 @test "make pkgs publishes a package set whole or not at all; a no-op rewrites nothing" {
-	tmpc=$(temp_cache)
-	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
-	t=$(mktemp -d)
-	temp_tree "$t"
+	fake_tree
 	fake_pkg "$t" one 'mkdir -p "$DESTDIR/bin" "$DESTDIR/usr/include"
 printf "#!/bin/sh\necho one\n" >"$DESTDIR/bin/one" && chmod +x "$DESTDIR/bin/one"
 echo "#define ONE 1" >"$DESTDIR/usr/include/one.h"'
@@ -378,42 +317,5 @@ echo "#define ONE 1" >"$DESTDIR/usr/include/one.h"'
 	assert_success
 	assert_output 'pkgs: 1 binaries in out/rootfs-bin'
 	[ -f "$t/out/pkgs/.complete" ]
-	rm -rf "$tmpc" "$t"
-}
-
-@test "a kernel option dropped by olddefconfig fails the kernel build and removes the old out/vmlinuz" {
-	tmpc=$(kernel_cache)
-	t=$(mktemp -d)
-	temp_tree "$t"
-	printf 'CONFIG_BERTH_NO_SUCH_OPTION=y\n' >"$t/kernel-config/zz-test.config"
-	mkdir "$t/out"
-	for f in vmlinuz kernel.config kernel.release; do echo old >"$t/out/$f"; done
-	run env -u CI -u V BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/kernel.sh"
-	assert_failure
-	assert_line "$t/kernel-config/zz-test.config:1: CONFIG_BERTH_NO_SUCH_OPTION=y requested, but it is not set"
-	obj=$(ls -d "$tmpc"/kernel/obj-*)
-	assert_equal "${lines[-1]}" "berth-build: kernel $(. "$TOP/pkgs/linux/pkg.conf"; echo "$VERSION"): config check failed: 1 requested option(s) did not survive olddefconfig (config: $obj/.config)"
-	for f in vmlinuz kernel.config kernel.release; do [ ! -e "$t/out/$f" ]; done
-	run ls "$tmpc/kernel"
-	assert_output "$(basename "$obj")"
-	rm -rf "$tmpc" "$t"
-}
-
-@test "a failed kernel build step ends with one line naming the step and the log" {
-	tmpc=$(kernel_cache)
-	t=$(mktemp -d)
-	mkdir "$t/bin" "$t/out"
-	printf '#!/bin/sh\necho "kconfig: making it"\necho "make: *** [tinyconfig] Error 2" >&2\nexit 2\n' >"$t/bin/make"
-	chmod +x "$t/bin/make"
-	echo old >"$t/out/vmlinuz"
-	run env -u CI -u V PATH="$t/bin:$PATH" BERTH_CACHE="$tmpc" OUT="$t/out" "$TOP/scripts/kernel.sh"
-	assert_failure
-	obj=$(ls -d "$tmpc"/kernel/obj-*)
-	assert_equal "${lines[-1]}" "berth-build: kernel $(. "$TOP/pkgs/linux/pkg.conf"; echo "$VERSION"): make tinyconfig failed (log: $obj/build.log): make: *** [tinyconfig] Error 2"
-	refute_line 'kconfig: making it'
-	[ ! -e "$t/out/vmlinuz" ]
-	run env CI=true PATH="$t/bin:$PATH" BERTH_CACHE="$tmpc" OUT="$t/out" "$TOP/scripts/kernel.sh"
-	assert_line 'kconfig: making it'
-	assert_equal "${lines[-1]}" "berth-build: kernel $(. "$TOP/pkgs/linux/pkg.conf"; echo "$VERSION"): make tinyconfig failed (log: $obj/build.log): make: *** [tinyconfig] Error 2"
 	rm -rf "$tmpc" "$t"
 }

@@ -477,15 +477,12 @@ command: ["/bin/sh", "-c", "ls -l /proc/self/ns/net"]'
 
 # ---- the fuzz target ----
 
-@test "fuzz target for the compose parser: the fixtures reach the end; libFuzzer runs if clang can" {
-	make -s -C "$TOP" "$OUT/fuzz/compose-main" >&2
-	cp "$OUT/fuzz/compose-main" "$T/fuzz-main"
-	# the seeds with their env files beside them: the target reads
-	# fuzz.yaml's env_file from the working directory
-	mkdir "$T/seeds"
-	cp "$FIX"/ok/* "$FIX"/bad/* "$T/seeds/"
+@test "fuzz target for the compose parser: the fixtures reach the end (libFuzzer: tests/host-slow)" {
+	load ../lib/fuzz
+	main=$(fuzz_main compose)
+	compose_seeds "$T/seeds"
 	cd "$T/seeds"
-	run --separate-stderr "$T/fuzz-main" minimal.yaml stack.yaml web.yaml yaml11.yaml mixed.yaml bomb.yaml \
+	run --separate-stderr "$main" minimal.yaml stack.yaml web.yaml yaml11.yaml mixed.yaml bomb.yaml \
 		deep.yaml syntax.yaml noimage.yaml
 	assert_success
 	assert_output "minimal.yaml: parsed
@@ -497,14 +494,4 @@ bomb.yaml: refused
 deep.yaml: refused
 syntax.yaml: refused
 noimage.yaml: refused"
-	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
-	# Berth's libraries are built for musl; they link into a glibc program too
-	make -s -C "$TOP" "$OUT/fuzz/compose-libfuzzer" >&2
-	cp "$OUT/fuzz/compose-libfuzzer" "$T/fuzz-compose"
-	mkdir "$T/corpus" "$T/empty"
-	cp "$T"/seeds/*.yaml "$T/corpus/"
-	cd "$T/empty"
-	run "$T/fuzz-compose" -runs=20000 -max_len=8192 "$T/corpus"
-	assert_success
-	assert_output --partial 'Done 20000 runs'
 }

@@ -11,12 +11,15 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	local b=$BATS_FILE_TMPDIR/bin
-	mkdir -p "$b"
-	berth_bin "$b"
+	# one test at a time (run.sh): the real containers of two tests share
+	# names, and so cgroups (berth/NAME)
+	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
+	berth_bin "$BATS_FILE_TMPDIR/bin"
 	for a in sv svlogd runsv; do
-		ln -sf "$OUT/rootfs-bin/busybox" "$b/$a"
+		ln -sf "$OUT/rootfs-bin/busybox" "$BATS_FILE_TMPDIR/bin/$a"
 	done
+	# the image of the real containers, made once (real_setup loads it)
+	if [[ $(id -u) == 0 ]] && command -v umoci >/dev/null; then demo_layout "$BATS_FILE_TMPDIR/img"; fi
 }
 
 setup() {
@@ -32,6 +35,14 @@ setup() {
 # def NAME BODY: a definition file
 def() {
 	printf '%s\n' "$2" >"$BERTH_ETC/berth/containers/$1.yaml"
+}
+
+# def_real NAME IMAGE BODY: a definition of IMAGE with no network, as the
+# real containers below are run
+def_real() {
+	def "$1" "image: $2
+network_mode: none
+$3"
 }
 
 # ---- the service directory ----
@@ -451,15 +462,14 @@ ports: ["80", "9000-9010:90"]'
 
 # ---- real containers: runsv, crun, an image from umoci ----
 
-real_setup() {
-	[[ $(id -u) == 0 ]] || skip "crun needs root"
-	[[ -x $BERTH_CRUN ]] || skip "no $BERTH_CRUN"
-	command -v umoci >/dev/null || skip "no umoci"
-	local d=$T/img r
+# demo_layout DIR: the real containers' image, demo:t in the OCI layout
+# DIR/demo made with umoci: busybox with its applets, root in passwd and
+# group, SIGUSR1 as its stop signal
+demo_layout() {
+	local d=$1 r=$1/bundle/rootfs
 	umoci init --layout "$d/demo" >&2
 	umoci new --image "$d/demo:t" >&2
 	umoci unpack --image "$d/demo:t" "$d/bundle" >/dev/null
-	r=$d/bundle/rootfs
 	mkdir -p "$r/bin" "$r/etc"
 	cp "$OUT/rootfs-bin/busybox" "$r/bin/busybox"
 	for a in sh echo sleep cat id hostname test true seq ps nc printf; do ln -s busybox "$r/bin/$a"; done
@@ -467,7 +477,17 @@ real_setup() {
 	printf 'root:x:0:\n' >"$r/etc/group"
 	umoci repack --image "$d/demo:t" "$d/bundle" >&2
 	umoci config --image "$d/demo:t" --config.stopsignal SIGUSR1 >&2
-	"$BERTH" load "$d/demo" >&2
+}
+
+# real_setup: demo:t loaded into the test's store from a copy of the layout
+# setup_file made (a test may change its copy, $T/img/demo)
+real_setup() {
+	[[ $(id -u) == 0 ]] || skip "crun needs root"
+	[[ -x $BERTH_CRUN ]] || skip "no $BERTH_CRUN"
+	command -v umoci >/dev/null || skip "no umoci"
+	mkdir -p "$T/img"
+	cp -a "$BATS_FILE_TMPDIR/img/demo" "$T/img/demo"
+	"$BERTH" load "$T/img/demo" >&2
 	export PATH=$BIN:$PATH
 }
 
@@ -476,11 +496,15 @@ real_setup() {
 # a network namespace of its own too, for the bridge; with RUN_TMPFS=1
 # $BERTH_RUN is a tmpfs, as /run is in the VM (and is gone afterwards).
 # berth starts a runsv per container itself; whatever the test leaves is
-# ended afterwards.
+# ended afterwards. SCRIPT may call cwd_pids PATTERN: the processes whose
+# working directory matches PATTERN (one find over /proc: a loop of
+# readlinks over every process on a busy machine took seconds).
 in_ns() {
 	local net=()
 	[[ ${NETNS:-} != 1 ]] || net=(-n)
-	printf '%s\n' "$1" >"$T/script"
+	# shellcheck disable=SC2016 # a function for SCRIPT
+	printf '%s\n' 'cwd_pids() { find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$1" 2>/dev/null | cut -d/ -f3; }' \
+		"$1" >"$T/script"
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	RUN_TMPFS=${RUN_TMPFS:-} timeout 120 unshare -m "${net[@]}" sh -c '
 		if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
@@ -493,14 +517,13 @@ in_ns() {
 		# what the test left, by pid: a runsv or svlogd in one of its
 		# service directories, a ctr-exec of one of its containers
 		ours() {
-			for d in /proc/[0-9]*; do
-				case $(readlink "$d/cwd" 2>/dev/null) in
-				"$BERTH_RUN"/service/*) echo "${d#/proc/}" ;;
-				/) if [ "$(tr "\0" "\n" <"$d/cmdline" 2>/dev/null | sed -n 2p)" = ctr-exec ] &&
-					tr "\0" "\n" <"$d/environ" 2>/dev/null | grep -qxF "BERTH_RUN=$BERTH_RUN"; then
+			find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$BERTH_RUN/service/*" 2>/dev/null | cut -d/ -f3
+			for e in $(grep -lzxF "BERTH_RUN=$BERTH_RUN" /proc/[0-9]*/environ 2>/dev/null); do
+				d=${e%/environ}
+				if [ "$(readlink "$d/cwd" 2>/dev/null)" = / ] &&
+					[ "$(tr "\0" "\n" <"$d/cmdline" 2>/dev/null | sed -n 2p)" = ctr-exec ]; then
 					echo "${d#/proc/}"
-				fi ;;
-				esac
+				fi
 			done
 		}
 		for s in "$BERTH_RUN"/service/*/; do
@@ -572,22 +595,14 @@ $B rm vol'
 
 @test "real: ctr-boot starts in depends_on order, waits, restarts on failure with backoff" {
 	real_setup
-	def db 'image: demo:t
-network_mode: none
-restart: always
+	def_real db demo:t 'restart: always
 command: ["sh", "-c", "echo db; sleep 1000"]'
-	def web 'image: demo:t
-network_mode: none
-restart: unless-stopped
+	def_real web demo:t 'restart: unless-stopped
 depends_on: [db]
 command: ["sh", "-c", "echo web; sleep 1000"]'
-	def crash 'image: demo:t
-network_mode: none
-restart: on-failure:2
+	def_real crash demo:t 'restart: on-failure:2
 command: ["sh", "-c", "echo crash; exit 2"]'
-	def broken 'image: nosuch:1
-network_mode: none
-restart: "no"'
+	def_real broken nosuch:1 'restart: "no"'
 	run in_ns '
 B='"$BERTH"'
 $B ctr-boot --prepare
@@ -633,34 +648,24 @@ image_patch() {
 	real_setup
 	umoci config --image "$T/img/demo:t" --tag hc >&2
 	image_patch hc '.config.Healthcheck = {"Test": ["CMD-SHELL", "echo from-image"], "Interval": 1000000000, "Retries": 2}'
-	def ok 'image: demo:t
-network_mode: none
-command: ["sh", "-c", "echo >/ready; exec sleep 1000"]
+	def_real ok demo:t 'command: ["sh", "-c", "echo >/ready; exec sleep 1000"]
 healthcheck:
   test: ["CMD-SHELL", "test -e /ready && printf \"line1\\nline2\\n\""]
   interval: 1s
   timeout: 2s'
-	def bad 'image: demo:t
-network_mode: none
-command: ["sleep", "1000"]
+	def_real bad demo:t 'command: ["sleep", "1000"]
 healthcheck:
   test: ["CMD", "sh", "-c", "echo nope; seq 1 200; exit 3"]
   interval: 1s
   retries: 3'
-	def slow 'image: demo:t
-network_mode: none
-command: ["sleep", "1000"]
+	def_real slow demo:t 'command: ["sleep", "1000"]
 healthcheck:
   test: ["CMD", "sleep", "30"]
   interval: 1s
   timeout: 500ms
   retries: 1'
-	def img 'image: demo:hc
-network_mode: none
-command: ["sleep", "1000"]'
-	def off 'image: demo:hc
-network_mode: none
-command: ["sleep", "1000"]
+	def_real img demo:hc 'command: ["sleep", "1000"]'
+	def_real off demo:hc 'command: ["sleep", "1000"]
 healthcheck:
   disable: true'
 	run in_ns '
@@ -723,27 +728,19 @@ sed -n "s/^health=//p" $S/ok/state'
 
 @test "real: ctr-boot waits for depends_on service_healthy; no healthcheck is an error" {
 	real_setup
-	def db 'image: demo:t
-network_mode: none
-restart: always
+	def_real db demo:t 'restart: always
 command: ["sh", "-c", "sleep 2; echo >/up; exec sleep 1000"]
 healthcheck:
   test: test -e /up
   interval: 500ms
   start_period: 10s'
-	def app 'image: demo:t
-network_mode: none
-restart: always
+	def_real app demo:t 'restart: always
 command: ["sleep", "1000"]
 depends_on:
   db: {condition: service_healthy}'
-	def plain 'image: demo:t
-network_mode: none
-restart: always
+	def_real plain demo:t 'restart: always
 command: ["sleep", "1000"]'
-	def needy 'image: demo:t
-network_mode: none
-restart: always
+	def_real needy demo:t 'restart: always
 command: ["sleep", "1000"]
 depends_on:
   plain: {condition: service_healthy}'
@@ -765,13 +762,9 @@ $B ps -a'
 
 @test "real: stop_signal is delivered; stop_grace_period bounds the kill; stop -t" {
 	real_setup
-	def sig 'image: demo:t
-network_mode: none
-stop_signal: SIGUSR2
+	def_real sig demo:t 'stop_signal: SIGUSR2
 command: ["sh", "-c", "trap \"echo got USR1; exit 5\" USR1; trap \"echo got USR2; exit 4\" USR2; echo up; while :; do sleep 0.1; done"]'
-	def slow 'image: demo:t
-network_mode: none
-stop_grace_period: 1500ms
+	def_real slow demo:t 'stop_grace_period: 1500ms
 command: ["sh", "-c", "trap \"echo ignored\" USR1 TERM; echo up; while :; do sleep 0.1; done"]'
 	run in_ns '
 B='"$BERTH"'
@@ -867,8 +860,8 @@ echo "started in $(($(ms) - t)) ms"
 sv status $BERTH_RUN/service/quick | cut -d: -f1-2
 # a runsv of its own, in a session of its own, with a clean mask and
 # stdin from /dev/null
-for d in /proc/[0-9]*; do
-	[ "$(readlink $d/cwd)" = "$BERTH_RUN/service/quick" ] && [ "$(cat $d/comm)" = runsv ] && r=${d#/proc/}
+for p in $(cwd_pids "$BERTH_RUN/service/quick"); do
+	[ "$(cat /proc/$p/comm)" = runsv ] && r=$p
 done
 [ "$(cut -d" " -f6 /proc/$r/stat)" != "$(cut -d" " -f6 /proc/$$/stat)" ] && echo "own session"
 echo "cmdline: $(tr "\0" " " </proc/$r/cmdline)"
@@ -946,8 +939,8 @@ grep -E "^(status|restarts)=" $S/phoenix/state'
 B='"$BERTH"'
 S=$BERTH_RUN/containers
 runsv_of() {
-	for d in /proc/[0-9]*; do
-		[ "$(readlink $d/cwd)" = "$BERTH_RUN/service/$1" ] && [ "$(cat $d/comm)" = runsv ] && echo ${d#/proc/}
+	for p in $(cwd_pids "$BERTH_RUN/service/$1"); do
+		[ "$(cat /proc/$p/comm)" = runsv ] && echo $p
 	done
 	return 0
 }

@@ -10,7 +10,7 @@ setup_file() {
 	[ "$(id -u)" = 0 ] || skip "needs root (setuid, mount namespaces)"
 	[ -x "$OUT/rootfs-bin/doas" ] || { echo "no $OUT/rootfs-bin/doas: make pkgs" >&2; return 1; }
 	unshare -m true 2>/dev/null || skip "cannot create mount namespaces here"
-	make -s -C "$TOP" "$OUT/bin/provision" >&2
+	berth_make "$OUT/bin/provision"
 	# alice: NOPASSWD; bob: a password (persist); carol: no rule; dave: one command
 	local d hash
 	# users must reach the files: not bats's own 0700 directories

@@ -9,86 +9,20 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	cd "$TOP" || return 1
-	make -s "$OUT/bin/berth" >&2
-
-	# one image made with umoci: layer 1 has busybox, a setuid file, a
-	# hardlink, a symlink, a file owned by 1000:1001 with an xattr; layer 2
-	# deletes etc/gone (a whiteout). Tag "base" keeps the one-layer image.
-	local d=$BATS_FILE_TMPDIR r
-	r=$d/bundle/rootfs
-	umoci init --layout "$d/demo"
-	umoci new --image "$d/demo:t"
-	umoci unpack --image "$d/demo:t" "$d/bundle" >/dev/null
-	mkdir -p "$r/bin" "$r/etc"
-	cp "$OUT/rootfs-bin/busybox" "$r/bin/busybox"
-	ln -s busybox "$r/bin/sh"
-	echo hello >"$r/etc/hello"
-	ln "$r/etc/hello" "$r/etc/hello2"
-	chown 1000:1001 "$r/etc/hello"
-	python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.note", b"tested")' "$r/etc/hello"
-	printf '#!/bin/sh\n' >"$r/bin/su"
-	chmod 4755 "$r/bin/su"
-	echo doomed >"$r/etc/gone"
-	umoci repack --refresh-bundle --image "$d/demo:t" "$d/bundle"
-	umoci tag --image "$d/demo:t" base
-	rm "$r/etc/gone"
-	echo two >"$r/etc/second"
-	umoci repack --image "$d/demo:t" "$d/bundle"
-	skopeo copy -q "oci:$d/demo:t" "oci-archive:$d/img.tar:demo:2"
-	skopeo copy -q "oci:$d/demo:base" "oci-archive:$d/base.tar:base:1"
-	skopeo copy -q "oci:$d/demo:t" "docker-archive:$d/docker.tar:demo:1"
-	skopeo copy -q --dest-compress-format zstd "oci:$d/demo:t" "oci:$d/zst:t"
-	write_mkoci "$d/mkoci.py"
+	load ../lib/oci
+	berth_make "$OUT/bin/berth"
+	oci_demo "$BATS_FILE_TMPDIR"
 }
 
 setup() {
 	load ../lib/common
-	BERTH=$OUT/bin/berth
-	D=$BATS_FILE_TMPDIR
-	T=$BATS_TEST_TMPDIR
-	export BERTH_ROOT=$T/store
+	load ../lib/oci
+	oci_store
 }
 
 teardown() {
 	if mountpoint -q "$T/mnt" 2>/dev/null; then umount "$T/mnt"; fi
 }
-
-# mkoci.py DIR NAME:TAG [--bad-diffid] LAYER.tar...: an OCI layout with
-# uncompressed layers, digests computed by hand
-write_mkoci() {
-	cat >"$1" <<-'EOF'
-		import hashlib, json, os, sys
-		out, ref, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-		bad = "--bad-diffid" in args
-		layers = [a for a in args if a != "--bad-diffid"]
-		os.makedirs(out + "/blobs/sha256")
-		def blob(data):
-		    h = hashlib.sha256(data).hexdigest()
-		    open(out + "/blobs/sha256/" + h, "wb").write(data)
-		    return {"digest": "sha256:" + h, "size": len(data)}
-		descs, diffids = [], []
-		for p in layers:
-		    data = open(p, "rb").read()
-		    d = blob(data)
-		    d["mediaType"] = "application/vnd.oci.image.layer.v1.tar"
-		    descs.append(d)
-		    diffids.append(d["digest"])
-		if bad:
-		    diffids[-1] = "sha256:" + "0" * 64
-		config = blob(json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-02T03:04:05Z",
-		    "rootfs": {"type": "layers", "diff_ids": diffids}, "config": {}}).encode())
-		config["mediaType"] = "application/vnd.oci.image.config.v1+json"
-		man = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-		    "config": config, "layers": descs}).encode())
-		man["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
-		man["annotations"] = {"org.opencontainers.image.ref.name": ref}
-		json.dump({"schemaVersion": 2, "manifests": [man]}, open(out + "/index.json", "w"))
-		json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
-	EOF
-}
-
-mkoci() { python3 "$D/mkoci.py" "$@"; }
 
 # the ChainIDs of an image in the store, bottom first, without "sha256:":
 # the names of its layer directories (the bottom one's is its DiffID)
@@ -99,14 +33,6 @@ chainids() {
 		if [ -z "$c" ]; then c=$d; else c=sha256:$(printf '%s %s' "$c" "$d" | sha256sum | cut -c1-64); fi
 		echo "${c#sha256:}"
 	done
-}
-
-# nothing of a failed load is in the store
-assert_store_empty() {
-	[ ! -e "$BERTH_ROOT/images.json" ] || jq -e '.images == []' "$BERTH_ROOT/images.json"
-	[ -z "$(ls -A "$BERTH_ROOT/blobs/sha256")" ]
-	[ -z "$(ls -A "$BERTH_ROOT/layers")" ]
-	[ -z "$(ls -A "$BERTH_ROOT/tmp")" ]
 }
 
 @test "load: an OCI layout directory (umoci), named by its directory and tag" {
@@ -372,67 +298,12 @@ assert_store_empty() {
 
 # ---- the fuzz target ----
 
-@test "fuzz target for the archive and manifest parsers: seeds reach the end; libFuzzer runs if clang can" {
-	make -s -C "$TOP" "$OUT/fuzz/image-main" >&2
-	cp "$OUT/fuzz/image-main" "$T/fuzz-main"
-	# a seed is the target's selector byte, then the input: 0 a layer tar,
-	# 1 an archive, 2 a JSON document (the target's comment says more)
-	mkdir "$T/seeds"
-	python3 - "$T/seeds" "$D/demo" "$D/docker.tar" <<-'EOF'
-		import io, json, os, sys, tarfile
-		out, layout, docker = sys.argv[1:4]
-		def put(name, sel, data):
-		    open(os.path.join(out, name), "wb").write(bytes([sel]) + data)
-		def ti(name, kind=tarfile.REGTYPE, data=b"", **kw):
-		    i = tarfile.TarInfo(name)
-		    i.type, i.mtime, i.mode = kind, 1700000000, 0o644
-		    i.size = len(data) if kind == tarfile.REGTYPE else 0
-		    for k, v in kw.items():
-		        setattr(i, k, v)
-		    return i, (io.BytesIO(data) if kind == tarfile.REGTYPE else None)
-		def tar(fmt, members):
-		    b = io.BytesIO()
-		    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
-		        for i, f in members:
-		            t.addfile(i, f)
-		    return b.getvalue()
-		# every entry type, a pax xattr and fractional mtime, long names
-		# (pax path, or GNU 'L' and 'K'), a base-256 uid, a whiteout
-		layer = lambda: [ti("d", tarfile.DIRTYPE, mode=0o755),
-		    ti("d/f", data=b"hello\n", uid=1000, gid=1001, mtime=1700000000.5,
-		       pax_headers={"SCHILY.xattr.user.note": "tested"}),
-		    ti("d/l", tarfile.SYMTYPE, linkname="f"), ti("d/h", tarfile.LNKTYPE, linkname="d/f"),
-		    ti("d/p", tarfile.FIFOTYPE), ti("d/c", tarfile.CHRTYPE, devmajor=1, devminor=3),
-		    ti("d/" + "x" * 150, data=b"long\n" * 200, uid=3000000),
-		    ti("d/y", tarfile.SYMTYPE, linkname="z" * 120), ti("d/.wh.gone")]
-		pax = tar(tarfile.PAX_FORMAT, layer())
-		put("layer-pax", 0, pax)
-		put("layer-gnu", 0, tar(tarfile.GNU_FORMAT, layer()))
-		put("layer-short", 0, pax[:1500])
-		# a small archive whose members are reached through links
-		archive = tar(tarfile.PAX_FORMAT, [ti("blobs", tarfile.DIRTYPE, mode=0o755),
-		    ti("./blobs/idx", data=b'{"schemaVersion":2,"manifests":[]}'),
-		    ti("index.json", tarfile.SYMTYPE, linkname="blobs/./idx"),
-		    ti("oci-layout", tarfile.LNKTYPE, linkname="blobs/idx"),
-		    ti("blobs/loop", tarfile.SYMTYPE, linkname="loop")])
-		put("archive", 1, archive)
-		put("archive-noend", 1, archive[:2048])
-		# the documents umoci and skopeo wrote
-		def blob(d):
-		    return open(layout + "/blobs/sha256/" + d.split(":")[1], "rb").read()
-		index = open(layout + "/index.json", "rb").read()
-		manifest = blob(json.loads(index)["manifests"][0]["digest"])
-		put("index.json", 2, index)
-		put("manifest", 2, manifest)
-		put("config", 2, blob(json.loads(manifest)["config"]["digest"]))
-		with tarfile.open(docker) as t:
-		    put("manifest.json", 2, t.extractfile("manifest.json").read())
-		put("json-nul", 2, b'{"a":"\0"}')
-	EOF
-	{ printf '\001'; cat "$D/img.tar"; } >"$T/seeds/oci-archive"
-	{ printf '\001'; cat "$D/docker.tar"; } >"$T/seeds/docker-archive"
+@test "fuzz target for the archive and manifest parsers: the seeds reach the end (libFuzzer: tests/host-slow)" {
+	load ../lib/fuzz
+	main=$(fuzz_main image)
+	image_seeds "$T/seeds" "$D"
 	cd "$T/seeds"
-	run --separate-stderr "$T/fuzz-main" layer-pax layer-gnu layer-short archive archive-noend oci-archive \
+	run --separate-stderr "$main" layer-pax layer-gnu layer-short archive archive-noend oci-archive \
 		docker-archive index.json manifest config manifest.json json-nul
 	assert_success
 	assert_output "layer-pax: layer ok
@@ -447,15 +318,6 @@ manifest: manifest ok
 config: config ok
 manifest.json: manifest.json ok
 json-nul: json refused"
-	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
-	# Berth's libraries are built for musl; they link into a glibc program too
-	make -s -C "$TOP" "$OUT/fuzz/image-libfuzzer" >&2
-	cp "$OUT/fuzz/image-libfuzzer" "$T/fuzz-image"
-	mkdir "$T/corpus"
-	cp "$T"/seeds/* "$T/corpus/"
-	run "$T/fuzz-image" -runs=20000 -max_len=8192 "$T/corpus"
-	assert_success
-	assert_output --partial 'Done 20000 runs'
 }
 
 @test "load: JSON nested too deep is refused with one line, not a crash" {

@@ -5,8 +5,11 @@
 
 setup_file() {
 	load ../lib/common
+	# one test at a time (run.sh): the PID 1 tests time shutdowns, restarts
+	# and watchdog pings to the second
+	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	# built by `make progs` (make check and make test run it first)
-	make -s -C "$TOP" "$OUT/bin/init" >&2
+	berth_make "$OUT/bin/init"
 }
 
 setup() {
@@ -227,6 +230,17 @@ ns_wait() { # wait up to $1 s for init to exit; its exit status in $status
 	wait "$NS"
 }
 
+# term_stops_within MIN MAX: SIGTERM to PID 1, which is gone MIN to MAX
+# seconds later; its console in $output
+term_stops_within() {
+	local start=$SECONDS
+	kill -TERM "$PID1"
+	ns_wait $(($2 + 5))
+	assert [ $((SECONDS - start)) -ge "$1" ]
+	assert [ $((SECONDS - start)) -le "$2" ]
+	run cat "$T/out"
+}
+
 timeline_events() { sed -n 's/^berth\[[0-9]*\.[0-9][0-9][0-9]\]: //p' "$T/out"; }
 
 # runsvdir_starts N: the fake runsvdir has been started N times or more
@@ -274,12 +288,7 @@ wd_pings() { [ "$(stat -c %s "$T/wd")" -ge "$1" ]; }
 	runsvdir_fake "sh -c 'exec sleep 1000 <>$T/ctr-service/app/supervise/ok' &
 exec sleep 1000"
 	ns_boot
-	start=$SECONDS
-	kill -TERM "$PID1"
-	ns_wait 20
-	[ $((SECONDS - start)) -ge 4 ]
-	[ $((SECONDS - start)) -le 12 ]
-	run cat "$T/out"
+	term_stops_within 4 12
 	assert_line "init: $T/ctr-service: runsv still running after sv exit"
 	assert_line 'init: shutdown done: reboot'
 }
@@ -415,12 +424,7 @@ echo sent >>$T/log
 	runsvdir_fake "sh -c 'trap \"\" TERM HUP; echo \$\$ >$T/stubborn.pid; while :; do sleep 0.1; done' &
 exec sleep 1000"
 	ns_boot
-	start=$SECONDS
-	kill -TERM "$PID1"
-	ns_wait 15
-	[ $((SECONDS - start)) -ge 4 ]
-	[ $((SECONDS - start)) -le 10 ]
-	run cat "$T/out"
+	term_stops_within 4 10
 	assert_line 'init: processes left after SIGTERM, sending SIGKILL'
 	assert_line 'init: shutdown done: reboot'
 }

@@ -5,7 +5,7 @@
 setup_file() {
 	load ../lib/common
 	# built by `make progs` (make check and make test run it first)
-	make -s -C "$TOP" "$OUT/bin/initramfs-init" >&2
+	berth_make "$OUT/bin/initramfs-init"
 }
 
 setup() {

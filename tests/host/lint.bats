@@ -12,6 +12,22 @@ setup() {
 # here as a test of this file, even in a heredoc)
 fixture() { sed 's/^\(\t*\)%test /\1@test /' >"$F"; }
 
+# mid_and_last: the fixture of a false '&&' in the middle of one test and as
+# the last command of another
+mid_and_last() {
+	fixture <<'EOF'
+%test "mid" {
+	[ 1 -eq 2 ] && true
+	echo after
+}
+
+%test "last" {
+	echo before
+	[ 1 -eq 2 ] && true
+}
+EOF
+}
+
 @test "every .bats file under tests/ passes bats-lint" {
 	run "$LINT"
 	assert_success
@@ -27,17 +43,7 @@ fixture() { sed 's/^\(\t*\)%test /\1@test /' >"$F"; }
 }
 
 @test "the premise: bats passes a false '&&' in the middle of a test, fails it as the last command" {
-	fixture <<'EOF'
-%test "mid" {
-	[ 1 -eq 2 ] && true
-	echo after
-}
-
-%test "last" {
-	echo before
-	[ 1 -eq 2 ] && true
-}
-EOF
+	mid_and_last
 	run bats --formatter tap "$F"
 	assert_failure
 	assert_line 'ok 1 mid'
@@ -45,17 +51,7 @@ EOF
 }
 
 @test "a '&&' in the middle of a test is flagged with its line; as the last command it is not" {
-	fixture <<'EOF'
-%test "mid" {
-	[ 1 -eq 2 ] && true
-	echo after
-}
-
-%test "last" {
-	echo before
-	[ 1 -eq 2 ] && true
-}
-EOF
+	mid_and_last
 	run "$LINT" "$F"
 	assert_failure 1
 	assert_output "$F:2: '&&' in the middle of a test asserts nothing on its left side: [ 1 -eq 2 ] && true"

@@ -66,10 +66,7 @@ setup_file() {
 
 # what must not change in the build host's own namespace
 host_snapshot() {
-	ip -j link show | python3 -c '
-import json, sys
-for l in json.load(sys.stdin):
-    print(l["ifname"], l.get("master", "-"), "UP" in l.get("flags", []))'
+	ip -j link show | jq -r '.[] | "\(.ifname) \(.master // "-") \((.flags // []) | any(. == "UP"))"'
 	nft list ruleset
 	cat /proc/sys/net/ipv4/ip_forward
 }

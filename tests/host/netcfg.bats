@@ -6,6 +6,8 @@
 # --ephemeral (provision's temporary network) runs the image's real udhcpc
 # against a real DHCP server in a second namespace (tests/lib/netns.bash).
 
+bats_require_minimum_version 1.5.0
+
 setup_file() {
 	load ../lib/common
 	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
@@ -26,8 +28,8 @@ setup_file() {
 		return 1
 	}
 	echo "$log" >"$BATS_FILE_TMPDIR/build.log"
-	make -s -C "$TOP" "$OUT/bin/netcfg" >&2
-	make -s -C "$TOP" "$OUT/bin/provision" >&2
+	berth_make "$OUT/bin/netcfg"
+	berth_make "$OUT/bin/provision"
 }
 
 setup() {
@@ -97,18 +99,8 @@ clean() {
 @test "network-config v2 from provision, applied: rename by MAC, MTU, addresses, routes, gateways, resolv.conf" {
 	mkdir -p "$T/seed"
 	printf 'instance-id: i-net\n' >"$T/seed/meta-data"
-	cat >"$T/seed/network-config" <<'NC'
-version: 2
-ethernets:
-  lan:
-    match: {macaddress: "52:54:00:12:34:56"}
-    set-name: lan0
-    mtu: 9000
-    addresses: [10.0.0.5/24, "fd00::5/64"]
-    gateway4: 10.0.0.1
-    gateway6: fd00::1
-    routes: [{to: 10.1.0.0/16, via: 10.0.0.254, metric: 100}]
-    nameservers: {addresses: [1.1.1.1, "2606:4700::1111"], search: [example.com]}
+	# the interface provision.bats translates, and one more
+	cat "$TOP/tests/host/fixtures/provision/network-config-lan.yaml" - >"$T/seed/network-config" <<'NC'
   other:
     match: {name: "eth9*"}
     mtu: 1400
@@ -436,22 +428,11 @@ NC
 	[ ! -e "$R/run/berth/ephemeral-net" ]
 }
 
-@test "fuzz target: network.conf parser (corpus through a plain main; libFuzzer where clang has it)" {
-	local fz=$T/fuzz
-	mkdir -p "$fz/corpus"
-	cp "$TOP/netcfg/fuzz/corpus/"* "$fz/corpus/"
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -DFUZZ_MAIN -Ilib \
-		-Inetcfg -o "$fz/plain" netcfg/fuzz/fuzz.c netcfg/conf.c lib/log.c -static)
-	run "$fz/plain" "$fz/corpus/"*
+@test "fuzz target: network.conf parser: the corpus reaches the end (libFuzzer: tests/host-slow)" {
+	load ../lib/fuzz
+	main=$(fuzz_main netcfg)
+	cd "$TOP/netcfg/fuzz/corpus"
+	run --separate-stderr "$main" bad full
 	assert_success
-	assert_line "netcfg-fuzz: $fz/corpus/full: ok"
-	if ! { command -v clang >/dev/null && (cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined \
-		-D_GNU_SOURCE -Ilib -Inetcfg -o "$fz/fuzzer" netcfg/fuzz/fuzz.c netcfg/conf.c lib/log.c) 2>/dev/null; }; then
-		echo "# no clang with libFuzzer: corpus only" >&3
-		return 0
-	fi
-	run "$fz/fuzzer" -close_fd_mask=3 -max_total_time=10 "$fz/corpus"
-	assert_success
-	assert_output --partial 'Done '
-	echo "# libFuzzer: $(grep -m1 '^Done ' <<<"$output")" >&3
+	assert_output $'bad: errors\nfull: ok'
 }

@@ -22,8 +22,8 @@ setup_file() {
 		return 1
 	}
 	echo "$log" >"$BATS_FILE_TMPDIR/build.log"
-	make -s -C "$TOP" "$OUT/bin/provision" >&2
-	make -s -C "$TOP" "$OUT/bin/netcfg" >&2
+	berth_make "$OUT/bin/provision"
+	berth_make "$OUT/bin/netcfg"
 	demo_image "$BATS_FILE_TMPDIR/demo.tar"
 }
 
@@ -81,6 +81,16 @@ prov() { # prov [ARGS]: run provision on the fixture root and seed
 }
 
 mode_of() { stat -c '%a %U %G' "$1"; }
+
+# serve_t: python3's HTTP server on $T (the seed is $T/seed, so a URL ends in
+# /seed), its log in $T/http.log, its port in $port; teardown stops it
+serve_t() {
+	local line
+	coproc HTTP { exec python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T" 2>"$T/http.log"; }
+	IMDS_PID=$HTTP_PID
+	read -r line <&"${HTTP[0]}"
+	port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$line")
+}
 
 # ephemeral_net: a client namespace CNS with only lo (down) and a server
 # namespace SNS; provision runs the real netcfg, with the image's udhcpc and
@@ -794,17 +804,8 @@ EOF
 
 @test "network-config v2: match by MAC, set-name, static addresses, routes, nameservers, mtu" {
 	ud <<<'#cloud-config'
-	cat >"$S/network-config" <<'EOF'
-version: 2
-ethernets:
-  lan:
-    match: {macaddress: "52:54:00:12:34:56"}
-    set-name: lan0
-    mtu: 9000
-    addresses: [10.0.0.5/24, "fd00::5/64"]
-    gateway4: 10.0.0.1
-    routes: [{to: 10.1.0.0/16, via: 10.0.0.254, metric: 100}]
-    nameservers: {addresses: [1.1.1.1], search: [example.com]}
+	# the interface netcfg.bats applies, then two more
+	cat "$FIX/network-config-lan.yaml" - >"$S/network-config" <<'EOF'
   eth1:
     dhcp4: true
   bad:
@@ -812,7 +813,7 @@ ethernets:
 EOF
 	prov
 	assert_success
-	assert_line 'provision: network-config:14: ethernets.bad.addresses[0]: expected ADDRESS/PREFIX'
+	assert_line 'provision: network-config:15: ethernets.bad.addresses[0]: expected ADDRESS/PREFIX'
 	run grep -v '^#' "$R/etc/berth/network.conf"
 	assert_output "$(cat <<'EOF'
 interface lan
@@ -822,8 +823,10 @@ mtu 9000
 address 10.0.0.5/24
 address fd00::5/64
 gateway 10.0.0.1
+gateway fd00::1
 route 10.1.0.0/16 via 10.0.0.254 metric 100
 nameserver 1.1.1.1
+nameserver 2606:4700::1111
 search example.com
 
 interface eth1
@@ -998,10 +1001,7 @@ EOF
 @test "ds=nocloud;s=http://… reads meta-data, user-data and network-config over HTTP" {
 	printf '#cloud-config\nhostname: fromhttp\n' >"$S/user-data"
 	printf 'version: 2\nethernets:\n  eth0:\n    dhcp4: true\n' >"$S/network-config"
-	coproc HTTP { exec python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T" 2>"$T/http.log"; }
-	IMDS_PID=$HTTP_PID # teardown stops it
-	read -r line <&"${HTTP[0]}"
-	port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$line")
+	serve_t
 	# the seed directory is $S = $T/seed; a URL without the trailing slash
 	run "$P" --root "$R" --cmdline "console=ttyS0 ds=nocloud;s=http://127.0.0.1:$port/seed quiet"
 	assert_success
@@ -1211,10 +1211,7 @@ EOF
 	cp "$BATS_FILE_TMPDIR/demo.tar" "$S/demo.tar"
 	printf '#cloud-config\nberth:\n  images: [demo.tar]\n  containers:\n    demo: {image: "demo:latest"}\n' \
 		>"$S/user-data"
-	coproc HTTP { exec python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T" 2>"$T/http.log"; }
-	IMDS_PID=$HTTP_PID # teardown stops it
-	read -r line <&"${HTTP[0]}"
-	port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$line")
+	serve_t
 	run "$P" --root "$R" --cmdline "ds=nocloud;s=http://127.0.0.1:$port/seed/"
 	assert_success
 	assert_line 'provision: warning: user-data:3: berth.images: the nocloud seed was read over HTTP: no filesystem to load images from; none loaded'
@@ -1284,31 +1281,20 @@ EOF
 	assert_failure 100
 }
 
-# fuzz TARGET-DIR SOURCES...: the corpus through a plain main (musl), then,
-# where clang has libFuzzer, a short fuzzing run from that corpus
-fuzz_run() {
-	local dir=$1 fz=$T/fuzz
-	shift
-	mkdir -p "$fz/root" "$fz/corpus"
-	cp "$TOP/$dir/fuzz/corpus/"* "$fz/corpus/"
-	(cd "$TOP" && "$OUT/toolchain/musl-cc" -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -DFUZZ_MAIN -Ilib \
-		-I"$dir" -I"$OUT/sysroot/usr/include" -o "$fz/plain" "$dir/fuzz/fuzz.c" "$@" -static \
-		-L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lz -lsodium)
-	run env FUZZ_ROOT="$fz/root" "$fz/plain" "$fz/corpus/"*
+@test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config: the corpus reaches the end (libFuzzer: tests/host-slow)" {
+	load ../lib/fuzz
+	main=$(fuzz_main provision)
+	mkdir "$T/fuzz-root"
+	cd "$TOP/provision/fuzz/corpus"
+	run env FUZZ_ROOT="$T/fuzz-root" "$main" 0-billion-laughs 0-cloud-config 0-gzip 0-script 0-yaml11 1-mime 2-v1 2-v2
 	assert_success
 	refute_output --partial 'Sanitizer'
-	if ! { command -v clang >/dev/null && (cd "$TOP" && clang -g -O1 -fsanitize=fuzzer,address,undefined \
-		-D_GNU_SOURCE -Ilib -I"$dir" -o "$fz/fuzzer" "$dir/fuzz/fuzz.c" "$@" -lyaml -lyajl -lz -lsodium) 2>/dev/null; }; then
-		echo "# no clang with libFuzzer: corpus only" >&3
-		return 0
-	fi
-	run env FUZZ_ROOT="$fz/root" "$fz/fuzzer" -close_fd_mask=3 -max_total_time=15 -max_len=4096 "$fz/corpus"
-	assert_success
-	assert_output --partial 'Done '
-	echo "# libFuzzer: $(grep -m1 '^Done ' <<<"$output")" >&3
-}
-
-@test "fuzz target: user-data (#cloud-config → modules, MIME multipart, gzip) and network-config" {
-	fuzz_run provision provision/{datasource,decode,doas,ephemeral,label,modules,network,report,root,users,yaml}.c \
-		lib/{clock,cmdline,err,file,http,log,spawn,timeline,status-doc-write,yaml-tree}.c
+	assert_equal "$(grep -E '^[0-9]-[a-z0-9-]+: ' <<<"$output")" "0-billion-laughs: user-data with errors
+0-cloud-config: user-data with errors
+0-gzip: user-data ok
+0-script: user-data ok
+0-yaml11: user-data with errors
+1-mime: multipart ok
+2-v1: network-config ok
+2-v2: network-config ok"
 }

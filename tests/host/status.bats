@@ -3,7 +3,7 @@
 
 setup_file() {
 	load ../lib/common
-	make -s -C "$TOP" "$OUT/bin/berth" >&2
+	berth_make "$OUT/bin/berth"
 }
 
 setup() { load ../lib/common; }

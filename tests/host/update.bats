@@ -11,13 +11,12 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	local b=$BATS_FILE_TMPDIR/bin
-	mkdir -p "$b"
-	berth_bin "$b"
+	berth_bin "$BATS_FILE_TMPDIR/bin"
 }
 
 setup() {
 	load ../lib/common
+	load ../lib/update
 	W=$BATS_TEST_TMPDIR
 	BERTH=$BATS_FILE_TMPDIR/bin/berth
 	minisign -G -W -f -s "$W/k.sec" -p "$W/k.pub" >/dev/null
@@ -155,23 +154,6 @@ host() {
 	printf '25 1 254:0 / / ro,relatime shared:1 - erofs /dev/mapper/root ro\n' >"$W/mountinfo"
 }
 
-# bundle VERSION [jq filter]: $W/berth-VERSION.bundle of the payloads in
-# $W/p-VERSION, signed with $KEY (default $W/k.sec)
-bundle() {
-	local v=$1 filter=${2:-.} d=$W/p-$1
-	mkdir -p "$d"
-	[ -e "$d/berth.efi" ] || head -c 300000 /dev/urandom >"$d/berth.efi"
-	[ -e "$d/root.img" ] || head -c 2500000 /dev/urandom >"$d/root.img"
-	jq -n --arg v "$v" --argjson us "$(stat -c %s "$d/berth.efi")" --arg uh "$(sha256sum <"$d/berth.efi" | cut -c1-64)" \
-		--argjson rs "$(stat -c %s "$d/root.img")" --arg rh "$(sha256sum <"$d/root.img" | cut -c1-64)" '{
-		format: 1, version: $v, compatible: "berth-x86_64", arch: "x86_64", min_version: "0.1.0",
-		uki: { name: "berth.efi", size: $us, sha256: $uh },
-		root: { name: "root.img", size: $rs, sha256: $rh, roothash: ("cd" * 32), type: "erofs" } }' |
-		jq "$filter" >"$d/manifest.json"
-	minisign -S -s "${KEY:-$W/k.sec}" -m "$d/manifest.json" -x "$d/manifest.json.minisig" -t "berth $v berth-x86_64" >/dev/null
-	tar --format=ustar -cf "$W/berth-$v.bundle" -C "$d" manifest.json manifest.json.minisig berth.efi root.img
-}
-
 apply() { "$BERTH" update apply --pubkey "$W/k.pub" "$@"; }
 
 # what a refused update must leave alone: both slots, the ESP's files
@@ -198,6 +180,19 @@ member_offset() {
 	grep -abo "$2" "$1" | cut -d: -f1 | while read -r o; do
 		[ $((o % 512)) -ne 0 ] || echo $((o + 512))
 	done | head -1
+}
+
+# tampered_and_cut MEMBER AT CUT SIZE: berth-0.2.0.bundle with MEMBER's byte
+# AT changed, and the bundle cut CUT bytes into MEMBER (of SIZE bytes): each
+# is refused, naming MEMBER
+tampered_and_cut() {
+	local off
+	cp "$W/berth-0.2.0.bundle" "$W/$1.bundle"
+	off=$(member_offset "$W/$1.bundle" "$1")
+	printf 'X' | dd of="$W/$1.bundle" bs=1 seek=$((off + $2)) conv=notrunc status=none
+	refused "$W/$1.bundle" "$W/$1.bundle: $1: sha256 [0-9a-f]{64}, the signed manifest says [0-9a-f]{64}\$"
+	head -c $((off + $3)) "$W/berth-0.2.0.bundle" >"$W/short.bundle"
+	refused "$W/short.bundle" "$W/short.bundle: truncated in $1 after [0-9]+ of $4 bytes\$"
 }
 
 # wait_for FILE TEXT: until FILE holds TEXT (10 s at most)
@@ -279,20 +274,9 @@ wait_for() {
 	refused "$W/berth-0.2.0.bundle" "$W/berth-0.2.0.bundle: "'manifest.json.minisig: signature: made with key [0-9A-F]{16}, expected key [0-9A-F]{16}$'
 
 	bundle 0.2.0
-	cp "$W/berth-0.2.0.bundle" "$W/uki.bundle"
-	off=$(member_offset "$W/uki.bundle" berth.efi)
-	printf 'X' | dd of="$W/uki.bundle" bs=1 seek=$((off + 4321)) conv=notrunc status=none
-	refused "$W/uki.bundle" "$W/uki.bundle: "'berth.efi: sha256 [0-9a-f]{64}, the signed manifest says [0-9a-f]{64}$'
-	head -c $((off + 1000)) "$W/berth-0.2.0.bundle" >"$W/short.bundle"
-	refused "$W/short.bundle" "$W/short.bundle: "'truncated in berth.efi after [0-9]+ of 300000 bytes$'
-
+	tampered_and_cut berth.efi 4321 1000 300000
 	# the root image too: a file is verified whole before the first write
-	cp "$W/berth-0.2.0.bundle" "$W/root.bundle"
-	off=$(member_offset "$W/root.bundle" root.img)
-	printf 'X' | dd of="$W/root.bundle" bs=1 seek=$((off + 2000000)) conv=notrunc status=none
-	refused "$W/root.bundle" "$W/root.bundle: "'root.img: sha256 [0-9a-f]{64}, the signed manifest says [0-9a-f]{64}$'
-	head -c $((off + 1500000)) "$W/berth-0.2.0.bundle" >"$W/short.bundle"
-	refused "$W/short.bundle" "$W/short.bundle: "'truncated in root.img after [0-9]+ of 2500000 bytes$'
+	tampered_and_cut root.img 2000000 1500000 2500000
 	run "$BERTH" update status
 	assert_line 'slot b: empty'
 	assert_line --regexp "^last update: failed, .*, Berth 0.2.0, slot b, from $W/short.bundle: .*truncated in root.img"
@@ -719,22 +703,12 @@ check() { "$BERTH" update check --no-reboot --grace 1 --deadline "${DEADLINE:-10
 	assert_line 'PID 1 got SIGTERM'
 }
 
-@test "fuzz target for the bundle, manifest, key and UKI name parsers: seeds reach the end; libFuzzer runs if clang can" {
+@test "fuzz target for the bundle, manifest, key and UKI name parsers: the seeds reach the end (libFuzzer: tests/host-slow)" {
+	load ../lib/fuzz
 	host
-	KEYLINE=$(sed -n 2p "$W/k.pub")
-	mkdir -p "$W/seeds" "$W/p-0.2.0"
-	head -c 1000 /dev/urandom >"$W/p-0.2.0/berth.efi"
-	head -c 3000 /dev/urandom >"$W/p-0.2.0/root.img"
-	bundle 0.2.0
-	{ printf '\003%s\n' "$KEYLINE"; cat "$W/berth-0.2.0.bundle"; } >"$W/seeds/bundle"
-	{ printf '\000'; cat "$W/p-0.2.0/manifest.json"; } >"$W/seeds/manifest"
-	{ printf '\001'; cat "$W/k.pub"; } >"$W/seeds/key"
-	printf '\002berth-0.2.0+3-0.efi' >"$W/seeds/name"
-	printf '\002berth-0.2.0+3-x.efi' >"$W/seeds/badname"
-	{ printf '\003%s\n' "$KEYLINE"; head -c 3000 "$W/berth-0.2.0.bundle"; } >"$W/seeds/short"
-	make -s -C "$TOP" "$OUT/fuzz/update-main" >&2
-	cp "$OUT/fuzz/update-main" "$W/fuzz-main"
-	run "$W/fuzz-main" "$W/seeds/bundle" "$W/seeds/manifest" "$W/seeds/key" "$W/seeds/name" "$W/seeds/badname" "$W/seeds/short"
+	update_seeds "$W/seeds"
+	main=$(fuzz_main update)
+	run "$main" "$W/seeds/bundle" "$W/seeds/manifest" "$W/seeds/key" "$W/seeds/name" "$W/seeds/badname" "$W/seeds/short"
 	assert_success
 	assert_output "$W/seeds/bundle: bundle ok
 $W/seeds/manifest: manifest ok
@@ -742,13 +716,4 @@ $W/seeds/key: key ok
 $W/seeds/name: name ok
 $W/seeds/badname: name refused
 $W/seeds/short: bundle refused"
-	command -v clang >/dev/null || skip "no clang: the seeds ran without libFuzzer"
-	# Berth's libraries are built for musl; they link into a glibc program too
-	make -s -C "$TOP" "$OUT/fuzz/update-libfuzzer" >&2
-	cp "$OUT/fuzz/update-libfuzzer" "$W/fuzz-update"
-	mkdir "$W/corpus"
-	cp "$W/seeds/"* "$W/corpus/"
-	run "$W/fuzz-update" -runs=20000 -max_len=8192 "$W/corpus"
-	assert_success
-	assert_output --partial 'Done 20000 runs'
 }

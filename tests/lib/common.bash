@@ -1,18 +1,33 @@
 # Loaded by every suite: bats-support, bats-assert and the project's paths.
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
+# Their function files are sourced directly: each library's load.bash runs a
+# dirname per file, some fifteen forks in every test.
+for _bats_lib in /usr/lib/bats/bats-support/src/*.bash /usr/lib/bats/bats-assert/src/*.bash; do
+	# shellcheck source=/dev/null
+	source "$_bats_lib"
+done
+unset _bats_lib
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 OUT=${OUT:-$TOP/out}
 BERTH_CACHE=${BERTH_CACHE:-$HOME/.cache/berth}
 export TOP OUT BERTH_CACHE
 
+# berth_make TARGET...: make TARGETs of the Makefile quietly, one make at a
+# time: suites run side by side (bats --jobs), and two makes of one target
+# would write the same files at once
+berth_make() {
+	mkdir -p "$OUT" || return 1
+	(
+		flock 9 || exit 1
+		make -s -C "$TOP" "$@" >&2
+	) 9>"$OUT/.make.lock"
+}
+
 # berth_bin DIR: build out/bin/berth with make (its parts, the edge check)
 # and copy it to DIR/berth, so that a make run by another suite cannot swap
 # the binary under a running test
 berth_bin() {
-	make -s -C "$TOP" "$OUT/bin/berth" >&2 || return 1
-	mkdir -p "$1" && cp "$OUT/bin/berth" "$1/berth"
+	berth_make "$OUT/bin/berth" && mkdir -p "$1" && cp "$OUT/bin/berth" "$1/berth"
 }
 
 # wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; fail,

@@ -1,6 +1,14 @@
 # QEMU harness for the bats suites: boot an overlay of a disk image, read the
 # serial console, wait for timeline lines, run commands over SSH, cut power.
 
+# vm_test_image: IMG and VM_KEY for out/test/berth.img (the image with a test
+# SSH key for root); fails, naming the make target, when it is not built
+vm_test_image() {
+	IMG=$OUT/test/berth.img
+	VM_KEY=$OUT/test/id_ed25519
+	[ -f "$IMG" ] || { echo "out/test/berth.img is missing: make test-image" >&2; return 1; }
+}
+
 # vm_boot IMAGE [SIZE]: boot a fresh qcow2 overlay of IMAGE in the background
 vm_boot() {
 	vm_disk "$@"
@@ -65,6 +73,16 @@ vm_wait() {
 	echo "vm_wait: no '$event' within ${timeout}s; console ends with:" >&2
 	tail -n 30 "$VM_LOG" >&2
 	return 1
+}
+
+# vm_reboot: reboot the guest from inside and wait for the next boot's ready
+# (QEMU resets in place: the new boot follows on the same console)
+vm_reboot() {
+	vm_mark
+	vm_ssh reboot
+	vm_wait 'shutdown done' 60
+	vm_wait 'init start'
+	vm_wait ready
 }
 
 # vm_wait_exit [TIMEOUT]: wait for QEMU to exit (poweroff)

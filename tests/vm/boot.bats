@@ -3,16 +3,10 @@
 # the data partition, the /etc overlay, shutdown, and bad roots.
 # Image: out/test/berth.img (out/berth.img with a test SSH key in /var).
 
-setup_file() {
-	load ../lib/common
-	[ -f "$OUT/test/berth.img" ] || { echo "out/test/berth.img is missing: make test-image" >&2; return 1; }
-}
-
 setup() {
 	load ../lib/common
 	load ../lib/vm
-	VM_KEY=$OUT/test/id_ed25519
-	IMG=$OUT/test/berth.img
+	vm_test_image
 }
 
 teardown() { [ -n "${KEEP_VM_LOG:-}" ] && cp "$VM_LOG" "$KEEP_VM_LOG"; vm_stop; }
@@ -99,12 +93,7 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	run vm_ssh 'grep " /etc " /proc/mounts'
 	assert_output --regexp '^overlay /etc overlay rw'
 	vm_ssh 'echo persisted >/etc/berth-test && sync'
-	vm_mark
-	vm_ssh reboot
-	vm_wait 'shutdown done' 60
-	# QEMU resets in place: the second boot follows on the same console
-	vm_wait 'init start'
-	vm_wait ready
+	vm_reboot
 	vm_wait_ssh
 	run vm_ssh cat /etc/berth-test
 	assert_output persisted
@@ -158,11 +147,7 @@ print(sum(1 for e in r.iter("{http://www.w3.org/2000/svg}rect") if e.get("class"
 	vm_ssh 'printf "#!/bin/sh\necho hook-one ran\n" >/etc/berth/stage1.d/10-one &&
 		printf "#!/bin/sh\necho hook-two ran; exit 3\n" >/etc/berth/stage1.d/20-two &&
 		chmod +x /etc/berth/stage1.d/*; sync'
-	vm_mark
-	vm_ssh reboot
-	vm_wait 'shutdown done' 60
-	vm_wait 'init start'
-	vm_wait ready
+	vm_reboot
 	vm_console | grep -E 'hook-one ran|hook-two ran|20-two|provision done|services started' >"$BATS_TEST_TMPDIR/hooks"
 	run cat "$BATS_TEST_TMPDIR/hooks"
 	assert_line --index 0 --partial 'hook-one ran'
@@ -387,11 +372,7 @@ berth-data 4D21B016-B534-45C2-A9FB-5C16E091FD2D"
 	refute_output --partial f1
 	run vm_ssh 'dmesg | grep -c "EXT4-fs error"'
 	[ "$output" -ge 1 ]
-	vm_mark
-	vm_ssh reboot
-	vm_wait 'shutdown done' 60
-	vm_wait 'init start'
-	vm_wait ready
+	vm_reboot
 	run vm_console
 	assert_line 'initramfs: berth-data (/dev/vda4) records filesystem errors: e2fsck -f -y, output in /run/berth/fsck.log'
 	assert_line 'initramfs: berth-data: e2fsck fixed the errors (exit 1)'
@@ -401,11 +382,7 @@ berth-data 4D21B016-B534-45C2-A9FB-5C16E091FD2D"
 0
 1"
 	# and the next boot finds it clean: no e2fsck
-	vm_mark
-	vm_ssh reboot
-	vm_wait 'shutdown done' 60
-	vm_wait 'init start'
-	vm_wait ready
+	vm_reboot
 	run vm_console
 	refute_output --partial 'e2fsck'
 }
@@ -445,11 +422,7 @@ berth-data 4D21B016-B534-45C2-A9FB-5C16E091FD2D"
 	run vm_ssh 'dd if=/dev/zero of=/var/fill bs=1M 2>&1; sync; df -k /var | awk "NR == 2 { print \$4 }"'
 	assert_line --partial 'No space left on device'
 	assert_equal "${lines[${#lines[@]} - 1]}" 0
-	vm_mark
-	vm_ssh reboot
-	vm_wait 'shutdown done' 60
-	vm_wait 'init start'
-	vm_wait ready
+	vm_reboot
 	run vm_console
 	assert_line --regexp '^init: /var is full: [0-9]+ KiB free of [0-9]+ MiB; state, logs and containers cannot be written until space is freed'
 	vm_wait_ssh

@@ -6,16 +6,10 @@
 # none of them; docs/BUILD.md, "Reproducible builds").
 # Image: out/test/berth.img, booted twice from fresh overlays.
 
-setup_file() {
-	load ../lib/common
-	[ -f "$OUT/test/berth.img" ] || { echo "out/test/berth.img is missing: make test-image" >&2; return 1; }
-}
-
 setup() {
 	load ../lib/common
 	load ../lib/vm
-	VM_KEY=$OUT/test/id_ed25519
-	IMG=$OUT/test/berth.img
+	vm_test_image
 }
 
 teardown() { vm_stop; }

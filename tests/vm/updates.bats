@@ -35,11 +35,21 @@ esp() {
 # (synced: the power cut tests must not lose it)
 send() { vm_ssh 'cat >/var/tmp/u.bundle && sync' <"$U/berth-$1.bundle"; }
 
-# reboot_wait EVENT: reboot the guest and wait for EVENT on the new boot
+# reboot_wait EVENT [TIMEOUT]: reboot the guest and wait for EVENT on the new
+# boot (300 s)
 reboot_wait() {
 	vm_mark
 	vm_ssh reboot || true
-	vm_wait "$1" 300
+	vm_wait "$1" "${2:-300}"
+}
+
+# reboot_to_v1 [TIMEOUT]: reboot the guest and end up on v1 in slot a, ready
+# and answering (600 s: the trials of a bad slot take boots of their own)
+reboot_to_v1() {
+	reboot_wait ready "${1:-600}"
+	vm_wait_ssh
+	run booted
+	assert_output "$V1 a"
 }
 
 boot_v1() {
@@ -100,10 +110,7 @@ apply_cut() {
 	run vm_ssh 'berth update rollback'
 	assert_success
 	assert_output --partial "next boot: slot a, Berth $V1"
-	reboot_wait ready
-	vm_wait_ssh
-	run booted
-	assert_output "$V1 a"
+	reboot_to_v1 300
 	run esp
 	assert_output --regexp "^berth-$V1.efi berth-0.2.0\+0-[0-9]+.efi \$"
 }
@@ -135,24 +142,13 @@ apply_cut() {
 	vm_ssh 'cat >/var/tmp/old.bundle' <"$U/berth-0.0.5.bundle"
 	vm_ssh 'cat >/var/tmp/same.bundle' <"$OUT/berth-$V1.bundle"
 
-	run vm_ssh berth update apply /var/tmp/sig.bundle
-	assert_failure
-	assert_output --partial 'does not verify'
-	run vm_ssh berth update apply /var/tmp/tampered.bundle
-	assert_failure
-	assert_output --partial 'root.img: sha256'
-	run vm_ssh berth update apply /var/tmp/truncated.bundle
-	assert_failure
-	assert_output --partial 'truncated'
-	run vm_ssh berth update apply /var/tmp/wrongkey.bundle
-	assert_failure
-	assert_output --partial 'expected key'
-	run vm_ssh berth update apply /var/tmp/old.bundle
-	assert_failure
-	assert_output --partial 'downgrade'
-	run vm_ssh berth update apply /var/tmp/same.bundle
-	assert_failure
-	assert_output --partial 'already'
+	# BUNDLE:WHY, in turn
+	for b in 'sig:does not verify' 'tampered:root.img: sha256' truncated:truncated 'wrongkey:expected key' \
+		old:downgrade same:already; do
+		run vm_ssh berth update apply "/var/tmp/${b%%:*}.bundle"
+		assert_failure
+		assert_output --partial "${b#*:}"
+	done
 	# each one line, and nothing written: slot b and the ESP as they were
 	run vm_ssh 'sha256sum </dev/vda3'
 	assert_output "$before"
@@ -200,12 +196,7 @@ apply_cut() {
 	boot_v1
 	send 0.3.0-panic
 	vm_ssh 'berth update apply /var/tmp/u.bundle'
-	vm_mark
-	vm_ssh reboot || true
-	vm_wait ready 600
-	vm_wait_ssh
-	run booted
-	assert_output "$V1 a"
+	reboot_to_v1
 	[ "$(vm_console | grep -c 'Kernel panic')" -eq 3 ]
 	run esp
 	assert_output "berth-$V1.efi berth-0.3.0+0-3.efi "
@@ -239,12 +230,7 @@ apply_cut() {
 	vm_ssh 'berth update apply /var/tmp/u.bundle'
 	# the first data block of slot b (the erofs superblock) altered
 	vm_ssh 'printf XXXXXXXX | dd of=/dev/vda3 bs=1 seek=1100 conv=notrunc,fsync 2>/dev/null'
-	vm_mark
-	vm_ssh reboot || true
-	vm_wait ready 600
-	vm_wait_ssh
-	run booted
-	assert_output "$V1 a"
+	reboot_to_v1
 	run esp
 	assert_output "berth-$V1.efi berth-0.2.0+0-3.efi "
 }
@@ -274,12 +260,7 @@ SH
 	# the good UKI has no counter: systemd-boot would pick it forever
 	run flip_root /dev/vda3
 	assert_success
-	vm_mark
-	vm_ssh reboot || true
-	vm_wait ready 600
-	vm_wait_ssh
-	run booted
-	assert_output "$V1 a"
+	reboot_to_v1
 	run vm_console
 	assert_output --regexp 'berth-root-b \(/dev/vda3\): skipped: data block [0-9]+ \(bytes [0-9-]+\) fails verification'
 	assert_output --partial "EFI/Linux/berth-0.2.0.efi's root does not verify: marked bad (berth-0.2.0+0-3.efi), the other UKI boots next: rebooting"

@@ -43,6 +43,15 @@ teardown() {
 
 edges() { make -s -C "$S" OUT="$S/out" "$S/out/obj/berth-edges.ok"; }
 
+# edges_refuse FILE TEXT WHY: with TEXT appended to FILE, the edge check
+# fails, and its stderr (in $stderr) says WHY
+edges_refuse() {
+	edit "$1" "$2"
+	run --separate-stderr edges
+	assert_failure
+	[[ "$stderr" == *"$3"* ]]
+}
+
 @test "the tree as it is passes the edge check, and berth links from the parts' archives" {
 	run "$S/scripts/part-edges.sh" "$S/out/obj"
 	assert_success
@@ -54,32 +63,24 @@ edges() { make -s -C "$S" OUT="$S/out" "$S/out/obj/berth-edges.ok"; }
 }
 
 @test "an include of a part that is not in USES fails to compile: image cannot see ctr.h" {
-	edit berth/image/refs.c '#include "ctr.h"'
-	run --separate-stderr edges
-	assert_failure
-	[[ "$stderr" == *'ctr.h: No such file or directory'* ]]
+	edges_refuse berth/image/refs.c '#include "ctr.h"' 'ctr.h: No such file or directory'
 }
 
 @test "a call into a part that is not in USES fails the build, naming the symbol and both parts" {
 	# a prototype written by hand steps around the include path; nm sees it
-	edit berth/image/refs.c 'void ctr_path(char *buf, unsigned long size, const char *fmt, ...);
-void image_reaches_into_ctr(void) { ctr_path(0, 0, ""); }'
-	run --separate-stderr edges
-	assert_failure
-	[[ "$stderr" == *'berth/image calls ctr_path, which berth/ctr defines: ctr is not in USES_image (berth/parts.mk)'* ]]
+	edges_refuse berth/image/refs.c 'void ctr_path(char *buf, unsigned long size, const char *fmt, ...);
+void image_reaches_into_ctr(void) { ctr_path(0, 0, ""); }' \
+		'berth/image calls ctr_path, which berth/ctr defines: ctr is not in USES_image (berth/parts.mk)'
 }
 
 @test "a call outside a declared CALLS_ list fails the build: ctr may not write images.json" {
-	edit berth/ctr/image.c 'void ctr_writes_refs(struct store *st, struct image_refs *r, struct err *e) { refs_write(st, r, e); }'
-	run --separate-stderr edges
-	assert_failure
-	[[ "$stderr" == *'berth/ctr calls refs_write of berth/image, which is not in CALLS_ctr_image (berth/parts.mk)'* ]]
+	edges_refuse berth/ctr/image.c \
+		'void ctr_writes_refs(struct store *st, struct image_refs *r, struct err *e) { refs_write(st, r, e); }' \
+		'berth/ctr calls refs_write of berth/image, which is not in CALLS_ctr_image (berth/parts.mk)'
 }
 
 @test "an include by relative path into another part fails the build" {
-	edit berth/net/state.c '#include "../ctr/ctr.h"'
-	run --separate-stderr edges
-	assert_failure
+	edges_refuse berth/net/state.c '#include "../ctr/ctr.h"' 'berth/net/state.c'
 	[[ "$stderr" == *'berth/net/state.c'*'#include "../ctr/ctr.h"'* ]]
 	[[ "$stderr" == *'includes by relative path'* ]]
 }
