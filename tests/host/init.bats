@@ -21,7 +21,7 @@ setup() {
 
 # a failed assertion must not leave a namespace's PID 1 behind
 teardown() {
-	if [ -n "$NS" ] && kill -0 "$NS" 2>/dev/null; then
+	if [ -n "$NS" ] && running "$NS"; then
 		[ -n "$PID1" ] && kill -KILL "$PID1" 2>/dev/null
 		kill -KILL "$NS" 2>/dev/null
 	fi
@@ -222,7 +222,7 @@ ns_wait() { # wait up to $1 s for init to exit; its exit status in $status
 		kill -0 "$NS" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$NS" 2>/dev/null; then
+	if running "$NS"; then
 		kill -KILL "$PID1" "$NS"
 		cat "$T/out" >&2
 		return 1

@@ -119,6 +119,16 @@ netns_new() {
 
 track() { PIDS+=("$@"); }
 
+# untrack PID: PID is gone (killed by the test): the teardown must not kill
+# whatever process has its number by then
+untrack() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do
+		if [ "$p" != "$1" ]; then keep+=("$p"); fi
+	done
+	PIDS=("${keep[@]}")
+}
+
 in_ns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
 in_host() { in_ns "$HOST" "$@"; }
 in_outside() { in_ns "$OUTSIDE" "$@"; }
@@ -354,7 +364,7 @@ listen() {
 	# a container whose namespace is gone takes its veth with it: detach
 	# still releases the lease
 	kill "$C2"
-	wait "$C2" 2>/dev/null || true
+	untrack "$C2"
 	for _ in $(seq 50); do
 		in_host ip -o link | grep -q veth- || break
 		sleep 0.05

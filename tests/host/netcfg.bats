@@ -50,7 +50,7 @@ setup() {
 
 teardown() {
 	netns_teardown
-	kill "$NS" 2>/dev/null
+	kill_running "$NS"
 	wait "$NS" 2>/dev/null
 	return 0
 }

@@ -66,7 +66,7 @@ setup() {
 
 teardown() {
 	netns_teardown
-	if [ -n "$IMDS_PID" ]; then kill "$IMDS_PID" 2>/dev/null; fi
+	if [ -n "$IMDS_PID" ]; then kill_running "$IMDS_PID"; fi
 	if [ -n "$LOOP" ]; then losetup -d "$LOOP"; fi
 	if [ -n "$RUN_BERTH_MADE" ]; then rmdir /run/berth 2>/dev/null; fi
 	return 0

@@ -26,10 +26,8 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in ${KILL_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086 # a list of pids
+	kill_running ${KILL_PIDS:-}
 }
 
 # make_bundle OUT [jq filter applied to the manifest]: a bundle of $W/b

@@ -12,15 +12,14 @@ temp_cache() {
 	echo "$c"
 }
 
-# temp_tree DIR PKG...: a copy of the Makefile (and berth/parts.mk), the
-# scripts and the kernel fragments with only the named package folders, for a test to pin or break
-# a package without touching pkgs/
+# temp_tree DIR PKG...: a copy of the Makefile (and berth/parts.mk, which it
+# includes), the scripts and the kernel fragments with only the named package
+# folders, for a test to pin or break a package without touching pkgs/
 temp_tree() {
 	local t=$1 p
 	shift
 	mkdir -p "$t/pkgs" "$t/berth"
 	cp -a "$TOP/Makefile" "$TOP/VERSION" "$TOP/scripts" "$TOP/kernel-config" "$t/"
-	# the Makefile includes the berth command's parts list
 	cp -a "$TOP/berth/parts.mk" "$t/berth/"
 	cp -a "$TOP/pkgs/host-packages.txt" "$TOP/pkgs/linux" "$t/pkgs/"
 	for p; do cp -a "$TOP/pkgs/$p" "$t/pkgs/"; done

@@ -30,6 +30,21 @@ berth_bin() {
 	berth_make "$OUT/bin/berth" && mkdir -p "$1" && cp "$OUT/bin/berth" "$1/berth"
 }
 
+# running PID: PID is a job of this shell that has not exited. kill -0 is no
+# such test: bash reaps a child the moment it exits, and the PID may be
+# another process's soon after (suites side by side start many)
+running() { [[ $'\n'"$(jobs -p)"$'\n' == *$'\n'"$1"$'\n'* ]]; }
+
+# kill_running PID...: SIGTERM to each PID that is still running (running),
+# for a teardown: never to a process that only took over a PID
+kill_running() {
+	local p
+	for p; do
+		if running "$p"; then kill "$p" 2>/dev/null; fi
+	done
+	return 0
+}
+
 # wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; fail,
 # naming CMD, when SECONDS (whole seconds) pass first. What a test waits for
 # instead of sleeping: the condition itself, with a deadline.

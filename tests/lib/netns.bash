@@ -3,7 +3,8 @@
 # namespace, and a real DHCP server on the server side: busybox udhcpd (the
 # host's busybox: Debian's has the applet, the image's has not) or dnsmasq.
 # Every process started here is noted in $NETNS_PIDS and ended by
-# netns_teardown, by its pid. Load after common.bash; call netns_setup first.
+# netns_teardown, by its pid, if it still runs (kill_running). Load after
+# common.bash; call netns_setup first.
 
 # netns_setup: skip unless namespaces and a DHCP server are there
 netns_setup() {
@@ -20,7 +21,7 @@ netns_teardown() {
 	local pid
 	[ -n "${NETNS_PIDS:-}" ] && [ -f "$NETNS_PIDS" ] || return 0
 	while read -r pid; do
-		kill "$pid" 2>/dev/null
+		kill_running "$pid"
 	done <"$NETNS_PIDS"
 	: >"$NETNS_PIDS"
 	return 0

@@ -52,7 +52,9 @@ vm_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-vm_running() { [ -n "${VM_PID:-}" ] && kill -0 "$VM_PID" 2>/dev/null; }
+# vm_running: QEMU still runs: VM_PID is a QEMU of this VM_DIR's disk (QEMU
+# runs as a daemon, so once it exits its PID may be another process's)
+vm_running() { [ -n "${VM_PID:-}" ] && grep -qaF "$VM_DIR/disk.qcow2" "/proc/$VM_PID/cmdline" 2>/dev/null; }
 
 # vm_mark: from now on vm_wait and vm_console only see what comes after
 # (a reboot keeps QEMU and its console log)
