@@ -59,7 +59,7 @@ PART_ARCHIVES := $(foreach p,$(BERTH_PARTS),$(OUT)/obj/berth-$(p).a)
 # files (berth/fuzz/fuzz-main.c, musl, -Werror); out/fuzz/x-libfuzzer is the
 # same target under libFuzzer with ASan and UBSan (clang, when installed)
 FUZZ_LIBS := -lyaml -lyajl -lsodium -lzstd -lz
-FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c lib/cmdline.c lib/timeline.c
+FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c lib/cmdline.c lib/timeline.c lib/clock.c lib/env.c
 FUZZ_image := berth/fuzz/fuzz-image.c lib/tar.c $(addprefix berth/image/,source.c layer.c decompress.c digest.c refs.c store.c)
 FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c) lib/yaml-tree.c
 FUZZ_update := berth/fuzz/fuzz-update.c lib/tar.c lib/http.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
@@ -67,7 +67,7 @@ FUZZ_events := berth/fuzz/fuzz.c berth/cli/events.c
 FUZZ_netcfg := netcfg/fuzz/fuzz.c netcfg/conf.c
 FUZZ_DIR_netcfg := netcfg
 FUZZ_provision := provision/fuzz/fuzz.c $(filter-out provision/main.c,$(wildcard provision/*.c)) \
-	lib/http.c lib/status-doc-write.c lib/yaml-tree.c
+	lib/http.c lib/spawn.c lib/status-doc-write.c lib/yaml-tree.c
 FUZZ_DIR_provision := provision
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -I$(or $(FUZZ_DIR_$*),berth/$*) -Iberth/cli \
 	-I$(OUT)/sysroot/usr/include

@@ -8,7 +8,7 @@ BERTH_PARTS := cli update ctr spec compose image net
 USES_cli := update ctr spec compose image net
 # update reads container state only (is any container unhealthy?)
 USES_update := ctr
-CALLS_update_ctr := ctr_paths_init ctr_path ctr_state_read ctr_state_alive ctr_wanted
+CALLS_update_ctr := ctr_paths_init ctr_state_read ctr_state_alive ctr_status_name ctr_wanted
 # ctr runs what compose defines: networks, the OCI spec, image layers.
 # Of the image store it only resolves a name to an image and its layer
 # directories, reads the config blob, and binds and releases what a

@@ -10,6 +10,7 @@
 
 #include "berth.h"
 #include "init.h"
+#include "spawn.h"
 
 static int hook_name_ok(const char *name)
 {

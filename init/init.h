@@ -42,13 +42,12 @@ struct init {
 _Noreturn void fatal(struct init *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* signal.c */
-long long now_ms(void);
 int signals_block(void);
 int signals_open(struct init *st);
 const char *action_name(enum action a);
-#define SPAWN_SESSION 1 /* new session and process group: a timeout kills the group */
+/* argv with stdin /dev/null; flags: SPAWN_SESSION (spawn.h), so that a
+ * timeout kills the group */
 pid_t spawn(char *const argv[], int flags);
-void child_reset(void);
 int reap_all(struct init *st);
 void ready_check(struct init *st);
 void events_wait(struct init *st, long long timeout_ms);

@@ -17,6 +17,7 @@
 
 #include "berth.h"
 #include "init.h"
+#include "spawn.h"
 
 #define STAGE1_TIMEOUT_DEFAULT 60
 #define STAGE1_TIMEOUT_MAX 86400
@@ -40,7 +41,7 @@ static void init_defaults(struct init *st)
 	st->sup.dir = "/etc/service";
 	st->container_dir = "/run/berth/service";
 	st->stage1_dir = "/etc/berth/stage1.d";
-	st->seed_path = "/var/lib/berth/random-seed";
+	st->seed_path = BERTH_ROOT_DEFAULT "/random-seed";
 	st->machine_id_path = "/etc/machine-id";
 }
 
@@ -77,7 +78,7 @@ static _Noreturn void debug_shell(void)
 		char *argv[] = { "/bin/sh", NULL };
 		int fd;
 
-		child_reset();
+		spawn_reset();
 		setsid();
 		fd = open("/dev/console", O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {

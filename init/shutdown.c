@@ -14,6 +14,7 @@
 
 #include "berth.h"
 #include "init.h"
+#include "spawn.h"
 
 #define SHUTDOWN_LIMIT_MS 30000
 #define SV_LIMIT_MS 15000
@@ -48,7 +49,7 @@ static pid_t watchdog_start(struct init *st, long long deadline_ms)
 
 	if (pid != 0)
 		return pid;
-	child_reset();
+	spawn_reset();
 	sleep_until(deadline_ms);
 	warn("shutdown took longer than %d s, forcing %s", SHUTDOWN_LIMIT_MS / 1000, action_name(st->shutdown));
 	if (st->test)

@@ -7,13 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "berth.h"
 #include "init.h"
+#include "spawn.h"
 
 /* busybox reboot/halt/poweroff send TERM/USR1/USR2; the kernel sends INT for
  * ctrl-alt-del (after RB_DISABLE_CAD) and PWR on power failure */
@@ -28,14 +27,6 @@ static const struct {
 	{ SIGUSR2, ACT_POWEROFF },
 	{ SIGPWR, ACT_POWEROFF },
 };
-
-long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *action_name(enum action a)
 {
@@ -65,26 +56,8 @@ int signals_open(struct init *st)
 }
 
 /* A child must not inherit PID 1's blocked mask: a service with TERM blocked
- * could never be stopped. */
-void child_reset(void)
-{
-	sigset_t none;
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < _NSIG; sig++)
-		sigaction(sig, &sa, NULL); /* fails harmlessly for KILL, STOP and musl's internal signals */
-	/* musl refuses sigaction on its internal signals (32-34), but one of them
-	 * may arrive ignored from whoever started us: reset it in the kernel */
-	for (int sig = 32; sig <= 34; sig++) {
-		struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } k = { 0 };
-		syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask);
-	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
+ * could never be stopped; spawn_reset() clears it. Not spawn_start(): its
+ * options (pipes, environments, fds) would cost PID 1 a page */
 pid_t spawn(char *const argv[], int flags)
 {
 	pid_t pid = fork();
@@ -94,7 +67,7 @@ pid_t spawn(char *const argv[], int flags)
 			warn_errno("fork for %s", argv[0]);
 		return pid;
 	}
-	child_reset();
+	spawn_reset();
 	if (flags & SPAWN_SESSION)
 		setsid();
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

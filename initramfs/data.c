@@ -15,11 +15,11 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "berth.h"
 #include "initramfs.h"
+#include "spawn.h"
 
 #define DATA_LABEL "berth-data"
 #define DATA_MOUNT "/newroot/var"
@@ -158,25 +158,16 @@ static int run_tool(char *const argv[], const char *log)
 {
 	/* mke2fs finds no /etc/mke2fs.conf here and uses its built-in one */
 	static char *const env[] = { "PATH=" TOOLS, "E2FSCK_CONFIG=/newroot/etc/e2fsck.conf", NULL };
-	int status;
-	pid_t pid = fork();
+	char what[300];
+	int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), r;
+	struct spawn sp = { .argv = argv, .env = env, .what = what, .fd = { SPAWN_NULL, out, out } };
 
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-			_exit(127);
-		execve(argv[0], argv, env);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (out < 0)
+		return 127;
+	snprintf(what, sizeof what, "exec %s", argv[0]);
+	r = spawn_run(&sp, -1);
+	close(out);
+	return r >= SPAWN_SIGNAL ? 128 + r - SPAWN_SIGNAL : r;
 }
 
 int data_prepare(const char *dev, const char *tools, const char *log, int force_fsck,

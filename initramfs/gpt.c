@@ -38,21 +38,6 @@
 #define MBR_TYPE 4
 #define MBR_SIZE 12
 
-static uint64_t get_le(const unsigned char *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
-static void put_le(unsigned char *p, unsigned n, uint64_t v)
-{
-	for (unsigned i = 0; i < n; i++, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
 static int io_at(int fd, void *buf, size_t len, uint64_t off, int write_it)
 {
 	size_t done = 0;

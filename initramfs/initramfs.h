@@ -31,6 +31,10 @@ void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 void sha256_final(struct sha256 *s, unsigned char digest[32]);
 
+/* le.c: n bytes at p, little-endian (GPT, ext4) */
+uint64_t get_le(const unsigned char *p, unsigned n);
+void put_le(unsigned char *p, unsigned n, uint64_t v);
+
 /* crc32.c: the CRC-32 of GPT (IEEE 802.3, reflected, as zlib's crc32) */
 uint32_t crc32_gpt(const void *data, size_t len);
 

@@ -10,7 +10,7 @@
 #include "initramfs.h"
 
 #define NEWROOT "/newroot"
-#define ETC_STATE NEWROOT "/var/lib/berth/etc"
+#define ETC_STATE NEWROOT BERTH_ROOT_DEFAULT "/etc"
 
 static const struct early_mount {
 	const char *source, *target, *type;
@@ -65,7 +65,7 @@ int etc_overlay(struct error *e)
 		const char *path;
 		mode_t mode;
 	} dirs[] = {
-		{ NEWROOT "/var/lib/berth", 0755 },
+		{ NEWROOT BERTH_ROOT_DEFAULT, 0755 },
 		{ ETC_STATE "/upper", 0755 },
 		{ ETC_STATE "/work", 0700 },
 		{ NEWROOT "/var/home", 0755 },
@@ -93,6 +93,6 @@ int etc_overlay(struct error *e)
 	/* overlayfs mounts read-only when it cannot make its work dir (a full /var) */
 	if (statvfs(NEWROOT "/etc", &v) == 0 && (v.f_flag & ST_RDONLY))
 		warn("/etc is read-only this boot: the overlay could not write to "
-		     "/var/lib/berth/etc (is /var full?)");
+		     BERTH_ROOT_DEFAULT "/etc (is /var full?)");
 	return 0;
 }

@@ -28,15 +28,6 @@
 #define EXT4_MAGIC 0xef53
 #define INCOMPAT_64BIT 0x80
 
-static uint64_t le(const unsigned char *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
 int ext4_probe(const char *dev, struct ext4_info *info, struct error *e)
 {
 	unsigned char sb[SB_LEN];
@@ -50,18 +41,18 @@ int ext4_probe(const char *dev, struct ext4_info *info, struct error *e)
 	close(fd);
 	if (n != (ssize_t)sizeof sb)
 		return error_errno(e, "read ext4 superblock of %s", dev);
-	if (le(sb + SB_MAGIC, 2) != EXT4_MAGIC)
+	if (get_le(sb + SB_MAGIC, 2) != EXT4_MAGIC)
 		return error_set(e, "%s holds no ext4 filesystem", dev);
-	log = le(sb + SB_LOG_BLOCK_SIZE, 4);
+	log = get_le(sb + SB_LOG_BLOCK_SIZE, 4);
 	if (log > 6)
 		return error_set(e, "%s: ext4 block size 1024<<%llu is not plausible", dev,
 				 (unsigned long long)log);
 	info->block_size = 1024u << log;
-	info->blocks = le(sb + SB_BLOCKS_LO, 4);
-	if (le(sb + SB_INCOMPAT, 4) & INCOMPAT_64BIT)
-		info->blocks |= le(sb + SB_BLOCKS_HI, 4) << 32;
-	info->state = (unsigned)le(sb + SB_STATE, 2);
-	info->error_count = (uint32_t)le(sb + SB_ERROR_COUNT, 4);
+	info->blocks = get_le(sb + SB_BLOCKS_LO, 4);
+	if (get_le(sb + SB_INCOMPAT, 4) & INCOMPAT_64BIT)
+		info->blocks |= get_le(sb + SB_BLOCKS_HI, 4) << 32;
+	info->state = (unsigned)get_le(sb + SB_STATE, 2);
+	info->error_count = (uint32_t)get_le(sb + SB_ERROR_COUNT, 4);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,33 +11,88 @@
 
 #include "berth.h"
 
+/* read until n bytes or the end: the count, or -1 */
+static ssize_t read_upto(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
 ssize_t file_read(const char *path, char *buf, size_t size)
 {
-	size_t len = 0;
-	int fd;
+	ssize_t n;
+	int fd, err;
 
 	if (size == 0)
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	n = read_upto(fd, buf, size - 1);
+	err = errno;
 	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
+	if (n < 0) {
+		errno = err;
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* the buffer grows with what comes, so a cap of a MiB costs a small file
+ * no more than its size */
+char *fd_read_alloc(int fd, size_t max, size_t *len)
+{
+	size_t size = max < 4096 ? max + 1 : 4096, n = 0;
+	char *buf = malloc(size + 1), *bigger;
+	ssize_t got;
+	int err;
+
+	while (buf && (got = read_upto(fd, buf + n, size - n)) >= 0) {
+		n += (size_t)got;
+		if (n < size) { /* the end */
+			buf[n] = '\0';
+			*len = n;
+			return buf;
+		}
+		if (size > max) {
+			errno = EFBIG;
+			break;
+		}
+		size = size > max / 2 ? max + 1 : size * 2;
+		if (!(bigger = realloc(buf, size + 1)))
+			break;
+		buf = bigger;
+	}
+	err = errno;
+	free(buf);
+	errno = err;
+	return NULL;
+}
+
+char *file_read_at(int dirfd, const char *name, size_t max, size_t *len)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), err;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = fd_read_alloc(fd, max, len);
+	err = errno;
+	close(fd);
+	errno = err;
+	return buf;
 }
 
 int write_all(int fd, const void *data, size_t len)

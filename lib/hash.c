@@ -1,6 +1,7 @@
 /* SHA-256 (libsodium) and "sha256:<hex>" digests, the only algorithm
  * Berth accepts. */
 #include <string.h>
+#include <sodium/utils.h>
 
 #include "hash.h"
 
@@ -13,16 +14,11 @@ void sha256_update(struct sha256 *h, const void *data, size_t len)
 
 void sha256_final(struct sha256 *h, char out[DIGEST_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256_final(&h->st, md);
 	memcpy(out, "sha256:", 7);
-	for (size_t i = 0; i < sizeof md; i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
-	}
-	out[DIGEST_LEN] = '\0';
+	sodium_bin2hex(out + 7, HEX_LEN + 1, md, sizeof md);
 }
 
 int digest_valid(const char *s)

@@ -28,20 +28,12 @@ struct http {
 	struct stream s;   /* the body */
 	int fd;
 	int wait_ms;
-	long deadline;     /* CLOCK_MONOTONIC ms; 0: none */
+	long long deadline; /* now_ms() (CLOCK_MONOTONIC); 0: none */
 	uint64_t left;     /* body bytes not yet read */
 	uint64_t got;      /* body bytes read */
 	size_t at, have;   /* body bytes that came with the header: buf[at..have) */
 	char buf[HEADER_MAX];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *errno_str(void)
 {
@@ -97,7 +89,7 @@ static int ready(struct http *h, short ev)
 	int ms = h->wait_ms, rc;
 
 	if (h->deadline) {
-		long left = h->deadline - now_ms();
+		long long left = h->deadline - now_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;

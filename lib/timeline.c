@@ -2,19 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "berth.h"
-
-double boottime_seconds(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One line, one write(2): lines from several programs never interleave. */
 void timeline(const char *fmt, ...)

@@ -13,6 +13,7 @@
 
 #include "berth.h"
 #include "netcfg.h"
+#include "spawn.h"
 
 static int running(const char *pidfile)
 {
@@ -27,8 +28,10 @@ static int running(const char *pidfile)
 
 void dhcp_start(struct run *r, const char *ifname)
 {
-	char pidfile[4096];
-	sigset_t none;
+	char pidfile[4096], what[4200];
+	char *argv[] = { (char *)r->udhcpc, "-b", "-S", "-t", "10", "-T", "2", "-A", "5", "-i", (char *)ifname,
+		"-p", pidfile, "-s", (char *)r->script, NULL };
+	struct spawn sp = { .argv = argv, .what = what, .flags = SPAWN_SEARCH };
 	pid_t pid;
 	int old;
 
@@ -42,20 +45,11 @@ void dhcp_start(struct run *r, const char *ifname)
 		printf("netcfg: %s: udhcpc already running (pid %d)\n", ifname, old);
 		return;
 	}
-	pid = fork();
+	snprintf(what, sizeof what, "%s: %s: exec %s", log_prog(), ifname, r->udhcpc);
+	pid = spawn_start(&sp);
 	if (pid < 0) {
 		report(r, "%s: fork udhcpc: %s", ifname, strerror(errno));
 		return;
-	}
-	if (pid == 0) {
-		char *argv[] = {(char *)r->udhcpc, "-b", "-S", "-t", "10", "-T", "2", "-A", "5", "-i", (char *)ifname,
-			"-p", pidfile, "-s", (char *)r->script, NULL};
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], argv);
-		warn_errno("%s: exec %s", ifname, argv[0]);
-		_exit(127);
 	}
 	r->dhcp[r->ndhcp] = pid;
 	snprintf(r->dhcp_name[r->ndhcp], IFNAME_LEN, "%s", ifname);
@@ -65,17 +59,12 @@ void dhcp_start(struct run *r, const char *ifname)
 void dhcp_wait(struct run *r)
 {
 	for (int i = 0; i < r->ndhcp; i++) {
-		int st;
-		while (waitpid(r->dhcp[i], &st, 0) < 0) {
-			if (errno != EINTR) {
-				st = 0;
-				break;
-			}
-		}
-		if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-			report(r, "%s: udhcpc exited with status %d", r->dhcp_name[i], WEXITSTATUS(st));
-		else if (WIFSIGNALED(st))
-			report(r, "%s: udhcpc killed by signal %d", r->dhcp_name[i], WTERMSIG(st));
+		int st = spawn_wait(r->dhcp[i], -1);
+
+		if (st >= SPAWN_SIGNAL)
+			report(r, "%s: udhcpc killed by signal %d", r->dhcp_name[i], st - SPAWN_SIGNAL);
+		else if (st > 0)
+			report(r, "%s: udhcpc exited with status %d", r->dhcp_name[i], st);
 	}
 	r->ndhcp = 0;
 }

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/if.h>
 #include <linux/netlink.h>
@@ -23,6 +22,7 @@
 
 #include "berth.h"
 #include "netcfg.h"
+#include "spawn.h"
 
 #define UNDO_MAX 256
 #define LEASE_ROUTES_MAX 16
@@ -55,14 +55,6 @@ struct client {
 	int running, leased;
 	char lease[4096];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int eph_path(const struct run *r, char *buf, size_t size, const char *file)
 {
@@ -308,28 +300,19 @@ static int lease_apply(struct run *r, struct undo_list *ul, const struct link *l
 /* udhcpc -n -q: one lease or give up; its chatter is not the console's */
 static pid_t client_start(struct run *r, struct client *c, int timeout)
 {
-	char tries[16];
+	char tries[16], lease[sizeof c->lease + 16];
+	char *argv[] = { (char *)r->udhcpc, "-f", "-n", "-q", "-t", tries, "-T", "1", "-i", c->l->name, "-s",
+		(char *)r->script, NULL };
+	char *env[] = { lease, NULL };
+	struct spawn sp = { .argv = argv, .env_add = env, .fd = { SPAWN_NULL, SPAWN_NULL, SPAWN_NULL },
+		.flags = SPAWN_SEARCH };
 	pid_t pid;
 
 	snprintf(tries, sizeof tries, "%d", timeout);
+	snprintf(lease, sizeof lease, "NETCFG_LEASE=%s", c->lease);
 	fflush(stdout);
 	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = {(char *)r->udhcpc, "-f", "-n", "-q", "-t", tries, "-T", "1", "-i", c->l->name, "-s",
-			(char *)r->script, NULL};
-		int null = open("/dev/null", O_RDWR);
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-			_exit(126);
-		setenv("NETCFG_LEASE", c->lease, 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	pid = spawn_start(&sp);
 	if (pid < 0)
 		report(r, "%s: fork udhcpc: %s", c->l->name, strerror(errno));
 	return pid;

@@ -21,42 +21,12 @@
 
 static int read_capped(int dirfd, const char *name, size_t cap, char **out, size_t *len)
 {
-	char *buf;
-	size_t n = 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err;
+	char *buf = file_read_at(dirfd, name, cap, len);
 
-	if (fd < 0)
+	if (!buf)
 		return -1;
-	if (!(buf = malloc(cap + 2))) {
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r < 0)
-				goto fail;
-			break;
-		}
-		n += (size_t)r;
-		if (n > cap) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[n] = '\0';
 	*out = buf;
-	*len = n;
 	return 0;
-fail:
-	err = errno;
-	close(fd);
-	free(buf);
-	errno = err;
-	return -1;
 }
 
 static void seed_string(char *dst, size_t size, const char *s)
@@ -71,17 +41,23 @@ static void seed_key(struct seed *s, const char *k)
 		s->keys[s->nkeys++] = strdup(k);
 }
 
-/* meta-data: YAML or JSON (JSON parses as YAML) */
-static void nocloud_meta(struct prov *p, struct seed *s, const char *buf, size_t len)
+/* meta-data as YAML or JSON (JSON parses as YAML); NULL, said, if neither */
+static struct ynode *meta_parse(struct prov *p, const char *name, const char *buf, size_t len)
 {
 	char err[256];
-	struct ynode *md = yaml_load("meta-data", buf, len, err, sizeof err), *k;
+	struct ynode *md = yaml_load(name, buf, len, err, sizeof err);
 
-	if (!md) {
-		if (err[0])
-			mod_error(p, NULL, NULL, "%s", err);
+	if (!md && err[0])
+		mod_error(p, NULL, NULL, "%s", err);
+	return md;
+}
+
+static void nocloud_meta(struct prov *p, struct seed *s, const char *buf, size_t len)
+{
+	struct ynode *md = meta_parse(p, "meta-data", buf, len), *k;
+
+	if (!md)
 		return;
-	}
 	seed_string(s->iid, sizeof s->iid, ystr(ymap_get(md, "instance-id")));
 	seed_string(s->hostname, sizeof s->hostname, ystr(ymap_get(md, "local-hostname")));
 	if (!s->hostname[0])
@@ -96,14 +72,10 @@ static void nocloud_meta(struct prov *p, struct seed *s, const char *buf, size_t
 
 static void openstack_meta(struct prov *p, struct seed *s, const char *buf, size_t len)
 {
-	char err[256];
-	struct ynode *md = yaml_load("meta_data.json", buf, len, err, sizeof err), *k;
+	struct ynode *md = meta_parse(p, "meta_data.json", buf, len), *k;
 
-	if (!md) {
-		if (err[0])
-			mod_error(p, NULL, NULL, "%s", err);
+	if (!md)
 		return;
-	}
 	seed_string(s->iid, sizeof s->iid, ystr(ymap_get(md, "uuid")));
 	seed_string(s->hostname, sizeof s->hostname, ystr(ymap_get(md, "hostname")));
 	k = ymap_get(md, "public_keys");

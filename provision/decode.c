@@ -1,10 +1,10 @@
 /* User-data in the wrappings cloud-init accepts: gzip, MIME multipart,
  * #cloud-config, #! scripts. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sodium/utils.h>
 #include <zlib.h>
 
 #include "berth.h"
@@ -61,55 +61,27 @@ fail:
 	return -1;
 }
 
+/* standard base64 (RFC 4648 section 4), read as cloud-init reads it: white
+ * space anywhere is skipped; the '=' padding may be left out (cloud-init's
+ * MIME parts take that, and so did Berth). The URL-safe '-' and '_' are
+ * refused: cloud-init would drop them and write something else than meant. */
 int base64_decode(const char *in, size_t inlen, char **out, size_t *outlen)
 {
-	char *buf = malloc(inlen / 4 * 3 + 4);
-	unsigned acc = 0;
-	int bits = 0, pad = 0;
-	size_t n = 0;
+	static const char space[] = " \t\n\v\f\r";
+	size_t max = inlen / 4 * 3 + 3;
+	unsigned char *buf;
 
-	if (!buf)
+	/* libsodium's strchr(space, c) would take a NUL byte for white space */
+	if (memchr(in, '\0', inlen) || !(buf = malloc(max + 1)))
 		return -1;
-	for (size_t i = 0; i < inlen; i++) {
-		unsigned char c = (unsigned char)in[i];
-		int v;
-
-		if (isspace(c))
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad)
-			goto bad;
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '+' || c == '-')
-			v = 62;
-		else if (c == '/' || c == '_')
-			v = 63;
-		else
-			goto bad;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[n++] = (char)((acc >> bits) & 0xff);
-		}
+	if (sodium_base642bin(buf, max, in, inlen, space, outlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 &&
+	    sodium_base642bin(buf, max, in, inlen, space, outlen, NULL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0) {
+		free(buf);
+		return -1;
 	}
-	if (pad > 2)
-		goto bad;
-	buf[n] = '\0';
-	*out = buf;
-	*outlen = n;
+	buf[*outlen] = '\0';
+	*out = (char *)buf;
 	return 0;
-bad:
-	free(buf);
-	return -1;
 }
 
 static int starts_with(const char *buf, size_t len, const char *prefix)

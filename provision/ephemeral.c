@@ -18,6 +18,7 @@
 
 #include "berth.h"
 #include "provision.h"
+#include "spawn.h"
 
 #define NETCFG_BIN "/usr/bin/netcfg"
 /* TEST-NET-1: a hostname's route is whether there is a default route */
@@ -63,12 +64,14 @@ static int routable(const char *host)
 static int netcfg(struct prov *p, const char *mode, int first)
 {
 	const char *bin = getenv("BERTH_PROVISION_NETCFG");
-	char *argv[8];
-	int argc = 0, st;
+	char *argv[8], what[4200];
+	struct spawn sp = { .argv = argv, .what = what };
+	int argc = 0;
 	pid_t pid;
 
 	if (!bin || !*bin)
 		bin = NETCFG_BIN;
+	sp.path = bin;
 	argv[argc++] = "netcfg";
 	if (strcmp(p->root, "/")) {
 		argv[argc++] = "--root";
@@ -78,24 +81,14 @@ static int netcfg(struct prov *p, const char *mode, int first)
 	if (first)
 		argv[argc++] = "--first";
 	argv[argc] = NULL;
+	snprintf(what, sizeof what, "provision: exec %s", bin);
 	fflush(stdout);
 	fflush(stderr);
-	if ((pid = fork()) < 0) {
+	if ((pid = spawn_start(&sp)) < 0) {
 		warn_errno("fork %s", bin);
 		return -1;
 	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(bin, argv);
-		fprintf(stderr, "provision: exec %s: %s\n", bin, strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	return spawn_wait(pid, -1) == 0 ? 0 : -1;
 }
 
 int net_for(struct prov *p, const char *what, const char *url, int first)

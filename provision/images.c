@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
-#include <sodium/crypto_hash_sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,9 @@
 #include <unistd.h>
 
 #include "berth.h"
+#include "hash.h"
 #include "provision.h"
+#include "spawn.h"
 
 #define BERTH_BIN "/usr/bin/berth"
 #define IMAGE_FD 3 /* the image's fd in berth load, which opens it by IMAGE_PATH */
@@ -48,25 +49,24 @@ static int seed_open(struct prov *p, const char *path)
 	return (int)syscall(SYS_openat2, p->seed.dirfd, path, &how, sizeof how);
 }
 
-static int sha256_fd(int fd, char hex[65])
+/* pread: the offset stays at 0 for berth load */
+static int sha256_fd(int fd, char digest[DIGEST_LEN + 1])
 {
-	crypto_hash_sha256_state st;
-	unsigned char md[crypto_hash_sha256_BYTES], buf[65536];
+	unsigned char buf[65536];
+	struct sha256 h;
 	off_t off = 0;
 	ssize_t n;
 
-	crypto_hash_sha256_init(&st);
+	sha256_init(&h);
 	while ((n = pread(fd, buf, sizeof buf, off)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -1;
-		crypto_hash_sha256_update(&st, buf, (size_t)n);
+		sha256_update(&h, buf, (size_t)n);
 		off += n;
 	}
-	crypto_hash_sha256_final(&st, md);
-	for (size_t i = 0; i < sizeof md; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	sha256_final(&h, digest);
 	return 0;
 }
 
@@ -114,47 +114,32 @@ static void output_read(int fd, struct output *o)
 static int berth_load(struct prov *p, int imgfd, struct output *o)
 {
 	const char *berth = getenv("BERTH_PROVISION_BERTH");
-	char store[4200];
-	int pipefd[2], st;
+	char store[4200], root[4300], what[4200];
+	char *argv[] = { "berth", "load", "--", IMAGE_PATH, NULL }, *env[] = { root, NULL };
+	struct spawn sp = { .argv = argv, .dir = "/", .what = what, .fd = { 0, SPAWN_PIPE, SPAWN_PIPE, imgfd } };
 	pid_t pid;
+	int r;
 
 	if (!berth || !*berth)
 		berth = BERTH_BIN;
 	/* --root: the store of the root being provisioned, unless named */
-	if (snprintf(store, sizeof store, "%s/var/lib/berth", p->root) >= (int)sizeof store)
+	if (snprintf(store, sizeof store, "%s/" BERTH_ROOT_RELATIVE, p->root) >= (int)sizeof store)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		return -1;
+	if (strcmp(p->root, "/") && !getenv("BERTH_ROOT")) {
+		snprintf(root, sizeof root, "BERTH_ROOT=%s", store);
+		sp.env_add = env;
+	}
+	sp.path = berth;
+	snprintf(what, sizeof what, "exec %s", berth);
 	fflush(stdout);
 	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
+	pid = spawn_start(&sp);
+	if (pid < 0)
 		return -1;
-	}
-	if (pid == 0) {
-		char *argv[] = {"berth", "load", "--", IMAGE_PATH, NULL};
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0 || chdir("/") != 0)
-			_exit(127);
-		if (imgfd == IMAGE_FD ? fcntl(imgfd, F_SETFD, 0) != 0 : dup2(imgfd, IMAGE_FD) < 0)
-			_exit(127);
-		if (strcmp(p->root, "/") && !getenv("BERTH_ROOT"))
-			setenv("BERTH_ROOT", store, 1);
-		execv(berth, argv);
-		fprintf(stderr, "exec %s: %s\n", berth, strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	output_read(pipefd[0], o);
-	close(pipefd[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	output_read(sp.pipe, o);
+	close(sp.pipe);
+	r = spawn_wait(pid, -1);
+	return r >= SPAWN_SIGNAL ? 128 + r - SPAWN_SIGNAL : r;
 }
 
 /* the last line berth printed, without its "berth load: IMAGE_PATH: " */
@@ -177,7 +162,7 @@ static int load_one(struct prov *p, const struct ynode *e, const char *kpath)
 {
 	const struct ynode *at = e, *pn = e, *hn = NULL;
 	const char *path, *want = NULL;
-	char got[65], keypath[80];
+	char got[DIGEST_LEN + 1], keypath[80];
 	struct output out = {0};
 	struct stat sb;
 	int fd, rc, err;
@@ -233,9 +218,9 @@ static int load_one(struct prov *p, const struct ynode *e, const char *kpath)
 			close(fd);
 			return -1;
 		}
-		if (strcasecmp(got, want)) {
+		if (strcasecmp(digest_hex(got), want)) {
 			snprintf(keypath, sizeof keypath, "%s.sha256", kpath);
-			mod_error(p, hn, keypath, "%.200s: sha256 is %s, expected %s", path, got, want);
+			mod_error(p, hn, keypath, "%.200s: sha256 is %s, expected %s", path, digest_hex(got), want);
 			close(fd);
 			return -1;
 		}

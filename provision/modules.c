@@ -10,6 +10,7 @@
 
 #include "berth.h"
 #include "provision.h"
+#include "spawn.h"
 
 /* ---- write_files ---- */
 
@@ -115,7 +116,8 @@ static void write_file(struct prov *p, const struct ynode *e, const char *path)
 		}
 		if (b64) {
 			if (base64_decode(src, slen, &tmp, &len) != 0) {
-				mod_error(p, n, KP("content"), "not valid base64");
+				mod_error(p, n, KP("content"), "%s: not valid base64 (the standard alphabet: A-Z a-z 0-9 + /)",
+					  file);
 				return;
 			}
 			src = tmp;
@@ -556,32 +558,18 @@ static char *command_script(struct prov *p, const struct ynode *list, const char
 
 int run_script(struct prov *p, const char *path)
 {
-	char full[4200];
-	pid_t pid;
-	int st;
+	char full[4200], what[4200], iid[sizeof p->seed.iid + 16];
+	char *argv[] = { full, NULL }, *env[] = { iid, NULL };
+	struct spawn sp = { .argv = argv, .env_add = env, .dir = "/", .what = what };
+	int r;
 
 	snprintf(full, sizeof full, "%s/%s", strcmp(p->root, "/") ? p->root : "", path);
+	snprintf(what, sizeof what, "provision: exec %s", path);
+	snprintf(iid, sizeof iid, "INSTANCE_ID=%s", p->seed.iid);
 	fflush(stdout);
 	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		char *argv[] = {full, NULL};
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (chdir("/") != 0)
-			_exit(127);
-		setenv("INSTANCE_ID", p->seed.iid, 1);
-		execv(full, argv);
-		fprintf(stderr, "provision: exec %s: %s\n", path, strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r = spawn_run(&sp, -1);
+	return r >= SPAWN_SIGNAL ? 128 + r - SPAWN_SIGNAL : r;
 }
 
 static void commands(struct prov *p, const struct ynode *cfg, const char *key)

@@ -140,6 +140,6 @@ int run_script(struct prov *p, const char *path);
 /* network.c */
 void mod_network(struct prov *p);
 
-#define STATE_DIR "var/lib/berth/provision"
+#define STATE_DIR BERTH_ROOT_RELATIVE "/provision"
 
 #endif

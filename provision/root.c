@@ -72,6 +72,17 @@ int root_dir(struct prov *p, const char *path, int create, mode_t mode)
 	return fd;
 }
 
+/* the directory that holds path's last component (*base), opened below
+ * the root; missing ones made 0755 when create */
+static int parent_open(struct prov *p, const char *path, int create, const char **base)
+{
+	char dir[4096];
+
+	if (split(path, dir, sizeof dir, base) != 0)
+		return -1;
+	return root_dir(p, dir, create, 0755);
+}
+
 /* owner and mode are set on the temporary file before any content is in
  * it; the rename replaces the name, never what a symlink points to */
 int root_write(struct prov *p, const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid)
@@ -126,64 +137,28 @@ int root_write(struct prov *p, const char *path, const void *data, size_t len, m
 
 int root_read(struct prov *p, const char *path, size_t cap, char **out, size_t *len)
 {
-	char dir[4096];
 	const char *base;
 	char *buf;
-	size_t n = 0;
-	int dfd, fd, err;
+	int dfd, err;
 
-	if (split(path, dir, sizeof dir, &base) != 0)
+	if ((dfd = parent_open(p, path, 0, &base)) < 0)
 		return -1;
-	if ((dfd = root_dir(p, dir, 0, 0)) < 0)
-		return -1;
-	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	buf = file_read_at(dfd, base, cap, len);
 	err = errno;
 	close(dfd);
-	if (fd < 0) {
-		errno = err;
-		return -1;
-	}
-	if (!(buf = malloc(cap + 1))) {
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = errno;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > cap) {
-			err = EFBIG;
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-fail:
-	close(fd);
-	free(buf);
 	errno = err;
-	return -1;
+	if (!buf)
+		return -1;
+	*out = buf;
+	return 0;
 }
 
 int root_unlink(struct prov *p, const char *path)
 {
-	char dir[4096];
 	const char *base;
 	int dfd, rc, err;
 
-	if (split(path, dir, sizeof dir, &base) != 0)
-		return -1;
-	if ((dfd = root_dir(p, dir, 0, 0)) < 0)
+	if ((dfd = parent_open(p, path, 0, &base)) < 0)
 		return -1;
 	rc = unlinkat(dfd, base, 0);
 	err = errno;
@@ -194,14 +169,11 @@ int root_unlink(struct prov *p, const char *path)
 
 int root_exists(struct prov *p, const char *path)
 {
-	char dir[4096];
 	const char *base;
 	struct stat st;
 	int dfd, rc;
 
-	if (split(path, dir, sizeof dir, &base) != 0)
-		return 0;
-	if ((dfd = root_dir(p, dir, 0, 0)) < 0)
+	if ((dfd = parent_open(p, path, 0, &base)) < 0)
 		return 0;
 	rc = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	close(dfd);
@@ -212,13 +184,10 @@ int root_exists(struct prov *p, const char *path)
  * missing parents are made 0755 root-owned */
 int root_mkdir_owned(struct prov *p, const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
-	char dir[4096];
 	const char *base;
 	int dfd, fd, rc;
 
-	if (split(path, dir, sizeof dir, &base) != 0)
-		return -1;
-	if ((dfd = root_dir(p, dir, 1, 0755)) < 0)
+	if ((dfd = parent_open(p, path, 1, &base)) < 0)
 		return -1;
 	if (mkdirat(dfd, base, 0700) != 0 && errno != EEXIST) {
 		close(dfd);

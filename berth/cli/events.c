@@ -1,9 +1,8 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "berth.h"
 #include "events.h"
 
 #define EVENT_MAX 255        /* lib/timeline.c formats an event into 256 bytes */
@@ -11,33 +10,22 @@
 
 int events_read(struct events *t)
 {
-	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
 
-	if (fd < 0)
-		return -1;
+	/* one byte over the cap tells a cut file from a whole one */
 	t->buf = malloc(EVENTS_MAX_BYTES + 2);
-	if (!t->buf) {
-		close(fd);
-		errno = ENOMEM;
+	if (!t->buf)
+		return -1;
+	n = file_read(t->path, t->buf, EVENTS_MAX_BYTES + 2);
+	if (n < 0) {
+		err = errno;
+		free(t->buf);
+		t->buf = NULL;
+		errno = err;
 		return -1;
 	}
-	t->len = 0;
-	while (t->len < EVENTS_MAX_BYTES + 1) {
-		ssize_t n = read(fd, t->buf + t->len, EVENTS_MAX_BYTES + 1 - t->len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		t->len += (size_t)n;
-	}
-	close(fd);
+	t->len = (size_t)n;
 	if (t->len > EVENTS_MAX_BYTES) {
 		char *nl = memrchr(t->buf, '\n', EVENTS_MAX_BYTES);
 

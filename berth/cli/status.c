@@ -11,7 +11,7 @@
 
 int cmd_status(int argc, char **argv)
 {
-	const char *root = getenv("BERTH_ROOT");
+	const char *root = env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT);
 	char path[4096], *buf;
 	struct status_doc d;
 	struct err e = {0};
@@ -20,7 +20,7 @@ int cmd_status(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++)
 		usage_error("status", "unexpected argument %s", argv[i]);
-	if (snprintf(path, sizeof path, "%s/provision/status.json", root ? root : "/var/lib/berth") >= (int)sizeof path)
+	if (snprintf(path, sizeof path, "%s/provision/status.json", root) >= (int)sizeof path)
 		usage_error("status", "BERTH_ROOT is too long");
 	/* one byte more than the cap tells a larger file */
 	buf = malloc(STATUS_DOC_MAX + 2);

@@ -15,13 +15,6 @@
 
 #define OS_RELEASE_MAX 4096
 
-static const char *env_or(const char *var, const char *def)
-{
-	const char *v = getenv(var);
-
-	return v && *v ? v : def;
-}
-
 static int print_version(void)
 {
 	/* os-release(5): /usr/lib/os-release is the system's own file */

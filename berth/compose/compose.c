@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "berth.h"
 #include "compose.h"
 
 struct ctx {
@@ -190,6 +191,7 @@ static int pairs_add(struct pairs *p, const struct ynode *k, const struct ynode 
 	return 0;
 }
 
+/* the pairs of mapping m, merge keys (<<) resolved; nothing to free on -1 */
 static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, struct pairs *p)
 {
 	p->kv = NULL;
@@ -199,16 +201,16 @@ static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, str
 
 		if (k->type != Y_SCALAR) {
 			ERR(c, k, "%s: expected a string key, got %s", path, kind_name(k));
-			return -1;
+			goto fail;
 		}
 		if (strcmp(k->str, "<<") == 0 && k->plain)
 			continue;
 		if (pairs_has(p, k->str)) {
 			ERR(c, k, "%s%sduplicate key \"%s\"", path, *path ? ": " : "", k->str);
-			return -1;
+			goto fail;
 		}
 		if (pairs_add(p, k, m->kids[i + 1]) != 0)
-			return -1;
+			goto fail;
 	}
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
@@ -221,17 +223,22 @@ static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, str
 
 			if (src->type != Y_MAP) {
 				ERR(c, src, "%s%s<<: expected a mapping to merge", path, *path ? "." : "");
-				return -1;
+				goto fail;
 			}
 			for (size_t j = 0; j + 1 < src->n; j += 2) {
 				if (src->kids[j]->type != Y_SCALAR || pairs_has(p, src->kids[j]->str))
 					continue;
 				if (pairs_add(p, src->kids[j], src->kids[j + 1]) != 0)
-					return -1;
+					goto fail;
 			}
 		}
 	}
 	return 0;
+fail:
+	free(p->kv);
+	p->kv = NULL;
+	p->n = 0;
+	return -1;
 }
 
 static int need_kind(struct ctx *c, const struct ynode *n, enum ytype k, const char *path)
@@ -624,10 +631,8 @@ static int k_environment(struct ctx *c, struct container_def *d, const struct yn
 		struct pairs p;
 		int r = 0;
 
-		if (map_pairs(c, v, path, &p) != 0) {
-			free(p.kv);
+		if (map_pairs(c, v, path, &p) != 0)
 			return -1;
-		}
 		for (size_t i = 0; i < p.n && r == 0; i += 2) {
 			const struct ynode *k = p.kv[i], *val = p.kv[i + 1];
 
@@ -683,7 +688,6 @@ static int env_file_read(struct ctx *c, struct container_def *d, const struct yn
 	char full[PATH_MAX], *buf = NULL, *line, *next;
 	struct ctx fc = { .errors = 0 };
 	struct stat st;
-	ssize_t got;
 	size_t len = 0;
 	int fd, lineno = 0, r = 0;
 
@@ -710,15 +714,12 @@ static int env_file_read(struct ctx *c, struct container_def *d, const struct yn
 		close(fd);
 		return -1;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	buf = fd_read_alloc(fd, COMPOSE_ENV_FILE_MAX_BYTES, &len);
+	close(fd);
 	if (!buf) {
-		close(fd);
+		ERR(c, at, "%s: %s: %s", path, full, strerror(errno));
 		return -1;
 	}
-	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)got;
-	close(fd);
-	buf[len] = 0;
 	fc.file = full;
 	for (line = buf; line && r == 0; line = next) {
 		char *eq, *val, *end;
@@ -789,10 +790,8 @@ static int k_env_file(struct ctx *c, struct container_def *d, const struct ynode
 			const char *file = NULL;
 			int r = 0;
 
-			if (map_pairs(c, it, p, &pr) != 0) {
-				free(pr.kv);
+			if (map_pairs(c, it, p, &pr) != 0)
 				return -1;
-			}
 			for (size_t j = 0; j < pr.n && r == 0; j += 2) {
 				const char *k = pr.kv[j]->str;
 
@@ -944,10 +943,8 @@ static int port_long(struct ctx *c, const struct ynode *v, const char *path, str
 	char b[80];
 
 	strcpy(p->proto, "tcp");
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		const char *s = val->type == Y_SCALAR ? val->str : "";
@@ -1071,7 +1068,9 @@ static int volume_source(struct ctx *c, const char *src, struct volume *vol)
 	}
 	if (!compose_valid_name(src))
 		return -1;
-	if (snprintf(full, sizeof full, "%s/%s", COMPOSE_VOLUME_DIR, src) >= (int)sizeof full)
+	/* a named volume lives on the host in the data root's volumes/NAME */
+	if (snprintf(full, sizeof full, "%s/volumes/%s", env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT), src) >=
+	    (int)sizeof full)
 		return -1;
 	vol->name = strdup(src);
 	vol->source = strdup(full);
@@ -1116,10 +1115,8 @@ static int volume_long(struct ctx *c, const struct ynode *v, const char *path, s
 	int r = 0;
 	char b[80];
 
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		char p[KP];
@@ -1421,10 +1418,8 @@ static int k_healthcheck(struct ctx *c, struct container_def *d, const struct yn
 
 	if (need_kind(c, v, Y_MAP, path) != 0)
 		return -1;
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		char p[KP], b[80];
@@ -1514,10 +1509,8 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 		return -1;
 	struct pairs pr;
 	int r = 0;
-	if (map_pairs(c, v, path, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, v, path, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
 		const struct ynode *k = pr.kv[i], *val = pr.kv[i + 1];
 		const char *cond = "service_started";
@@ -1639,10 +1632,8 @@ static int service_parse(struct ctx *c, const char *name, const struct ynode *bo
 		    *prefix ? ": " : "", ynull(body) ? "null" : kind_name(body));
 		return -1;
 	}
-	if (map_pairs(c, body, prefix, &pr) != 0) {
-		free(pr.kv);
+	if (map_pairs(c, body, prefix, &pr) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < pr.n; i += 2) {
 		size_t k;
 
@@ -1768,7 +1759,6 @@ int compose_load(const char *path, struct container_def **defs, size_t *ndefs)
 	char name[64], *buf;
 	struct stat st;
 	size_t len = 0;
-	ssize_t got;
 	int fd, r;
 
 	*defs = NULL;
@@ -1783,14 +1773,12 @@ int compose_load(const char *path, struct container_def **defs, size_t *ndefs)
 		close(fd);
 		return -1;
 	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		close(fd);
+	buf = fd_read_alloc(fd, COMPOSE_MAX_BYTES, &len);
+	close(fd);
+	if (!buf) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)got;
-	close(fd);
-	buf[len] = 0;
 	if (compose_name_from_path(path, name, sizeof name) != 0)
 		name[0] = 0;
 	r = compose_parse(path, name, buf, len, defs, ndefs);

@@ -16,9 +16,6 @@
  * network's NET_PORTS_MAX) */
 #define COMPOSE_MAX_PORTS 64
 
-/* where named volumes live on the host: VOLUME_DIR/NAME */
-#define COMPOSE_VOLUME_DIR "/var/lib/berth/volumes"
-
 /* a NULL-terminated vector of strings; v is NULL when n is 0 */
 struct strv {
 	char **v;

@@ -46,10 +46,21 @@ struct ctr_paths {
 	char self[CTR_PATH_MAX]; /* this berth binary, for the run scripts */
 };
 
-/* the state file; status is one of created, starting, running, restarting,
- * exited, stopped, failed */
+/* a container's status, as the state file, ps and inspect name it
+ * (ctr_status_name) */
+enum ctr_status {
+	CTR_CREATED,    /* defined, or about to start: nothing ran yet */
+	CTR_STARTING,   /* ctr-exec is setting it up */
+	CTR_RUNNING,    /* its init is s.pid */
+	CTR_RESTARTING, /* it exited, and the restart policy brings it back */
+	CTR_EXITED,     /* it exited and stays down */
+	CTR_STOPPED,    /* stopped on purpose (berth stop, sv exit): stays down */
+	CTR_FAILED,     /* the setup failed: it never ran */
+};
+
+/* the state file */
 struct ctr_state {
-	char status[32];
+	enum ctr_status status;
 	char image[256];
 	int exit_code;  /* -1 = none yet */
 	int restarts;   /* total, like docker's RestartCount */
@@ -69,8 +80,8 @@ struct ctr_state {
 
 /* paths.c */
 void ctr_paths_init(struct ctr_paths *p);
-/* snprintf into buf; dies (EXIT_SYSTEM) on truncation: paths must fit */
-void ctr_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* lib's path_fmt: snprintf into buf, exit EXIT_SYSTEM if it does not fit */
+#define ctr_path path_fmt
 /* the definition of NAME: 0, 1 (no file), -1 (errors printed) */
 int ctr_def_load(const struct ctr_paths *p, const char *name, struct container_def **defs, size_t *n);
 /* exit with usage if name is not a valid container name */
@@ -94,11 +105,14 @@ int ctr_poll_sleep(int *idle_ms);
 
 /* state.c */
 void ctr_state_init(struct ctr_state *s);
-/* 0, or -1 if there is no state file (s is then initialised) */
+/* 0, or -1 if there is no state file, or it names a status that is not one
+ * (said in a line naming the file); s is then initialised */
 int ctr_state_read(const struct ctr_paths *p, const char *name, struct ctr_state *s);
 int ctr_state_write(const struct ctr_paths *p, const char *name, const struct ctr_state *s);
 /* 1 if s->pid is a live process */
 int ctr_state_alive(const struct ctr_state *s);
+/* "running" and the like; "?" for a value that is not a status */
+const char *ctr_status_name(enum ctr_status st);
 
 /* service.c */
 /* write $RUN/service/NAME (run, finish, log/run, down) and link it */
@@ -171,7 +185,6 @@ struct ctr_health {
 	size_t outlen;
 	char pidfile[CTR_PATH_MAX]; /* crun exec --pid-file: the process inside */
 };
-long long ctr_now_ms(void);
 /* the check of the definition, or of the image config when the definition
  * has none; crun_prefix: NULL-terminated "crun --root DIR". Returns 1 with a
  * check, 0 without, -1 out of memory */

@@ -59,7 +59,7 @@ static int setup_fail(struct exec_ctx *c, const char *fmt, ...)
 	vsnprintf(c->st.error, sizeof c->st.error, fmt, ap);
 	va_end(ap);
 	warn("%s", c->st.error);
-	snprintf(c->st.status, sizeof c->st.status, "failed");
+	c->st.status = CTR_FAILED;
 	c->st.exit_code = 125; /* docker's "the daemon failed" code */
 	c->st.finished_at = time(NULL);
 	c->st.pid = 0;
@@ -92,7 +92,6 @@ static int image_find(struct exec_ctx *c, struct image_user *img)
 	struct store st;
 	struct err e = { 0 };
 	const char *want = c->def->image;
-	ssize_t n;
 	int fd, r;
 
 	if (store_open(&st, 0, &e) < 0 || refs_read(&st, &refs, &e) < 0) {
@@ -122,18 +121,12 @@ static int image_find(struct exec_ctx *c, struct image_user *img)
 	}
 	fd = store_blob_open(&st, img->config, &e);
 	store_close(&st);
-	c->image_config = malloc(SPEC_IMAGE_CONFIG_MAX_BYTES + 1);
-	if (fd < 0 || !c->image_config) {
-		if (fd >= 0)
-			close(fd);
-		return setup_fail(c, "image %s: config: %s", want, e.msg[0] ? e.msg : "out of memory");
-	}
-	n = read(fd, c->image_config, SPEC_IMAGE_CONFIG_MAX_BYTES);
+	if (fd < 0)
+		return setup_fail(c, "image %s: config: %s", want, e.msg);
+	c->image_config = fd_read_alloc(fd, SPEC_IMAGE_CONFIG_MAX_BYTES, &c->image_config_len);
 	close(fd);
-	if (n < 0)
+	if (!c->image_config)
 		return setup_fail(c, "image %s: read its config: %s", want, strerror(errno));
-	c->image_config[n] = '\0';
-	c->image_config_len = (size_t)n;
 
 	{
 		struct err je = { 0 };
@@ -382,25 +375,14 @@ static pid_t pid_read(const char *path)
 /* sleep ms unless a stop request comes first: 1 if it did */
 static int sleep_or_stop(const sigset_t *set, long ms)
 {
-	struct timespec end, now, left;
+	long long end = now_ms() + ms;
 	siginfo_t si;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += ms / 1000;
-	end.tv_nsec += (ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = end.tv_sec - now.tv_sec;
-		left.tv_nsec = end.tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0)
+		long long ms_left = end - now_ms();
+		struct timespec left = { ms_left / 1000, ms_left % 1000 * 1000000 };
+
+		if (ms_left <= 0)
 			return 0;
 		int sig = sigtimedwait(set, &si, &left);
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
@@ -472,7 +454,7 @@ static int supervise(struct exec_ctx *c, pid_t pid, const sigset_t *set)
 		warn_errno("signalfd (polling every 100 ms instead)");
 	for (;;) {
 		struct pollfd fds[2];
-		long long now = ctr_now_ms(), wait = sfd >= 0 ? 1000 : 100, hw;
+		long long now = now_ms(), wait = sfd >= 0 ? 1000 : 100, hw;
 		nfds_t nfds = 0;
 		pid_t w;
 
@@ -487,7 +469,7 @@ static int supervise(struct exec_ctx *c, pid_t pid, const sigset_t *set)
 			fds[nfds++] = (struct pollfd){ .fd = c->health.out_fd, .events = POLLIN };
 		if (poll(fds, nfds, (int)wait) < 0 && errno != EINTR)
 			usleep(100000); /* never spin */
-		now = ctr_now_ms();
+		now = now_ms();
 
 		if (signals_take(sfd, set) && !stopping) {
 			stopping = 1;
@@ -555,15 +537,15 @@ int cmd_ctr_exec(int argc, char **argv)
 	ctr_path(pidfile, sizeof pidfile, "%s/pid", c.bundle);
 
 	ctr_state_read(&c.p, c.name, &c.st);
-	if (strcmp(c.st.status, "restarting") == 0 && c.st.streak > 0) {
+	if (c.st.status == CTR_RESTARTING && c.st.streak > 0) {
 		long ms = ctr_backoff_ms(c.st.streak - 1);
 		if (sleep_or_stop(&set, ms)) {
-			snprintf(c.st.status, sizeof c.st.status, "stopped");
+			c.st.status = CTR_STOPPED;
 			state_save(&c);
 			return 0;
 		}
 	}
-	snprintf(c.st.status, sizeof c.st.status, "starting");
+	c.st.status = CTR_STARTING;
 	c.st.started_at = time(NULL);
 	c.st.finished_at = 0;
 	c.st.exit_code = -1;
@@ -615,7 +597,7 @@ int cmd_ctr_exec(int argc, char **argv)
 		goto fail;
 	}
 	c.st.pid = pid;
-	snprintf(c.st.status, sizeof c.st.status, "running");
+	c.st.status = CTR_RUNNING;
 	{
 		const char *prefix[] = { c.p.crun, "--root", c.crun_root, NULL };
 		char hpid[CTR_PATH_MAX];
@@ -624,7 +606,7 @@ int cmd_ctr_exec(int argc, char **argv)
 		ctr_path(hpid, sizeof hpid, "%s/containers/%s/health.pid", c.p.run, c.name);
 		if (ctr_health_setup(&c.health, c.def, c.image_config, c.image_config_len, prefix, c.name, hpid) < 0)
 			warn("%s: healthcheck: out of memory; not checked", c.name);
-		ctr_health_begin(&c.health, ctr_now_ms(), &c.st);
+		ctr_health_begin(&c.health, now_ms(), &c.st);
 	}
 	state_save(&c);
 
@@ -642,7 +624,7 @@ int cmd_ctr_exec(int argc, char **argv)
 	c.st.pid = 0;
 	c.st.exit_code = code;
 	c.st.finished_at = time(NULL);
-	snprintf(c.st.status, sizeof c.st.status, "exited");
+	c.st.status = CTR_EXITED;
 	state_save(&c);
 	cleanup(&c);
 	compose_free(c.def, ndefs);

@@ -23,19 +23,12 @@
 #include "compose.h"
 #include "ctr.h"
 #include "image.h"
+#include "spawn.h"
 
 /* Docker's defaults */
 #define DEF_INTERVAL_MS 30000
 #define DEF_TIMEOUT_MS 30000
 #define DEF_RETRIES 3
-
-long long ctr_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int push(struct ctr_health *h, const char *s)
 {
@@ -257,36 +250,15 @@ static void check_kill(struct ctr_health *h)
 
 static int check_start(struct ctr_health *h, long long now)
 {
-	int fds[2];
+	struct spawn sp = { .argv = h->argv, .fd = { SPAWN_NULL, SPAWN_PIPE, SPAWN_PIPE } };
 	pid_t pid;
 
 	unlink(h->pidfile);
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	pid = spawn_start(&sp);
+	if (pid < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (null >= 0)
-			dup2(null, 0);
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execv(h->argv[0], h->argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	h->out_fd = fds[0];
+	fcntl(sp.pipe, F_SETFL, O_NONBLOCK);
+	h->out_fd = sp.pipe;
 	h->outlen = 0;
 	h->out[0] = '\0';
 	h->pid = pid;
@@ -325,7 +297,7 @@ int ctr_health_reaped(struct ctr_health *h, pid_t pid, int status, struct ctr_st
 		close(h->out_fd);
 	h->out_fd = -1;
 	h->pid = 0;
-	result(h, ctr_now_ms(), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), h->out, st);
+	result(h, now_ms(), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), h->out, st);
 	return 1;
 }
 

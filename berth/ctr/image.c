@@ -23,21 +23,20 @@
 
 #define RECORD_MAX (2 * LAYERS_MAX * (DIGEST_LEN + 1) + 4096)
 
+/* a user freed is an empty one, as is the list */
 void image_user_free(struct image_user *u)
 {
 	free(u->blobs);
 	free(u->layers);
-	u->blobs = u->layers = NULL;
-	u->nblobs = u->nlayers = 0;
+	memset(u, 0, sizeof *u);
 }
 
 void image_users_free(struct image_users *u)
 {
-	for (size_t i = 0; i < u->n; i++)
-		image_user_free(&u->v[i]);
+	while (u->n)
+		image_user_free(&u->v[--u->n]);
 	free(u->v);
 	u->v = NULL;
-	u->n = 0;
 }
 
 /* "sha256:a sha256:b": at most LAYERS_MAX digests */

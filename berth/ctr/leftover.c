@@ -20,6 +20,7 @@
 #include "ctr.h"
 #include "image.h"
 #include "net.h"
+#include "spawn.h"
 
 #define STATE_OUT_MAX 8192
 
@@ -27,34 +28,17 @@
  * /dev/null; its exit code, or -1 */
 static int spawn_output(char *const argv[], char *buf, size_t size)
 {
+	struct spawn sp = { .argv = argv, .fd = { 0, SPAWN_PIPE, SPAWN_NULL } };
 	size_t len = 0;
-	int fds[2], st;
 	pid_t pid;
+	int r;
 
 	buf[0] = '\0';
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	pid = spawn_start(&sp);
+	if (pid < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		int null = open("/dev/null", O_WRONLY);
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(fds[1], 1) < 0 || (null >= 0 && dup2(null, 2) < 0))
-			_exit(127);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
 	for (;;) {
-		ssize_t n = read(fds[0], buf + len, size - 1 - len);
+		ssize_t n = read(sp.pipe, buf + len, size - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -64,11 +48,9 @@ static int spawn_output(char *const argv[], char *buf, size_t size)
 			break;
 	}
 	buf[len] = '\0';
-	close(fds[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	close(sp.pipe);
+	r = spawn_wait(pid, -1);
+	return r >= SPAWN_SIGNAL ? -1 : r;
 }
 
 /* 1 if pid is no process, or a zombie (its parent will reap it) */

@@ -55,10 +55,9 @@ static int still_up(const struct ctr_paths *p, const char *name)
 	struct ctr_state s;
 
 	ctr_state_read(p, name, &s);
-	if (strcmp(s.status, "running") == 0)
+	if (s.status == CTR_RUNNING)
 		return ctr_state_alive(&s) ? 1 : 2;
-	return strcmp(s.status, "starting") == 0 || strcmp(s.status, "created") == 0 ||
-	       strcmp(s.status, "restarting") == 0;
+	return s.status == CTR_STARTING || s.status == CTR_CREATED || s.status == CTR_RESTARTING;
 }
 
 int ctr_logs(const struct ctr_paths *p, const char *name, long tail, int timestamps, int follow, int until_exit)

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,46 +14,25 @@
 #include "compose.h"
 #include "ctr.h"
 #include "image.h"
-
-static void env_or(char *dst, const char *var, const char *def)
-{
-	const char *v = getenv(var);
-
-	if (!v || !*v)
-		v = def;
-	if (snprintf(dst, CTR_PATH_MAX, "%s", v) >= CTR_PATH_MAX)
-		die(EXIT_USAGE, "%s: too long", var);
-}
+#include "spawn.h"
 
 void ctr_paths_init(struct ctr_paths *p)
 {
 	ssize_t n;
 
-	env_or(p->root, "BERTH_ROOT", STORE_DEFAULT);
-	env_or(p->run, "BERTH_RUN", "/run/berth");
-	env_or(p->etc, "BERTH_ETC", "/etc");
-	env_or(p->log, "BERTH_LOG", "/var/log/containers");
-	env_or(p->crun, "BERTH_CRUN", "/usr/bin/crun");
-	env_or(p->sv, "BERTH_SV", "/usr/bin/sv");
-	env_or(p->svlogd, "BERTH_SVLOGD", "/usr/sbin/svlogd"); /* busybox installs it in sbin */
-	env_or(p->runsv, "BERTH_RUNSV", "/usr/bin/runsv");
+	env_path(p->root, sizeof p->root, "BERTH_ROOT", BERTH_ROOT_DEFAULT);
+	env_path(p->run, sizeof p->run, "BERTH_RUN", "/run/berth");
+	env_path(p->etc, sizeof p->etc, "BERTH_ETC", "/etc");
+	env_path(p->log, sizeof p->log, "BERTH_LOG", "/var/log/containers");
+	env_path(p->crun, sizeof p->crun, "BERTH_CRUN", "/usr/bin/crun");
+	env_path(p->sv, sizeof p->sv, "BERTH_SV", "/usr/bin/sv");
+	env_path(p->svlogd, sizeof p->svlogd, "BERTH_SVLOGD", "/usr/sbin/svlogd"); /* busybox installs it in sbin */
+	env_path(p->runsv, sizeof p->runsv, "BERTH_RUNSV", "/usr/bin/runsv");
 	n = readlink("/proc/self/exe", p->self, sizeof p->self - 1);
 	if (n <= 0)
 		snprintf(p->self, sizeof p->self, "/usr/bin/berth");
 	else
 		p->self[n] = '\0';
-}
-
-void ctr_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size)
-		die(EXIT_SYSTEM, "path too long: %s", buf);
 }
 
 void ctr_name_check(const char *cmd, const char *name)
@@ -107,33 +85,15 @@ int ctr_rm_tree(const char *path)
 
 int ctr_spawn_wait(char *const argv[], int quiet)
 {
-	sigset_t all;
-	pid_t pid;
-	int st;
+	char what[CTR_PATH_MAX + 64];
+	struct spawn sp = { .argv = argv, .what = what };
+	int r;
 
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (quiet) {
-			int fd = open("/dev/null", O_WRONLY);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-		}
-		execv(argv[0], argv);
-		fprintf(stderr, "%s: exec %s: %s\n", log_prog(), argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (quiet)
+		sp.fd[1] = sp.fd[2] = SPAWN_NULL;
+	snprintf(what, sizeof what, "%s: exec %s", log_prog(), argv[0]);
+	r = spawn_run(&sp, -1);
+	return r >= SPAWN_SIGNAL ? -1 : r;
 }
 
 int ctr_poll_sleep(int *idle_ms)

@@ -20,47 +20,21 @@
 static void state_read(const struct ctr_paths *p, const char *name, struct ctr_state *s)
 {
 	ctr_state_read(p, name, s);
-	if (strcmp(s->status, "restarting") == 0 && !ctr_service_supervised(p, name) && !ctr_service_orphan(p, name))
-		snprintf(s->status, sizeof s->status, "exited");
+	if (s->status == CTR_RESTARTING && !ctr_service_supervised(p, name) && !ctr_service_orphan(p, name))
+		s->status = CTR_EXITED;
+}
+
+/* running, and its process is there */
+static int up(const struct ctr_state *s)
+{
+	return s->status == CTR_RUNNING && ctr_state_alive(s);
 }
 
 /* the state word: the status, except that a running state whose process
  * is gone is a supervisor that died: "dead" */
 static const char *state_word(const struct ctr_state *s)
 {
-	if (strcmp(s->status, "running") == 0 && !ctr_state_alive(s))
-		return "dead";
-	return s->status;
-}
-
-/* Docker's units.HumanDuration: "Less than a second", "5 seconds",
- * "About a minute", "3 hours", "2 weeks" */
-static void human_duration(time_t secs, char *buf, size_t size)
-{
-	long long s = secs < 0 ? 0 : (long long)secs, m = s / 60, h = (s + 1800) / 3600;
-
-	if (s < 1)
-		snprintf(buf, size, "Less than a second");
-	else if (s == 1)
-		snprintf(buf, size, "1 second");
-	else if (s < 60)
-		snprintf(buf, size, "%lld seconds", s);
-	else if (m == 1)
-		snprintf(buf, size, "About a minute");
-	else if (m < 60)
-		snprintf(buf, size, "%lld minutes", m);
-	else if (h == 1)
-		snprintf(buf, size, "About an hour");
-	else if (h < 48)
-		snprintf(buf, size, "%lld hours", h);
-	else if (h < 24 * 7 * 2)
-		snprintf(buf, size, "%lld days", h / 24);
-	else if (h < 24 * 30 * 2)
-		snprintf(buf, size, "%lld weeks", h / 24 / 7);
-	else if (h < 24 * 365 * 2)
-		snprintf(buf, size, "%lld months", h / 24 / 30);
-	else
-		snprintf(buf, size, "%lld years", s / 3600 / 24 / 365);
+	return s->status == CTR_RUNNING && !up(s) ? "dead" : ctr_status_name(s->status);
 }
 
 /* docker ps's STATUS: "Up 5 minutes (healthy)", "Exited (3) 2 hours ago",
@@ -69,20 +43,21 @@ static void human_duration(time_t secs, char *buf, size_t size)
 static void status_text(const struct ctr_state *s, time_t now, char *buf, size_t size)
 {
 	const char *w = state_word(s);
+	int running = up(s);
 	char d[32];
 
-	human_duration(now - (strcmp(w, "running") == 0 ? s->started_at : s->finished_at), d, sizeof d);
-	if (strcmp(w, "running") == 0)
+	human_duration((long long)(now - (running ? s->started_at : s->finished_at)), d, sizeof d);
+	if (running)
 		snprintf(buf, size, "Up %s%s%s%s", d, !s->health[0] ? "" : strcmp(s->health, "starting") == 0 ? " (health: " : " (",
 			 s->health, s->health[0] ? ")" : "");
-	else if (strcmp(w, "restarting") == 0)
-		snprintf(buf, size, "Restarting (%d) %s ago", s->exit_code, d);
-	else if (strcmp(w, "exited") == 0 || strcmp(w, "stopped") == 0)
-		snprintf(buf, size, "Exited (%d) %s ago", s->exit_code, d);
-	else if (strcmp(w, "failed") == 0)
-		snprintf(buf, size, "Failed %s ago", d);
-	else if (strcmp(w, "dead") == 0)
+	else if (s->status == CTR_RUNNING)
 		snprintf(buf, size, "Dead");
+	else if (s->status == CTR_RESTARTING)
+		snprintf(buf, size, "Restarting (%d) %s ago", s->exit_code, d);
+	else if (s->status == CTR_EXITED || s->status == CTR_STOPPED)
+		snprintf(buf, size, "Exited (%d) %s ago", s->exit_code, d);
+	else if (s->status == CTR_FAILED)
+		snprintf(buf, size, "Failed %s ago", d);
 	else
 		snprintf(buf, size, "%c%s", *w >= 'a' && *w <= 'z' ? *w - 'a' + 'A' : *w, *w ? w + 1 : "");
 }
@@ -106,7 +81,7 @@ static void ports_label(const struct container_def *d, const struct ctr_state *s
 	size_t o = 0;
 
 	buf[0] = '\0';
-	if (strcmp(state_word(s), "running") == 0 && s->ports[0]) {
+	if (up(s) && s->ports[0]) {
 		char ports[sizeof s->ports], one[96], *save, *tok;
 
 		snprintf(ports, sizeof ports, "%s", s->ports);
@@ -175,7 +150,7 @@ int cmd_ps(int argc, char **argv)
 		state_read(&p, name, &s);
 		w = state_word(&s);
 		/* as docker ps: what runs, or is about to */
-		if (!all && strcmp(w, "running") != 0 && strcmp(w, "restarting") != 0 && strcmp(w, "starting") != 0) {
+		if (!all && !up(&s) && s.status != CTR_RESTARTING && s.status != CTR_STARTING) {
 			compose_free(defs, nd);
 			continue;
 		}
@@ -211,7 +186,7 @@ int cmd_port(int argc, char **argv)
 		warn("Error: No such container: %s", argv[1]);
 		return 1;
 	}
-	if (strcmp(state_word(&s), "running") == 0) {
+	if (up(&s)) {
 		snprintf(ports, sizeof ports, "%s", s.ports);
 		for (tok = strtok_r(ports, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 			char *c = strrchr(tok, ':');
@@ -281,9 +256,8 @@ int cmd_inspect(int argc, char **argv)
 		struct container_def *defs;
 		struct ctr_state s;
 		char *save, *tok, ports[sizeof s.ports];
-		const char *w;
 		size_t nd;
-		int r;
+		int r, running;
 
 		ctr_name_check("inspect", argv[i]);
 		r = ctr_def_load(&p, argv[i], &defs, &nd);
@@ -294,16 +268,16 @@ int cmd_inspect(int argc, char **argv)
 			continue;
 		}
 		state_read(&p, argv[i], &s);
-		w = state_word(&s);
+		running = up(&s);
 		yajl_gen_map_open(g);
 		kstr(g, "Name", argv[i]);
 		kstr(g, "Image", defs[0].image);
 		yajl_gen_string(g, (const unsigned char *)"State", 5);
 		yajl_gen_map_open(g);
-		kstr(g, "Status", s.status);
+		kstr(g, "Status", ctr_status_name(s.status));
 		yajl_gen_string(g, (const unsigned char *)"Running", 7);
-		yajl_gen_bool(g, strcmp(w, "running") == 0);
-		kint(g, "Pid", strcmp(w, "running") == 0 ? s.pid : 0);
+		yajl_gen_bool(g, running);
+		kint(g, "Pid", running ? s.pid : 0);
 		kint(g, "ExitCode", s.exit_code);
 		kint(g, "RestartCount", s.restarts);
 		ktime(g, "StartedAt", s.started_at);

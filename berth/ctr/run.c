@@ -2,6 +2,7 @@
  * /etc/berth/containers (so a container made by hand and one made by run are
  * the same thing), and crun exec into a running one. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,55 +110,57 @@ static const char *flag_value(const char *cmd, int argc, char **argv, int *i, co
 	return NULL;
 }
 
+/* docker's flags that take a value, and the field of run_opts each sets:
+ * a string, or a list when the flag may come again */
+#define STR(s, l, f) { s, l, 0, offsetof(struct run_opts, f) }
+#define LIST(s, l, f) { s, l, 1, offsetof(struct run_opts, f) }
+static const struct run_flag {
+	const char *s, *l;
+	int list;
+	size_t off;
+} run_flags[] = {
+	STR(NULL, "--name", name), LIST("-p", "--publish", ports), LIST("-e", "--env", env),
+	LIST("-v", "--volume", volumes), STR(NULL, "--restart", restart), STR(NULL, "--network", network),
+	STR("-u", "--user", user), STR(NULL, "--entrypoint", entrypoint), STR("-w", "--workdir", workdir),
+	STR(NULL, "--stop-signal", stop_signal), STR(NULL, "--stop-timeout", stop_timeout),
+	STR(NULL, "--health-cmd", health_cmd), STR(NULL, "--health-interval", health_interval),
+	STR(NULL, "--health-timeout", health_timeout), STR(NULL, "--health-retries", health_retries),
+	STR(NULL, "--health-start-period", health_start),
+};
+#undef STR
+#undef LIST
+#define NFLAGS (sizeof run_flags / sizeof run_flags[0])
+
 static void opts_parse(const char *cmd, int argc, char **argv, struct run_opts *o)
 {
 	int i;
 
 	memset(o, 0, sizeof *o);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *v;
+		const struct run_flag *f;
+		const char *v = NULL;
+
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		}
-		if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--detach") == 0)
+		if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--detach") == 0) {
 			o->detach = 1;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--name")))
-			o->name = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, "-p", "--publish")))
-			strv_push(&o->ports, v);
-		else if ((v = flag_value(cmd, argc, argv, &i, "-e", "--env")))
-			strv_push(&o->env, v);
-		else if ((v = flag_value(cmd, argc, argv, &i, "-v", "--volume")))
-			strv_push(&o->volumes, v);
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--restart")))
-			o->restart = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--network")))
-			o->network = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, "-u", "--user")))
-			o->user = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--entrypoint")))
-			o->entrypoint = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, "-w", "--workdir")))
-			o->workdir = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--stop-signal")))
-			o->stop_signal = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--stop-timeout")))
-			o->stop_timeout = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-cmd")))
-			o->health_cmd = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-interval")))
-			o->health_interval = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-timeout")))
-			o->health_timeout = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-retries")))
-			o->health_retries = v;
-		else if ((v = flag_value(cmd, argc, argv, &i, NULL, "--health-start-period")))
-			o->health_start = v;
-		else if (strcmp(argv[i], "--no-healthcheck") == 0)
+			continue;
+		}
+		if (strcmp(argv[i], "--no-healthcheck") == 0) {
 			o->no_healthcheck = 1;
-		else
+			continue;
+		}
+		for (f = run_flags; f < run_flags + NFLAGS; f++)
+			if ((v = flag_value(cmd, argc, argv, &i, f->s, f->l)))
+				break;
+		if (!v)
 			usage_error(cmd, "unknown option \"%s\"", argv[i]);
+		if (f->list)
+			strv_push((struct strv *)((char *)o + f->off), v);
+		else
+			*(const char **)((char *)o + f->off) = v;
 	}
 	if (i >= argc)
 		usage_error(cmd, "expected IMAGE");
@@ -293,8 +296,10 @@ static int bind_finish(const struct ctr_paths *p, const char *name, const char *
 	return 0;
 }
 
-/* write the definition; 0, or a docker exit code (125) after a message */
-static int create(const char *cmd, const struct ctr_paths *p, const struct run_opts *o, char *name, size_t size)
+/* parse the flags into o and write the definition; 0, or a docker exit
+ * code (125) after a message */
+static int create(const char *cmd, int argc, char **argv, struct ctr_paths *p, struct run_opts *o, char *name,
+		  size_t size)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
 	struct container_def *defs = NULL;
@@ -304,6 +309,8 @@ static int create(const char *cmd, const struct ctr_paths *p, const struct run_o
 	size_t nd = 0;
 	int r;
 
+	opts_parse(cmd, argc, argv, o);
+	ctr_paths_init(p);
 	if (o->name) {
 		ctr_name_check(cmd, o->name);
 		snprintf(name, size, "%s", o->name);
@@ -352,9 +359,7 @@ int cmd_create(int argc, char **argv)
 	char name[128];
 	int r;
 
-	opts_parse("create", argc, argv, &o);
-	ctr_paths_init(&p);
-	r = create("create", &p, &o, name, sizeof name);
+	r = create("create", argc, argv, &p, &o, name, sizeof name);
 	if (r == 0)
 		printf("%s\n", name);
 	opts_free(&o);
@@ -369,9 +374,7 @@ int cmd_run(int argc, char **argv)
 	char name[128];
 	int r;
 
-	opts_parse("run", argc, argv, &o);
-	ctr_paths_init(&p);
-	r = create("run", &p, &o, name, sizeof name);
+	r = create("run", argc, argv, &p, &o, name, sizeof name);
 	if (r != 0) {
 		opts_free(&o);
 		return r;
@@ -389,7 +392,7 @@ int cmd_run(int argc, char **argv)
 	opts_free(&o);
 	ctr_logs(&p, name, -1, 0, 0, 1);
 	ctr_state_read(&p, name, &s);
-	if (strcmp(s.status, "failed") == 0)
+	if (s.status == CTR_FAILED)
 		return 125;
 	return s.exit_code >= 0 ? s.exit_code : 125;
 }
@@ -435,7 +438,7 @@ int cmd_exec(int argc, char **argv)
 		usage_error("exec", "expected NAME CMD...");
 	ctr_name_check("exec", argv[i]);
 	ctr_state_read(&p, argv[i], &s);
-	if (strcmp(s.status, "running") != 0 || !ctr_state_alive(&s)) {
+	if (s.status != CTR_RUNNING || !ctr_state_alive(&s)) {
 		warn("Error: container %s is not running", argv[i]);
 		return 1;
 	}

@@ -49,11 +49,11 @@ static int wait_started(const struct ctr_paths *p, const char *name, int timeout
 
 	for (int t = 0; t <= timeout_ms; t += ctr_poll_sleep(&idle)) {
 		ctr_state_read(p, name, &s);
-		if (strcmp(s.status, "running") == 0)
+		if (s.status == CTR_RUNNING)
 			return 0;
-		if (strcmp(s.status, "failed") == 0 || strcmp(s.status, "stopped") == 0)
+		if (s.status == CTR_FAILED || s.status == CTR_STOPPED)
 			return 1;
-		if (strcmp(s.status, "exited") == 0 || strcmp(s.status, "restarting") == 0)
+		if (s.status == CTR_EXITED || s.status == CTR_RESTARTING)
 			return s.error[0] ? 1 : 0;
 	}
 	return -1;
@@ -99,10 +99,10 @@ static void unsupervised_stop(const struct ctr_paths *p, const char *name, long 
 		warn("%s: %s", name, s.error);
 		s.exit_code = 128 + SIGKILL;
 	}
-	if (killed > 0 || strcmp(s.status, "running") == 0 || strcmp(s.status, "starting") == 0 ||
-	    strcmp(s.status, "restarting") == 0 || strcmp(s.status, "exited") == 0) {
+	if (killed > 0 || s.status == CTR_RUNNING || s.status == CTR_STARTING || s.status == CTR_RESTARTING ||
+	    s.status == CTR_EXITED) {
 		/* what ctr-finish would have written after a stop */
-		snprintf(s.status, sizeof s.status, "stopped");
+		s.status = CTR_STOPPED;
 		s.pid = 0;
 		if (!s.finished_at || killed > 0)
 			s.finished_at = time(NULL);
@@ -128,7 +128,7 @@ static int service_up(const struct ctr_paths *p, const char *name)
 	if (ctr_service_orphan(p, name) > 0)
 		unsupervised_stop(p, name, def_grace_ms(p, name));
 	ctr_state_read(p, name, &s);
-	if (!ctr_state_alive(&s) || strcmp(s.status, "running") != 0) {
+	if (!ctr_state_alive(&s) || s.status != CTR_RUNNING) {
 		ctr_state_init(&s);
 		if (ctr_state_write(p, name, &s) < 0)
 			return warn_errno("write the state of %s", name), -1;
@@ -270,66 +270,61 @@ static int time_flag(const char *cmd, int argc, char **argv, long *time_s)
 	return i;
 }
 
-int cmd_start(int argc, char **argv)
+/* what start, stop and restart do to one container: 0, 1 (said why), or -1
+ * (the host failed us); time_s is -t's, or -1 */
+typedef int verb_fn(const struct ctr_paths *p, const char *name, long time_s);
+
+static int start_one(const struct ctr_paths *p, const char *name, long time_s)
+{
+	(void)time_s;
+	return ctr_start(p, name, START_WAIT_MS);
+}
+
+static int restart_one(const struct ctr_paths *p, const char *name, long time_s)
+{
+	return stop_one(p, name, time_s) != 0 ? 1 : ctr_start(p, name, START_WAIT_MS);
+}
+
+/* verb on each NAME from argv[first] on, printing the name of each that
+ * worked; 1 if one did not, EXIT_SYSTEM if the last failure was the host's */
+static int each_name(const char *cmd, int argc, char **argv, int first, long time_s, verb_fn *verb)
 {
 	struct ctr_paths p;
 	int rc = 0;
 
-	if (argc < 2)
-		usage_error("start", "expected NAME...");
+	if (first >= argc)
+		usage_error(cmd, "expected NAME...");
 	ctr_paths_init(&p);
-	for (int i = 1; i < argc; i++) {
-		ctr_name_check("start", argv[i]);
-		int r = ctr_start(&p, argv[i], START_WAIT_MS);
+	for (int i = first; i < argc; i++) {
+		ctr_name_check(cmd, argv[i]);
+		int r = verb(&p, argv[i], time_s);
 		if (r == 0)
 			printf("%s\n", argv[i]);
 		else
 			rc = r < 0 ? EXIT_SYSTEM : 1;
 	}
 	return rc;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	return each_name("start", argc, argv, 1, -1, start_one);
 }
 
 int cmd_stop(int argc, char **argv)
 {
-	struct ctr_paths p;
 	long time_s;
-	int rc = 0, i = time_flag("stop", argc, argv, &time_s);
+	int first = time_flag("stop", argc, argv, &time_s);
 
-	if (i >= argc)
-		usage_error("stop", "expected NAME...");
-	ctr_paths_init(&p);
-	for (; i < argc; i++) {
-		ctr_name_check("stop", argv[i]);
-		if (stop_one(&p, argv[i], time_s) == 0)
-			printf("%s\n", argv[i]);
-		else
-			rc = 1;
-	}
-	return rc;
+	return each_name("stop", argc, argv, first, time_s, stop_one);
 }
 
 int cmd_restart(int argc, char **argv)
 {
-	struct ctr_paths p;
 	long time_s;
-	int rc = 0, i = time_flag("restart", argc, argv, &time_s);
+	int first = time_flag("restart", argc, argv, &time_s);
 
-	if (i >= argc)
-		usage_error("restart", "expected NAME...");
-	ctr_paths_init(&p);
-	for (; i < argc; i++) {
-		ctr_name_check("restart", argv[i]);
-		if (stop_one(&p, argv[i], time_s) != 0) {
-			rc = 1;
-			continue;
-		}
-		int r = ctr_start(&p, argv[i], START_WAIT_MS);
-		if (r == 0)
-			printf("%s\n", argv[i]);
-		else
-			rc = r < 0 ? EXIT_SYSTEM : 1;
-	}
-	return rc;
+	return each_name("restart", argc, argv, first, time_s, restart_one);
 }
 
 /* the first line of a definition written by `berth run` */
@@ -485,6 +480,13 @@ static int defs_all(const struct ctr_paths *p, struct container_def ***out, size
 	return 0;
 }
 
+static void defs_free(struct container_def **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		compose_free(v[i], 1);
+	free(v);
+}
+
 /* berth ctr-order: the boot order, one name a line (for tests) */
 int cmd_ctr_order(int argc, char **argv)
 {
@@ -504,49 +506,218 @@ int cmd_ctr_order(int argc, char **argv)
 	if (r == 0)
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", defs[order[i]]->name);
-	for (size_t i = 0; i < n; i++)
-		compose_free(defs[i], 1);
-	free(defs);
+	defs_free(defs, n);
 	free(order);
 	return r == 0 && !bad ? 0 : 1;
 }
 
+
+/* cmd_ctr_boot's states of a container, and the events that move it on */
+enum boot_state {
+	BOOT_WAITING,  /* not started yet: its depends_on may hold it back */
+	BOOT_STARTING, /* asked to come up; its state file will say how it went */
+	BOOT_STARTED,  /* running, or ran and exited without an error */
+	BOOT_FAILED,   /* did not start, and will not: what depends on it fails too */
+	BOOT_HELD,     /* unless-stopped, and a person stopped it: stays down */
+	BOOT_NSTATES
+};
+
+enum boot_event {
+	EV_NONE,       /* no news: the state stays */
+	EV_HELD,       /* the stopped marker of an unless-stopped container */
+	EV_DEPS_NEVER, /* a depends_on condition will never hold */
+	EV_DEPS_READY, /* every depends_on condition holds */
+	EV_UP_FAILED,  /* the service could not be brought up */
+	EV_RAN,        /* the state file: running, or exited or restarting without an error */
+	EV_FAILED,     /* the state file: failed or stopped */
+	BOOT_NEVENTS
+};
+
+struct boot {
+	struct ctr_paths p;
+	struct container_def **defs;
+	size_t n, *order;
+	enum boot_state *state, *before; /* each container's, now and a round ago */
+	struct ctr_state st; /* the state file boot_look read last */
+	char why[160];       /* why a depends_on condition will never hold */
+	int rc;
+};
+
 /* whether a depends_on condition holds, st being the boot loop's state of
  * the dependency: 1 yes, 0 not yet, -1 never (why says why) */
-static int dep_ready(const struct ctr_paths *p, const struct depend *dep, int st, char *why, size_t size)
+static int dep_ready(const struct ctr_paths *p, const struct depend *dep, enum boot_state st, char *why,
+		     size_t size)
 {
 	struct ctr_state s;
 
-	if (st >= 3) {
+	if (st == BOOT_FAILED || st == BOOT_HELD) {
 		snprintf(why, size, "%s, which it depends on, is not running", dep->service);
 		return -1;
 	}
-	if (st != 2)
+	if (st != BOOT_STARTED)
 		return 0;
 	if (strcmp(dep->condition, "service_started") == 0)
 		return 1;
 	ctr_state_read(p, dep->service, &s);
 	if (strcmp(dep->condition, "service_completed_successfully") == 0) {
-		if (strcmp(s.status, "exited") == 0 && s.exit_code == 0)
+		if (s.status == CTR_EXITED && s.exit_code == 0)
 			return 1;
-		if (strcmp(s.status, "running") == 0 || strcmp(s.status, "starting") == 0 ||
-		    (strcmp(s.status, "restarting") == 0 && s.exit_code == 0))
+		if (s.status == CTR_RUNNING || s.status == CTR_STARTING || (s.status == CTR_RESTARTING && s.exit_code == 0))
 			return 0;
 		snprintf(why, size, "%s did not complete successfully (exit code %d)", dep->service, s.exit_code);
 		return -1;
 	}
 	/* service_healthy */
-	if (strcmp(s.status, "running") == 0 && strcmp(s.health, "healthy") == 0)
+	if (s.status == CTR_RUNNING && strcmp(s.health, "healthy") == 0)
 		return 1;
-	if (strcmp(s.status, "running") == 0 && strcmp(s.health, "starting") == 0)
+	if (s.status == CTR_RUNNING && strcmp(s.health, "starting") == 0)
 		return 0;
-	if (strcmp(s.status, "restarting") == 0 || strcmp(s.status, "starting") == 0)
+	if (s.status == CTR_RESTARTING || s.status == CTR_STARTING)
 		return 0;
-	if (!s.health[0] && strcmp(s.status, "running") == 0)
+	if (!s.health[0] && s.status == CTR_RUNNING)
 		snprintf(why, size, "%s has no healthcheck (depends_on condition service_healthy)", dep->service);
 	else
-		snprintf(why, size, "%s is %s", dep->service, s.health[0] ? s.health : s.status);
+		snprintf(why, size, "%s is %s", dep->service, s.health[0] ? s.health : ctr_status_name(s.status));
 	return -1;
+}
+
+/* the least ready of container i's depends_on conditions, as dep_ready */
+static int deps_ready(struct boot *b, size_t i)
+{
+	const struct container_def *d = b->defs[i];
+	int ok = 1;
+
+	for (size_t j = 0; j < d->ndepends && ok >= 0; j++)
+		for (size_t m = 0; m < b->n; m++)
+			if (strcmp(b->defs[m]->name, d->depends[j].service) == 0) {
+				int r = dep_ready(&b->p, &d->depends[j], b->state[m], b->why, sizeof b->why);
+				if (r < ok)
+					ok = r;
+			}
+	return ok;
+}
+
+/* what has happened to container i, as its state sees it */
+static enum boot_event boot_look(struct boot *b, size_t i)
+{
+	const struct container_def *d = b->defs[i];
+	char path[CTR_PATH_MAX];
+	struct stat sb;
+	int deps;
+
+	switch (b->state[i]) {
+	case BOOT_WAITING:
+		marker(&b->p, b->p.root, d->name, "stopped", path, sizeof path);
+		if (d->restart == RESTART_UNLESS_STOPPED && stat(path, &sb) == 0)
+			return EV_HELD;
+		deps = deps_ready(b, i);
+		return deps < 0 ? EV_DEPS_NEVER : deps > 0 ? EV_DEPS_READY : EV_NONE;
+	case BOOT_STARTING:
+		ctr_state_read(&b->p, d->name, &b->st);
+		if (b->st.status == CTR_RUNNING ||
+		    ((b->st.status == CTR_EXITED || b->st.status == CTR_RESTARTING) && !b->st.error[0]))
+			return EV_RAN;
+		if (b->st.status == CTR_FAILED || b->st.status == CTR_STOPPED)
+			return EV_FAILED;
+		return EV_NONE;
+	default:
+		return EV_NONE;
+	}
+}
+
+/* the actions: each may answer with an event of its own */
+typedef enum boot_event boot_action(struct boot *b, size_t i);
+
+/* its service, with its down file, is there all the same */
+static enum boot_event boot_hold(struct boot *b, size_t i)
+{
+	if (ctr_service_create(&b->p, b->defs[i]->name) < 0)
+		b->rc = 1;
+	return EV_NONE;
+}
+
+static enum boot_event boot_refuse(struct boot *b, size_t i)
+{
+	warn("container %s not started: %s", b->defs[i]->name, b->why);
+	b->rc = 1;
+	return EV_NONE;
+}
+
+static enum boot_event boot_up(struct boot *b, size_t i)
+{
+	return service_up(&b->p, b->defs[i]->name) < 0 ? EV_UP_FAILED : EV_NONE;
+}
+
+static enum boot_event boot_up_failed(struct boot *b, size_t i)
+{
+	(void)i;
+	b->rc = 1;
+	return EV_NONE;
+}
+
+static enum boot_event boot_started(struct boot *b, size_t i)
+{
+	ctr_timeline(&b->p, b->defs[i]->name);
+	return EV_NONE;
+}
+
+/* a container that need not run (restart: no) may fail quietly */
+static enum boot_event boot_failed(struct boot *b, size_t i)
+{
+	warn("container %s failed to start%s%s", b->defs[i]->name, b->st.error[0] ? ": " : "", b->st.error);
+	if (b->defs[i]->restart != RESTART_NO)
+		b->rc = 1;
+	return EV_NONE;
+}
+
+/* state x event -> the next state and what to do on the way, as
+ * s6-supervise's table; EV_NONE and the cells left out cannot happen
+ * (boot_look and the actions give a state only the events of its row) */
+static const struct boot_move {
+	enum boot_state next;
+	boot_action *act;
+} boot_moves[BOOT_NSTATES][BOOT_NEVENTS] = {
+	[BOOT_WAITING] = {
+		[EV_HELD] = { BOOT_HELD, boot_hold },
+		[EV_DEPS_NEVER] = { BOOT_FAILED, boot_refuse },
+		[EV_DEPS_READY] = { BOOT_STARTING, boot_up },
+	},
+	[BOOT_STARTING] = {
+		[EV_UP_FAILED] = { BOOT_FAILED, boot_up_failed },
+		[EV_RAN] = { BOOT_STARTED, boot_started },
+		[EV_FAILED] = { BOOT_FAILED, boot_failed },
+	},
+};
+
+/* move container i on as far as it goes now: a container brought up is
+ * looked at again at once */
+static void boot_step(struct boot *b, size_t i)
+{
+	enum boot_event ev = boot_look(b, i);
+
+	while (ev != EV_NONE) {
+		const struct boot_move *m = &boot_moves[b->state[i]][ev];
+
+		b->state[i] = m->next;
+		ev = m->act(b, i);
+		if (ev == EV_NONE)
+			ev = boot_look(b, i);
+	}
+}
+
+/* ctr-boot waits for a container not started yet, and for one coming up
+ * that its restart policy wants up */
+static int boot_pending(const struct boot *b, size_t i)
+{
+	return b->state[i] == BOOT_WAITING || (b->state[i] == BOOT_STARTING && b->defs[i]->restart != RESTART_NO);
+}
+
+static void boot_free(struct boot *b)
+{
+	defs_free(b->defs, b->n);
+	free(b->order);
+	free(b->state);
+	free(b->before);
 }
 
 /* berth ctr-boot [--prepare]: start every container in depends_on order,
@@ -556,132 +727,65 @@ static int dep_ready(const struct ctr_paths *p, const struct depend *dep, int st
  * --prepare (a stage-1 hook, before runsvdir) only writes the services. */
 int cmd_ctr_boot(int argc, char **argv)
 {
-	struct container_def **defs;
-	struct ctr_paths p;
-	size_t n, *order;
-	int bad, rc = 0, *state, *before; /* 0 not started, 1 up requested, 2 running, 3 failed */
+	struct boot b = { .rc = 0 };
 	time_t deadline;
+	int bad;
 
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--prepare") != 0))
 		usage_error("ctr-boot", "the only option is --prepare");
-	ctr_paths_init(&p);
-	if (defs_all(&p, &defs, &n, &bad) < 0)
-		die_errno(EXIT_SYSTEM, "%s/berth/containers", p.etc);
+	ctr_paths_init(&b.p);
+	if (defs_all(&b.p, &b.defs, &b.n, &bad) < 0)
+		die_errno(EXIT_SYSTEM, "%s/berth/containers", b.p.etc);
 	if (bad)
-		rc = 1;
+		b.rc = 1;
 	/* every service first, each with its down file */
-	for (size_t i = 0; i < n; i++)
-		if (ctr_service_create(&p, defs[i]->name) < 0)
-			rc = 1;
+	for (size_t i = 0; i < b.n; i++)
+		if (ctr_service_create(&b.p, b.defs[i]->name) < 0)
+			b.rc = 1;
 	if (argc == 2) {
-		for (size_t i = 0; i < n; i++)
-			compose_free(defs[i], 1);
-		free(defs);
-		return rc;
+		boot_free(&b);
+		return b.rc;
 	}
-	order = calloc(n + 1, sizeof *order);
-	state = calloc(n + 1, sizeof *state);
-	before = calloc(n + 1, sizeof *before);
-	if (!order || !state || !before)
+	b.order = calloc(b.n + 1, sizeof *b.order);
+	b.state = calloc(b.n + 1, sizeof *b.state); /* BOOT_WAITING */
+	b.before = calloc(b.n + 1, sizeof *b.before);
+	if (!b.order || !b.state || !b.before)
 		die(EXIT_SYSTEM, "out of memory");
-	if (ctr_order(defs, n, order) < 0) {
+	if (ctr_order(b.defs, b.n, b.order) < 0) {
 		/* nothing starts: which container wins a cycle is not ours to pick */
-		for (size_t i = 0; i < n; i++)
-			compose_free(defs[i], 1);
-		free(defs);
-		free(order);
-		free(state);
-		free(before);
+		boot_free(&b);
 		return 1;
 	}
 	/* then a runsv for each, as runsvdir would have started them: every
 	 * container is supervised, up or down, once ctr-boot has run */
-	for (size_t i = 0; i < n; i++)
-		if (ctr_service_supervise(&p, defs[i]->name, 0) < 0)
-			rc = 1;
+	for (size_t i = 0; i < b.n; i++)
+		if (ctr_service_supervise(&b.p, b.defs[i]->name, 0) < 0)
+			b.rc = 1;
 	deadline = time(NULL) + START_WAIT_MS / 1000;
 	for (int idle = 0;;) {
 		int pending = 0;
 
-		memcpy(before, state, n * sizeof *state);
-
-		for (size_t k = 0; k < n; k++) {
-			size_t i = order[k];
-			struct container_def *d = defs[i];
-			char path[CTR_PATH_MAX];
-			struct stat sb;
-			struct ctr_state s;
-			int deps_ok = 1;
-
-			if (state[i] == 0) {
-				marker(&p, p.root, d->name, "stopped", path, sizeof path);
-				if (d->restart == RESTART_UNLESS_STOPPED && stat(path, &sb) == 0) {
-					if (ctr_service_create(&p, d->name) < 0)
-						rc = 1;
-					state[i] = 4; /* stopped by a person: stays down */
-					continue;
-				}
-				char why[160] = "";
-				for (size_t j = 0; j < d->ndepends && deps_ok >= 0; j++)
-					for (size_t m = 0; m < n; m++)
-						if (strcmp(defs[m]->name, d->depends[j].service) == 0) {
-							int r = dep_ready(&p, &d->depends[j], state[m], why, sizeof why);
-							if (r < deps_ok)
-								deps_ok = r;
-						}
-				if (deps_ok < 0) {
-					warn("container %s not started: %s", d->name, why);
-					state[i] = 3;
-					rc = 1;
-					continue;
-				}
-				if (!deps_ok) {
-					pending = 1;
-					continue;
-				}
-				if (service_up(&p, d->name) < 0) {
-					state[i] = 3;
-					rc = 1;
-					continue;
-				}
-				state[i] = 1;
-			}
-			if (state[i] == 1) {
-				ctr_state_read(&p, d->name, &s);
-				if (strcmp(s.status, "running") == 0 ||
-				    ((strcmp(s.status, "exited") == 0 || strcmp(s.status, "restarting") == 0) && !s.error[0])) {
-					state[i] = 2;
-					ctr_timeline(&p, d->name);
-				} else if (strcmp(s.status, "failed") == 0 || strcmp(s.status, "stopped") == 0) {
-					state[i] = 3;
-					warn("container %s failed to start%s%s", d->name, s.error[0] ? ": " : "", s.error);
-					if (d->restart != RESTART_NO)
-						rc = 1;
-				} else if (d->restart != RESTART_NO) {
-					pending = 1;
-				}
-			}
-		}
+		memcpy(b.before, b.state, b.n * sizeof *b.state);
+		for (size_t k = 0; k < b.n; k++)
+			boot_step(&b, b.order[k]);
+		for (size_t i = 0; i < b.n; i++)
+			pending |= boot_pending(&b, i);
 		if (!pending)
 			break;
 		if (time(NULL) >= deadline) {
-			for (size_t i = 0; i < n; i++)
-				if (state[i] < 2 && defs[i]->restart != RESTART_NO) {
-					warn("container %s: not running after %d s", defs[i]->name, START_WAIT_MS / 1000);
-					rc = 1;
+			for (size_t i = 0; i < b.n; i++)
+				if ((b.state[i] == BOOT_WAITING || b.state[i] == BOOT_STARTING) &&
+				    b.defs[i]->restart != RESTART_NO) {
+					warn("container %s: not running after %d s", b.defs[i]->name, START_WAIT_MS / 1000);
+					b.rc = 1;
 				}
 			break;
 		}
 		/* something moved on: look again soon */
-		if (memcmp(before, state, n * sizeof *state) != 0)
+		if (memcmp(b.before, b.state, b.n * sizeof *b.state) != 0)
 			idle = 0;
 		ctr_poll_sleep(&idle);
 	}
-	for (size_t i = 0; i < n; i++)
-		compose_free(defs[i], 1);
-	free(defs);
-	free(order);
-	free(state);
-	free(before);
-	return rc;
+	boot_free(&b);
+	return b.rc;
 }

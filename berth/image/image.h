@@ -13,7 +13,6 @@
 #include "json.h"
 #include "stream.h"
 
-#define STORE_DEFAULT "/var/lib/berth"
 #define IMAGES_MAX 4096             /* entries in images.json */
 #define LAYERS_MAX 256              /* layers of one image (docker's limit is 127) */
 #define REF_MAX 256                 /* NAME:TAG */
@@ -30,7 +29,7 @@ struct store {
 	int fd;   /* the root, O_DIRECTORY */
 	int lock; /* flock'ed */
 };
-/* BERTH_ROOT or /var/lib/berth; exclusive for writers */
+/* BERTH_ROOT, else BERTH_ROOT_DEFAULT; exclusive for writers */
 int store_open(struct store *st, int exclusive, struct err *e);
 void store_close(struct store *st);
 /* 1 if blobs/sha256/<hex> or layers/<hex> (a ChainID) exists */

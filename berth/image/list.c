@@ -48,37 +48,15 @@ static int rfc3339(const char *s, time_t *out)
 /* docker's units.HumanDuration, then " ago" */
 static void human_age(char *buf, size_t len, const char *created)
 {
+	char d[32];
 	time_t t;
-	long long s, h;
 
 	if (!created[0] || rfc3339(created, &t) < 0) {
 		snprintf(buf, len, "N/A");
 		return;
 	}
-	s = (long long)(time(NULL) - t);
-	h = (s + 1800) / 3600;
-	if (s < 1)
-		snprintf(buf, len, "Less than a second ago");
-	else if (s == 1)
-		snprintf(buf, len, "1 second ago");
-	else if (s < 60)
-		snprintf(buf, len, "%lld seconds ago", s);
-	else if (s < 120)
-		snprintf(buf, len, "About a minute ago");
-	else if (s < 3600)
-		snprintf(buf, len, "%lld minutes ago", s / 60);
-	else if (h == 1)
-		snprintf(buf, len, "About an hour ago");
-	else if (h < 48)
-		snprintf(buf, len, "%lld hours ago", h);
-	else if (h < 24 * 7 * 2)
-		snprintf(buf, len, "%lld days ago", h / 24);
-	else if (h < 24 * 30 * 2)
-		snprintf(buf, len, "%lld weeks ago", h / 24 / 7);
-	else if (h < 24 * 365 * 2)
-		snprintf(buf, len, "%lld months ago", h / 24 / 30);
-	else
-		snprintf(buf, len, "%lld years ago", h / 24 / 365);
+	human_duration((long long)(time(NULL) - t), d, sizeof d);
+	snprintf(buf, len, "%s ago", d);
 }
 
 struct row {

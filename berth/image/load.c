@@ -176,6 +176,21 @@ static yajl_val staged_json(struct load *l, const char *digest, const char *what
 	return v;
 }
 
+/* the input's member NAME (index.json, manifest.json) as JSON */
+static yajl_val member_json(struct load *l, const char *name)
+{
+	struct range_stream rs;
+	uint64_t size;
+	yajl_val v;
+
+	if (source_member(&l->src, name, &rs, &size, &l->e) < 0)
+		return NULL;
+	v = json_read(&rs.s, name, &l->e);
+	if (rs.fd != l->src.fd)
+		close(rs.fd);
+	return v;
+}
+
 /* verify a JSON blob the input names by descriptor and parse it */
 static yajl_val json_blob(struct load *l, const struct desc *d, const char *what)
 {
@@ -516,17 +531,10 @@ static int index_pick(struct load *l, yajl_val index, const char *what, struct d
 
 static int oci_load(struct load *l, yajl_val docker)
 {
-	struct range_stream rs;
-	uint64_t size;
 	yajl_val index, ms, sub = NULL;
 	int rc = 0;
 
-	if (source_member(&l->src, "index.json", &rs, &size, &l->e) < 0)
-		return -1;
-	index = json_read(&rs.s, "index.json", &l->e);
-	if (rs.fd != l->src.fd)
-		close(rs.fd);
-	if (!index)
+	if (!(index = member_json(l, "index.json")))
 		return -1;
 	if (!(ms = json_need(index, "manifests", yajl_t_array, "index.json", &l->e)))
 		rc = -1;
@@ -726,14 +734,7 @@ static int load_input(struct load *l)
 	int rc = 0;
 
 	if (source_has(&l->src, "manifest.json")) {
-		struct range_stream rs;
-		uint64_t size;
-		if (source_member(&l->src, "manifest.json", &rs, &size, &l->e) < 0)
-			return -1;
-		docker = json_read(&rs.s, "manifest.json", &l->e);
-		if (rs.fd != l->src.fd)
-			close(rs.fd);
-		if (!docker)
+		if (!(docker = member_json(l, "manifest.json")))
 			return -1;
 		if (!YAJL_IS_ARRAY(docker)) {
 			yajl_tree_free(docker);

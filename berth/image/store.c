@@ -33,12 +33,10 @@
 
 int store_open(struct store *st, int exclusive, struct err *e)
 {
-	const char *root = getenv("BERTH_ROOT");
+	const char *root = env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT);
 	static const char *const dirs[] = { "blobs", "blobs/sha256", "layers", "layerdb", "tmp" };
 
 	st->fd = st->lock = -1;
-	if (!root || !*root)
-		root = STORE_DEFAULT;
 	if (snprintf(st->root, sizeof st->root, "%s", root) >= (int)sizeof st->root)
 		return fail(e, EXIT_USAGE, "BERTH_ROOT: longer than %zu bytes", sizeof st->root - 1);
 	if (mkdir_p(st->root, 0700) < 0)

@@ -21,12 +21,10 @@
 
 int net_config_default(struct net_config *cfg, struct err *e)
 {
-	const char *root = getenv("BERTH_ROOT");
+	const char *root = env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT);
 
 	memset(cfg, 0, sizeof *cfg);
 	memcpy(cfg->bridge, NET_BRIDGE_DEFAULT, sizeof NET_BRIDGE_DEFAULT);
-	if (!root || !*root)
-		root = "/var/lib/berth";
 	if (snprintf(cfg->root, sizeof cfg->root, "%s/net", root) >= (int)sizeof cfg->root)
 		return fail(e, EXIT_SYSTEM, "BERTH_ROOT too long");
 	return net_config_address(cfg, NET_ADDRESS_DEFAULT, e);

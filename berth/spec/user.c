@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "berth.h"
 #include "spec.h"
 
 /* the contents of etc/NAME under rootfs_fd; NULL with errno set (ENOENT if
@@ -19,9 +20,8 @@ static char *etc_read(int rootfs_fd, const char *name)
 {
 	int etc, fd;
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t got;
+	char *buf;
+	size_t len;
 
 	etc = openat(rootfs_fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (etc < 0) {
@@ -42,15 +42,8 @@ static char *etc_read(int rootfs_fd, const char *name)
 		errno = EINVAL;
 		return NULL;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return NULL;
-	}
-	while (len < (size_t)st.st_size && (got = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)got;
+	buf = fd_read_alloc(fd, SPEC_ETC_FILE_MAX_BYTES, &len);
 	close(fd);
-	buf[len] = 0;
 	return buf;
 }
 

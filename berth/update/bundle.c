@@ -6,7 +6,6 @@
  * and where the input ends early the message says where. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +15,7 @@
 #include "http.h"
 #include "update.h"
 #include "bundle.h"
+#include "hash.h"
 
 #define SIG_MAX 4096
 #define MANIFEST_MAX (64 * 1024)
@@ -172,9 +172,8 @@ int bundle_open_fd(struct bundle_reader *r, int fd, const struct minisign_key *k
 
 int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundle_sink sink, void *arg)
 {
-	crypto_hash_sha256_state st;
-	unsigned char digest[32];
-	char hex[65];
+	struct sha256 h;
+	char digest[DIGEST_LEN + 1];
 	uint64_t size, done = 0;
 	char *buf;
 
@@ -186,7 +185,7 @@ int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundl
 	buf = malloc(CHUNK);
 	if (!buf)
 		return fail(&r->err, EXIT_SYSTEM, "out of memory");
-	crypto_hash_sha256_init(&st);
+	sha256_init(&h);
 	while (done < size) {
 		size_t want = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
 
@@ -194,14 +193,14 @@ int bundle_stream(struct bundle_reader *r, const struct bundle_part *part, bundl
 			free(buf);
 			return -1;
 		}
-		crypto_hash_sha256_update(&st, (unsigned char *)buf, want);
+		sha256_update(&h, buf, want);
 		done += want;
 	}
 	free(buf);
-	crypto_hash_sha256_final(&st, digest);
-	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-	if (strcmp(hex, part->sha256) != 0)
-		return fail(&r->err, 1, "%s: sha256 %s, the signed manifest says %s", part->name, hex, part->sha256);
+	sha256_final(&h, digest);
+	if (strcmp(digest_hex(digest), part->sha256) != 0)
+		return fail(&r->err, 1, "%s: sha256 %s, the signed manifest says %s", part->name, digest_hex(digest),
+			    part->sha256);
 	return padding_skip(r);
 }
 

@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "berth.h"
 #include "ctr.h"
 #include "host.h"
+#include "spawn.h"
 
 #define DEADLINE_DEFAULT 120
 #define GRACE_DEFAULT 15
@@ -45,14 +45,6 @@ struct check {
 	size_t nw;
 	char why[512];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int why(struct check *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int why(struct check *ch, const char *fmt, ...)
@@ -276,10 +268,10 @@ static int container_check(struct check *ch, struct watch *w, long long now)
 		return why(ch, "container %s: not started (no state)", w->name);
 	}
 	health_of(ch, w->name, health, sizeof health);
-	if (strcmp(s.status, "running") != 0 || !ctr_state_alive(&s)) {
+	if (s.status != CTR_RUNNING || !ctr_state_alive(&s)) {
 		w->pid = 0;
 		return why(ch, "container %s: %s%s%s", w->name,
-			   strcmp(s.status, "running") == 0 ? "its process is gone" : s.status,
+			   s.status == CTR_RUNNING ? "its process is gone" : ctr_status_name(s.status),
 			   s.error[0] ? ": " : "", s.error);
 	}
 	if (health[0] && strcmp(health, "healthy") != 0) {
@@ -307,57 +299,31 @@ static int containers_check(struct check *ch, long long now)
 	return rc;
 }
 
-static void child_exec(const char *path)
-{
-	sigset_t none;
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	setpgid(0, 0);
-	if (fd >= 0)
-		dup2(fd, STDIN_FILENO);
-	execl(path, path, (char *)NULL);
-	_exit(127);
-}
-
 /* one health.d program, killed (its process group) after its timeout */
 static int health_run(struct check *ch, const char *path, const char *name)
 {
+	char *argv[] = { (char *)path, NULL };
+	struct spawn sp = { .argv = argv, .fd = { SPAWN_NULL }, .flags = SPAWN_PGROUP };
 	long long left = ch->deadline - now_ms(), limit;
-	int status;
 	pid_t pid;
+	int r;
 
 	limit = left < HEALTH_TIMEOUT_S * 1000 ? left : HEALTH_TIMEOUT_S * 1000;
 	if (limit < 1000)
 		limit = 1000;
-	pid = fork();
+	pid = spawn_start(&sp);
 	if (pid < 0)
 		return why(ch, "health.d/%s: fork: %s", name, strerror(errno));
-	if (pid == 0)
-		child_exec(path);
-	setpgid(pid, pid); /* as the child does: no race with the kill below */
-	for (long long end = now_ms() + limit;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			return why(ch, "health.d/%s: wait: %s", name, strerror(errno));
-		if (now_ms() >= end) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return why(ch, "health.d/%s: no answer in %lld s", name, limit / 1000);
-		}
-		usleep(20000);
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	r = spawn_wait(pid, limit);
+	if (r == 0)
 		return 0;
-	if (WIFEXITED(status))
-		return why(ch, "health.d/%s: exit %d", name, WEXITSTATUS(status));
-	return why(ch, "health.d/%s: killed by signal %d", name, WTERMSIG(status));
+	if (r == SPAWN_TIMEOUT)
+		return why(ch, "health.d/%s: no answer in %lld s", name, limit / 1000);
+	if (r < 0)
+		return why(ch, "health.d/%s: wait: %s", name, strerror(errno));
+	if (r < SPAWN_SIGNAL)
+		return why(ch, "health.d/%s: exit %d", name, r);
+	return why(ch, "health.d/%s: killed by signal %d", name, r - SPAWN_SIGNAL);
 }
 
 /* an executable file in health.d runs; anything else is left alone */

@@ -13,40 +13,18 @@
 #include "berth.h"
 #include "host.h"
 
-static void env_path(char *dst, const char *var, const char *def)
-{
-	const char *v = getenv(var);
-
-	if (!v || !*v)
-		v = def;
-	if (snprintf(dst, UPD_PATH_MAX, "%s", v) >= UPD_PATH_MAX)
-		die(EXIT_USAGE, "%s: too long", var);
-}
-
 void update_ctx_init(struct update_ctx *c)
 {
 	const char *run = getenv("BERTH_RUN");
 
 	memset(c, 0, sizeof *c);
 	c->lockfd = -1;
-	env_path(c->run, "BERTH_RUN", "/run/berth");
+	env_path(c->run, sizeof c->run, "BERTH_RUN", "/run/berth");
 	c->run_default = !run || !*run;
-	env_path(c->root, "BERTH_ROOT", "/var/lib/berth");
-	env_path(c->etc, "BERTH_ETC", "/etc");
-	env_path(c->os_release, "BERTH_OS_RELEASE", "/etc/os-release");
+	env_path(c->root, sizeof c->root, "BERTH_ROOT", BERTH_ROOT_DEFAULT);
+	env_path(c->etc, sizeof c->etc, "BERTH_ETC", "/etc");
+	env_path(c->os_release, sizeof c->os_release, "BERTH_OS_RELEASE", "/etc/os-release");
 	upath(c->state, sizeof c->state, "%s/update", c->root);
-}
-
-void upath(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size)
-		die(EXIT_SYSTEM, "path too long: %s", buf);
 }
 
 int update_err(struct update_ctx *c, const char *fmt, ...)

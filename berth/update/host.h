@@ -58,8 +58,8 @@ struct update_record {
 
 /* ctx.c */
 void update_ctx_init(struct update_ctx *c);
-/* snprintf into buf; dies on truncation */
-void upath(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* lib's path_fmt: snprintf into buf, exit EXIT_SYSTEM if it does not fit */
+#define upath path_fmt
 /* "berth update: message" on stderr, kept in c->err (c may be NULL);
  * returns 1, the exit code */
 int update_err(struct update_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

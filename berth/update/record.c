@@ -3,63 +3,39 @@
  * slot-b hold the version last installed in each slot. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "berth.h"
 #include "host.h"
+#include "kv.h"
 
-static void copy_line(char *dst, size_t size, const char *v)
-{
-	snprintf(dst, size, "%s", v);
-	for (; *dst; dst++)
-		if (*dst == '\n' || *dst == '\r')
-			*dst = ' ';
-}
+/* "last" and "check", in the order they are written */
+#define S(f) KV_STRING(struct update_record, f)
+static const struct kv_field fields[] = {
+	S(result), KV_NUMBER(struct update_record, time, KV_TIME), S(version), S(slot), S(source), S(error),
+};
+#undef S
 
 int record_read(const struct update_ctx *c, const char *name, struct update_record *r)
 {
-	char path[UPD_PATH_MAX], buf[4096], *line, *save;
+	char path[UPD_PATH_MAX], buf[4096];
+	struct err e = { 0 };
 
 	memset(r, 0, sizeof *r);
 	upath(path, sizeof path, "%s/%s", c->state, name);
-	if (file_read(path, buf, sizeof buf) < 0)
+	if (kv_read(path, buf, sizeof buf, fields, sizeof fields / sizeof fields[0], r, &e) != 0)
 		return -1;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(line, '=');
-
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (strcmp(line, "result") == 0)
-			copy_line(r->result, sizeof r->result, v);
-		else if (strcmp(line, "time") == 0)
-			r->time = (time_t)atoll(v);
-		else if (strcmp(line, "version") == 0)
-			copy_line(r->version, sizeof r->version, v);
-		else if (strcmp(line, "slot") == 0)
-			copy_line(r->slot, sizeof r->slot, v);
-		else if (strcmp(line, "source") == 0)
-			copy_line(r->source, sizeof r->source, v);
-		else if (strcmp(line, "error") == 0)
-			copy_line(r->error, sizeof r->error, v);
-	}
 	return r->result[0] ? 0 : -1;
 }
 
 int record_write(const struct update_ctx *c, const char *name, const struct update_record *r)
 {
-	char path[UPD_PATH_MAX], buf[4096], source[sizeof r->source], error[sizeof r->error];
-	int n;
+	char path[UPD_PATH_MAX];
 
 	upath(path, sizeof path, "%s/%s", c->state, name);
-	copy_line(source, sizeof source, r->source);
-	copy_line(error, sizeof error, r->error);
-	n = snprintf(buf, sizeof buf, "result=%s\ntime=%lld\nversion=%s\nslot=%s\nsource=%s\nerror=%s\n",
-		     r->result, (long long)r->time, r->version, r->slot, source, error);
-	if (n < 0 || (size_t)n >= sizeof buf || mkdir_p(c->state, 0755) != 0 ||
-	    file_write_atomic(path, buf, (size_t)n, 0644) != 0) {
+	if (mkdir_p(c->state, 0755) != 0 ||
+	    kv_write(path, 0644, 1, fields, sizeof fields / sizeof fields[0], r) != 0) {
 		warn_errno("update: record %s", path);
 		return -1;
 	}

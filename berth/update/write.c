@@ -5,7 +5,6 @@
  * the power-cut tests (docs/UPDATES.md). */
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "berth.h"
 #include "bundle.h"
+#include "hash.h"
 #include "host.h"
 
 #define READ_CHUNK (1 << 20)
@@ -125,10 +125,9 @@ static int slot_sink(void *arg, const void *buf, size_t len, uint64_t off)
 /* read the slot back from the device, not the page cache, and hash it */
 static int slot_readback(struct bundle_reader *r, const char *dev, char slot)
 {
-	crypto_hash_sha256_state st;
-	unsigned char digest[32];
+	struct sha256 h;
 	uint64_t size = r->m.root.size, done = 0;
-	char hex[65], *buf;
+	char digest[DIGEST_LEN + 1], *buf;
 	int fd = open(dev, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -138,7 +137,7 @@ static int slot_readback(struct bundle_reader *r, const char *dev, char slot)
 		close(fd);
 		return fail(&r->err, EXIT_SYSTEM, "out of memory");
 	}
-	crypto_hash_sha256_init(&st);
+	sha256_init(&h);
 	while (done < size) {
 		size_t want = size - done < READ_CHUNK ? (size_t)(size - done) : READ_CHUNK;
 		ssize_t n = pread(fd, buf, want, (off_t)done);
@@ -149,18 +148,17 @@ static int slot_readback(struct bundle_reader *r, const char *dev, char slot)
 			     (unsigned long long)done, n < 0 ? strerror(errno) : "the device ends");
 			break;
 		}
-		crypto_hash_sha256_update(&st, (unsigned char *)buf, (size_t)n);
+		sha256_update(&h, buf, (size_t)n);
 		done += (uint64_t)n;
 	}
 	free(buf);
 	close(fd);
 	if (done < size)
 		return -1;
-	crypto_hash_sha256_final(&st, digest);
-	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-	if (strcmp(hex, r->m.root.sha256) != 0)
+	sha256_final(&h, digest);
+	if (strcmp(digest_hex(digest), r->m.root.sha256) != 0)
 		return fail(&r->err, 1, "slot %c (%s): read back sha256 %s, the signed manifest says %s", slot, dev,
-			    hex, r->m.root.sha256);
+			    digest_hex(digest), r->m.root.sha256);
 	return 0;
 }
 

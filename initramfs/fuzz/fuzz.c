@@ -2,7 +2,7 @@
  * kernel command line, the verity superblock of a root slot and the GPT of
  * the disk. The first input byte picks the parser.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -Iinitramfs \
- *     initramfs/fuzz/fuzz.c initramfs/{params,hex,error,verity,gpt,crc32,sha256}.c \
+ *     initramfs/fuzz/fuzz.c initramfs/{params,hex,error,verity,gpt,crc32,sha256,le}.c \
  *     lib/cmdline.c lib/file.c lib/log.c -o out/fuzz-initramfs
  */
 #include <stdlib.h>

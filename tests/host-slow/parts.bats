@@ -68,9 +68,9 @@ edges_refuse() {
 
 @test "a call into a part that is not in USES fails the build, naming the symbol and both parts" {
 	# a prototype written by hand steps around the include path; nm sees it
-	edges_refuse berth/image/refs.c 'void ctr_path(char *buf, unsigned long size, const char *fmt, ...);
-void image_reaches_into_ctr(void) { ctr_path(0, 0, ""); }' \
-		'berth/image calls ctr_path, which berth/ctr defines: ctr is not in USES_image (berth/parts.mk)'
+	edges_refuse berth/image/refs.c 'void ctr_paths_init(void *p);
+void image_reaches_into_ctr(void) { ctr_paths_init(0); }' \
+		'berth/image calls ctr_paths_init, which berth/ctr defines: ctr is not in USES_image (berth/parts.mk)'
 }
 
 @test "a call outside a declared CALLS_ list fails the build: ctr may not write images.json" {

@@ -158,6 +158,57 @@ restart: on-failure'
 	assert_equal "$(st c status) $(st c exit_code) $(st c pid)" "restarting 255 0"
 }
 
+@test "state: written in one order and format whatever order it was read in; health lines only with a healthcheck" {
+	def c 'image: demo:t
+restart: always'
+	state c health_output="ok, fine" error="exit 2" finished_at=1700000100 started_at=1700000000 \
+		restarts=0 status=exited exit_code=2 image=demo:t health=healthy health_at=1700000050 \
+		health_exit=0 health_failing=0 address=172.31.0.2 ports="0.0.0.0:80:80/tcp" unknown=kept-out
+	finish c
+	assert_equal "$(cat "$BERTH_RUN/containers/c/state")" 'status=restarting
+image=demo:t
+exit_code=2
+restarts=1
+streak=1
+pid=0
+started_at=1700000000
+finished_at=1700000100
+address=172.31.0.2
+ports=0.0.0.0:80:80/tcp
+error=exit 2
+health=healthy
+health_failing=0
+health_exit=0
+health_at=1700000050
+health_output=ok, fine'
+	state c status=exited exit_code= restarts=3 finished_at=1700000100
+	finish c
+	assert_equal "$(cat "$BERTH_RUN/containers/c/state")" 'status=restarting
+image=
+exit_code=-1
+restarts=4
+streak=1
+pid=0
+started_at=0
+finished_at=1700000100
+address=
+ports=
+error='
+}
+
+@test "state: a status that is not one is refused, in a line that names the file" {
+	def c 'image: demo:t'
+	state c status=runing pid=$$ exit_code=0
+	run --separate-stderr "$BERTH" ps -a
+	assert_success
+	assert_equal "$stderr" "berth ps: $BERTH_RUN/containers/c/state: status=runing: expected created, starting, running, restarting, exited, stopped or failed"
+	# as if there were no state
+	assert_regex "${lines[1]}" '^c +demo:t +created +Created +0 *$'
+	run --separate-stderr "$BERTH" inspect c
+	assert_success
+	assert_equal "$(jq -c '.[0].State | [.Status, .Running, .Pid, .ExitCode]' <<<"$output")" '["created",false,0,-1]'
+}
+
 # ---- depends_on ----
 
 @test "order: depends_on puts dependencies first" {
@@ -233,6 +284,7 @@ depends_on: [a]'
 	assert_equal "$(jq -c '[.ports[] | [.host_ip, .host_port, .container_port, .protocol // .proto]]' <<<"$j")" \
 		'[["",8080,80,"tcp"],["127.0.0.1",53,53,"udp"]]'
 	assert_equal "$(jq -c '[.volumes[] | [.target, .read_only]]' <<<"$j")" '[["/data",true],["/cache",false]]'
+	assert_equal "$(jq -r '.volumes[1].source' <<<"$j")" "$BERTH_ROOT/volumes/cache"
 }
 
 @test "create: stop and healthcheck flags as docker run has them" {

@@ -198,6 +198,22 @@ NC
 	refute_output --partial '-i eth1'
 }
 
+@test "udhcpc starts with every signal at its default, whatever netcfg's caller ignored; one killed is named" {
+	veth eth0
+	mkdir -p "$R/sys/class/net/eth0/device"
+	# sh keeps what it was started with ignored, and so does its grep
+	cat >"$T/udhcpc" <<-EOF
+	#!/bin/sh
+	grep '^SigIgn:' /proc/self/status >>$T/signals
+	kill -TERM \$\$
+	EOF
+	run in_ns bash -c 'trap "" HUP 34; exec "$@"' sh "$N" --root "$R" --udhcpc "$T/udhcpc"
+	assert_failure
+	assert_line 'netcfg: eth0: udhcpc killed by signal 15'
+	run cat "$T/signals"
+	assert_output "$(printf 'SigIgn:\t0000000000000000')"
+}
+
 @test "without network.conf: DHCP on every wired interface (a device behind it), not on virtual ones" {
 	veth eth0
 	veth vethx

@@ -430,6 +430,39 @@ EOF
 	assert_output 0
 }
 
+# bytes whose base64 is all '+' and '/': the two letters the URL-safe
+# alphabet spells '-' and '_'
+b64_bytes() { for _ in $(seq 20); do printf '\373\357\276\377\377\377'; done; }
+
+@test "write_files: encoding b64 takes the standard alphabet across lines" {
+	b64_bytes >"$T/want"
+	[[ $(base64 -w0 <"$T/want") == *+*/* ]]
+	{
+		printf '#cloud-config\nwrite_files:\n  - path: /etc/std.bin\n    encoding: b64\n    content: |\n'
+		base64 -w 60 <"$T/want" | sed 's/^/      /'
+	} | ud
+	prov
+	assert_success
+	assert_line 'provision: write_files: ok'
+	cmp "$T/want" "$R/etc/std.bin"
+}
+
+@test "write_files: encoding b64 refuses the URL-safe alphabet, naming the file" {
+	url=$(b64_bytes | base64 -w0 | tr '+/' '-_')
+	ud <<EOF
+#cloud-config
+write_files:
+  - path: /etc/url.bin
+    encoding: b64
+    content: $url
+EOF
+	prov
+	assert_success
+	assert_line 'provision: user-data:5: write_files[0].content: /etc/url.bin: not valid base64 (the standard alphabet: A-Z a-z 0-9 + /)'
+	assert_line 'provision: write_files: error'
+	[ ! -e "$R/etc/url.bin" ]
+}
+
 @test "write_files: a symlink on the path is refused and its target untouched; '..' is refused" {
 	echo target >"$T/outside"
 	ln -s "$T/outside" "$R/etc/link"
@@ -599,6 +632,17 @@ EOF
 	assert_equal "$(cat "$MARKS")" "$(printf "boot i-123\nrun it's\nboot i-123\nboot i-456\nrun it's")"
 	[ ! -e "$R/var/lib/dropbear/dropbear_ed25519_host_key" ]
 	[ ! -e "$R/var/lib/dropbear/dropbear_rsa_host_key" ]
+}
+
+@test "runcmd starts with every signal at its default, whatever provision's caller ignored" {
+	ud <<'EOF'
+#cloud-config
+runcmd:
+  - grep '^SigIgn:' /proc/self/status >> "$MARKS"
+EOF
+	run bash -c 'trap "" HUP 34; exec "$@"' sh "$P" --root "$R" --seed "$S" --cmdline ""
+	assert_success
+	assert_equal "$(cat "$MARKS")" "$(printf 'SigIgn:\t0000000000000000')"
 }
 
 @test "status.json lists every module's result; raw user-data kept 0600" {

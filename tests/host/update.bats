@@ -615,6 +615,24 @@ check() { "$BERTH" update check --no-reboot --grace 1 --deadline "${DEADLINE:-10
 	assert_line --regexp '^last check: failed, .*: health.d/30-fail: exit 3 \(deadline 2 s\)$'
 }
 
+@test "check: health.d programs start with every signal at its default; one killed by a signal is named" {
+	trial_b
+	# awk, not sh: dash clears its own signal mask at startup and would hide ours
+	cat >"$BERTH_ETC/berth/health.d/30-signals" <<-EOF
+	#!/usr/bin/awk -f
+	BEGIN { while ((getline l < "/proc/self/status") > 0) if (l ~ /^Sig(Blk|Ign):/) print l >"$W/signals" }
+	EOF
+	printf '#!/bin/sh\nkill -TERM $$\n' >"$BERTH_ETC/berth/health.d/40-killed"
+	chmod +x "$BERTH_ETC/berth/health.d/30-signals" "$BERTH_ETC/berth/health.d/40-killed"
+	# 34: one of musl's reserved signals, which its sigaction() cannot reset
+	run bash -c 'trap "" HUP 34; exec "$@"' sh "$BERTH" update check --no-reboot --grace 1 --deadline 2
+	assert_failure 1
+	assert_line 'berth update: check: health.d/40-killed: killed by signal 15 (deadline 2 s)'
+	run cat "$W/signals"
+	assert_line 'SigBlk:	0000000000000000'
+	assert_line 'SigIgn:	0000000000000000'
+}
+
 @test "check fails: a container not running, an unhealthy one, a service down, a hung health.d program" {
 	trial_b
 	ctr_state web status=exited exit_code=1 pid=0

@@ -48,7 +48,7 @@ oci_demo() {
 # DIR/pax-V.tar (V 0.0, 0.1, 1.0) and as old GNU sparse to DIR/oldgnu.tar
 sparse_tars() {
 	local d=$1 s=$1/src v
-	mkdir "$s"
+	mkdir -p "$s"
 	truncate -s 10M "$s/f"
 	printf data | dd of="$s/f" bs=1 seek=1M conv=notrunc status=none
 	printf end | dd of="$s/f" bs=1 seek=9M conv=notrunc status=none
