@@ -22,19 +22,19 @@ kernel_cache() {
 
 @test "a package build interrupted before it completed is rebuilt, not used" {
 	tmpc=$(temp_cache)
-	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
+	run pkg_zlib "$tmpc"
 	assert_success
 	assert_output --partial 'zlib 1:1.2.13.dfsg-1: building'
 	result=$(ls -d "$tmpc"/pkg/zlib-*)
 	[ -f "$result/.complete" ]
 	# an interrupted build never published: simulate a half-written result
 	rm "$result/.complete" "$result/usr/lib/libz.a"
-	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
+	run pkg_zlib "$tmpc"
 	assert_success
 	assert_output --partial 'building'
 	[ -f "$result/usr/lib/libz.a" ]
 	# and a complete one is reused
-	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
+	run pkg_zlib "$tmpc"
 	assert_success
 	refute_output --partial 'building'
 	rm -rf "$tmpc"

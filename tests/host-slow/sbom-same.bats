@@ -3,17 +3,9 @@
 # (tests/host/sbom.bats checks what it says): four stagings of the root.
 # shellcheck disable=SC2154 # bats' run sets status, output, lines
 
-setup_file() {
-	load ../lib/common
-	load ../lib/build
-	stage_progs "$BATS_FILE_TMPDIR/a"
-}
-
-setup() {
-	load ../lib/common
-	load ../lib/build
-	SBOM=$BATS_FILE_TMPDIR/a/manifest.json
-}
+# the root staged once, as tests/host/sbom.bats has it (tests/lib/build.bash)
+setup_file() { load ../lib/common; load ../lib/build; stage_progs; }
+setup() { load ../lib/common; load ../lib/build; sbom_paths; }
 
 @test "the SBOM is the same bytes every time; its time is SOURCE_DATE_EPOCH or the commit's, its serial number follows its content" {
 	stage "$BATS_TEST_TMPDIR/b"

@@ -142,7 +142,7 @@ not_static_musl() {
 	assert_failure
 	assert_output --regexp "pkgs/zlib: .*$(basename "$f"): sha256 mismatch \(pinned [0-9a-f]{64}, got [0-9a-f]{64}\)"
 	# and the build stops there too
-	run env BERTH_CACHE="$tmpc" OUT="$tmpc/out" "$TOP/scripts/pkg.sh" zlib
+	run pkg_zlib "$tmpc"
 	assert_failure
 	assert_output --partial 'sha256 mismatch'
 	rm -rf "$tmpc"

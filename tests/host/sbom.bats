@@ -9,13 +9,13 @@
 setup_file() {
 	load ../lib/common
 	load ../lib/build
-	stage_progs "$BATS_FILE_TMPDIR/a"
+	stage_progs
 }
 
 setup() {
 	load ../lib/common
-	A=$BATS_FILE_TMPDIR/a
-	SBOM=$A/manifest.json
+	load ../lib/build
+	sbom_paths
 	PKGS=$(sed -n 's/^PKGS := //p' "$TOP/Makefile")
 	[ -n "$PKGS" ]
 }

@@ -12,6 +12,10 @@ temp_cache() {
 	echo "$c"
 }
 
+# pkg_zlib CACHE: scripts/pkg.sh zlib with CACHE as the cache and CACHE/out
+# as out/
+pkg_zlib() { BERTH_CACHE=$1 OUT=$1/out "$TOP/scripts/pkg.sh" zlib; }
+
 # temp_tree DIR PKG...: a copy of the Makefile (and berth/parts.mk, which it
 # includes), the scripts and the kernel fragments with only the named package
 # folders, for a test to pin or break a package without touching pkgs/
@@ -35,8 +39,16 @@ stage() {
 	env OUT="$d" ROOTFS_STAGE_ONLY=1 "$@" "$TOP/images/rootfs.sh" >/dev/null
 }
 
-# stage_progs OUTDIR: Berth's programs made, then staged as stage does
+# stage_progs: for setup_file: Berth's programs made, then staged once as
+# stage does, in $BATS_FILE_TMPDIR/a (sbom_paths names its files)
 stage_progs() {
 	berth_make "$OUT/bin/init" "$OUT/bin/berth" "$OUT/bin/provision" "$OUT/bin/netcfg" "$OUT/bin/initramfs-init"
-	stage "$1"
+	stage "$BATS_FILE_TMPDIR/a"
+}
+
+# sbom_paths: for setup: A, the root stage_progs staged, and SBOM, its SBOM
+sbom_paths() {
+	A=$BATS_FILE_TMPDIR/a
+	# shellcheck disable=SC2034 # the suites read it
+	SBOM=$A/manifest.json
 }
