@@ -147,7 +147,8 @@ grep -c "'"$T"'" /proc/self/mountinfo || true'
 	assert_line --index 7 web
 	assert_line --index 9 0
 	[ ! -e "$BERTH_ETC/berth/containers/web.yaml" ]
-	[ ! -e "$BERTH_RUN/service/web" ] && [ ! -e "$BERTH_RUN/service/.rm-web" ]
+	[ ! -e "$BERTH_RUN/service/web" ]
+	[ ! -e "$BERTH_RUN/service/.rm-web" ]
 }
 
 @test "real: run without -d prints the output and exits with the container's code" {
