@@ -115,7 +115,7 @@ yajl_val json_read(struct stream *s, const char *what, struct err *e)
 	return v;
 }
 
-static int type_is(yajl_val v, yajl_type type)
+int json_is(yajl_val v, yajl_type type)
 {
 	switch (type) {
 	case yajl_t_string: return YAJL_IS_STRING(v);
@@ -132,7 +132,7 @@ yajl_val json_get(yajl_val obj, const char *key, yajl_type type)
 		return NULL;
 	for (size_t i = 0; i < obj->u.object.len; i++)
 		if (strcmp(obj->u.object.keys[i], key) == 0)
-			return type_is(obj->u.object.values[i], type) ? obj->u.object.values[i] : NULL;
+			return json_is(obj->u.object.values[i], type) ? obj->u.object.values[i] : NULL;
 	return NULL;
 }
 

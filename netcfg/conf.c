@@ -155,48 +155,62 @@ static void kw_route(struct parser *ps, char **t, int n)
 	f->nroutes++;
 }
 
-static void kw_nameserver(struct parser *ps, char **t, int n)
+static int is_nameserver(const char *s)
 {
-	struct iface *f = ps->cur;
 	struct addr a;
 
+	return addr_parse(s, 0, &a) == 0 && !strchr(s, '/');
+}
+
+static int is_domain(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= 253 && strspn(s, DOMAIN_CHARS) == len;
+}
+
+/* a keyword followed by one or more words, each checked before any is
+ * kept, appended to a list of at most max entries of each bytes */
+struct word_list {
+	const char *kw, *word, *is_not, *plural;
+	int (*ok)(const char *);
+	int max;
+	size_t each;
+};
+
+static void kw_words(struct parser *ps, char **t, int n, const struct word_list *w, char *list, int *count)
+{
 	for (int i = 1; i < n; i++) {
-		if (addr_parse(t[i], 0, &a) != 0 || strchr(t[i], '/')) {
-			bad(ps, "nameserver \"%s\": not an address", t[i]);
+		if (!w->ok(t[i])) {
+			bad(ps, "%s \"%.64s\": not %s", w->kw, t[i], w->is_not);
 			return;
 		}
 	}
 	if (n < 2)
-		bad(ps, "expected: nameserver ADDRESS");
+		bad(ps, "expected: %s %s", w->kw, w->word);
 	for (int i = 1; i < n; i++) {
-		if (f->ndns == DNS_MAX) {
-			bad(ps, "more than %d nameservers", DNS_MAX);
+		if (*count == w->max) {
+			bad(ps, "more than %d %s", w->max, w->plural);
 			return;
 		}
-		snprintf(f->dns[f->ndns++], sizeof f->dns[0], "%s", t[i]);
+		snprintf(list + (size_t)(*count)++ * w->each, w->each, "%s", t[i]);
 	}
+}
+
+static void kw_nameserver(struct parser *ps, char **t, int n)
+{
+	static const struct word_list w = {"nameserver", "ADDRESS...", "an address", "nameservers",
+					   is_nameserver, DNS_MAX, sizeof ps->cur->dns[0]};
+
+	kw_words(ps, t, n, &w, ps->cur->dns[0], &ps->cur->ndns);
 }
 
 static void kw_search(struct parser *ps, char **t, int n)
 {
-	struct iface *f = ps->cur;
+	static const struct word_list w = {"search", "DOMAIN...", "a domain name", "search domains",
+					   is_domain, SEARCH_MAX, sizeof ps->cur->search[0]};
 
-	for (int i = 1; i < n; i++) {
-		size_t len = strlen(t[i]);
-		if (len == 0 || len > 253 || strspn(t[i], DOMAIN_CHARS) != len) {
-			bad(ps, "search \"%.64s\": not a domain name", t[i]);
-			return;
-		}
-	}
-	if (n < 2)
-		bad(ps, "expected: search DOMAIN...");
-	for (int i = 1; i < n; i++) {
-		if (f->nsearch == SEARCH_MAX) {
-			bad(ps, "more than %d search domains", SEARCH_MAX);
-			return;
-		}
-		snprintf(f->search[f->nsearch++], sizeof f->search[0], "%s", t[i]);
-	}
+	kw_words(ps, t, n, &w, ps->cur->search[0], &ps->cur->nsearch);
 }
 
 static void kw_interface(struct parser *ps, char **t, int n)

@@ -103,9 +103,6 @@ int main(int argc, char **argv)
 	char cmdline[4096] = "", *prev = NULL, *rootabs;
 	size_t plen;
 	const char *env;
-	static const char *const per_instance[] = {"write_files", "hostname", "ca_certs", "groups", "users", "ssh",
-		"timezone", "ntp", "berth.images", "berth.containers", "write_files_deferred", "runcmd", "scripts_user",
-		"power_state", NULL};
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -176,24 +173,11 @@ int main(int argc, char **argv)
 	if (p->new_instance) {
 		if (p->prev_iid[0])
 			printf("provision: new instance (was %s): per-instance modules run again\n", p->prev_iid);
-		mod_write_files(p, p->ud.cfg, 0);
-		mod_hostname(p, p->ud.cfg);
-		mod_ca_certs(p, p->ud.cfg);
-		mod_groups(p, p->ud.cfg);
-		mod_users(p, p->ud.cfg);
-		mod_ssh(p, p->ud.cfg);
-		mod_timezone(p, p->ud.cfg);
-		mod_ntp(p, p->ud.cfg);
-		mod_images(p, p->ud.cfg);
-		seed_release(&p->seed);
-		mod_containers(p, p->ud.cfg);
-		mod_write_files(p, p->ud.cfg, 1);
-		mod_runcmd(p, p->ud.cfg);
-		mod_power_state(p, p->ud.cfg);
+		mod_per_instance(p, 1);
 		if (root_write(p, STATE_DIR "/instance-id", p->seed.iid, strlen(p->seed.iid), 0644, 0, 0) != 0)
 			warn_errno("write " STATE_DIR "/instance-id");
 	} else {
-		skip_done(p, per_instance);
+		skip_done(p, per_instance_names);
 	}
 	/* the temporary network for the datasource, if any, is gone before
 	 * the network service starts */

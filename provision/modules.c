@@ -677,3 +677,32 @@ void mod_power_state(struct prov *p, const struct ynode *cfg)
 		mod_note(p, "power_state: %s now", mode);
 	mod_end(p, RES_OK);
 }
+
+/* ---- the per-instance modules, in order ---- */
+
+const char *const per_instance_names[] = {"write_files", "hostname", "ca_certs", "groups", "users", "ssh",
+	"timezone", "ntp", "berth.images", "berth.containers", "write_files_deferred", "runcmd", "scripts_user",
+	"power_state", NULL};
+
+void mod_per_instance(struct prov *p, int live)
+{
+	const struct ynode *cfg = p->ud.cfg;
+
+	mod_write_files(p, cfg, 0);
+	mod_hostname(p, cfg);
+	mod_ca_certs(p, cfg);
+	mod_groups(p, cfg);
+	mod_users(p, cfg);
+	mod_ssh(p, cfg);
+	mod_timezone(p, cfg);
+	mod_ntp(p, cfg);
+	if (live)
+		mod_images(p, cfg);
+	/* the medium stays mounted only for berth.images */
+	seed_release(&p->seed);
+	mod_containers(p, cfg);
+	mod_write_files(p, cfg, 1);
+	if (live)
+		mod_runcmd(p, cfg);
+	mod_power_state(p, cfg);
+}

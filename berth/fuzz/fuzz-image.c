@@ -305,17 +305,6 @@ static void archive_one(const uint8_t *data, size_t size, size_t chunk)
 
 /* ---- 2: JSON ---- */
 
-static int type_of(yajl_val v, yajl_type type)
-{
-	switch (type) {
-	case yajl_t_string: return YAJL_IS_STRING(v);
-	case yajl_t_number: return YAJL_IS_INTEGER(v);
-	case yajl_t_object: return YAJL_IS_OBJECT(v);
-	case yajl_t_array: return YAJL_IS_ARRAY(v);
-	default: return 0;
-	}
-}
-
 /* json_get returns the first value of the key, and only of the type asked */
 static void json_tree_check(yajl_val v, int depth)
 {
@@ -343,7 +332,7 @@ static void json_tree_check(yajl_val v, int depth)
 				}
 			for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
 				yajl_val got = json_get(v, key, types[t]);
-				yajl_val want = type_of(v->u.object.values[first], types[t]) ? v->u.object.values[first] : NULL;
+				yajl_val want = json_is(v->u.object.values[first], types[t]) ? v->u.object.values[first] : NULL;
 				if (got != want)
 					abort();
 			}

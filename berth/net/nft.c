@@ -146,45 +146,47 @@ static void data_value(struct nlbuf *b, uint16_t type, const void *v, size_t len
 	nla_nest_end(b, d);
 }
 
+/* an expression whose attributes are all 32-bit numbers, as {type, value} pairs */
+struct u32attr {
+	uint16_t type;
+	uint32_t value;
+};
+
+static void e_u32(struct rule *r, const char *name, const struct u32attr *a, size_t n)
+{
+	size_t d, x = expr_begin(r, name, &d);
+
+	for (size_t i = 0; i < n; i++)
+		nla_put_be32(r->b, a[i].type, a[i].value);
+	expr_end(r, x, d);
+}
+
+#define E_U32(r, name, ...) \
+	e_u32(r, name, (const struct u32attr[]){__VA_ARGS__}, \
+	      sizeof (const struct u32attr[]){__VA_ARGS__} / sizeof (struct u32attr))
+
 /* reg1 = len bytes of the packet at base + offset */
 static void e_payload(struct rule *r, uint32_t base, uint32_t offset, uint32_t len)
 {
-	size_t d, x = expr_begin(r, "payload", &d);
-
-	nla_put_be32(r->b, NFTA_PAYLOAD_DREG, NFT_REG_1);
-	nla_put_be32(r->b, NFTA_PAYLOAD_BASE, base);
-	nla_put_be32(r->b, NFTA_PAYLOAD_OFFSET, offset);
-	nla_put_be32(r->b, NFTA_PAYLOAD_LEN, len);
-	expr_end(r, x, d);
+	E_U32(r, "payload", {NFTA_PAYLOAD_DREG, NFT_REG_1}, {NFTA_PAYLOAD_BASE, base},
+	      {NFTA_PAYLOAD_OFFSET, offset}, {NFTA_PAYLOAD_LEN, len});
 }
 
 static void e_meta(struct rule *r, uint32_t key)
 {
-	size_t d, x = expr_begin(r, "meta", &d);
-
-	nla_put_be32(r->b, NFTA_META_KEY, key);
-	nla_put_be32(r->b, NFTA_META_DREG, NFT_REG_1);
-	expr_end(r, x, d);
+	E_U32(r, "meta", {NFTA_META_KEY, key}, {NFTA_META_DREG, NFT_REG_1});
 }
 
 static void e_ct(struct rule *r, uint32_t key)
 {
-	size_t d, x = expr_begin(r, "ct", &d);
-
-	nla_put_be32(r->b, NFTA_CT_KEY, key);
-	nla_put_be32(r->b, NFTA_CT_DREG, NFT_REG_1);
-	expr_end(r, x, d);
+	E_U32(r, "ct", {NFTA_CT_KEY, key}, {NFTA_CT_DREG, NFT_REG_1});
 }
 
 /* reg1 = the route type of the packet's destination (RTN_LOCAL, ...) */
 static void e_fib_daddr_type(struct rule *r)
 {
-	size_t d, x = expr_begin(r, "fib", &d);
-
-	nla_put_be32(r->b, NFTA_FIB_DREG, NFT_REG_1);
-	nla_put_be32(r->b, NFTA_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-	nla_put_be32(r->b, NFTA_FIB_FLAGS, NFTA_FIB_F_DADDR);
-	expr_end(r, x, d);
+	E_U32(r, "fib", {NFTA_FIB_DREG, NFT_REG_1}, {NFTA_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE},
+	      {NFTA_FIB_FLAGS, NFTA_FIB_F_DADDR});
 }
 
 /* reg1 = (reg1 & mask) ^ 0 */
@@ -238,14 +240,9 @@ static void e_jump(struct rule *r, const char *chain)
 /* dnat to the address in reg1 and the port in reg2 */
 static void e_dnat(struct rule *r)
 {
-	size_t d, x = expr_begin(r, "nat", &d);
-
-	nla_put_be32(r->b, NFTA_NAT_TYPE, NFT_NAT_DNAT);
-	nla_put_be32(r->b, NFTA_NAT_FAMILY, NFPROTO_IPV4);
-	nla_put_be32(r->b, NFTA_NAT_REG_ADDR_MIN, NFT_REG_1);
-	nla_put_be32(r->b, NFTA_NAT_REG_PROTO_MIN, NFT_REG_2);
-	nla_put_be32(r->b, NFTA_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
-	expr_end(r, x, d);
+	E_U32(r, "nat", {NFTA_NAT_TYPE, NFT_NAT_DNAT}, {NFTA_NAT_FAMILY, NFPROTO_IPV4},
+	      {NFTA_NAT_REG_ADDR_MIN, NFT_REG_1}, {NFTA_NAT_REG_PROTO_MIN, NFT_REG_2},
+	      {NFTA_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED});
 }
 
 static void e_masq(struct rule *r)

@@ -129,17 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf[len] = '\0';
 		userdata_decode(p, "user-data", buf, len, &p->ud);
 		free(buf);
-		mod_write_files(p, p->ud.cfg, 0);
-		mod_hostname(p, p->ud.cfg);
-		mod_ca_certs(p, p->ud.cfg);
-		mod_groups(p, p->ud.cfg);
-		mod_users(p, p->ud.cfg);
-		mod_ssh(p, p->ud.cfg);
-		mod_timezone(p, p->ud.cfg);
-		mod_ntp(p, p->ud.cfg);
-		mod_containers(p, p->ud.cfg);
-		mod_write_files(p, p->ud.cfg, 1);
-		mod_power_state(p, p->ud.cfg);
+		mod_per_instance(p, 0);
 		fuzz_result = data[0] % 3 ? result(p, "multipart ok", "multipart with errors")
 					  : result(p, "user-data ok", "user-data with errors");
 		break;
