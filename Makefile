@@ -69,6 +69,8 @@ FUZZ_DIR_netcfg := netcfg
 FUZZ_provision := provision/fuzz/fuzz.c $(filter-out provision/main.c,$(wildcard provision/*.c)) \
 	lib/http.c lib/spawn.c lib/status-doc-write.c lib/yaml-tree.c
 FUZZ_DIR_provision := provision
+FUZZ_state := berth/fuzz/fuzz-state.c lib/kv.c lib/status-doc-read.c lib/status-doc-write.c
+FUZZ_DIR_state := lib
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Ilib -I$(or $(FUZZ_DIR_$*),berth/$*) -Iberth/cli \
 	-I$(OUT)/sysroot/usr/include
 .SECONDEXPANSION:

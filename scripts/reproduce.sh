@@ -9,6 +9,9 @@
 # public half; the bundle is compared without its signature file.
 # REPRODUCE_IMAGE_ONLY=1: only the image assembly, twice, from this tree's
 # out/ (the packages, kernel and programs as they are): what the host test runs.
+# REPRODUCE_PACKAGES=1: build b builds every package itself, from the
+# sources alone, in a cache of its own; each package's installed files are
+# then compared with the warm cache's, file by file, before the images.
 # REPRODUCE_DIR: where the builds go (default $BERTH_CACHE/reproduce).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +51,25 @@ compare_one() {
 		diffoscope --text - "$1" "$2" 2>/dev/null | head -n 40 || true
 	fi
 	return 1
+}
+
+# compare_tree A B LABEL: every file, link and mode under A and B the same
+compare_tree() {
+	rc=0
+	la=$( (cd "$1" && find . -path ./.complete -prune -o -printf '%y %m %p %l\n' | LC_ALL=C sort) )
+	lb=$( (cd "$2" && find . -path ./.complete -prune -o -printf '%y %m %p %l\n' | LC_ALL=C sort) )
+	if [ "$la" != "$lb" ]; then
+		echo "reproduce: DIFFERS: $3: the file lists differ:"
+		printf '%s\n' "$la" >"$work/list-a" && printf '%s\n' "$lb" >"$work/list-b"
+		diff "$work/list-a" "$work/list-b" | head -n 10
+		return 1
+	fi
+	(cd "$1" && find . -type f ! -name .complete | LC_ALL=C sort) >"$work/files"
+	while IFS= read -r p; do
+		cmp -s "$1/$p" "$2/$p" || { compare_one "$1/$p" "$2/$p" "$3: ${p#./}"; rc=1; }
+	done <"$work/files"
+	[ "$rc" = 0 ] && echo "reproduce: same: $3 ($(echo "$la" | wc -l) entries)"
+	return "$rc"
 }
 
 # image_twice: the image steps twice from this out/, into two out dirs
@@ -101,6 +123,7 @@ else
 		mkdir -p "$c"
 		# downloads and slow builds from the warm cache; the rest is the build's own
 		for d in sources pkg kernel linux headers; do
+			[ "$n$d" = bpkg ] && [ "${REPRODUCE_PACKAGES:-0}" = 1 ] && continue
 			[ -e "$CACHE/$d" ] && ln -sfn "$CACHE/$d" "$c/$d"
 		done
 		note "reproduce: build $n of $commit in $dir"
@@ -113,7 +136,16 @@ else
 	a=$work/a/clone-a/out b=$work/b/deeper/clone-b/out
 fi
 
-if first_diff "$a" "$b"; then
+pkgs_rc=0
+if [ "${REPRODUCE_PACKAGES:-0}" = 1 ] && [ "${REPRODUCE_IMAGE_ONLY:-0}" != 1 ]; then
+	for e in "$work"/b/cache/pkg/*/; do
+		e=${e%/}
+		[ -d "$CACHE/pkg/${e##*/}" ] || { echo "reproduce: DIFFERS: package ${e##*/}: no such entry in $CACHE/pkg (another key)"; pkgs_rc=1; continue; }
+		compare_tree "$CACHE/pkg/${e##*/}" "$e" "package ${e##*/}" || pkgs_rc=1
+	done
+fi
+
+if first_diff "$a" "$b" && [ "$pkgs_rc" = 0 ]; then
 	echo "reproduce: every shipped output is byte-identical ($(( $(date +%s) - start )) s)"
 	exit 0
 fi

@@ -62,3 +62,9 @@ setup() {
 	fuzz_libfuzzer provision "$TOP/provision/fuzz/corpus" -close_fd_mask=3 -max_total_time=15 -max_len=4096
 	echo "# libFuzzer: $(grep -m1 '^Done ' <<<"$output")" >&3
 }
+
+@test "libFuzzer: status.json and the key=value state files, 50000 runs from the state seeds" {
+	state_seeds "$T/seeds"
+	fuzz_libfuzzer state "$T/seeds" -runs=50000 -max_len=4096
+	assert_output --partial 'Done 50000 runs'
+}

@@ -49,12 +49,17 @@ status_of() {
 	status_of "${DOC%%\"messages\"*}"
 	assert_failure 1
 	assert_output "berth status: $F: modules[0].result: not JSON: parse error: premature EOF"
-	# every shorter prefix of the document: one line naming the file
-	for ((n = 0; n < ${#DOC}; n++)); do
-		status_of "${DOC:0:n}"
-		assert_failure 1
-		assert_equal "${#lines[@]}" 1
-		assert_output --partial "berth status: $F: "
+	# a prefix every 29 bytes through the command (every prefix: the state
+	# fuzz target, in one process): one line naming the file, exit 1
+	local n out rc
+	for ((n = 0; n < ${#DOC}; n += 29)); do
+		printf '%s' "${DOC:0:n}" >"$F"
+		rc=0
+		out=$(BERTH_ROOT="$BATS_TEST_TMPDIR" "$OUT/bin/berth" status 2>&1) || rc=$?
+		if [ "$rc" != 1 ] || [[ $out == *$'\n'* ]] || [[ $out != "berth status: $F: "* ]]; then
+			echo "the first $n bytes: exit $rc, output: $out"
+			return 1
+		fi
 	done
 	status_of "$DOC"
 	assert_failure 1
@@ -84,4 +89,17 @@ status_of() {
 	status_of '[1]'
 	assert_failure 1
 	assert_output "berth status: $F: expected a JSON object"
+}
+
+@test "fuzz target for status.json and key=value files: the seeds reach the end, every prefix of a document is refused (libFuzzer: tests/host-slow)" {
+	load ../lib/fuzz
+	main=$(fuzz_main state)
+	state_seeds "$BATS_TEST_TMPDIR/seeds"
+	cd "$BATS_TEST_TMPDIR/seeds"
+	run "$main" status status-type kv kv-enum
+	assert_success
+	assert_output "status: status.json ok
+status-type: status.json refused
+kv: kv ok
+kv-enum: kv refused"
 }

@@ -66,3 +66,16 @@ compose_seeds() {
 	mkdir -p "$1"
 	cp "$TOP/tests/host/fixtures/compose"/ok/* "$TOP/tests/host/fixtures/compose"/bad/* "$1/"
 }
+
+# state_seeds DIR: the state target's seeds: a whole status.json (selector
+# 0), one with a field of the wrong type, a key=value file with every field
+# type (selector 1) and one with a value its enum does not allow
+state_seeds() {
+	mkdir -p "$1"
+	printf '\000%s' '{"datasource": "nocloud", "instance_id": "i-0001", "new_instance": false, "modules": [
+ {"name": "users", "result": "error", "messages": ["user-data:11: users[1].name: \"x\": not a valid user name"]},
+ {"name": "hostname", "result": "ok", "messages": []}]}' >"$1/status"
+	printf '\000%s' '{"datasource": "nocloud", "instance_id": 7, "new_instance": false, "modules": []}' >"$1/status-type"
+	printf '\001name=web\ncount=3\npid=\nsince=1700000000\ncolour=blue\nother=kept out\n' >"$1/kv"
+	printf '\001name=web\ncolour=purple\n' >"$1/kv-enum"
+}
