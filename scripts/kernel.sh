@@ -47,10 +47,19 @@ if [ ! -f "$result/bzImage" ]; then
 		last=$(tail -n 1 "$obj/check.log")
 		die "$what: config check failed: ${last#kernel-config: } (config: $obj/.config)"
 	fi
+	# reproducible: the banner's date is the package's last Debian changelog
+	# entry (as Debian's own kernel build does), and its user@host and build
+	# number are fixed, not this machine's (the object directory's path
+	# reaches no output: the kernel maps its source tree away)
+	deb=$("$TOP/scripts/fetch.sh" linux)/${SOURCE}_${UVERSION}_all.deb
+	sde=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/share/doc/$SOURCE/changelog.Debian.gz" 2>/dev/null |
+		gzip -dc | dpkg-parsechangelog -l - -STimestamp) || die "$what: no Debian changelog date in $deb"
 	note "$what: building bzImage with $JOBS jobs (log: $log)"
 	start=$(date +%s)
 	touch "$obj/.berth-building"
-	make -C "$tree" O="$obj" ARCH=x86_64 -j"$JOBS" bzImage >>"$log" 2>&1 || die_log "$what: make bzImage failed" "$log"
+	make -C "$tree" O="$obj" ARCH=x86_64 -j"$JOBS" KBUILD_BUILD_TIMESTAMP="@$sde" KBUILD_BUILD_USER=berth \
+		KBUILD_BUILD_HOST=berth KBUILD_BUILD_VERSION=1 bzImage >>"$log" 2>&1 ||
+		die_log "$what: make bzImage failed" "$log"
 	note "$what: built in $(( $(date +%s) - start )) s"
 	rm -f "$obj/.berth-building"
 	tmp=$result.tmp.$$

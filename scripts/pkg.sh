@@ -24,7 +24,8 @@ done
 key=$( {
 	hash_files "$PKGDIR"/* "$TOP/scripts/pkg.sh"
 	musl-gcc -dumpversion; dpkg-query -W -f='${Version}\n' musl-tools
-	echo "$KHDR $depkeys"
+	# the headers by version (their path below the cache), not where the cache is
+	echo "${KHDR##*/headers/} $depkeys"
 } | sha256sum | cut -c1-16)
 if [ "$mode" = key ]; then
 	echo "$key"
