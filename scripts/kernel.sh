@@ -52,7 +52,7 @@ if [ ! -f "$result/bzImage" ]; then
 	# number are fixed, not this machine's (the object directory's path
 	# reaches no output: the kernel maps its source tree away)
 	deb=$("$TOP/scripts/fetch.sh" linux)/${SOURCE}_${UVERSION}_all.deb
-	sde=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/share/doc/$SOURCE/changelog.Debian.gz" 2>/dev/null |
+	sde=$(dpkg-deb --fsys-tarfile "$deb" 2>/dev/null | tar -xO "./usr/share/doc/$SOURCE/changelog.Debian.gz" 2>/dev/null |
 		gzip -dc | dpkg-parsechangelog -l - -STimestamp) || die "$what: no Debian changelog date in $deb"
 	note "$what: building bzImage with $JOBS jobs (log: $log)"
 	start=$(date +%s)

@@ -59,12 +59,14 @@ if [ ! -f "$result/.complete" ]; then
 	start=$(date +%s)
 	# reproducible: dates the build embeds are the package's own (its last
 	# Debian changelog entry, as dpkg-buildpackage does), and the build
-	# directory (a new name each time) never reaches a binary
+	# directory (a new name each time) never reaches a binary. A section
+	# per function and object: the programs' --gc-sections then keeps only
+	# what they call (libsodium's core.o alone would bring every cipher)
 	sde=$(dpkg-parsechangelog -l "$work/src/debian/changelog" -STimestamp 2>/dev/null) || sde=0
 	map="-ffile-prefix-map=$work/src=/usr/src/$PKG -ffile-prefix-map=$SYSROOT=/sysroot"
 	if ! (cd "$work/src" && env SRC="$work/src" DESTDIR="$work/dest" SYSROOT="$SYSROOT" PKGDIR="$PKGDIR" \
 		CC="$CC" HOST=x86_64-linux-musl JOBS="$JOBS" SOURCE_DATE_EPOCH="$sde" \
-		CFLAGS="-Os -pipe -fstack-protector-strong $map" CPPFLAGS="-I$SYSROOT/usr/include $map" \
+		CFLAGS="-Os -pipe -fstack-protector-strong -ffunction-sections -fdata-sections $map" CPPFLAGS="-I$SYSROOT/usr/include $map" \
 		LDFLAGS="-static -L$SYSROOT/usr/lib" \
 		PKG_CONFIG_LIBDIR="$SYSROOT/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$SYSROOT" \
 		PKG_CONFIG_PATH= sh -eux "$PKGDIR/build.sh") >>"$log" 2>&1; then
