@@ -1,9 +1,13 @@
 #!/usr/bin/env bats
-# The build for real (tests/host/build.bats has the rest, on fake packages):
-# zlib built from its pinned source and an interrupted build of it redone,
-# the kernel configured from Debian's tree with an option that does not
-# survive olddefconfig, a failed kernel build step, and apt-get asked for a
-# version the archive does not have.
+# The build for real (tests/host/build.bats has the rest): zlib built from
+# its pinned source and an interrupted build of it redone; packages made from
+# zlib's source with recipes of their own (fake_pkg), run by scripts/pkg.sh
+# and by make pkgs in a copy of the tree: a failed build's one line, and a
+# package set published whole or not at all; the kernel configured from
+# Debian's tree with an option that does not survive olddefconfig, a failed
+# kernel build step, and apt-get asked for a version the archive does not
+# have. Temporary caches and trees are tests/lib/build.bash's.
+# shellcheck disable=SC2030,SC2031 # fake_tree sets tmpc and t for the test that calls it
 
 setup() {
 	load ../lib/common
@@ -19,6 +23,28 @@ kernel_cache() {
 	ln -s "$BERTH_CACHE/linux" "$c/linux"
 	echo "$c"
 }
+
+# fake_pkg TREE NAME BUILD: a package NAME built from zlib's pinned source by
+# the recipe BUILD (fast: nothing of zlib is compiled)
+fake_pkg() {
+	mkdir -p "$1/pkgs/$2"
+	cp "$TOP/pkgs/zlib/pkg.conf" "$TOP/pkgs/zlib/sha256sums" "$1/pkgs/$2/"
+	printf '%s\n' "$3" >"$1/pkgs/$2/build.sh"
+}
+
+# fake_tree: $tmpc, a temporary cache with zlib's pinned source (what
+# fake_pkg builds from), and $t, a tree of the build without any package
+fake_tree() {
+	tmpc=$(temp_cache)
+	cp -a "$("$TOP/scripts/fetch.sh" zlib)" "$tmpc/sources/"
+	t=$(mktemp -d)
+	temp_tree "$t"
+}
+
+# the recipe of a package that fails: noise, then a compiler-like error
+FAILING_BUILD='i=0; while [ $i -lt 40 ]; do echo "noise $i"; i=$((i + 1)); done
+echo "two.c:1:1: error: the build of two fails here" >&2
+exit 1'
 
 @test "a package build interrupted before it completed is rebuilt, not used" {
 	tmpc=$(temp_cache)
@@ -94,5 +120,81 @@ kernel_cache() {
 	run env CI=true PATH="$t/bin:$PATH" BERTH_CACHE="$tmpc" OUT="$t/out" "$TOP/scripts/kernel.sh"
 	assert_line 'kconfig: making it'
 	assert_equal "${lines[-1]}" "berth-build: kernel $(. "$TOP/pkgs/linux/pkg.conf"; echo "$VERSION"): make tinyconfig failed (log: $obj/build.log): make: *** [tinyconfig] Error 2"
+	rm -rf "$tmpc" "$t"
+}
+
+@test "a failed package build ends with one line naming the package, the step and the log" {
+	fake_tree
+	fake_pkg "$t" two "$FAILING_BUILD"
+	want="berth-build: pkgs/two: build.sh failed (log: $tmpc/build/two.failed.log): two.c:1:1: error: the build of two fails here"
+	run env -u CI -u V BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	assert_failure
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 --regexp '^berth-build: two .*: building$'
+	assert_line --index 1 "$want"
+	run grep -c '^noise' "$tmpc/build/two.failed.log"
+	assert_output 40
+	# under CI the log's tail comes first, the same line last
+	run env CI=true BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	assert_failure
+	assert_line 'noise 39'
+	assert_equal "${lines[-1]}" "$want"
+	run env -u CI V=1 BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	assert_line 'noise 39'
+	assert_equal "${lines[-1]}" "$want"
+	run env CI=false BERTH_CACHE="$tmpc" OUT="$t/out" "$t/scripts/pkg.sh" two
+	refute_line 'noise 39'
+	[ ! -e "$tmpc/pkg" ]
+	rm -rf "$tmpc" "$t"
+}
+
+@test "make pkgs publishes a package set whole or not at all; a no-op rewrites nothing" {
+	fake_tree
+	fake_pkg "$t" one 'mkdir -p "$DESTDIR/bin" "$DESTDIR/usr/include"
+printf "#!/bin/sh\necho one\n" >"$DESTDIR/bin/one" && chmod +x "$DESTDIR/bin/one"
+echo "#define ONE 1" >"$DESTDIR/usr/include/one.h"'
+	fake_pkg "$t" two "$FAILING_BUILD"
+	export BERTH_CACHE=$tmpc OUT=$t/out
+	unset CI V
+
+	# a failure in a fresh out/: nothing that looks built
+	run make -s -C "$t" pkgs PKGS="one two" OUT="$t/fresh"
+	assert_failure
+	assert_line "berth-build: pkgs/two: build.sh failed (log: $tmpc/build/two.failed.log): two.c:1:1: error: the build of two fails here"
+	refute_line --partial 'noise'
+	for d in sysroot rootfs-bin pkgs; do [ ! -e "$t/fresh/$d" ]; done
+	run ls -A "$t/fresh"
+	assert_output 'toolchain'
+
+	run make -s -C "$t" pkgs PKGS=one OUT="$t/out"
+	assert_success
+	assert_line 'pkgs: 1 binaries in out/rootfs-bin'
+	[ -x "$t/out/rootfs-bin/one" ]
+	[ -f "$t/out/sysroot/usr/include/one.h" ]
+	[ -f "$t/out/pkgs/.complete" ]
+	before=$(stat -c '%i %Y' "$t/out/sysroot" "$t/out/rootfs-bin" "$t/out/pkgs" "$t/out/pkgs/.complete" "$t/out/toolchain/musl-cc")
+
+	# nothing changed: out/ is left alone (a rename would change the inodes)
+	run make -s -C "$t" pkgs PKGS=one OUT="$t/out"
+	assert_success
+	assert_output 'pkgs: up to date, 1 binaries in out/rootfs-bin'
+	assert_equal "$(stat -c '%i %Y' "$t/out/sysroot" "$t/out/rootfs-bin" "$t/out/pkgs" "$t/out/pkgs/.complete" "$t/out/toolchain/musl-cc")" "$before"
+
+	# a failure leaves the last complete set as it was, and no staging
+	run make -s -C "$t" pkgs PKGS="one two" OUT="$t/out"
+	assert_failure
+	assert_equal "$(stat -c '%i %Y' "$t/out/sysroot" "$t/out/rootfs-bin" "$t/out/pkgs" "$t/out/pkgs/.complete" "$t/out/toolchain/musl-cc")" "$before"
+	[ ! -e "$t/out/pkgs/two.key" ]
+	run ls -A "$t/out"
+	assert_output $'pkgs\nrootfs-bin\nsysroot\ntoolchain'
+
+	# pkg.sh run by hand changes the set: the next make pkgs publishes it anew
+	run "$t/scripts/pkg.sh" one
+	assert_success
+	[ ! -e "$t/out/pkgs/.complete" ]
+	run make -s -C "$t" pkgs PKGS=one OUT="$t/out"
+	assert_success
+	assert_output 'pkgs: 1 binaries in out/rootfs-bin'
+	[ -f "$t/out/pkgs/.complete" ]
 	rm -rf "$tmpc" "$t"
 }

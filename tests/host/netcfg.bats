@@ -3,18 +3,16 @@
 # throwaway network namespace (held by a `sleep`) with veth devices; `ip`
 # reads back what the kernel holds. udhcpc is a stand-in that logs its
 # arguments; the udhcpc hook runs under busybox with /etc and /run on tmpfs.
-# --ephemeral (provision's temporary network) runs the image's real udhcpc
-# against a real DHCP server in a second namespace (tests/lib/netns.bash).
+# The namespace, the root and the stand-in are tests/lib/netcfg.bash's.
+# --ephemeral (provision's temporary network), with the image's real udhcpc
+# against a real DHCP server, is tested in tests/host-slow/dhcp.bats.
 
 bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-	for t in ip unshare nsenter; do
-		command -v "$t" >/dev/null || skip "needs $t"
-	done
-	unshare -n true 2>/dev/null || skip "cannot create network namespaces here"
+	load ../lib/netns
+	netns_need
 	# the Makefile's compile command, warnings shown (they fail the test), into
 	# scratch objects; the binary under test is the one make builds for the
 	# image (linked with lib/'s archive: lib/*.c as objects would pull in
@@ -34,59 +32,12 @@ setup_file() {
 
 setup() {
 	load ../lib/common
-	load ../lib/netns
-	N=$OUT/bin/netcfg
-	T=$BATS_TEST_TMPDIR
-	R=$T/root
-	mkdir -p "$R/etc/berth" "$R/run"
-	# udhcpc stand-in: one line per start
-	printf '#!/bin/sh\necho "udhcpc $*" >>%s/udhcpc.log\n' "$T" >"$T/udhcpc"
-	chmod +x "$T/udhcpc"
-	# fd 3 closed: bats waits for whatever holds it
-	unshare -n sleep 600 >/dev/null 2>&1 3>&- &
-	NS=$!
-	while [ "$(readlink "/proc/$NS/ns/net")" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.05; done
+	load ../lib/netcfg
+	netcfg_setup
 }
 
 teardown() {
-	netns_teardown
-	kill_running "$NS"
-	wait "$NS" 2>/dev/null
-	return 0
-}
-
-in_ns() { nsenter -t "$NS" -n "$@"; }
-
-# veth NAME [MAC]: a device and its peer pNAME, the peer up
-veth() {
-	in_ns ip link add "$1" ${2:+address "$2"} type veth peer name "p$1"
-	in_ns ip link set "p$1" up
-}
-
-netcfg() { run in_ns "$N" --root "$R" --udhcpc "$T/udhcpc"; }
-
-# ephemeral: a server namespace SNS, the image's busybox as udhcpc
-ephemeral_setup() {
-	netns_setup
-	netns_new SNS
-	mkdir -p "$T/bin"
-	ln -s "$OUT/rootfs-bin/busybox" "$T/bin/udhcpc"
-}
-
-# eph ARGS: netcfg with the real udhcpc and the repo's ephemeral hook
-eph() {
-	run in_ns "$N" --root "$R" --udhcpc "$T/bin/udhcpc" \
-		--script "$TOP/rootfs/usr/share/udhcpc/ephemeral.script" "$@"
-}
-
-# clean DEV: no IPv4/IPv6 address, no route through DEV
-clean() {
-	run in_ns ip -o addr show dev "$1"
-	refute_output --partial 'inet'
-	run in_ns ip route show dev "$1"
-	assert_output ''
-	run in_ns ip -6 route show dev "$1"
-	assert_output ''
+	netcfg_teardown
 }
 
 @test "netcfg builds without warnings and is static" {
@@ -292,140 +243,6 @@ NC
 	assert_output --partial 'default via 10.9.0.1 dev eth0'
 	run in_ns ip -o link show eth0
 	assert_output --partial 'mtu 1400'
-}
-
-@test "--ephemeral: a real lease on every wired interface; --ephemeral-down removes exactly it, links down again" {
-	ephemeral_setup
-	netns_wire "$NS" eth0 "$SNS" 10.0.2
-	netns_wire "$NS" eth1 "$SNS" 10.0.3
-	netns_dhcpd "$SNS" seth0 10.0.2
-	netns_dhcpd "$SNS" seth1 10.0.3
-	veth vethx # not wired: no device in sysfs
-	netns_wired "$R" eth0 eth1
-	in_ns ip link set eth1 up # already up: stays up
-	eph --ephemeral
-	assert_success
-	assert_line --regexp '^netcfg: eth0: ephemeral lease 10\.0\.2\.(1[5-9]|20)/24 via 10\.0\.2\.2$'
-	assert_line --regexp '^netcfg: eth1: ephemeral lease 10\.0\.3\.(1[5-9]|20)/24 via 10\.0\.3\.2$'
-	refute_output --partial vethx
-	run in_ns ip -4 route
-	assert_line --regexp '^default via 10\.0\.2\.2 dev eth0 proto dhcp'
-	assert_line --regexp '^default via 10\.0\.3\.2 dev eth1 proto dhcp'
-	run grep -c . "$R/run/berth/ephemeral-net/state"
-	assert_output 6 # a comment, link eth0, two addresses, two routes
-	# the lease files are gone; the state stays for --ephemeral-down
-	run ls "$R/run/berth/ephemeral-net"
-	assert_output state
-	eph --ephemeral-down
-	assert_success
-	assert_line 'netcfg: eth0: ephemeral network removed (1 address, 1 route, link down)'
-	assert_line 'netcfg: eth1: ephemeral network removed (1 address, 1 route)'
-	clean eth0
-	run in_ns ip -o -4 addr show dev eth1
-	assert_output ''
-	run in_ns ip -4 route
-	assert_output ''
-	run in_ns ip -o link show eth0
-	refute_output --partial 'UP'
-	run in_ns ip -o link show eth1
-	assert_output --partial ',UP'
-	[ ! -e "$R/run/berth/ephemeral-net" ]
-	# nothing left: a second --ephemeral-down is quiet
-	eph --ephemeral-down
-	assert_success
-	assert_output ''
-}
-
-@test "--ephemeral --first: the first lease is enough; an interface without a server goes down again at once" {
-	ephemeral_setup
-	netns_wire "$NS" eth0 "$SNS" 10.0.2
-	netns_wire "$NS" eth1 "$SNS" 10.0.3
-	netns_dhcpd "$SNS" seth0 10.0.2
-	netns_wired "$R" eth0 eth1
-	SECONDS=0
-	eph --ephemeral --first
-	assert_success
-	[ "$SECONDS" -lt 8 ]
-	assert_output --regexp '^netcfg: eth0: ephemeral lease 10\.0\.2\.(1[5-9]|20)/24 via 10\.0\.2\.2$'
-	run in_ns ip -o link show eth1
-	refute_output --partial 'UP'
-	run grep -c eth1 "$R/run/berth/ephemeral-net/state"
-	assert_output 0
-	eph --ephemeral-down
-	assert_output 'netcfg: eth0: ephemeral network removed (1 address, 1 route, link down)'
-	clean eth0
-}
-
-@test "--ephemeral without a DHCP server: one line naming every interface tried, within the bound; nothing left" {
-	ephemeral_setup
-	veth eth0
-	veth eth1
-	netns_wired "$R" eth0 eth1
-	SECONDS=0
-	eph --ephemeral --timeout 2
-	assert_failure 1
-	[ "$SECONDS" -le 4 ]
-	assert_output 'netcfg: ephemeral DHCP: no lease on eth0, eth1 within 2 s'
-	clean eth0
-	clean eth1
-	run in_ns ip -o link show eth0
-	refute_output --partial 'UP'
-	[ ! -e "$R/run/berth/ephemeral-net" ]
-	rm -r "$R/sys"
-	eph --ephemeral
-	assert_failure 1
-	assert_output 'netcfg: ephemeral DHCP: no wired interface'
-	eph --ephemeral --timeout 0
-	assert_failure 100
-	eph --first
-	assert_failure 100
-}
-
-@test "a /32 lease gets an on-link route to its router; option 121 routes replace the router's default route" {
-	ephemeral_setup
-	netns_wire "$NS" eth0 "$SNS" 10.0.2
-	netns_dhcpd "$SNS" seth0 10.0.2 'opt subnet 255.255.255.255'
-	netns_wired "$R" eth0
-	eph --ephemeral --first
-	assert_success
-	assert_output --regexp '^netcfg: eth0: ephemeral lease 10\.0\.2\.(1[5-9]|20)/32 via 10\.0\.2\.2$'
-	run in_ns ip -4 route
-	assert_line '10.0.2.2 dev eth0 proto dhcp scope link '
-	assert_line 'default via 10.0.2.2 dev eth0 proto dhcp '
-	eph --ephemeral-down
-	assert_output 'netcfg: eth0: ephemeral network removed (1 address, 2 routes, link down)'
-	clean eth0
-	netns_wire "$NS" eth1 "$SNS" 10.0.3
-	netns_dhcpd "$SNS" seth1 10.0.3 'opt staticroutes 169.254.169.254/32 10.0.3.3, 0.0.0.0/0 10.0.3.2'
-	rm -r "$R/sys/class/net/eth0"
-	netns_wired "$R" eth1
-	eph --ephemeral --first
-	assert_success
-	assert_output --regexp '^netcfg: eth1: ephemeral lease 10\.0\.3\.(1[5-9]|20)/24, 2 static routes$'
-	run in_ns ip -4 route
-	assert_line '169.254.169.254 via 10.0.3.3 dev eth1 proto dhcp '
-	assert_line 'default via 10.0.3.2 dev eth1 proto dhcp '
-	eph --ephemeral-down
-	assert_output 'netcfg: eth1: ephemeral network removed (1 address, 2 routes, link down)'
-	clean eth1
-}
-
-@test "the network service's netcfg first removes a temporary network that provision left behind" {
-	ephemeral_setup
-	netns_wire "$NS" eth0 "$SNS" 10.0.2
-	netns_dhcpd "$SNS" seth0 10.0.2
-	netns_wired "$R" eth0
-	eph --ephemeral --first
-	assert_success
-	# provision died before --ephemeral-down: the service's netcfg cleans up
-	netcfg
-	assert_success
-	assert_output "$(printf 'netcfg: eth0: ephemeral network removed (1 address, 1 route, link down)\nnetcfg: eth0: up, dhcp4 (no network.conf)')"
-	run in_ns ip -o -4 addr show dev eth0
-	assert_output ''
-	run in_ns ip -4 route
-	assert_output ''
-	[ ! -e "$R/run/berth/ephemeral-net" ]
 }
 
 @test "fuzz target: network.conf parser: the corpus reaches the end (libFuzzer: tests/host-slow)" {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # provision/: cloud-init compatible first boot, applied to a fixture root
 # (a copy of rootfs/etc) from a NoCloud seed directory, a real cloud-localds
-# image (label probing), and a stand-in EC2 IMDSv2 server. The datasources
-# over HTTP also run in network namespaces where only a veth leads out: the
-# temporary DHCP network (netcfg --ephemeral, tests/lib/netns.bash).
+# image (label probing), and a stand-in EC2 IMDSv2 server. The root, the
+# seed and the paths are tests/lib/provision.bash's. The datasources over
+# HTTP with only lo up, through the temporary DHCP network (netcfg
+# --ephemeral), are tested in tests/host-slow/dhcp.bats.
 # shellcheck disable=SC2119,SC2120 # prov passes on whatever arguments it gets
 # shellcheck disable=SC2030,SC2031 # bats' run sets output in each test's subshell
 
@@ -23,7 +24,6 @@ setup_file() {
 	}
 	echo "$log" >"$BATS_FILE_TMPDIR/build.log"
 	berth_make "$OUT/bin/provision"
-	berth_make "$OUT/bin/netcfg"
 	demo_image "$BATS_FILE_TMPDIR/demo.tar"
 }
 
@@ -45,27 +45,14 @@ demo_image() {
 
 setup() {
 	load ../lib/common
-	load ../lib/netns
-	P=$OUT/bin/provision
-	FIX=$TOP/tests/host/fixtures/provision
-	T=$BATS_TEST_TMPDIR
-	R=$T/root
-	S=$T/seed
-	mkdir -p "$R" "$S"
-	cp -a "$TOP/rootfs/etc" "$R/"
-	printf 'instance-id: i-123\nlocal-hostname: node1\n' >"$S/meta-data"
-	export MARKS=$T/marks
+	load ../lib/provision
+	provision_setup
 	IMDS_PID=
 	LOOP=
 	RUN_BERTH_MADE=
-	# berth.images runs this berth, never the host's /usr/bin/berth; the
-	# store is $R/var/lib/berth unless a test names BERTH_ROOT
-	export BERTH_PROVISION_BERTH=$OUT/bin/berth
-	unset BERTH_ROOT
 }
 
 teardown() {
-	netns_teardown
 	if [ -n "$IMDS_PID" ]; then kill_running "$IMDS_PID"; fi
 	if [ -n "$LOOP" ]; then losetup -d "$LOOP"; fi
 	if [ -n "$RUN_BERTH_MADE" ]; then rmdir /run/berth 2>/dev/null; fi
@@ -90,39 +77,6 @@ serve_t() {
 	IMDS_PID=$HTTP_PID
 	read -r line <&"${HTTP[0]}"
 	port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$line")
-}
-
-# ephemeral_net: a client namespace CNS with only lo (down) and a server
-# namespace SNS; provision runs the real netcfg, with the image's udhcpc and
-# the repo's hook; eth0 counts as wired (netcfg --root looks in $R/sys)
-ephemeral_net() {
-	netns_setup
-	netns_new CNS
-	netns_new SNS
-	mkdir -p "$T/bin"
-	ln -s "$OUT/rootfs-bin/busybox" "$T/bin/udhcpc"
-	cat >"$T/netcfg" <<-EOF
-		#!/bin/sh
-		exec "$OUT/bin/netcfg" --udhcpc "$T/bin/udhcpc" --script "$TOP/rootfs/usr/share/udhcpc/ephemeral.script" "\$@"
-	EOF
-	chmod 755 "$T/netcfg"
-	export BERTH_PROVISION_NETCFG=$T/netcfg
-	netns_wired "$R" eth0
-}
-
-in_cns() { nsenter -t "$CNS" -n "$@"; }
-
-# nothing of the temporary network is left in CNS
-net_clean() {
-	run in_cns ip -o addr show dev eth0
-	refute_output --partial inet
-	run in_cns ip -o link show eth0
-	refute_output --partial UP
-	run in_cns ip -4 route
-	assert_output ''
-	run in_cns ip -6 route show dev eth0
-	assert_output ''
-	[ ! -e "$R/run/berth/ephemeral-net" ]
 }
 
 need_berth() {
@@ -907,78 +861,6 @@ EOF
 	assert_line 'GET /latest/user-data token'
 	run grep -c 'no-token' "$T/imds.log"
 	assert_output 1
-}
-
-@test "ds=ec2 with only lo up: temporary DHCP, IMDS at 169.254.169.254 via the lease's default route; nothing left after" {
-	ephemeral_net
-	netns_wire "$CNS" eth0 "$SNS" 10.0.2
-	nsenter -t "$SNS" -n ip addr add 169.254.169.254/32 dev seth0
-	netns_dhcpd "$SNS" seth0 10.0.2
-	# runcmd runs while the temporary network is up
-	jq -n '{
-		"/latest/meta-data/instance-id": "i-eph1",
-		"/latest/meta-data/local-hostname": "ephhost",
-		"/latest/user-data": "#cloud-config\nruncmd:\n  - echo \"runcmd-route $(ip -4 route show default)\"\n"
-	}' >"$T/imds.json"
-	netns_bg "$SNS" python3 "$FIX/imds.py" "$T/imds.log" 169.254.169.254 80 "$T/imds.json" >"$T/imds.port"
-	for _ in $(seq 50); do [ -s "$T/imds.port" ] && break; sleep 0.1; done
-	run in_cns ip route get 169.254.169.254
-	assert_failure # only lo, and that is down
-	run in_cns "$P" --root "$R" --cmdline "console=ttyS0 ds=ec2"
-	assert_success
-	assert_line --index 0 'provision: ec2: no route to 169.254.169.254; temporary DHCP on the wired interfaces'
-	assert_line --index 1 --regexp '^netcfg: eth0: ephemeral lease 10\.0\.2\.(1[5-9]|20)/24 via 10\.0\.2\.2$'
-	assert_line --index 2 'provision: datasource ec2 (instance-id i-eph1)'
-	assert_line --regexp '^runcmd-route default via 10\.0\.2\.2 dev eth0 proto dhcp'
-	assert_equal "${lines[-1]}" 'netcfg: eth0: ephemeral network removed (1 address, 1 route, link down)'
-	refute_output --partial 'no session token'
-	assert_equal "$(cat "$R/etc/hostname")" ephhost
-	run cat "$T/imds.log"
-	assert_output "$(printf '%s\n' 'PUT /latest/api/token ttl' 'GET /latest/meta-data/instance-id token' \
-		'GET /latest/meta-data/local-hostname token' 'GET /latest/meta-data/public-keys/0/openssh-key token' \
-		'GET /latest/user-data token')"
-	run grep '"datasource"' "$R/var/lib/berth/provision/status.json"
-	assert_output --partial '"ec2"'
-	net_clean
-}
-
-@test "ds=ec2 and no DHCP server: one line naming the interface, within 10 s; datasource none, exit 0" {
-	ephemeral_net
-	in_cns ip link add eth0 type veth peer name peth0
-	in_cns ip link set peth0 up
-	SECONDS=0
-	run in_cns "$P" --root "$R" --cmdline "ds=ec2"
-	assert_success
-	[ "$SECONDS" -le 12 ]
-	assert_output "$(printf '%s\n' 'provision: ec2: no route to 169.254.169.254; temporary DHCP on the wired interfaces' \
-		'netcfg: ephemeral DHCP: no lease on eth0 within 10 s' \
-		'provision: no datasource found; DHCP on every wired interface')"
-	run grep '"datasource"' "$R/var/lib/berth/provision/status.json"
-	assert_output --partial '"none"'
-	net_clean
-}
-
-@test "ds=nocloud;s=http://10.0.2.2:8000/… with only lo up: the seed over the temporary network, nothing left after" {
-	ephemeral_net
-	netns_wire "$CNS" eth0 "$SNS" 10.0.2
-	netns_dhcpd "$SNS" seth0 10.0.2
-	printf '#cloud-config\nhostname: fromhttp\n' >"$S/user-data"
-	printf 'version: 2\nethernets:\n  eth0:\n    dhcp4: true\n' >"$S/network-config"
-	netns_bg "$SNS" python3 -u -m http.server 8000 --bind 10.0.2.2 --directory "$T" >"$T/http.out" 2>"$T/http.log"
-	for _ in $(seq 50); do [ -s "$T/http.out" ] && break; sleep 0.1; done
-	run in_cns "$P" --root "$R" --cmdline "ds=nocloud;s=http://10.0.2.2:8000/seed/"
-	assert_success
-	assert_line --index 0 'provision: seedfrom http://10.0.2.2:8000/seed/: no route to 10.0.2.2; temporary DHCP on the wired interfaces'
-	assert_line --index 1 --regexp '^netcfg: eth0: ephemeral lease 10\.0\.2\.(1[5-9]|20)/24 via 10\.0\.2\.2$'
-	assert_line --index 2 'provision: datasource nocloud (instance-id i-123)'
-	assert_line 'provision: network: ok'
-	assert_equal "${lines[-1]}" 'netcfg: eth0: ephemeral network removed (1 address, 1 route, link down)'
-	assert_equal "$(cat "$R/etc/hostname")" fromhttp
-	run grep -v '^#' "$R/etc/berth/network.conf"
-	assert_output "$(printf 'interface eth0\nmatch name eth0\ndhcp4')"
-	run grep -c '"GET /seed/' "$T/http.log"
-	assert_output 4
-	net_clean
 }
 
 @test "no datasource: one line and exit 0" {

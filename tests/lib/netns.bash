@@ -1,18 +1,25 @@
-# Network namespaces for the temporary-DHCP tests (netcfg.bats, provision.bats):
+# Network namespaces for the temporary-DHCP tests (tests/host-slow/dhcp.bats):
 # namespaces held by a `sleep`, veth pairs between a client and a server
 # namespace, and a real DHCP server on the server side: busybox udhcpd (the
 # host's busybox: Debian's has the applet, the image's has not) or dnsmasq.
 # Every process started here is noted in $NETNS_PIDS and ended by
 # netns_teardown, by its pid, if it still runs (kill_running). Load after
-# common.bash; call netns_setup first.
+# common.bash; call netns_setup first. netns_need is also tests/host/netcfg.bats'
+# check for namespaces.
 
-# netns_setup: skip unless namespaces and a DHCP server are there
-netns_setup() {
+# netns_need: skip unless this is root and can make network namespaces
+netns_need() {
 	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 	for t in ip unshare nsenter; do
 		command -v "$t" >/dev/null || skip "needs $t"
 	done
 	unshare -n true 2>/dev/null || skip "cannot create network namespaces here"
+}
+
+# netns_setup: skip unless namespaces are there (netns_need); $NETNS_PIDS
+# empty. netns_dhcpd skips without a DHCP server
+netns_setup() {
+	netns_need
 	NETNS_PIDS=$BATS_TEST_TMPDIR/netns.pids
 	: >"$NETNS_PIDS"
 }
