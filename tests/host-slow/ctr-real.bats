@@ -523,7 +523,10 @@ $B start lone
 grep "^status=" $S/lone/state
 # killed again: start stops the container left without a runsv, then starts it anew
 first=$(sed -n "s/^pid=//p" $S/lone/state)
-kill -KILL $(runsv_of lone)
+sv=
+for i in $(seq 50); do sv=$(runsv_of lone); [ -n "$sv" ] && break; sleep 0.1; done
+[ -n "$sv" ] || echo "no runsv after start, 5 s on"
+kill -KILL $sv
 $B start lone 2>&1
 second=$(sed -n "s/^pid=//p" $S/lone/state)
 [ "$first" != "$second" ] && ! kill -0 $first 2>/dev/null && echo "a new container"
