@@ -1,38 +1,13 @@
 #!/usr/bin/env bats
 # PID 1 (init/): its test subcommands on the host, and the real thing as PID 1
-# of a PID namespace with BERTH_INIT_TEST=1 (no mounts, no reboot(2): it
-# prints "init: shutdown done: <action>" and exits instead).
+# of a PID namespace with BERTH_INIT_TEST=1 (tests/lib/init.bash). The tests
+# that wait out PID 1's real time limits (shutdown's 5 s, the runsvdir
+# restart's 1 s, the watchdog, the boot check, berth.stage1_timeout) and the
+# 1000 orphans are in tests/host-slow/init-limits.bats.
 
-setup_file() {
-	load ../lib/common
-	# one test at a time (run.sh): the PID 1 tests time shutdowns, restarts
-	# and watchdog pings to the second
-	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
-	# built by `make progs` (make check and make test run it first)
-	berth_make "$OUT/bin/init"
-}
-
-setup() {
-	load ../lib/common
-	INIT=$OUT/bin/init
-	T=$BATS_TEST_TMPDIR
-	NS=
-}
-
-# a failed assertion must not leave a namespace's PID 1 behind
-teardown() {
-	if [ -n "$NS" ] && running "$NS"; then
-		[ -n "$PID1" ] && kill -KILL "$PID1" 2>/dev/null
-		kill -KILL "$NS" 2>/dev/null
-	fi
-	return 0
-}
-
-hook() { # hook NAME BODY: an executable stage-1 hook in $T/hooks
-	mkdir -p "$T/hooks"
-	printf '#!/bin/sh\n%s\n' "$2" >"$T/hooks/$1"
-	chmod +x "$T/hooks/$1"
-}
+setup_file() { load ../lib/common; load ../lib/init; init_bin; }
+setup() { load ../lib/common; load ../lib/init; init_env; }
+teardown() { ns_teardown; }
 
 @test "init is static and refuses to run without a subcommand unless PID 1" {
 	run readelf -lW "$INIT"
@@ -164,82 +139,7 @@ for ev in sys.argv[1:]:
 	assert_output none
 }
 
-# --- PID 1 in a PID namespace ------------------------------------------------
-
-ns_prepare() {
-	[ "$(id -u)" = 0 ] || skip 'needs root for unshare --pid'
-	unshare --pid --fork --mount-proc true 2>/dev/null || skip 'unshare --pid unavailable'
-	case "$T" in /run/*) skip 'test dir is under /run, which the namespace hides' ;; esac
-	mkdir -p "$T/service/web" "$T/service/db" "$T/ctr-service/app" "$T/stage1"
-	cat >"$T/sv" <<-EOF
-	#!/bin/sh
-	echo "sv \$*" >>"$T/log"
-	EOF
-	chmod +x "$T/sv"
-	runsvdir_fake "exec sleep 1000"
-}
-
-runsvdir_fake() { # the fake runsvdir: logs its start, then runs BODY
-	cat >"$T/runsvdir" <<-EOF
-	#!/bin/sh
-	echo "runsvdir \$*" >>"$T/log"
-	$1
-	EOF
-	chmod +x "$T/runsvdir"
-}
-
-# Start init as PID 1 with a private /run, and CMDLINE (if set) as its
-# /proc/cmdline; waits for the line WAIT_FOR (default: ready); sets NS (unshare's pid) and PID1
-# (init's pid as seen from the host).
-ns_boot() {
-	local cmdline=
-	if [ -n "${CMDLINE:-}" ]; then
-		cmdline=$T/cmdline
-		echo "$CMDLINE" >"$cmdline"
-	fi
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	CMDLINE_FILE=$cmdline unshare --pid --fork --mount-proc sh -c '
-		mount -t tmpfs tmpfs /run || exit
-		if [ -n "$CMDLINE_FILE" ]; then mount --bind "$CMDLINE_FILE" /proc/cmdline || exit; fi
-		exec "$@"' sh \
-		env BERTH_INIT_TEST=1 BERTH_INIT_RUNSVDIR="$T/runsvdir" BERTH_INIT_SV="$T/sv" \
-		BERTH_INIT_SERVICE_DIR="$T/service" BERTH_INIT_CONTAINER_DIR="$T/ctr-service" \
-		BERTH_INIT_STAGE1_DIR="$T/stage1" \
-		BERTH_INIT_SEED="$T/seed" BERTH_INIT_MACHINE_ID="$T/machine-id" BERTH_STAGE1_TIMEOUT="${STAGE1_TIMEOUT:-}" \
-		"$INIT" >"$T/out" 2>&1 3>&- &
-	NS=$!
-	PID1=
-	for _ in $(seq 50); do
-		PID1=$(tr -d ' ' 2>/dev/null <"/proc/$NS/task/$NS/children")
-		[ -n "$PID1" ] && grep -q "${WAIT_FOR:-: ready\$}" "$T/out" && break
-		sleep 0.1
-	done
-	[ -n "$PID1" ]
-}
-
-ns_wait() { # wait up to $1 s for init to exit; its exit status in $status
-	for _ in $(seq $(($1 * 10))); do
-		kill -0 "$NS" 2>/dev/null || break
-		sleep 0.1
-	done
-	if running "$NS"; then
-		kill -KILL "$PID1" "$NS"
-		cat "$T/out" >&2
-		return 1
-	fi
-	wait "$NS"
-}
-
-# term_stops_within MIN MAX: SIGTERM to PID 1, which is gone MIN to MAX
-# seconds later; its console in $output
-term_stops_within() {
-	local start=$SECONDS
-	kill -TERM "$PID1"
-	ns_wait $(($2 + 5))
-	assert [ $((SECONDS - start)) -ge "$1" ]
-	assert [ $((SECONDS - start)) -le "$2" ]
-	run cat "$T/out"
-}
+# --- PID 1 in a PID namespace (tests/lib/init.bash) -------------------------
 
 timeline_events() { sed -n 's/^berth\[[0-9]*\.[0-9][0-9][0-9]\]: //p' "$T/out"; }
 
@@ -249,16 +149,6 @@ runsvdir_starts() {
 	n=$(grep -c '^runsvdir -P' "$T/log" 2>/dev/null) || :
 	[ "${n:-0}" -ge "$1" ]
 }
-
-# lines_in FILE N: FILE has N lines or more
-lines_in() { [ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ]; }
-
-# pid1_children N: PID 1 has exactly N children (orphans it has not reaped
-# yet are among them)
-pid1_children() { [ "$(wc -w <"/proc/$PID1/task/$PID1/children")" -eq "$1" ]; }
-
-# wd_pings N: the watchdog file has had N writes or more
-wd_pings() { [ "$(stat -c %s "$T/wd")" -ge "$1" ]; }
 
 @test "PID 1: stage 1 and 2 in order, then SIGTERM stops services and reboots" {
 	ns_prepare
@@ -281,19 +171,6 @@ wd_pings() { [ "$(stat -c %s "$T/wd")" -ge "$1" ]; }
 	assert_line --index 2 "sv -w 10 force-stop $T/ctr-service/app"
 	assert_line --index 3 "sv exit $T/ctr-service/app"
 	assert_line --index 4 --regexp "^sv -w 10 force-stop ($T/service/(web|db) ?){2}\$"
-}
-
-@test "PID 1: a container's runsv that does not exit is waited for 5 s at most" {
-	ns_prepare
-	mkdir -p "$T/ctr-service/app/supervise"
-	mkfifo "$T/ctr-service/app/supervise/ok"
-	# a runsv that holds supervise/ok open and ignores sv exit
-	runsvdir_fake "sh -c 'exec sleep 1000 <>$T/ctr-service/app/supervise/ok' &
-exec sleep 1000"
-	ns_boot
-	term_stops_within 4 12
-	assert_line "init: $T/ctr-service: runsv still running after sv exit"
-	assert_line 'init: shutdown done: reboot'
 }
 
 @test "PID 1: SIGUSR1 halts, SIGUSR2 and SIGPWR power off, SIGINT (ctrl-alt-del) reboots" {
@@ -325,27 +202,6 @@ exec sleep 1000"
 	ns_wait 10
 	run cat "$T/log"
 	assert_line 'orphan reaped'
-}
-
-@test "PID 1: reaps 1000 orphans at once, leaving no zombie" {
-	ns_prepare
-	# each ( true & ) leaves an orphan that PID 1 inherits and must reap
-	runsvdir_fake "i=0; while [ \$i -lt 1000 ]; do ( true & ); i=\$((i + 1)); done
-echo \"spawned \$i\" >>$T/log
-exec sleep 1000"
-	ns_boot
-	# 2000 forks of sh: some seconds on a busy machine, whatever PID 1 does
-	wait_until 30 grep -q '^spawned' "$T/log"
-	run grep -c '^spawned 1000$' "$T/log"
-	assert_output 1
-	# every orphan is PID 1's child until it is reaped: once the runsvdir is
-	# the only one left, all of them were
-	wait_until 10 pid1_children 1
-	# zombies are children of PID 1 in state Z: none may be left
-	run sh -c "ps -o stat= --ppid $PID1 | grep -c Z"
-	assert_output 0
-	kill -TERM "$PID1"
-	ns_wait 10
 }
 
 @test "PID 1: no signal from inside its namespace kills it or stops the boot" {
@@ -401,37 +257,6 @@ echo sent >>$T/log
 	umount "$T/roomy"
 	assert_success
 	assert_output ''
-}
-
-@test "PID 1: restarts runsvdir when it dies, at most once a second" {
-	ns_prepare
-	runsvdir_fake "date +%s%N >>$T/starts; exit 1"
-	ns_boot
-	# three starts timed (the fake logs its start before it takes the time)
-	wait_until 10 lines_in "$T/starts" 3
-	kill -TERM "$PID1"
-	ns_wait 10
-	# a second apart, and not much more: ms from one start to the next
-	local gaps gap
-	mapfile -t gaps < <(awk 'NR > 1 { print int(($1 - prev) / 1000000) } { prev = $1 }' "$T/starts")
-	[ "${#gaps[@]}" -ge 2 ]
-	for gap in "${gaps[@]:0:2}"; do
-		assert [ "$gap" -ge 950 ]
-		assert [ "$gap" -lt 3000 ]
-	done
-	run cat "$T/out"
-	assert_line --partial "init: runsvdir $T/service exit status 1, restarting in 1 s"
-	refute_line --partial "$T/ctr-service"
-}
-
-@test "PID 1: a process ignoring SIGTERM is killed at shutdown, within bounds" {
-	ns_prepare
-	runsvdir_fake "sh -c 'trap \"\" TERM HUP; echo \$\$ >$T/stubborn.pid; while :; do sleep 0.1; done' &
-exec sleep 1000"
-	ns_boot
-	term_stops_within 4 10
-	assert_line 'init: processes left after SIGTERM, sending SIGKILL'
-	assert_line 'init: shutdown done: reboot'
 }
 
 @test "PID 1: the random seed is replaced at boot and again at shutdown" {
@@ -511,17 +336,6 @@ exec sleep 1000"
 	assert_line --regexp 'ready$'
 }
 
-@test "PID 1: berth.stage1_timeout on the kernel command line bounds the hooks" {
-	ns_prepare
-	printf '#!/bin/sh\nsleep 100\n' >"$T/stage1/10-stuck"
-	chmod +x "$T/stage1/10-stuck"
-	CMDLINE='console=ttyS0 berth.stage1_timeout=2 quiet' ns_boot
-	kill -TERM "$PID1"
-	ns_wait 10
-	run cat "$T/out"
-	assert_line 'init: stage1 hook 10-stuck timed out after 2 s, killed'
-}
-
 @test "PID 1: a shutdown signal during a hook ends the hook and skips stage 2" {
 	ns_prepare
 	printf '#!/bin/sh\necho stuck hook started\nexec sleep 100\n' >"$T/stage1/10-stuck"
@@ -536,45 +350,4 @@ exec sleep 1000"
 	assert_line 'init: shutdown done: halt'
 	run cat "$T/log"
 	refute_output --partial runsvdir
-}
-
-@test "PID 1: feeds the watchdog, runs the boot check after ready, and disarms it on halt" {
-	ns_prepare
-	: >"$T/wd"
-	printf '#!/bin/sh\necho "check $*" >>%s/log\n' "$T" >"$T/check"
-	chmod +x "$T/check"
-	CMDLINE='berth.watchdog=3' BERTH_INIT_WATCHDOG=$T/wd BERTH_INIT_CHECK=$T/check ns_boot
-	# four pings: one when armed (before ready), then one a second (3 s / 3)
-	local start
-	start=${EPOCHREALTIME/[.,]/}
-	wait_until 10 wd_pings 4
-	assert [ $(((${EPOCHREALTIME/[.,]/} - start) / 1000)) -lt 4000 ]
-	wait_until 5 grep -q '^check ' "$T/log"
-	kill -USR1 "$PID1"
-	ns_wait 10
-	run cat "$T/out"
-	assert_line "init: watchdog $T/wd armed, 3 s"
-	# a regular file takes no ioctl: each ping is a write of "k", every 1 s
-	run cat "$T/wd"
-	assert_output --regexp '^kkkk+V$'
-	run cat "$T/log"
-	assert_line 'check update check'
-}
-
-@test "PID 1: a boot check that hangs past its limit starves the watchdog" {
-	ns_prepare
-	: >"$T/wd"
-	printf '#!/bin/sh\nexec sleep 100\n' >"$T/check"
-	chmod +x "$T/check"
-	CMDLINE='berth.watchdog=3' BERTH_INIT_WATCHDOG=$T/wd BERTH_INIT_CHECK=$T/check BERTH_INIT_CHECK_LIMIT=1 ns_boot
-	wait_until 10 grep -q 'no longer feeding the watchdog' "$T/out"
-	local fed
-	fed=$(stat -c %s "$T/wd")
-	# an absence: nothing happens that could be waited for instead
-	sleep 2 # lint: sleep-ok no ping in two ping intervals (1 s each)
-	assert_equal "$(stat -c %s "$T/wd")" "$fed"
-	kill -TERM "$PID1"
-	ns_wait 15
-	run cat "$T/out"
-	assert_line --partial 'boot check still running after its deadline: no longer feeding the watchdog'
 }

@@ -2,7 +2,10 @@
 # berth update: bundles made with the real minisign and tar, checked by
 # Berth's own verifier (libsodium, minisign's prehashed format); apply,
 # status, rollback and the boot check on a fake host: slot devices are
-# files, the ESP a directory, every path from the BERTH_* environment.
+# files, the ESP a directory, every path from the BERTH_* environment
+# (tests/lib/update.bash). The boot checks that wait out their deadline (a
+# failing or hung health.d program, a container or service down) are in
+# tests/host-slow/update-deadlines.bats.
 # shellcheck disable=SC2154 # bats' run sets status, output, lines
 # shellcheck disable=SC2030,SC2031 # each test exports its own BERTH_* paths
 # shellcheck disable=SC2016 # the unshare scripts expand their variables inside
@@ -11,14 +14,14 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	berth_bin "$BATS_FILE_TMPDIR/bin"
+	load ../lib/update
+	update_bin
 }
 
 setup() {
 	load ../lib/common
 	load ../lib/update
-	W=$BATS_TEST_TMPDIR
-	BERTH=$BATS_FILE_TMPDIR/bin/berth
+	update_env
 	minisign -G -W -f -s "$W/k.sec" -p "$W/k.pub" >/dev/null
 	mkdir -p "$W/b"
 	head -c 300000 /dev/urandom >"$W/b/berth.efi"
@@ -128,29 +131,7 @@ make_bundle() {
 	assert_output --partial "member type '2'"
 }
 
-# ---- a fake host: slot files, an ESP directory, booted slot a with 0.1.0 ----
-
-L() { echo "$BERTH_ESP/EFI/Linux"; }
-
-# esp_ls: the files in EFI/Linux on one line
-esp_ls() { (cd "$(L)" && printf '%s ' *); }
-
-# booted SLOT VERSION: what the initramfs and the image say
-booted() {
-	echo "$1" >"$BERTH_RUN/slot"
-	printf 'NAME="Berth"\nVERSION_ID=%s\nBERTH_COMPATIBLE=berth-x86_64\n' "$2" >"$BERTH_OS_RELEASE"
-}
-
-host() {
-	export BERTH_ESP=$W/esp BERTH_SLOT_A=$W/slot-a BERTH_SLOT_B=$W/slot-b BERTH_RUN=$W/run \
-		BERTH_ROOT=$W/var BERTH_OS_RELEASE=$W/os-release BERTH_ETC=$W/etc BERTH_MOUNTINFO=$W/mountinfo
-	mkdir -p "$(L)" "$BERTH_RUN" "$BERTH_ROOT" "$BERTH_ETC"
-	head -c 3000000 /dev/urandom >"$W/slot-a"
-	truncate -s 4M "$W/slot-a" "$W/slot-b"
-	head -c 200000 /dev/urandom >"$(L)/berth-0.1.0.efi"
-	booted a 0.1.0
-	printf '25 1 254:0 / / ro,relatime shared:1 - erofs /dev/mapper/root ro\n' >"$W/mountinfo"
-}
+# ---- a fake host (host, trial_b: tests/lib/update.bash) ----
 
 apply() { "$BERTH" update apply --pubkey "$W/k.pub" "$@"; }
 
@@ -537,42 +518,6 @@ last check: none"
 	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+3-0.efi "
 }
 
-# trial_b: booted slot b, Berth 0.2.0, which systemd-boot has tried once
-trial_b() {
-	host
-	booted b 0.2.0
-	head -c 1000 /dev/urandom >"$(L)/berth-0.2.0+2-1.efi"
-	mkdir -p "$BERTH_ETC/service/sshd/supervise" "$BERTH_ETC/service/off/supervise" \
-		"$BERTH_ETC/berth/containers" "$BERTH_ETC/berth/health.d"
-	echo run >"$BERTH_ETC/service/sshd/supervise/stat"
-	echo down >"$BERTH_ETC/service/off/supervise/stat"
-	: >"$BERTH_ETC/service/off/down"
-	# down because it said so (sv down .): byte 17 of supervise/status is 'd'
-	mkdir -p "$BERTH_ETC/service/ntpd/supervise"
-	echo down >"$BERTH_ETC/service/ntpd/supervise/stat"
-	printf '%017dd00' 0 >"$BERTH_ETC/service/ntpd/supervise/status"
-	printf 'image: demo:t\nrestart: always\n' >"$BERTH_ETC/berth/containers/web.yaml"
-	printf 'image: demo:t\nrestart: "no"\n' >"$BERTH_ETC/berth/containers/once.yaml"
-	# unless-stopped, and stopped by a person
-	printf 'image: demo:t\nrestart: unless-stopped\n' >"$BERTH_ETC/berth/containers/idle.yaml"
-	mkdir -p "$BERTH_ROOT/containers/idle"
-	: >"$BERTH_ROOT/containers/idle/stopped"
-	ctr_state web status=running "pid=$$"
-	printf '#!/bin/sh\nexit 0\n' >"$BERTH_ETC/berth/health.d/10-ok"
-	printf '#!/bin/sh\nexit 1\n' >"$BERTH_ETC/berth/health.d/20-not-executable"
-	chmod +x "$BERTH_ETC/berth/health.d/10-ok"
-}
-
-# ctr_state NAME KEY=VALUE...: a container's state file
-ctr_state() {
-	local n=$1
-	shift
-	mkdir -p "$BERTH_RUN/containers/$n"
-	printf '%s\n' "$@" >"$BERTH_RUN/containers/$n/state"
-}
-
-check() { "$BERTH" update check --no-reboot --grace 1 --deadline "${DEADLINE:-10}"; }
-
 @test "check: not a trial boot (no counter, or no UKI of the booted version) does nothing" {
 	host
 	before=$(snapshot)
@@ -597,69 +542,6 @@ check() { "$BERTH" update check --no-reboot --grace 1 --deadline "${DEADLINE:-10
 	assert_output --regexp '^berth\[[0-9]+\.[0-9]{3}\]: boot blessed$'
 	run "$BERTH" update status
 	assert_line --regexp '^last check: blessed, .*, Berth 0.2.0, slot b$'
-}
-
-@test "check: a failing health.d program marks the boot bad (+0-3) and names it on the timeline" {
-	trial_b
-	printf '#!/bin/sh\necho checking >&2\nexit 3\n' >"$BERTH_ETC/berth/health.d/30-fail"
-	chmod +x "$BERTH_ETC/berth/health.d/30-fail"
-	DEADLINE=2 run check
-	assert_failure 1
-	assert_line 'berth update: check: health.d/30-fail: exit 3 (deadline 2 s)'
-	assert_line 'update: berth-0.2.0+2-1.efi marked bad (now berth-0.2.0+0-3.efi)'
-	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+0-3.efi "
-	run cat "$BERTH_RUN/timeline"
-	assert_output --regexp '^berth\[[0-9.]+\]: boot failed: health.d/30-fail: exit 3 \(deadline 2 s\)$'
-	run "$BERTH" update status
-	assert_line 'slot a: Berth 0.1.0, good, berth-0.1.0.efi (boots next)'
-	assert_line --regexp '^last check: failed, .*: health.d/30-fail: exit 3 \(deadline 2 s\)$'
-}
-
-@test "check: health.d programs start with every signal at its default; one killed by a signal is named" {
-	trial_b
-	# awk, not sh: dash clears its own signal mask at startup and would hide ours
-	cat >"$BERTH_ETC/berth/health.d/30-signals" <<-EOF
-	#!/usr/bin/awk -f
-	BEGIN { while ((getline l < "/proc/self/status") > 0) if (l ~ /^Sig(Blk|Ign):/) print l >"$W/signals" }
-	EOF
-	printf '#!/bin/sh\nkill -TERM $$\n' >"$BERTH_ETC/berth/health.d/40-killed"
-	chmod +x "$BERTH_ETC/berth/health.d/30-signals" "$BERTH_ETC/berth/health.d/40-killed"
-	# 34: one of musl's reserved signals, which its sigaction() cannot reset
-	run bash -c 'trap "" HUP 34; exec "$@"' sh "$BERTH" update check --no-reboot --grace 1 --deadline 2
-	assert_failure 1
-	assert_line 'berth update: check: health.d/40-killed: killed by signal 15 (deadline 2 s)'
-	run cat "$W/signals"
-	assert_line 'SigBlk:	0000000000000000'
-	assert_line 'SigIgn:	0000000000000000'
-}
-
-@test "check fails: a container not running, an unhealthy one, a service down, a hung health.d program" {
-	trial_b
-	ctr_state web status=exited exit_code=1 pid=0
-	DEADLINE=2 run check
-	assert_failure 1
-	assert_line 'berth update: check: container web: exited (deadline 2 s)'
-	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
-	ctr_state web status=running "pid=$$" health=unhealthy
-	DEADLINE=2 run check
-	assert_line 'berth update: check: container web: health unhealthy (deadline 2 s)'
-	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
-	ctr_state web status=running "pid=$$" health=healthy
-	echo down >"$BERTH_ETC/service/sshd/supervise/stat"
-	printf '%017du00' 0 >"$BERTH_ETC/service/sshd/supervise/status"
-	DEADLINE=2 run check
-	assert_line 'berth update: check: service sshd: down (deadline 2 s)'
-	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
-	echo run >"$BERTH_ETC/service/sshd/supervise/stat"
-	printf '#!/bin/sh\nsleep 30\n' >"$BERTH_ETC/berth/health.d/40-hang"
-	chmod +x "$BERTH_ETC/berth/health.d/40-hang"
-	DEADLINE=2 run check
-	assert_line --regexp '^berth update: check: health.d/40-hang: no answer in [12] s \(deadline 2 s\)$'
-	assert_equal "$(esp_ls)" "berth-0.1.0.efi berth-0.2.0+0-3.efi "
-	mv "$(L)/berth-0.2.0+0-3.efi" "$(L)/berth-0.2.0+2-1.efi"
-	rm "$BERTH_ETC/berth/health.d/40-hang" "$BERTH_ROOT/containers/idle/stopped"
-	DEADLINE=1 run check
-	assert_line 'berth update: check: container idle: not started (no state) (deadline 1 s)'
 }
 
 @test "check fails at once: / read-write or not on device-mapper, /var not writable" {

@@ -1,7 +1,20 @@
-# Update bundles made with the real minisign and tar, for the update suite
-# (tests/host/update.bats) and the update fuzz target's seeds. Each needs W,
-# a directory with a key pair made by `minisign -G -W -s $W/k.sec -p $W/k.pub`.
-# Load after common.bash.
+# The update suites (tests/host/update.bats, tests/host-slow/update-deadlines.bats)
+# and the update fuzz target's seeds: berth in the suite's bin, bundles made
+# with the real minisign and tar, and a fake host for apply, status and the
+# boot check (slot devices are files, the ESP a directory, every path from the
+# BERTH_* environment). The bundles need W, a directory with a key pair made
+# by `minisign -G -W -s $W/k.sec -p $W/k.pub`. Load after common.bash.
+
+# update_bin: for setup_file: berth in $BATS_FILE_TMPDIR/bin
+update_bin() {
+	berth_bin "$BATS_FILE_TMPDIR/bin"
+}
+
+# update_env: for setup: W, the test's directory, and BERTH
+update_env() {
+	W=$BATS_TEST_TMPDIR
+	BERTH=$BATS_FILE_TMPDIR/bin/berth
+}
 
 # bundle VERSION [jq filter]: $W/berth-VERSION.bundle of the payloads in
 # $W/p-VERSION (random ones unless there), signed with $KEY (default $W/k.sec)
@@ -38,3 +51,65 @@ update_seeds() {
 	printf '\002berth-0.2.0+3-x.efi' >"$1/badname"
 	{ printf '\003%s\n' "$key"; head -c 3000 "$W/berth-0.2.0.bundle"; } >"$1/short"
 }
+
+# ---- a fake host: slot files, an ESP directory, booted slot a with 0.1.0 ----
+
+L() { echo "$BERTH_ESP/EFI/Linux"; }
+
+# esp_ls: the files in EFI/Linux on one line
+esp_ls() { (cd "$(L)" && printf '%s ' *); }
+
+# booted SLOT VERSION: what the initramfs and the image say
+booted() {
+	echo "$1" >"$BERTH_RUN/slot"
+	printf 'NAME="Berth"\nVERSION_ID=%s\nBERTH_COMPATIBLE=berth-x86_64\n' "$2" >"$BERTH_OS_RELEASE"
+}
+
+# host: the fake host, its BERTH_* paths exported: booted slot a with 0.1.0
+host() {
+	export BERTH_ESP=$W/esp BERTH_SLOT_A=$W/slot-a BERTH_SLOT_B=$W/slot-b BERTH_RUN=$W/run \
+		BERTH_ROOT=$W/var BERTH_OS_RELEASE=$W/os-release BERTH_ETC=$W/etc BERTH_MOUNTINFO=$W/mountinfo
+	mkdir -p "$(L)" "$BERTH_RUN" "$BERTH_ROOT" "$BERTH_ETC"
+	head -c 3000000 /dev/urandom >"$W/slot-a"
+	truncate -s 4M "$W/slot-a" "$W/slot-b"
+	head -c 200000 /dev/urandom >"$(L)/berth-0.1.0.efi"
+	booted a 0.1.0
+	printf '25 1 254:0 / / ro,relatime shared:1 - erofs /dev/mapper/root ro\n' >"$W/mountinfo"
+}
+
+# trial_b: booted slot b, Berth 0.2.0, which systemd-boot has tried once
+trial_b() {
+	host
+	booted b 0.2.0
+	head -c 1000 /dev/urandom >"$(L)/berth-0.2.0+2-1.efi"
+	mkdir -p "$BERTH_ETC/service/sshd/supervise" "$BERTH_ETC/service/off/supervise" \
+		"$BERTH_ETC/berth/containers" "$BERTH_ETC/berth/health.d"
+	echo run >"$BERTH_ETC/service/sshd/supervise/stat"
+	echo down >"$BERTH_ETC/service/off/supervise/stat"
+	: >"$BERTH_ETC/service/off/down"
+	# down because it said so (sv down .): byte 17 of supervise/status is 'd'
+	mkdir -p "$BERTH_ETC/service/ntpd/supervise"
+	echo down >"$BERTH_ETC/service/ntpd/supervise/stat"
+	printf '%017dd00' 0 >"$BERTH_ETC/service/ntpd/supervise/status"
+	printf 'image: demo:t\nrestart: always\n' >"$BERTH_ETC/berth/containers/web.yaml"
+	printf 'image: demo:t\nrestart: "no"\n' >"$BERTH_ETC/berth/containers/once.yaml"
+	# unless-stopped, and stopped by a person
+	printf 'image: demo:t\nrestart: unless-stopped\n' >"$BERTH_ETC/berth/containers/idle.yaml"
+	mkdir -p "$BERTH_ROOT/containers/idle"
+	: >"$BERTH_ROOT/containers/idle/stopped"
+	ctr_state web status=running "pid=$$"
+	printf '#!/bin/sh\nexit 0\n' >"$BERTH_ETC/berth/health.d/10-ok"
+	printf '#!/bin/sh\nexit 1\n' >"$BERTH_ETC/berth/health.d/20-not-executable"
+	chmod +x "$BERTH_ETC/berth/health.d/10-ok"
+}
+
+# ctr_state NAME KEY=VALUE...: a container's state file
+ctr_state() {
+	local n=$1
+	shift
+	mkdir -p "$BERTH_RUN/containers/$n"
+	printf '%s\n' "$@" >"$BERTH_RUN/containers/$n/state"
+}
+
+# check: berth update check, a 1 s grace, a deadline of DEADLINE s (default 10)
+check() { "$BERTH" update check --no-reboot --grace 1 --deadline "${DEADLINE:-10}"; }
