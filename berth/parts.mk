@@ -10,11 +10,12 @@ USES_cli := update ctr spec compose image net
 USES_update := ctr
 CALLS_update_ctr := ctr_paths_init ctr_state_read ctr_state_alive ctr_status_name ctr_wanted
 # ctr runs what compose defines: networks, the OCI spec, image layers.
-# Of the image store it only resolves a name to an image and its layer
-# directories, reads the config blob, and binds and releases what a
-# container uses (under the store lock, with the store's gc)
+# Of the image store (berth/image/use.c) it holds the store's lock, looks
+# up what a definition names (one call: the image's config, manifest,
+# blobs and layer directories), loads the config once every layer is
+# there, and collects what nothing uses; and frees what the lookup gave
 USES_ctr := net spec compose image
-CALLS_ctr_image := store_open store_close refs_read refs_free image_resolve store_layer_dirs store_blob_open store_has_layer store_gc
+CALLS_ctr_image := image_store_open image_store_close image_lookup image_named image_config_load image_collect image_user_free image_users_free
 # spec turns a compose service into an OCI config.json
 USES_spec := compose
 CALLS_spec_compose := compose_cap_names strv_free strv_push

@@ -15,20 +15,11 @@
 
 struct rmi {
 	struct ctr_paths p;
-	struct store st;
-	struct image_refs refs;
+	struct image_store s;
 	struct image_users users;
 	int force;
 	struct err e;
 };
-
-static int config_named(const struct image_refs *r, const char *config)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->v[i].config, config) == 0)
-			return 1;
-	return 0;
-}
 
 /* -f on an image containers use: bind those that only name it, so that
  * their image outlives its last name */
@@ -38,7 +29,8 @@ static int users_bind(struct rmi *x, const struct image_ref *ref)
 		struct image_user *u = &x->users.v[i], bound;
 		if (u->nlayers || strcmp(u->config, ref->config) != 0)
 			continue;
-		if (ctr_image_bind(&x->p, &x->st, u->container, u->image, ref, &bound, &x->e) < 0)
+		if (image_user_of(&x->s.st, ref, 1, &bound, &x->e) < 0 ||
+		    ctr_image_bind(&x->p, u->container, u->image, &bound, &x->e) < 0)
 			return -1;
 		image_user_free(u);
 		*u = bound;
@@ -49,7 +41,7 @@ static int users_bind(struct rmi *x, const struct image_ref *ref)
 static int untag(struct rmi *x, const char *arg)
 {
 	char config[DIGEST_LEN + 1], users[512];
-	struct image_refs *r = &x->refs;
+	struct image_refs *r = &x->s.refs;
 	size_t idx, left = 0, nusers;
 	int how = image_resolve(r, arg, &idx, &x->e);
 
@@ -78,7 +70,7 @@ static int untag(struct rmi *x, const char *arg)
 			break;
 		i--;
 	}
-	if (!nusers && !config_named(r, config))
+	if (!nusers && !image_named(&x->s, config))
 		printf("Deleted: %s\n", config);
 	return 0;
 }
@@ -100,20 +92,19 @@ int cmd_rmi(int argc, char **argv)
 	if (i >= argc)
 		usage_error("rmi", "no image");
 	ctr_paths_init(&x.p);
-	if (store_open(&x.st, 1, &x.e) < 0 || refs_read(&x.st, &x.refs, &x.e) < 0)
+	if (image_store_open(&x.s, 1, &x.e) < 0)
 		die(x.e.code, "%s", x.e.msg);
 	/* under the exclusive lock: no container is bound meanwhile */
-	if (ctr_image_users(&x.p, &x.refs, &x.users, &x.e) < 0)
+	if (ctr_image_users(&x.p, &x.s, &x.users, &x.e) < 0)
 		die(x.e.code, "%s", x.e.msg);
 	for (; i < argc; i++)
 		if (untag(&x, argv[i]) < 0)
 			break;
 	/* names first: a blob without a name is garbage even after a crash */
-	if (!x.e.msg[0] && refs_write(&x.st, &x.refs, &x.e) == 0)
-		store_gc(&x.st, &x.refs, &x.users, 1, &x.e);
-	refs_free(&x.refs);
+	if (!x.e.msg[0] && refs_write(&x.s.st, &x.s.refs, &x.e) == 0)
+		store_gc(&x.s.st, &x.s.refs, &x.users, 1, &x.e);
 	image_users_free(&x.users);
-	store_close(&x.st);
+	image_store_close(&x.s);
 	if (x.e.msg[0])
 		die(x.e.code, "%s", x.e.msg);
 	return 0;

@@ -30,6 +30,7 @@ struct image_ref;
 struct image_refs;
 struct image_user;
 struct image_users;
+struct image_store;
 struct store;
 
 #define CTR_PATH_MAX 2048
@@ -148,12 +149,14 @@ int ctr_pid_wait_gone(pid_t pid, int timeout_ms);
  * `berth rm`. u->image is the definition's image when it was bound.
  * read: 0, 1 if there is no record, -1 if it is unreadable or malformed */
 int ctr_image_read(const struct ctr_paths *p, const char *name, struct image_user *u);
-/* bind name to ref (which image_str named) under the store's lock st */
-int ctr_image_bind(const struct ctr_paths *p, struct store *st, const char *name, const char *image_str,
-		   const struct image_ref *ref, struct image_user *u, struct err *e);
+/* bind name to the image u (image_lookup's, with its layers; image_str is
+ * what named it), under the store's lock: u becomes the record written,
+ * and is freed if that fails */
+int ctr_image_bind(const struct ctr_paths *p, const char *name, const char *image_str, struct image_user *u,
+		   struct err *e);
 /* what every container uses: each record, and each definition that is not
- * bound to the image it names (resolved in r, unbound: nlayers 0) */
-int ctr_image_users(const struct ctr_paths *p, const struct image_refs *r, struct image_users *u, struct err *e);
+ * bound to the image it names (looked up in s, unbound: nlayers 0) */
+int ctr_image_users(const struct ctr_paths *p, struct image_store *s, struct image_users *u, struct err *e);
 /* after `berth rm` of a container bound to config: delete that image's
  * blobs and layers if no name and no other container keeps them */
 void ctr_image_release(const struct ctr_paths *p, const char *config);

@@ -88,14 +88,13 @@ static int crun(struct exec_ctx *c, int quiet, const char *a1, const char *a2, c
  * its layer directories */
 static int image_find(struct exec_ctx *c, struct image_user *img)
 {
-	struct image_refs refs;
-	struct store st;
+	struct image_store s;
 	struct err e = { 0 };
 	const char *want = c->def->image;
-	int fd, r;
+	int r;
 
-	if (store_open(&st, 0, &e) < 0 || refs_read(&st, &refs, &e) < 0) {
-		store_close(&st);
+	if (image_store_open(&s, 0, &e) < 0) {
+		image_store_close(&s);
 		return setup_fail(c, "image store: %s", e.msg);
 	}
 	r = ctr_image_read(&c->p, c->name, img);
@@ -104,29 +103,17 @@ static int image_find(struct exec_ctx *c, struct image_user *img)
 		r = 1;
 	}
 	if (r != 0) {
-		size_t idx;
-		int how = image_resolve(&refs, want, &idx, &e);
+		int how = image_lookup(&s, want, 1, img, &e);
 		if (how == 0)
 			fail(&e, 1, "image %s: not in the store (berth load it first)", want);
 		else if (how > 0)
-			ctr_image_bind(&c->p, &st, c->name, want, &refs.v[idx], img, &e);
+			ctr_image_bind(&c->p, c->name, want, img, &e);
 	}
-	for (size_t i = 0; !e.msg[0] && i < img->nlayers; i++)
-		if (!store_has_layer(&st, img->layers[i]))
-			fail(&e, EXIT_SYSTEM, "image %s: layer %s is not in %s/layers", want, img->layers[i], st.root);
-	refs_free(&refs);
-	if (e.msg[0]) {
-		store_close(&st);
+	if (!e.msg[0])
+		c->image_config = image_config_load(&s, img, want, SPEC_IMAGE_CONFIG_MAX_BYTES, &c->image_config_len, &e);
+	image_store_close(&s);
+	if (e.msg[0])
 		return setup_fail(c, "%s%s", strncmp(e.msg, "image ", 6) == 0 ? "" : "image ", e.msg);
-	}
-	fd = store_blob_open(&st, img->config, &e);
-	store_close(&st);
-	if (fd < 0)
-		return setup_fail(c, "image %s: config: %s", want, e.msg);
-	c->image_config = fd_read_alloc(fd, SPEC_IMAGE_CONFIG_MAX_BYTES, &c->image_config_len);
-	close(fd);
-	if (!c->image_config)
-		return setup_fail(c, "image %s: read its config: %s", want, strerror(errno));
 
 	{
 		struct err je = { 0 };

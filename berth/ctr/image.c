@@ -23,22 +23,6 @@
 
 #define RECORD_MAX (2 * LAYERS_MAX * (DIGEST_LEN + 1) + 4096)
 
-/* a user freed is an empty one, as is the list */
-void image_user_free(struct image_user *u)
-{
-	free(u->blobs);
-	free(u->layers);
-	memset(u, 0, sizeof *u);
-}
-
-void image_users_free(struct image_users *u)
-{
-	while (u->n)
-		image_user_free(&u->v[--u->n]);
-	free(u->v);
-	u->v = NULL;
-}
-
 /* "sha256:a sha256:b": at most LAYERS_MAX digests */
 static int digests_parse(char *s, char (**out)[DIGEST_LEN + 1], size_t *n)
 {
@@ -108,31 +92,21 @@ static size_t digests_put(char *buf, size_t o, size_t size, const char *key, cha
 	return o;
 }
 
-int ctr_image_bind(const struct ctr_paths *p, struct store *st, const char *name, const char *ref_str,
-		   const struct image_ref *ref, struct image_user *ci, struct err *e)
+int ctr_image_bind(const struct ctr_paths *p, const char *name, const char *image_str, struct image_user *ci,
+		   struct err *e)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX], *buf;
 	size_t o;
 	int rc = 0;
 
-	memset(ci, 0, sizeof *ci);
 	snprintf(ci->container, sizeof ci->container, "%s", name);
-	if (snprintf(ci->image, sizeof ci->image, "%s", ref_str) >= (int)sizeof ci->image)
-		return fail(e, 1, "image %.100s...: longer than %zu bytes", ref_str, sizeof ci->image - 1);
-	strcpy(ci->config, ref->config);
-	strcpy(ci->manifest, ref->manifest);
-	ci->nblobs = ref->nblobs;
-	ci->nlayers = ref->nlayers;
-	ci->blobs = calloc(ref->nblobs + 1, sizeof *ci->blobs);
-	if (!ci->blobs || !(buf = malloc(RECORD_MAX))) {
+	if (snprintf(ci->image, sizeof ci->image, "%s", image_str) >= (int)sizeof ci->image) {
+		image_user_free(ci);
+		return fail(e, 1, "image %.100s...: longer than %zu bytes", image_str, sizeof ci->image - 1);
+	}
+	if (!(buf = malloc(RECORD_MAX))) {
 		image_user_free(ci);
 		return fail_errno(e, "%s", name);
-	}
-	memcpy(ci->blobs, ref->blobs, ref->nblobs * sizeof *ci->blobs);
-	if (store_layer_dirs(st, ref, &ci->layers, e) < 0) {
-		free(buf);
-		image_user_free(ci);
-		return -1;
 	}
 	o = (size_t)snprintf(buf, RECORD_MAX, "ref=%s\nconfig=%s\nmanifest=%s\n", ci->image, ci->config,
 			     ci->manifest);
@@ -162,14 +136,12 @@ static int users_add(struct image_users *u, struct image_user *one)
 	return 0;
 }
 
-/* a definition's image as r resolves it, as a user that is not bound */
-static int user_unbound(const char *name, const char *image, const struct image_refs *r, struct image_users *u,
+/* a definition's image as s looks it up, as a user that is not bound */
+static int user_unbound(const char *name, const char *image, struct image_store *s, struct image_users *u,
 			struct err *e)
 {
-	struct image_user one = { 0 };
-	const struct image_ref *ref;
-	size_t idx;
-	int got = image_resolve(r, image, &idx, e);
+	struct image_user one;
+	int got = image_lookup(s, image, 0, &one, e);
 
 	if (got < 0) {
 		/* an ambiguous name binds nothing: ctr-exec refuses it too */
@@ -179,11 +151,8 @@ static int user_unbound(const char *name, const char *image, const struct image_
 	}
 	if (got == 0)
 		return 0;
-	ref = &r->v[idx];
 	snprintf(one.container, sizeof one.container, "%s", name);
 	snprintf(one.image, sizeof one.image, "%s", image);
-	strcpy(one.config, ref->config);
-	strcpy(one.manifest, ref->manifest);
 	return users_add(u, &one) < 0 ? fail_errno(e, "containers") : 0;
 }
 
@@ -193,7 +162,7 @@ static int yaml_name(const struct dirent *d)
 	return d->d_name[0] != '.' && l > 5 && strcmp(d->d_name + l - 5, ".yaml") == 0;
 }
 
-int ctr_image_users(const struct ctr_paths *p, const struct image_refs *r, struct image_users *u, struct err *e)
+int ctr_image_users(const struct ctr_paths *p, struct image_store *s, struct image_users *u, struct err *e)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
 	struct dirent **ents;
@@ -241,7 +210,7 @@ int ctr_image_users(const struct ctr_paths *p, const struct image_refs *r, struc
 		if (compose_load(path, &defs, &nd) == 0 && nd == 1 && defs[0].image) {
 			int bound = ctr_image_read(p, name, &ci) == 0;
 			if (!bound || strcmp(ci.image, defs[0].image) != 0)
-				user_unbound(name, defs[0].image, r, u, e);
+				user_unbound(name, defs[0].image, s, u, e);
 			if (bound)
 				image_user_free(&ci);
 		}
@@ -290,25 +259,20 @@ size_t ctr_image_users_of(const struct image_users *u, const char *config, char 
 void ctr_image_release(const struct ctr_paths *p, const char *config)
 {
 	struct image_users users;
-	struct image_refs refs;
-	struct store st;
+	struct image_store s;
 	struct err e = { 0 };
-	int named = 0;
 
-	if (store_open(&st, 1, &e) < 0 || refs_read(&st, &refs, &e) < 0) {
+	if (image_store_open(&s, 1, &e) < 0) {
 		warn("image store: %s", e.msg);
-		store_close(&st);
+		image_store_close(&s);
 		return;
 	}
-	for (size_t i = 0; i < refs.n && !named; i++)
-		named = strcmp(refs.v[i].config, config) == 0;
 	/* a named image stays in any case: nothing to collect */
-	if (!named && ctr_image_users(p, &refs, &users, &e) == 0) {
-		store_gc(&st, &refs, &users, 0, &e);
+	if (!image_named(&s, config) && ctr_image_users(p, &s, &users, &e) == 0) {
+		image_collect(&s, &users, &e);
 		image_users_free(&users);
 	}
 	if (e.msg[0])
 		warn("image store: %s", e.msg);
-	refs_free(&refs);
-	store_close(&st);
+	image_store_close(&s);
 }

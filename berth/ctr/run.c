@@ -251,9 +251,8 @@ static void definition(const struct run_opts *o, struct buf *b)
 /* the image a new container's flags name, looked up under the store's lock
  * (held until bind_finish has bound the container to it) */
 struct bind {
-	struct store st;
-	struct image_refs refs;
-	size_t idx;
+	struct image_store s;
+	struct image_user u;
 	int how;
 };
 
@@ -261,10 +260,7 @@ static int bind_open(const char *image, struct bind *ib)
 {
 	struct err e = { 0 };
 
-	ib->refs.n = 0;
-	ib->refs.v = NULL;
-	if (store_open(&ib->st, 0, &e) < 0 || refs_read(&ib->st, &ib->refs, &e) < 0 ||
-	    (ib->how = image_resolve(&ib->refs, image, &ib->idx, &e)) < 0) {
+	if (image_store_open(&ib->s, 0, &e) < 0 || (ib->how = image_lookup(&ib->s, image, 1, &ib->u, &e)) < 0) {
 		warn("Error: %s", e.msg);
 		return 125;
 	}
@@ -276,7 +272,6 @@ static int bind_open(const char *image, struct bind *ib)
  * under this name must not stand in for it */
 static int bind_finish(const struct ctr_paths *p, const char *name, const char *image, struct bind *ib)
 {
-	struct image_user u;
 	struct err e = { 0 };
 	char path[CTR_PATH_MAX];
 
@@ -288,11 +283,10 @@ static int bind_finish(const struct ctr_paths *p, const char *name, const char *
 		}
 		return 0;
 	}
-	if (ctr_image_bind(p, &ib->st, name, image, &ib->refs.v[ib->idx], &u, &e) < 0) {
+	if (ctr_image_bind(p, name, image, &ib->u, &e) < 0) {
 		warn("Error: %s", e.msg);
 		return 125;
 	}
-	image_user_free(&u);
 	return 0;
 }
 
@@ -347,8 +341,8 @@ static int create(const char *cmd, int argc, char **argv, struct ctr_paths *p, s
 		unlink(path);
 		r = 125;
 	}
-	refs_free(&ib.refs);
-	store_close(&ib.st);
+	image_user_free(&ib.u);
+	image_store_close(&ib.s);
 	return r;
 }
 

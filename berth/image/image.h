@@ -87,7 +87,7 @@ int image_resolve(const struct image_refs *r, const char *arg, size_t *idx, stru
 
 /* What the containers use, whether images.json still names it or not:
  * berth/ctr/image.c fills it from the records containers are bound by and from
- * the definitions not bound yet */
+ * the definitions not bound yet; use.c frees it */
 struct image_user {
 	char container[128];
 	char image[2 * REF_MAX];        /* what its definition calls the image */
@@ -103,6 +103,32 @@ struct image_users {
 };
 void image_user_free(struct image_user *u);
 void image_users_free(struct image_users *u);
+
+/* use.c: all that berth/ctr takes from the store (parts.mk lists these) */
+struct image_store {
+	struct store st;
+	struct image_refs refs;
+};
+/* the store under its lock (exclusive for a writer), images.json read;
+ * close it even when this fails */
+int image_store_open(struct image_store *s, int exclusive, struct err *e);
+void image_store_close(struct image_store *s);
+/* what a definition calls an image (image_resolve's rules) to that image:
+ * u's config and manifest, and with with_layers its layer blobs and layer
+ * directories (store_layer_dirs). RESOLVE_NAME or RESOLVE_ID; 0 for no such
+ * image; -1 with e filled (an ambiguous prefix, a layer not in the store) */
+int image_lookup(struct image_store *s, const char *arg, int with_layers, struct image_user *u, struct err *e);
+/* the same for an entry already found */
+int image_user_of(struct store *st, const struct image_ref *ref, int with_layers, struct image_user *u,
+		  struct err *e);
+/* 1 if an entry of images.json has this config (image ID) */
+int image_named(const struct image_store *s, const char *config);
+/* u's config blob (at most max bytes, malloc'd, *len set), once every layer
+ * directory of u is in the store; NULL with e naming the image as what */
+char *image_config_load(struct image_store *s, const struct image_user *u, const char *what, size_t max,
+			size_t *len, struct err *e);
+/* store_gc, quietly, of what neither images.json nor u uses */
+int image_collect(struct image_store *s, const struct image_users *u, struct err *e);
 
 /* gc.c: delete blobs and layers that neither an image nor a
  * container refers to; prints "Deleted: ..." for each when verbose */
