@@ -21,10 +21,14 @@ LIBBERTH := $(OUT)/obj/libberth.a
 # built from its parts below
 PROGS := initramfs-init:initramfs init:init floor-init:bench provision:provision netcfg:netcfg
 
-# objects: -MMD writes each one's header dependencies beside it
+# objects: -MMD writes each one's header dependencies beside it, and the
+# compiler's warnings are kept beside it too (X.o.warn, X.warn for a
+# program), shown as they come: the tests read them instead of compiling
+# again ("builds without warnings")
+KEEP_WARNINGS = 2>$(1).warn || { cat $(1).warn >&2; exit 1; }; cat $(1).warn >&2
 $(OUT)/obj/lib/%.o: lib/%.c Makefile $(OUT)/pkgs/.complete
 	@mkdir -p $(@D)
-	$(CC_MUSL) $(BERTH_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC_MUSL) $(BERTH_CFLAGS) -MMD -MP -c -o $@ $< $(call KEEP_WARNINGS,$@)
 $(LIBBERTH): $(LIB_OBJ)
 	@rm -f $@
 	ar rcD $@ $^
@@ -32,7 +36,9 @@ $(LIBBERTH): $(LIB_OBJ)
 define prog_rule
 $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h lib/*.h) Makefile $(LIBBERTH)
 	@mkdir -p $$(@D)
-	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $(LIBBERTH) $$(BERTH_LDFLAGS) $$(LIBS_$(1))
+	@mkdir -p $(OUT)/obj
+	$$(CC_MUSL) $$(BERTH_CFLAGS) -o $$@ $$(filter %.c,$$^) $(LIBBERTH) $$(BERTH_LDFLAGS) $$(LIBS_$(1)) \
+		$$(call KEEP_WARNINGS,$(OUT)/obj/$(1))
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz
@@ -45,7 +51,8 @@ define part_rule
 PART_OBJ_$(1) := $$(patsubst %.c,$(OUT)/obj/%.o,$$(wildcard berth/$(1)/*.c))
 $(OUT)/obj/berth/$(1)/%.o: berth/$(1)/%.c Makefile $(OUT)/pkgs/.complete
 	@mkdir -p $$(@D)
-	$$(CC_MUSL) $$(BERTH_CFLAGS) -MMD -MP -Iberth/$(1) $$(foreach u,$$(USES_$(1)),-Iberth/$$(u)) -c -o $$@ $$<
+	$$(CC_MUSL) $$(BERTH_CFLAGS) -MMD -MP -Iberth/$(1) $$(foreach u,$$(USES_$(1)),-Iberth/$$(u)) -c -o $$@ $$< \
+		$$(call KEEP_WARNINGS,$$@)
 $(OUT)/obj/berth-$(1).a: $$(PART_OBJ_$(1))
 	@rm -f $$@
 	ar rcD $$@ $$^
