@@ -50,14 +50,19 @@ if [ ! -f "$result/bzImage" ]; then
 	# reproducible: the banner's date is the package's last Debian changelog
 	# entry (as Debian's own kernel build does), and its user@host and build
 	# number are fixed, not this machine's (the object directory's path
-	# reaches no output: the kernel maps its source tree away)
+	# reaches no output: the kernel maps its source tree away); the date
+	# also dates the built-in initramfs's entries
 	deb=$("$TOP/scripts/fetch.sh" linux)/${SOURCE}_${UVERSION}_all.deb
 	sde=$(dpkg-deb --fsys-tarfile "$deb" 2>/dev/null | tar -xO "./usr/share/doc/$SOURCE/changelog.Debian.gz" 2>/dev/null |
 		gzip -dc | dpkg-parsechangelog -l - -STimestamp) || die "$what: no Debian changelog date in $deb"
 	note "$what: building bzImage with $JOBS jobs (log: $log)"
 	start=$(date +%s)
 	touch "$obj/.berth-building"
-	make -C "$tree" O="$obj" ARCH=x86_64 -j"$JOBS" KBUILD_BUILD_TIMESTAMP="@$sde" KBUILD_BUILD_USER=berth \
+	# the built-in initramfs is dated only when it is made: an object tree
+	# kept from a build of another key must not keep its date
+	rm -f "$obj/usr/initramfs_data.cpio" "$obj/usr/initramfs_inc_data"
+	make -C "$tree" O="$obj" ARCH=x86_64 -j"$JOBS" KBUILD_BUILD_TIMESTAMP="$(LC_ALL=C date -u -d "@$sde")" \
+		KBUILD_BUILD_USER=berth \
 		KBUILD_BUILD_HOST=berth KBUILD_BUILD_VERSION=1 bzImage >>"$log" 2>&1 ||
 		die_log "$what: make bzImage failed" "$log"
 	note "$what: built in $(( $(date +%s) - start )) s"
