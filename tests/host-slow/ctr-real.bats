@@ -261,7 +261,7 @@ for i in $(seq 400); do
 		[ "$cur" = "$prev" ] || [ "$cur" = " " ] || echo "$c: $cur"
 		eval "prev_$c=\$cur"
 	done
-	[ $done = 4 ] && break
+	if [ $done = 4 ]; then break; fi
 	sleep 0.05
 done >$BATS_TEST_TMPDIR/changes &
 watch=$!
@@ -427,9 +427,9 @@ sv status $BERTH_RUN/service/quick | cut -d: -f1-2
 # a runsv of its own, in a session of its own, with a clean mask and
 # stdin from /dev/null
 for p in $(cwd_pids "$BERTH_RUN/service/quick"); do
-	[ "$(cat /proc/$p/comm)" = runsv ] && r=$p
+	if [ "$(cat /proc/$p/comm)" = runsv ]; then r=$p; fi
 done
-[ "$(cut -d" " -f6 /proc/$r/stat)" != "$(cut -d" " -f6 /proc/$$/stat)" ] && echo "own session"
+if [ "$(cut -d" " -f6 /proc/$r/stat)" != "$(cut -d" " -f6 /proc/$$/stat)" ]; then echo "own session"; fi
 echo "cmdline: $(tr "\0" " " </proc/$r/cmdline)"
 grep -E "^Sig(Blk|Ign):" /proc/$r/status
 readlink /proc/$r/fd/0
