@@ -53,11 +53,15 @@ compare_one() {
 	return 1
 }
 
+# tree_list DIR: each entry below DIR but the cache's .complete mark, as
+# "type mode path link-target", sorted
+tree_list() { (cd "$1" && find . -path ./.complete -prune -o -printf '%y %m %p %l\n' | LC_ALL=C sort); }
+
 # compare_tree A B LABEL: every file, link and mode under A and B the same
 compare_tree() {
 	rc=0
-	la=$( (cd "$1" && find . -path ./.complete -prune -o -printf '%y %m %p %l\n' | LC_ALL=C sort) )
-	lb=$( (cd "$2" && find . -path ./.complete -prune -o -printf '%y %m %p %l\n' | LC_ALL=C sort) )
+	la=$(tree_list "$1")
+	lb=$(tree_list "$2")
 	if [ "$la" != "$lb" ]; then
 		echo "reproduce: DIFFERS: $3: the file lists differ:"
 		printf '%s\n' "$la" >"$work/list-a" && printf '%s\n' "$lb" >"$work/list-b"

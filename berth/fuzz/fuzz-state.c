@@ -91,7 +91,6 @@ static void status_doc(const uint8_t *data, size_t size)
 	fuzz_result = "status.json ok";
 }
 
-enum colour { RED, GREEN, BLUE };
 static const char *const colours[] = { "red", "green", "blue", NULL };
 struct every {
 	char name[16];
