@@ -6,7 +6,7 @@ VERSION ?= $(shell cat VERSION)
 export BERTH_CACHE OUT VERSION
 
 # build order: a package comes after the packages in its DEPS
-PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear opendoas e2fsprogs
+PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear opendoas e2fsprogs wolfssl curl ca-certificates
 
 # Berth's own C programs: one folder each, linked with lib/, static musl;
 # unused functions are dropped at link time (lib/ is one archive for all)

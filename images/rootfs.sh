@@ -42,6 +42,9 @@ install -m755 "$bin/mke2fs" "$stage/usr/sbin/mke2fs"
 # setuid root: rules in /etc/doas.conf (provision writes them from user-data)
 install -m4755 "$bin/doas" "$stage/usr/bin/doas"
 ln -s doas "$stage/usr/bin/sudo"
+# the CA bundle every HTTPS download trusts (pkgs/ca-certificates), in the
+# verified root where libcurl looks for it (pkgs/curl)
+install -Dm644 "$OUT/sysroot/usr/share/berth/ca-certificates.crt" "$stage/etc/ssl/certs/ca-certificates.crt"
 # the key update bundles must be signed with
 install -m644 "$("$TOP/scripts/signing-key.sh").pub" "$stage/etc/berth/update.pub"
 

@@ -32,7 +32,7 @@ pool_dir() {
 
 # every package of the image: a line of tab-separated fields each, a line
 # per pinned source file, and the owner table, which maps the sha256 of each
-# binary a package built to the package
+# binary (or root data file) a package built to the package
 pkgs=
 for k in "$OUT"/pkgs/*.key; do
 	if [ -f "$k" ]; then pkgs="$pkgs $(basename "$k" .key)"; fi
@@ -56,9 +56,12 @@ for p in linux $pkgs; do
 		# which binary a package built: only its cache entry tells
 		[ -f "$built/.complete" ] ||
 			die "sbom: pkgs/$p: $built, the build out/ holds, is not in the cache: rm $OUT/pkgs/.complete; make pkgs"
-		if [ -d "$built/bin" ]; then
-			find "$built/bin" -type f -exec sha256sum {} + | awk -v p="$p" '{ print $1, p }' >>"$work/owners"
-		fi
+		# and the data files it made for the root (usr/share/berth: the CA bundle)
+		for d in "$built/bin" "$built/usr/share/berth"; do
+			if [ -d "$d" ]; then
+				find "$d" -type f -exec sha256sum {} + | awk -v p="$p" '{ print $1, p }' >>"$work/owners"
+			fi
+		done
 	fi
 	case $p$SOURCE$VERSION$KIND$LICENSE$DEPS in *"$tab"*) die "sbom: pkgs/$p/pkg.conf: a tab in a value" ;; esac
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$SOURCE" "$VERSION" "$KIND" "$LICENSE" "$DEPS" "$(pool_dir "$srcpkg")" >>"$work/pkgs"

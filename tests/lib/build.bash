@@ -35,7 +35,7 @@ stage() {
 	local d=$1 f
 	shift
 	mkdir -p "$d"
-	for f in rootfs-bin bin pkgs toolchain; do ln -sfn "$OUT/$f" "$d/$f"; done
+	for f in rootfs-bin bin pkgs toolchain sysroot; do ln -sfn "$OUT/$f" "$d/$f"; done
 	env OUT="$d" ROOTFS_STAGE_ONLY=1 "$@" "$TOP/images/rootfs.sh" >/dev/null
 }
 
