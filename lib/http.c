@@ -1,321 +1,295 @@
-/* The HTTP client (lib/http.h): plain http://, HTTP/1.0 so that no server
- * answers chunked, the socket non-blocking and every wait a poll bounded by
- * the request's wait and its deadline. */
+/* The HTTP client (lib/http.h) on libcurl (pkgs/curl): http:// and
+ * https:// (wolfSSL, the root's CA bundle, the host name always checked),
+ * proxies from http_proxy, https_proxy and no_proxy. One transfer per
+ * http_open, driven by curl's multi interface so that the body is a stream
+ * read at the caller's pace: the transfer pauses while what came is unread.
+ * No redirects: a 3xx is a failure, as any status but 200 is. */
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
 #include "berth.h"
 #include "http.h"
 
 #define HEADER_MAX (16 * 1024)
-#define REQUEST_MAX 4096
 #define WAIT_DEFAULT_MS 30000
-
-struct url {
-	char host[256], port[8], path[2048];
-};
+#define BUF_HIGH (256 * 1024) /* pause the transfer above this much unread */
 
 struct http {
-	struct stream s;   /* the body */
-	int fd;
+	struct stream s;     /* the body */
+	CURLM *m;
+	CURL *c;
+	struct curl_slist *hdrs;
+	struct err *e;
+	const struct http_request *rq; /* the caller's: only until http_open returns */
+	struct http_response *rs; /* the caller's: only until http_open returns */
+	uint64_t length;     /* the body's Content-Length */
+	char errbuf[CURL_ERROR_SIZE];
+	char url[2048];
 	int wait_ms;
-	long long deadline; /* now_ms() (CLOCK_MONOTONIC); 0: none */
-	uint64_t left;     /* body bytes not yet read */
-	uint64_t got;      /* body bytes read */
-	size_t at, have;   /* body bytes that came with the header: buf[at..have) */
-	char buf[HEADER_MAX];
+	long long deadline;  /* now_ms() (CLOCK_MONOTONIC); 0: none */
+	int headers_done;    /* the final response's header has been checked */
+	int refused;         /* the header failed its checks (e is filled) */
+	int done, paused;
+	CURLcode result;
+	size_t header_bytes;
+	int chunked;
+	char *buf;           /* body bytes come and not read: buf[at..have) */
+	size_t at, have, cap;
+	uint64_t got;        /* body bytes read */
 };
 
-static const char *errno_str(void)
+static int url_check(const char *s, struct err *e)
 {
-	return errno == ETIMEDOUT ? "timed out" : strerror(errno);
-}
+	const char *h;
 
-static int url_parse(const char *s, struct url *u, struct err *e)
-{
-	const char *h, *end, *colon;
-	size_t hl;
-
-	if (strncmp(s, "http://", 7) != 0)
-		return fail(e, 1, "only http:// URLs");
-	h = s + 7;
-	end = h + strcspn(h, "/");
-	if (*h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(end - h));
-		if (!rb)
-			return fail(e, 1, "unbalanced [ in the host");
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		hl = (size_t)(rb - h - 1);
-		h++;
-	} else {
-		colon = memchr(h, ':', (size_t)(end - h));
-		hl = (size_t)((colon ? colon : end) - h);
-	}
-	if (hl == 0 || hl >= sizeof u->host)
+	if (strncmp(s, "http://", 7) == 0)
+		h = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		h = s + 8;
+	else
+		return fail(e, 1, "only http:// and https:// URLs");
+	if (!*h || *h == '/' || *h == ':')
 		return fail(e, 1, "no host or a host name too long");
-	memcpy(u->host, h, hl);
-	u->host[hl] = '\0';
-	snprintf(u->port, sizeof u->port, "80");
-	if (colon) {
-		size_t pl = (size_t)(end - colon - 1);
-		if (pl == 0 || pl >= sizeof u->port || strspn(colon + 1, "0123456789") < pl)
-			return fail(e, 1, "bad port");
-		memcpy(u->port, colon + 1, pl);
-		u->port[pl] = '\0';
-	}
-	if (snprintf(u->path, sizeof u->path, "%s", *end ? end : "/") >= (int)sizeof u->path)
-		return fail(e, 1, "path too long");
 	/* the path goes into the request line: no spaces, no control characters */
-	for (const char *p = u->path; *p; p++)
+	for (const char *p = h; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return fail(e, 1, "the path has a space or a control character (encode it)");
 	return 0;
 }
 
-/* until fd is ready for ev, within one wait and before the deadline; 0, or
- * -1 with errno (ETIMEDOUT) */
-static int ready(struct http *h, short ev)
+/* the final response's header is whole: is it a 200 with a body we read? */
+static int response_check(struct http *h)
 {
-	struct pollfd p = { .fd = h->fd, .events = ev };
-	int ms = h->wait_ms, rc;
+	curl_off_t len = -1;
 
-	if (h->deadline) {
-		long long left = h->deadline - now_ms();
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (left < ms)
-			ms = (int)left;
-	}
-	do
-		rc = poll(&p, 1, ms);
-	while (rc < 0 && errno == EINTR);
-	if (rc == 0)
-		errno = ETIMEDOUT;
-	return rc > 0 ? 0 : -1;
+	if (h->rs->status != 200)
+		return fail(h->e, 1, "HTTP %s", h->rs->line);
+	if (h->chunked)
+		return fail(h->e, 1, "Transfer-Encoding chunked: only a body with a Content-Length is read");
+	if (curl_easy_getinfo(h->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) != CURLE_OK || len < 0)
+		return fail(h->e, 1, "no Content-Length in the response");
+	h->rs->length = (uint64_t)len;
+	if (h->rq->max && h->rs->length > h->rq->max)
+		return fail(h->e, 1, "a body of %llu bytes, more than %llu", (unsigned long long)h->rs->length,
+			    (unsigned long long)h->rq->max);
+	return 0;
 }
 
-static int dial(struct http *h, const struct url *u, struct err *e)
+static size_t on_header(char *p, size_t size, size_t n, void *u)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *a;
-	int rc, saved = 0;
+	struct http *h = u;
+	size_t len = size * n;
 
-	rc = getaddrinfo(u->host, u->port, &hints, &res);
-	if (rc != 0)
-		return fail(e, EXIT_SYSTEM, "%s: %s", u->host, gai_strerror(rc));
-	for (a = res; a; a = a->ai_next) {
-		int soerr = 0;
-		socklen_t len = sizeof soerr;
-
-		h->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-		if (h->fd < 0) {
-			saved = errno;
-			continue;
-		}
-		if (connect(h->fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		if (errno == EINPROGRESS && ready(h, POLLOUT) == 0 &&
-		    getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0)
-			break;
-		saved = soerr ? soerr : errno;
-		close(h->fd);
-		h->fd = -1;
-	}
-	freeaddrinfo(res);
-	if (h->fd >= 0)
+	if (!h->rs)
+		return len; /* trailers, after the header was checked */
+	h->header_bytes += len;
+	if (h->header_bytes > HEADER_MAX) {
+		fail(h->e, 1, "response header larger than %d bytes", HEADER_MAX);
+		h->refused = 1;
 		return 0;
-	return fail(e, EXIT_SYSTEM, "connect to %s port %s: %s", u->host, u->port, strerror(saved));
+	}
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* a status line: a new response (after a 100 Continue, say) */
+		const char *sp = memchr(p, ' ', len);
+		size_t k = 0;
+		h->chunked = 0;
+		h->rs->status = sp ? atoi(sp + 1) : 0;
+		if (sp)
+			for (sp++; sp < p + len && *sp != '\r' && *sp != '\n' && k < 80; sp++)
+				h->rs->line[k++] = (unsigned char)*sp < ' ' || (unsigned char)*sp > '~' ? '?' : *sp;
+		h->rs->line[k] = '\0';
+		return len;
+	}
+	if (len >= 18 && strncasecmp(p, "Transfer-Encoding:", 18) == 0 && memmem(p, len, "chunked", 7))
+		h->chunked = 1;
+	if ((len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n')) {
+		if (h->rs->status >= 100 && h->rs->status < 200)
+			return len;
+		h->headers_done = 1;
+		if (response_check(h) < 0) {
+			h->refused = 1;
+			return 0;
+		}
+	}
+	return len;
 }
 
-/* append to the request; -1 when it does not fit */
-static int put(char *req, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int put(char *req, size_t *n, const char *fmt, ...)
+static size_t on_body(char *p, size_t size, size_t n, void *u)
 {
-	va_list ap;
-	int k;
+	struct http *h = u;
+	size_t len = size * n;
 
-	va_start(ap, fmt);
-	k = vsnprintf(req + *n, REQUEST_MAX - *n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= REQUEST_MAX - *n)
+	if (h->have - h->at >= BUF_HIGH) {
+		h->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (h->at > 0 && h->at == h->have)
+		h->at = h->have = 0;
+	if (h->have + len > h->cap) {
+		size_t cap = h->cap ? h->cap : 65536;
+		char *nb;
+		if (h->at > 0) {
+			memmove(h->buf, h->buf + h->at, h->have - h->at);
+			h->have -= h->at;
+			h->at = 0;
+		}
+		while (cap < h->have + len)
+			cap *= 2;
+		if (cap != h->cap) {
+			if (!(nb = realloc(h->buf, cap)))
+				return 0;
+			h->buf = nb;
+			h->cap = cap;
+		}
+	}
+	memcpy(h->buf + h->have, p, len);
+	h->have += len;
+	return len;
+}
+
+/* the URL's host (without an IPv6 address's brackets) and port */
+static void host_port(const struct http *h, char *host, size_t size, char *port, size_t psize)
+{
+	CURLU *u = curl_url();
+	char *v = NULL, *p = NULL;
+
+	snprintf(host, size, "?");
+	snprintf(port, psize, "?");
+	if (u && curl_url_set(u, CURLUPART_URL, h->url, 0) == CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_HOST, &v, 0) == CURLUE_OK) {
+			size_t n = strlen(v);
+			if (n > 2 && v[0] == '[' && v[n - 1] == ']')
+				snprintf(host, size, "%.*s", (int)(n - 2), v + 1);
+			else
+				snprintf(host, size, "%s", v);
+		}
+		if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK)
+			snprintf(port, psize, "%s", p);
+	}
+	curl_free(v);
+	curl_free(p);
+	curl_url_cleanup(u);
+}
+
+/* a transfer that ended in an error, as one line */
+static int transfer_error(struct http *h)
+{
+	char host[256], port[16];
+	long oserr = 0;
+
+	if (h->refused || h->e->msg[0])
 		return -1;
-	*n += (size_t)k;
+	curl_easy_getinfo(h->c, CURLINFO_OS_ERRNO, &oserr);
+	host_port(h, host, sizeof host, port, sizeof port);
+	switch (h->result) {
+	case CURLE_COULDNT_CONNECT:
+		return fail(h->e, EXIT_SYSTEM, "connect to %s port %s: %s", host, port,
+			    oserr ? strerror((int)oserr) : h->errbuf);
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return fail(h->e, EXIT_SYSTEM, "%s: %s", host, h->errbuf);
+	case CURLE_OPERATION_TIMEDOUT:
+		return fail(h->e, EXIT_SYSTEM, "%s: timed out", h->headers_done ? "reading the body" :
+							   "reading the response header");
+	default:
+		return fail(h->e, EXIT_SYSTEM, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(h->result));
+	}
+}
+
+/* run the transfer until cond() holds or it ends; -1 on a stall longer
+ * than one wait or past the deadline */
+static int drive(struct http *h, int (*cond)(const struct http *))
+{
+	while (!h->done && !cond(h)) {
+		int running = 0, ms = h->wait_ms;
+		CURLMsg *msg;
+		int left;
+
+		if (h->deadline) {
+			long long rem = h->deadline - now_ms();
+			if (rem <= 0) {
+				h->result = CURLE_OPERATION_TIMEDOUT;
+				return transfer_error(h);
+			}
+			if (rem < ms)
+				ms = (int)rem;
+		}
+		if (curl_multi_perform(h->m, &running) != CURLM_OK)
+			return fail(h->e, EXIT_SYSTEM, "%s: curl_multi_perform failed", h->url);
+		while ((msg = curl_multi_info_read(h->m, &left)))
+			if (msg->msg == CURLMSG_DONE) {
+				h->done = 1;
+				h->result = msg->data.result;
+			}
+		if (h->done || cond(h))
+			break;
+		if (curl_multi_poll(h->m, NULL, 0, ms, NULL) != CURLM_OK)
+			return fail(h->e, EXIT_SYSTEM, "%s: curl_multi_poll failed", h->url);
+	}
+	if (h->done && h->result != CURLE_OK && h->result != CURLE_PARTIAL_FILE)
+		return transfer_error(h);
 	return 0;
 }
 
-static int request_send(struct http *h, const struct http_request *rq, const struct url *u, struct err *e)
-{
-	const char *method = rq->method ? rq->method : "GET";
-	int v6 = strchr(u->host, ':') != NULL, port80 = strcmp(u->port, "80") == 0;
-	char req[REQUEST_MAX];
-	size_t n = 0;
-	int bad;
-
-	bad = put(req, &n, "%s %s HTTP/1.0\r\nHost: %s%s%s%s%s\r\nUser-Agent: %s\r\n", method, u->path,
-		  v6 ? "[" : "", u->host, v6 ? "]" : "", port80 ? "" : ":", port80 ? "" : u->port,
-		  rq->agent ? rq->agent : "berth");
-	for (size_t i = 0; !bad && i < HTTP_HEADERS_MAX && rq->headers[i]; i++) {
-		if (strpbrk(rq->headers[i], "\r\n"))
-			return fail(e, 1, "a request header with a line break");
-		bad = put(req, &n, "%s\r\n", rq->headers[i]);
-	}
-	if (!bad && strcmp(method, "PUT") == 0)
-		bad = put(req, &n, "Content-Length: 0\r\n");
-	if (bad || put(req, &n, "\r\n") != 0)
-		return fail(e, 1, "send the request: too long");
-	for (size_t off = 0; off < n;) {
-		/* write(2) would raise SIGPIPE on a connection the server closed */
-		ssize_t k = send(h->fd, req + off, n - off, MSG_NOSIGNAL);
-		if (k < 0 && (errno == EINTR || (errno == EAGAIN && ready(h, POLLOUT) == 0)))
-			continue;
-		if (k < 0)
-			return fail(e, EXIT_SYSTEM, "send the request: %s", errno_str());
-		off += (size_t)k;
-	}
-	return 0;
-}
-
-/* some bytes: the count, 0 when the server closed, -1 with errno */
-static ssize_t receive(struct http *h, void *buf, size_t n)
-{
-	for (;;) {
-		ssize_t k = recv(h->fd, buf, n, 0);
-		if (k >= 0 || (errno != EINTR && errno != EAGAIN))
-			return k;
-		if (errno == EAGAIN && ready(h, POLLIN) != 0)
-			return -1;
-	}
-}
-
-/* the response header into h->buf, NUL-terminated where the body starts;
- * what came of the body with it stays in the buffer */
-static int header_read(struct http *h, struct err *e)
-{
-	char *end = NULL;
-	size_t from;
-
-	while (!end) {
-		ssize_t k;
-
-		if (h->have == sizeof h->buf - 1)
-			return fail(e, 1, "response header larger than %d bytes", HEADER_MAX);
-		k = receive(h, h->buf + h->have, sizeof h->buf - 1 - h->have);
-		if (k <= 0)
-			return fail(e, EXIT_SYSTEM, "reading the response header: %s",
-				    k == 0 ? "the connection closed" : errno_str());
-		from = h->have > 3 ? h->have - 3 : 0;
-		h->have += (size_t)k;
-		end = memmem(h->buf + from, h->have - from, "\r\n\r\n", 4);
-	}
-	end[2] = '\0';
-	h->at = (size_t)(end + 4 - h->buf);
-	return 0;
-}
-
-/* a header's value (case-insensitive name); NULL if absent */
-static const char *header_get(const char *hdr, const char *name, char *out, size_t size)
-{
-	size_t nl = strlen(name);
-
-	for (const char *l = strstr(hdr, "\r\n"); l; l = strstr(l, "\r\n")) {
-		const char *v, *end;
-
-		l += 2;
-		if (strncasecmp(l, name, nl) != 0 || l[nl] != ':')
-			continue;
-		v = l + nl + 1;
-		v += strspn(v, " \t");
-		end = strstr(v, "\r\n");
-		if (!end || (size_t)(end - v) >= size)
-			return NULL;
-		nl = (size_t)(end - v);
-		memcpy(out, v, nl);
-		while (nl > 0 && (out[nl - 1] == ' ' || out[nl - 1] == '\t'))
-			nl--;
-		out[nl] = '\0';
-		return out;
-	}
-	return NULL;
-}
-
-static int response_check(const char *hdr, const struct http_request *rq, struct http_response *rs,
-			  struct err *e)
-{
-	char val[64], *end;
-	int n;
-
-	if (sscanf(hdr, "HTTP/1.%*1[01] %3d", &rs->status) != 1) {
-		rs->status = 0;
-		return fail(e, 1, "not an HTTP/1 response");
-	}
-	/* the server's words, shortened and made printable */
-	n = (int)strcspn(hdr + 9, "\r\n");
-	snprintf(rs->line, sizeof rs->line, "%.*s", n < 80 ? n : 80, hdr + 9);
-	for (char *p = rs->line; *p; p++)
-		if ((unsigned char)*p < ' ' || (unsigned char)*p > '~')
-			*p = '?';
-	if (rs->status != 200)
-		return fail(e, 1, "HTTP %s", rs->line);
-	if (header_get(hdr, "Transfer-Encoding", val, sizeof val) && strcasecmp(val, "identity") != 0)
-		return fail(e, 1, "Transfer-Encoding %s: only a body with a Content-Length is read", val);
-	if (!header_get(hdr, "Content-Length", val, sizeof val))
-		return fail(e, 1, "no Content-Length in the response");
-	errno = 0;
-	rs->length = strtoull(val, &end, 10);
-	if (errno || end == val || *end || val[0] == '-')
-		return fail(e, 1, "Content-Length \"%s\": not a number", val);
-	if (rq->max && rs->length > rq->max)
-		return fail(e, 1, "a body of %llu bytes, more than %llu", (unsigned long long)rs->length,
-			    (unsigned long long)rq->max);
-	return 0;
-}
+static int have_header(const struct http *h) { return h->headers_done; }
+static int have_body(const struct http *h) { return h->at < h->have; }
 
 static ssize_t body_read(struct stream *s, void *buf, size_t n)
 {
 	struct http *h = (struct http *)s;
-	ssize_t k;
+	size_t k;
 
-	if (n > h->left)
-		n = (size_t)h->left;
-	if (n == 0)
+	if (h->got >= h->length)
 		return 0;
-	if (h->at < h->have) {
-		k = (ssize_t)(n < h->have - h->at ? n : h->have - h->at);
-		memcpy(buf, h->buf + h->at, (size_t)k);
-		h->at += (size_t)k;
-	} else {
-		k = receive(h, buf, n);
-		if (k < 0)
-			return fail(s->err, EXIT_SYSTEM, "read at byte %llu: %s", (unsigned long long)h->got,
-				    errno_str());
-		if (k == 0) {
-			h->left = 0;
-			return 0;
+	if (h->at == h->have) {
+		if (h->paused) {
+			h->paused = 0;
+			curl_easy_pause(h->c, CURLPAUSE_CONT);
 		}
+		if (drive(h, have_body) < 0) {
+			char at[48];
+			snprintf(at, sizeof at, "read at byte %llu", (unsigned long long)h->got);
+			err_prefix(h->e, at);
+			return -1;
+		}
+		if (h->at == h->have)
+			return 0; /* the connection closed early: the caller counts */
 	}
-	h->left -= (uint64_t)k;
-	h->got += (uint64_t)k;
-	return k;
+	k = h->have - h->at;
+	if (k > n)
+		k = n;
+	if (k > h->length - h->got)
+		k = (size_t)(h->length - h->got);
+	memcpy(buf, h->buf + h->at, k);
+	h->at += k;
+	h->got += k;
+	return (ssize_t)k;
+}
+
+static size_t no_body(char *p, size_t size, size_t n, void *u)
+{
+	(void)p;
+	(void)size;
+	(void)n;
+	(void)u;
+	return 0;
 }
 
 struct http *http_open(const struct http_request *rq, struct http_response *rs, struct err *e)
 {
 	struct http *h;
-	struct url u;
+	int put = rq->method && strcmp(rq->method, "PUT") == 0;
 
 	memset(rs, 0, sizeof *rs);
-	if (url_parse(rq->url, &u, e) != 0)
+	if (url_check(rq->url, e) != 0)
 		return NULL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fail(e, EXIT_SYSTEM, "%s: libcurl did not start", rq->url);
+		return NULL;
+	}
 	h = calloc(1, sizeof *h);
 	if (!h) {
 		fail_errno(e, "%s", rq->url);
@@ -323,15 +297,55 @@ struct http *http_open(const struct http_request *rq, struct http_response *rs, 
 	}
 	h->s.read = body_read;
 	h->s.err = e;
+	h->e = e;
+	h->rq = rq;
+	h->rs = rs;
+	snprintf(h->url, sizeof h->url, "%s", rq->url);
 	h->wait_ms = rq->wait_ms > 0 ? rq->wait_ms : WAIT_DEFAULT_MS;
 	h->deadline = rq->total_ms > 0 ? now_ms() + rq->total_ms : 0;
-	h->fd = -1;
-	if (dial(h, &u, e) != 0 || request_send(h, rq, &u, e) != 0 || header_read(h, e) != 0 ||
-	    response_check(h->buf, rq, rs, e) != 0) {
+	h->m = curl_multi_init();
+	h->c = curl_easy_init();
+	if (!h->m || !h->c) {
+		fail(e, EXIT_SYSTEM, "%s: out of memory", rq->url);
 		http_close(h);
 		return NULL;
 	}
-	h->left = rs->length;
+	for (int i = 0; i < HTTP_HEADERS_MAX && rq->headers[i]; i++)
+		h->hdrs = curl_slist_append(h->hdrs, rq->headers[i]);
+	curl_easy_setopt(h->c, CURLOPT_URL, rq->url);
+	curl_easy_setopt(h->c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h->c, CURLOPT_USERAGENT, rq->agent ? rq->agent : "berth");
+	curl_easy_setopt(h->c, CURLOPT_HTTPHEADER, h->hdrs);
+	curl_easy_setopt(h->c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(h->c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h->c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h->c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(h->c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h->c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(h->c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->wait_ms);
+	/* a stall of one wait, not counting while the reader is away */
+	curl_easy_setopt(h->c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h->c, CURLOPT_LOW_SPEED_TIME, (long)((h->wait_ms + 999) / 1000));
+	if (rq->total_ms > 0)
+		curl_easy_setopt(h->c, CURLOPT_TIMEOUT_MS, (long)rq->total_ms);
+	curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (put) {
+		/* an empty body: EC2's IMDSv2 token */
+		curl_easy_setopt(h->c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h->c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)0);
+		curl_easy_setopt(h->c, CURLOPT_READFUNCTION, no_body);
+	}
+	curl_multi_add_handle(h->m, h->c);
+	if (drive(h, have_header) < 0 || !h->headers_done) {
+		if (!e->msg[0])
+			fail(e, EXIT_SYSTEM, "reading the response header: the connection closed");
+		http_close(h);
+		return NULL;
+	}
+	h->length = rs->length;
+	h->rs = NULL;
+	h->rq = NULL;
 	return h;
 }
 
@@ -344,8 +358,14 @@ void http_close(struct http *h)
 {
 	if (!h)
 		return;
-	if (h->fd >= 0)
-		close(h->fd);
+	if (h->m && h->c)
+		curl_multi_remove_handle(h->m, h->c);
+	if (h->c)
+		curl_easy_cleanup(h->c);
+	if (h->m)
+		curl_multi_cleanup(h->m);
+	curl_slist_free_all(h->hdrs);
+	free(h->buf);
 	free(h);
 }
 

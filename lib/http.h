@@ -1,7 +1,8 @@
-/* http.c: the one HTTP client, for update bundles and provisioning's
- * metadata services. One request per connection, every wait bounded, only
- * a 200 with a Content-Length is a success. Nothing here says how the bytes
- * travel, so that what sits under it can change alone. */
+/* http.c: the one HTTP(S) client, for update bundles and provisioning's
+ * metadata services, on libcurl over wolfSSL (pkgs/curl): http:// and
+ * https:// (the root's CA bundle, host names always checked), proxies from
+ * http_proxy, https_proxy and no_proxy. One transfer per request, every
+ * wait bounded, only a 200 with a Content-Length is a success. */
 #ifndef BERTH_HTTP_H
 #define BERTH_HTTP_H
 
@@ -15,7 +16,7 @@
 
 struct http_request {
 	const char *method;   /* "GET" (NULL) or "PUT" (an empty body) */
-	const char *url;      /* http://HOST[:PORT][/PATH]; HOST a name, IPv4 or [IPv6] */
+	const char *url;      /* http[s]://HOST[:PORT][/PATH]; HOST a name, IPv4 or [IPv6] */
 	const char *agent;    /* User-Agent; NULL: "berth" */
 	const char *headers[HTTP_HEADERS_MAX + 1]; /* "Name: value", up to a NULL */
 	int wait_ms;          /* the longest one wait may take: connect, send, a read */

@@ -883,10 +883,10 @@ EOF
 	run grep -v '^#' "$R/etc/berth/network.conf"
 	assert_output "$(printf 'interface eth0\nmatch name eth0\ndhcp4')"
 	run grep -oE '"GET [^"]+" [0-9]+' "$T/http.log"
-	assert_line '"GET /seed/meta-data HTTP/1.0" 200'
-	assert_line '"GET /seed/user-data HTTP/1.0" 200'
-	assert_line '"GET /seed/vendor-data HTTP/1.0" 404'
-	assert_line '"GET /seed/network-config HTTP/1.0" 200'
+	assert_line '"GET /seed/meta-data HTTP/1.1" 200'
+	assert_line '"GET /seed/user-data HTTP/1.1" 200'
+	assert_line '"GET /seed/vendor-data HTTP/1.1" 404'
+	assert_line '"GET /seed/network-config HTTP/1.1" 200'
 	# no server there: no datasource, one line, exit 0
 	run "$P" --root "$R" --cmdline "ds=nocloud;s=http://127.0.0.1:1/"
 	assert_success
