@@ -438,8 +438,8 @@ $B rm -f quick >/dev/null
 # gone, or a zombie until init reaps it
 gone() { st=$(cut -d" " -f3 /proc/$1/stat 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ]; }
 for i in $(seq 20); do gone $r && break; sleep 0.05; done
-gone $r && echo "runsv gone"
-[ ! -e $BERTH_RUN/service/quick ] && echo "service gone"'
+if gone $r; then echo "runsv gone"; fi
+if [ ! -e $BERTH_RUN/service/quick ]; then echo "service gone"; fi'
 	assert_success
 	ms=$(sed -n 's/^started in \([0-9]*\) ms$/\1/p' <<<"$output")
 	((ms < 1000))
@@ -472,8 +472,8 @@ for i in $(seq 50); do
 	[ -e /proc/$pid ] || [ -e /proc/$old ] || break
 	sleep 0.1
 done
-[ -e /proc/$pid ] && echo "victim still there" || echo "victim gone"
-[ -e /proc/$old ] && echo "phoenix still there" || echo "phoenix gone"
+if [ -e /proc/$pid ]; then echo "victim still there"; else echo "victim gone"; fi
+if [ -e /proc/$old ]; then echo "phoenix still there"; else echo "phoenix gone"; fi
 grep -E "^(status|exit_code|pid|error)=" $S/victim/state
 '"$BERTH_CRUN"' --root $BERTH_RUN/crun state victim >/dev/null 2>&1 && echo "crun has it" || echo "crun has none"
 grep -c "$BERTH_ROOT/containers/victim/rootfs" /proc/self/mountinfo || true
@@ -517,9 +517,9 @@ for i in $(seq 50); do [ -z "$(runsv_of lone)" ] && break; sleep 0.1; done
 $B ps | awk "/^lone / { print \$1, \$2, \$3 }"
 $B stop lone
 grep -E "^(status|exit_code)=" $S/lone/state
-[ -z "$(runsv_of lone)" ] && echo "no runsv"
+if [ -z "$(runsv_of lone)" ]; then echo "no runsv"; fi
 $B start lone
-[ -n "$(runsv_of lone)" ] && echo "a new runsv"
+if [ -n "$(runsv_of lone)" ]; then echo "a new runsv"; fi
 grep "^status=" $S/lone/state
 # killed again: start stops the container left without a runsv, then starts it anew
 first=$(sed -n "s/^pid=//p" $S/lone/state)
