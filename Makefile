@@ -88,7 +88,7 @@ $(OUT)/fuzz/%-main: $$(FUZZ_$$*) $(FUZZ_LIB) berth/fuzz/fuzz-main.c $(OUT)/pkgs/
 $(OUT)/fuzz/%-libfuzzer: $$(FUZZ_$$*) $(FUZZ_LIB) $(OUT)/pkgs/.complete
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_$*) $(FUZZ_LIB) \
-		$(patsubst -l%,$(OUT)/sysroot/usr/lib/lib%.a,$(FUZZ_LIBS))
+		$(patsubst -l%,$(OUT)/sysroot/usr/lib/lib%.a,$(filter-out -lm,$(FUZZ_LIBS))) -lm
 
 # the edges: no part calls into a part it does not list
 $(OUT)/obj/berth-edges.ok: $(PART_ARCHIVES) $(LIBBERTH) berth/parts.mk scripts/part-edges.sh
