@@ -37,6 +37,8 @@ struct http {
 	CURLcode result;
 	size_t header_bytes;
 	int chunked;
+	int unbounded;       /* no Content-Length: the body ends when the transfer does */
+	uint64_t max;        /* the request's cap, for an unbounded body */
 	char *buf;           /* body bytes come and not read: buf[at..have) */
 	size_t at, have, cap;
 	uint64_t got;        /* body bytes read */
@@ -66,17 +68,46 @@ static int response_check(struct http *h)
 {
 	curl_off_t len = -1;
 
-	if (h->rs->status != 200)
+	if (h->rs->status == 206 && h->rq->from > 0) {
+		if (h->rs->range_start != h->rq->from)
+			return fail(h->e, 1, "HTTP 206 from byte %llu, asked for byte %llu",
+				    (unsigned long long)h->rs->range_start, (unsigned long long)h->rq->from);
+	} else if (h->rs->status != 200 && !h->rq->any_status) {
 		return fail(h->e, 1, "HTTP %s", h->rs->line);
-	if (h->chunked)
-		return fail(h->e, 1, "Transfer-Encoding chunked: only a body with a Content-Length is read");
-	if (curl_easy_getinfo(h->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) != CURLE_OK || len < 0)
-		return fail(h->e, 1, "no Content-Length in the response");
+	}
+	if (curl_easy_getinfo(h->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) != CURLE_OK || len < 0 || h->chunked) {
+		if (!h->rq->chunked_ok && h->rs->status == 200)
+			return fail(h->e, 1, h->chunked ? "Transfer-Encoding chunked: only a body with a Content-Length is read"
+							: "no Content-Length in the response");
+		/* read to its end; libcurl tells a chunked body cut short */
+		h->rs->length = UINT64_MAX;
+		h->unbounded = 1;
+		return 0;
+	}
 	h->rs->length = (uint64_t)len;
 	if (h->rq->max && h->rs->length > h->rq->max)
 		return fail(h->e, 1, "a body of %llu bytes, more than %llu", (unsigned long long)h->rs->length,
 			    (unsigned long long)h->rq->max);
 	return 0;
+}
+
+/* a header's value (after NAME:, spaces trimmed, printable only) into out
+ * when p is that header */
+static void header_keep(const char *p, size_t len, const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name), k = 0;
+
+	if (len < nl || strncasecmp(p, name, nl) != 0)
+		return;
+	p += nl;
+	len -= nl;
+	while (len > 0 && (*p == ' ' || *p == '\t'))
+		p++, len--;
+	while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
+		len--;
+	for (; k < len && k + 1 < size; k++)
+		out[k] = (unsigned char)p[k] < ' ' || (unsigned char)p[k] > '~' ? '?' : p[k];
+	out[k] = '\0';
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *u)
@@ -97,6 +128,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *u)
 		const char *sp = memchr(p, ' ', len);
 		size_t k = 0;
 		h->chunked = 0;
+		/* a new response: what the last one said is gone */
+		memset(h->rs, 0, sizeof *h->rs);
+		h->rs->retry_after = -1;
 		h->rs->status = sp ? atoi(sp + 1) : 0;
 		if (sp)
 			for (sp++; sp < p + len && *sp != '\r' && *sp != '\n' && k < 80; sp++)
@@ -106,6 +140,20 @@ static size_t on_header(char *p, size_t size, size_t n, void *u)
 	}
 	if (len >= 18 && strncasecmp(p, "Transfer-Encoding:", 18) == 0 && memmem(p, len, "chunked", 7))
 		h->chunked = 1;
+	header_keep(p, len, "WWW-Authenticate:", h->rs->www_authenticate, sizeof h->rs->www_authenticate);
+	header_keep(p, len, "Location:", h->rs->location, sizeof h->rs->location);
+	header_keep(p, len, "Content-Type:", h->rs->content_type, sizeof h->rs->content_type);
+	header_keep(p, len, "Docker-Content-Digest:", h->rs->content_digest, sizeof h->rs->content_digest);
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		char v[32];
+		header_keep(p, len, "Retry-After:", v, sizeof v);
+		h->rs->retry_after = v[0] >= '0' && v[0] <= '9' ? atoi(v) : -1;
+	}
+	if (len > 14 && strncasecmp(p, "Content-Range:", 14) == 0) {
+		/* "bytes START-END/TOTAL" */
+		const char *b = memmem(p, len, "bytes ", 6);
+		h->rs->range_start = b ? strtoull(b + 6, NULL, 10) : 0;
+	}
 	if ((len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n')) {
 		if (h->rs->status >= 100 && h->rs->status < 200)
 			return len;
@@ -185,6 +233,9 @@ static int transfer_error(struct http *h)
 		return -1;
 	curl_easy_getinfo(h->c, CURLINFO_OS_ERRNO, &oserr);
 	host_port(h, host, sizeof host, port, sizeof port);
+	if (h->rs && (h->result == CURLE_SSL_CONNECT_ERROR || h->result == CURLE_PEER_FAILED_VERIFICATION ||
+		      h->result == CURLE_SSL_CACERT_BADFILE || h->result == CURLE_SSL_CERTPROBLEM))
+		h->rs->tls_failed = 1;
 	switch (h->result) {
 	case CURLE_COULDNT_CONNECT:
 		return fail(h->e, EXIT_SYSTEM, "connect to %s port %s: %s", host, port,
@@ -229,7 +280,8 @@ static int drive(struct http *h, int (*cond)(const struct http *))
 		if (curl_multi_poll(h->m, NULL, 0, ms, NULL) != CURLM_OK)
 			return fail(h->e, EXIT_SYSTEM, "%s: curl_multi_poll failed", h->url);
 	}
-	if (h->done && h->result != CURLE_OK && h->result != CURLE_PARTIAL_FILE)
+	/* a body cut short is for the caller to count, unless nothing can */
+	if (h->done && h->result != CURLE_OK && (h->result != CURLE_PARTIAL_FILE || h->unbounded))
 		return transfer_error(h);
 	return 0;
 }
@@ -261,6 +313,10 @@ static ssize_t body_read(struct stream *s, void *buf, size_t n)
 	k = h->have - h->at;
 	if (k > n)
 		k = n;
+	if (h->unbounded && h->max && h->got + k > h->max) {
+		fail(h->e, 1, "a body of more than %llu bytes", (unsigned long long)h->max);
+		return -1;
+	}
 	if (k > h->length - h->got)
 		k = (size_t)(h->length - h->got);
 	memcpy(buf, h->buf + h->at, k);
@@ -278,12 +334,46 @@ static size_t no_body(char *p, size_t size, size_t n, void *u)
 	return 0;
 }
 
+/* /etc/berth/proxy.env (user-data's berth: proxy:) gives http_proxy,
+ * https_proxy and no_proxy to every download, unless the environment
+ * already has them; libcurl reads them from there */
+static void proxy_env_load(void)
+{
+	static int loaded;
+	char path[1024], buf[4096], *line, *save = NULL;
+
+	if (loaded++)
+		return;
+	snprintf(path, sizeof path, "%s/berth/proxy.env", env_or("BERTH_ETC", "/etc"));
+	if (file_read(path, buf, sizeof buf) <= 0)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (strcmp(line, "http_proxy") == 0 || strcmp(line, "https_proxy") == 0 || strcmp(line, "no_proxy") == 0)
+			setenv(line, eq + 1, 0);
+	}
+}
+
+/* link-local metadata services (EC2's IMDS and its IPv6 address) are never
+ * reached through a proxy */
+static int link_local(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	h = h ? h + 3 : url;
+	return strncmp(h, "169.254.", 8) == 0 || strncmp(h, "[fe80:", 6) == 0 || strncmp(h, "[fd00:ec2::254]", 15) == 0;
+}
+
 struct http *http_open(const struct http_request *rq, struct http_response *rs, struct err *e)
 {
 	struct http *h;
 	int put = rq->method && strcmp(rq->method, "PUT") == 0;
 
 	memset(rs, 0, sizeof *rs);
+	rs->retry_after = -1;
 	if (url_check(rq->url, e) != 0)
 		return NULL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -312,12 +402,17 @@ struct http *http_open(const struct http_request *rq, struct http_response *rs, 
 	}
 	for (int i = 0; i < HTTP_HEADERS_MAX && rq->headers[i]; i++)
 		h->hdrs = curl_slist_append(h->hdrs, rq->headers[i]);
+	proxy_env_load();
 	curl_easy_setopt(h->c, CURLOPT_URL, rq->url);
+	if (link_local(rq->url))
+		curl_easy_setopt(h->c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(h->c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h->c, CURLOPT_USERAGENT, rq->agent ? rq->agent : "berth");
 	curl_easy_setopt(h->c, CURLOPT_HTTPHEADER, h->hdrs);
 	curl_easy_setopt(h->c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(h->c, CURLOPT_NOSIGNAL, 1L);
+	/* a proxy's answer to CONNECT is not the response */
+	curl_easy_setopt(h->c, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	curl_easy_setopt(h->c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h->c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(h->c, CURLOPT_WRITEFUNCTION, on_body);
@@ -328,8 +423,16 @@ struct http *http_open(const struct http_request *rq, struct http_response *rs, 
 	curl_easy_setopt(h->c, CURLOPT_LOW_SPEED_TIME, (long)((h->wait_ms + 999) / 1000));
 	if (rq->total_ms > 0)
 		curl_easy_setopt(h->c, CURLOPT_TIMEOUT_MS, (long)rq->total_ms);
-	curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYPEER, rq->insecure ? 0L : 1L);
+	curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYHOST, rq->insecure ? 0L : 2L);
+	if (rq->ca_file)
+		curl_easy_setopt(h->c, CURLOPT_CAINFO, rq->ca_file);
+	if (rq->cert_file)
+		curl_easy_setopt(h->c, CURLOPT_SSLCERT, rq->cert_file);
+	if (rq->key_file)
+		curl_easy_setopt(h->c, CURLOPT_SSLKEY, rq->key_file);
+	if (rq->from > 0)
+		curl_easy_setopt(h->c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)rq->from);
 	if (put) {
 		/* an empty body: EC2's IMDSv2 token */
 		curl_easy_setopt(h->c, CURLOPT_UPLOAD, 1L);
@@ -344,6 +447,7 @@ struct http *http_open(const struct http_request *rq, struct http_response *rs, 
 		return NULL;
 	}
 	h->length = rs->length;
+	h->max = rq->max;
 	h->rs = NULL;
 	h->rq = NULL;
 	return h;
@@ -373,24 +477,39 @@ int http_fetch(const struct http_request *rq, struct http_response *rs, char **b
 	       struct err *e)
 {
 	struct http *h = http_open(rq, rs, e);
-	size_t n = 0;
+	size_t n = 0, cap;
 	char *buf;
 
 	*body = NULL;
 	*len = 0;
 	if (!h)
 		return -1;
-	buf = rs->length < SIZE_MAX ? malloc((size_t)rs->length + 1) : NULL;
+	/* an unbounded body (rq->chunked_ok) grows the buffer as it comes */
+	cap = h->unbounded ? 65536 : rs->length < SIZE_MAX ? (size_t)rs->length + 1 : 0;
+	buf = cap ? malloc(cap) : NULL;
 	if (!buf) {
 		http_close(h);
 		return fail(e, EXIT_SYSTEM, "a body of %llu bytes: out of memory", (unsigned long long)rs->length);
 	}
 	for (;;) {
-		ssize_t k = body_read(&h->s, buf + n, (size_t)rs->length - n);
+		ssize_t k;
+		if (n + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				fail(e, EXIT_SYSTEM, "a body of over %zu bytes: out of memory", n);
+				k = -1;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		k = body_read(&h->s, buf + n, cap - 1 - n);
 		if (k <= 0) {
-			if (k == 0 && n < rs->length)
+			if (k == 0 && !h->unbounded && n < rs->length)
 				fail(e, 1, "body ended after %zu of %llu bytes (Content-Length): truncated, refused", n,
 				     (unsigned long long)rs->length);
+			if (k == 0 && h->unbounded)
+				rs->length = n;
 			break;
 		}
 		n += (size_t)k;
@@ -405,5 +524,28 @@ int http_fetch(const struct http_request *rq, struct http_response *rs, char **b
 	buf[n] = '\0';
 	*body = buf;
 	*len = n;
+	return 0;
+}
+
+int http_escape(const char *s, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+			    c == '_' || c == '~' || c == '-';
+		if (n + (plain ? 1 : 3) >= size)
+			return -1;
+		if (plain) {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
 	return 0;
 }

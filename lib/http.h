@@ -22,12 +22,28 @@ struct http_request {
 	int wait_ms;          /* the longest one wait may take: connect, send, a read */
 	int total_ms;         /* the whole exchange, the body included; 0: no bound */
 	uint64_t max;         /* a longer body is refused; 0: no cap (http_open only) */
+	/* for registries (berth/registry) */
+	int any_status;       /* every status is a response, not a failure: the caller reads rs->status */
+	int chunked_ok;       /* a body without a Content-Length (chunked, or to the close) is read to
+			       * its end, max still capping it; rs->length is then UINT64_MAX */
+	uint64_t from;        /* ask for the body from this byte on (Range); a 206 then counts as a 200 */
+	const char *ca_file;  /* trust this CA bundle instead of the root's */
+	const char *cert_file, *key_file; /* a client certificate (mTLS) */
+	int insecure;         /* no certificate or host name check: only an explicit setting asks for it */
 };
 
 struct http_response {
 	int status;           /* 0 until a response was read */
 	char line[96];        /* the status line past "HTTP/1.x ", printable: "404 Not Found" */
 	uint64_t length;      /* the body's Content-Length */
+	/* headers a registry's answer carries, each "" when absent (cut at the size) */
+	char www_authenticate[1024];
+	char location[2048];
+	char content_type[128];
+	char content_digest[80]; /* Docker-Content-Digest */
+	int retry_after;      /* Retry-After in seconds (the delta form), -1 when absent */
+	uint64_t range_start; /* a 206's Content-Range start */
+	int tls_failed;       /* the transfer failed in the TLS handshake or the certificate check */
 };
 
 struct http;
@@ -46,5 +62,9 @@ void http_close(struct http *h);
  * filled and *body NULL. */
 int http_fetch(const struct http_request *rq, struct http_response *rs, char **body, size_t *len,
 	       struct err *e);
+
+/* s with every byte but [A-Za-z0-9._~-] %-encoded, for a query value,
+ * into out; -1 if it does not fit */
+int http_escape(const char *s, char *out, size_t size);
 
 #endif

@@ -460,7 +460,8 @@ void mod_containers(struct prov *p, const struct ynode *cfg)
 	if (!ynull(b) && b->type != Y_MAP)
 		mod_error(p, b, "berth", "expected a map");
 	for (size_t i = 0; b && b->type == Y_MAP && i + 1 < b->n; i += 2)
-		if (!ystr(b->kids[i]) || (strcmp(b->kids[i]->str, "containers") && strcmp(b->kids[i]->str, "images")))
+		if (!ystr(b->kids[i]) || (strcmp(b->kids[i]->str, "containers") && strcmp(b->kids[i]->str, "images") &&
+					  strcmp(b->kids[i]->str, "registries") && strcmp(b->kids[i]->str, "proxy")))
 			mod_warn(p, b->kids[i], "berth", "unknown key %s ignored", ystr(b->kids[i]) ? b->kids[i]->str : "?");
 	if (!ynull(c) && c->type != Y_MAP)
 		mod_error(p, c, "berth.containers", "expected a map of name: compose service");
@@ -490,6 +491,91 @@ void mod_containers(struct prov *p, const struct ynode *cfg)
 		free(text);
 	}
 	mod_end(p, done ? RES_OK : RES_SKIPPED);
+}
+
+/* ---- berth.registries, berth.proxy ---- */
+
+/* berth: registries: is /etc/berth/registries.yaml as it is (k3s's format,
+ * read by berth pull, which names a bad key by file and line); mode 0600:
+ * it may hold passwords */
+void mod_registries(struct prov *p, const struct ynode *cfg)
+{
+	const struct ynode *r = ymap_get(ymap_get(cfg, "berth"), "registries");
+	char *text;
+	size_t len;
+
+	mod_begin(p, "berth.registries");
+	if (ynull(r)) {
+		mod_end(p, RES_SKIPPED);
+		return;
+	}
+	if (r->type != Y_MAP) {
+		mod_error(p, r, "berth.registries", "expected a map (mirrors:, configs:)");
+		mod_end(p, RES_ERROR);
+		return;
+	}
+	for (size_t i = 0; i + 1 < r->n; i += 2)
+		if (strcmp(r->kids[i]->str, "mirrors") && strcmp(r->kids[i]->str, "configs"))
+			mod_warn(p, r->kids[i], "berth.registries", "unknown key %s ignored (mirrors, configs)", r->kids[i]->str);
+	if (yaml_emit(r, &text, &len) != 0) {
+		mod_error(p, r, "berth.registries", "cannot re-emit as YAML");
+		mod_end(p, RES_ERROR);
+		return;
+	}
+	if (root_write(p, "etc/berth/registries.yaml", text, len, 0600, 0, 0) != 0)
+		mod_error(p, r, "berth.registries", "write /etc/berth/registries.yaml: %s", strerror(errno));
+	free(text);
+	mod_end(p, RES_OK);
+}
+
+/* berth: proxy: {http_proxy, https_proxy, no_proxy} into
+ * /etc/berth/proxy.env, which every berth download reads */
+void mod_proxy(struct prov *p, const struct ynode *cfg)
+{
+	static const char *const keys[][2] = { { "http_proxy", "http-proxy" }, { "https_proxy", "https-proxy" },
+					       { "no_proxy", "no-proxy" } };
+	const struct ynode *x = ymap_get(ymap_get(cfg, "berth"), "proxy");
+	char out[4096];
+	size_t off = 0;
+
+	mod_begin(p, "berth.proxy");
+	if (ynull(x)) {
+		mod_end(p, RES_SKIPPED);
+		return;
+	}
+	if (x->type != Y_MAP) {
+		mod_error(p, x, "berth.proxy", "expected a map (http_proxy, https_proxy, no_proxy)");
+		mod_end(p, RES_ERROR);
+		return;
+	}
+	for (size_t i = 0; i + 1 < x->n; i += 2) {
+		const char *k = x->kids[i]->str, *v = ystr(x->kids[i + 1]);
+		size_t j = 0;
+		char path[64];
+		while (j < 3 && strcmp(k, keys[j][0]) && strcmp(k, keys[j][1]))
+			j++;
+		snprintf(path, sizeof path, "berth.proxy.%.32s", k);
+		if (j == 3) {
+			mod_warn(p, x->kids[i], "berth.proxy", "unknown key %s ignored (http_proxy, https_proxy, no_proxy)", k);
+			continue;
+		}
+		if (!v || x->kids[i + 1]->type != Y_SCALAR || strpbrk(v, "\n\r")) {
+			mod_error(p, x->kids[i + 1], path, "expected one line of text");
+			continue;
+		}
+		if (j < 2 && strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+			mod_error(p, x->kids[i + 1], path, "expected an http:// or https:// URL");
+			continue;
+		}
+		if (off + strlen(keys[j][0]) + strlen(v) + 3 > sizeof out) {
+			mod_error(p, x->kids[i + 1], path, "longer than %zu bytes in all", sizeof out);
+			break;
+		}
+		off += (size_t)sprintf(out + off, "%s=%s\n", keys[j][0], v);
+	}
+	if (off && root_write(p, "etc/berth/proxy.env", out, off, 0600, 0, 0) != 0)
+		mod_error(p, x, "berth.proxy", "write /etc/berth/proxy.env: %s", strerror(errno));
+	mod_end(p, off ? RES_OK : RES_SKIPPED);
 }
 
 /* ---- bootcmd, runcmd, user scripts ---- */
@@ -681,7 +767,7 @@ void mod_power_state(struct prov *p, const struct ynode *cfg)
 /* ---- the per-instance modules, in order ---- */
 
 const char *const per_instance_names[] = {"write_files", "hostname", "ca_certs", "groups", "users", "ssh",
-	"timezone", "ntp", "berth.images", "berth.containers", "write_files_deferred", "runcmd", "scripts_user",
+	"timezone", "ntp", "berth.registries", "berth.proxy", "berth.images", "berth.containers", "write_files_deferred", "runcmd", "scripts_user",
 	"power_state", NULL};
 
 void mod_per_instance(struct prov *p, int live)
@@ -696,6 +782,8 @@ void mod_per_instance(struct prov *p, int live)
 	mod_ssh(p, cfg);
 	mod_timezone(p, cfg);
 	mod_ntp(p, cfg);
+	mod_registries(p, cfg);
+	mod_proxy(p, cfg);
 	if (live)
 		mod_images(p, cfg);
 	/* the medium stays mounted only for berth.images */

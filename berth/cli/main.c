@@ -9,6 +9,7 @@
 #include "compose.h"
 #include "ctr.h"
 #include "image.h"
+#include "registry.h"
 #include "update.h"
 
 static const struct command {
@@ -19,6 +20,9 @@ static const struct command {
 } commands[] = {
 	{ "analyze", cmd_analyze, "[--svg] [--timeline FILE]", "how long each boot phase took, as text or an SVG chart" },
 	{ "load", cmd_load, "[-i] FILE", "import the images of an OCI layout, oci-archive or docker save tarball" },
+	{ "pull", cmd_pull, "[-q|--quiet] NAME[:TAG|@DIGEST]", "download an image from a registry into the store (registries.yaml: mirrors, credentials, CAs)" },
+	{ "login", cmd_login, "[-u USER] [--password-stdin] HOST[:PORT]", "check credentials against a registry and keep them in /etc/berth/auth.json (mode 0600)" },
+	{ "logout", cmd_logout, "HOST[:PORT]", "remove a registry's credentials from /etc/berth/auth.json" },
 	{ "images", cmd_images, "[-q|--quiet]", "list the images in the store" },
 	{ "rmi", cmd_rmi, "[-f|--force] NAME[:TAG]|ID...", "remove images, and the blobs and layers neither an image nor a container uses any more (-f: untag an image a container uses; its layers stay until the container is removed)" },
 	{ "compose-check", cmd_compose_check, "FILE...", "check container definitions and print them as JSON" },
@@ -26,7 +30,7 @@ static const struct command {
 	{ "update", cmd_update, "verify [--pubkey FILE] BUNDLE|URL | apply [--pubkey FILE] [--reboot] BUNDLE|URL | status [--json] | rollback [--reboot] | check [--deadline SEC] [--grace SEC] [--no-reboot]", "A/B updates: check a signed bundle, install it in the other slot, show the slots, roll back, assess a trial boot" },
 	{ "net", cmd_net, "setup|attach NAME NETNS [-p [IP:]HOSTPORT:PORT[/udp]]...|detach NAME|publish|teardown [--bridge NAME] [--address CIDR]", "container networking: bridge, veth pairs, NAT and published ports (for tests and debugging)" },
 	{ "ps", cmd_ps, "[-a|--all]", "list running containers (-a: every defined one): name, image, state, status (uptime, health), restarts, ports" },
-	{ "run", cmd_run, "[-d] [--name NAME] [-p [IP:][HOST[-HOST]:]PORT[-PORT][/udp]]... [-e KEY=VALUE]... [-v SRC:DST[:ro]]... [--restart no|on-failure[:N]|always|unless-stopped] [--network bridge|host|none] [-u USER] [-w DIR] [--entrypoint CMD] [--stop-signal SIG] [--stop-timeout SEC] [--health-cmd CMD] [--health-interval D] [--health-timeout D] [--health-retries N] [--health-start-period D] [--no-healthcheck] IMAGE [ARG...]", "define a container in /etc/berth/containers and start it; without -d, print its output until it exits" },
+	{ "run", cmd_run, "[-d] [--name NAME] [-p [IP:][HOST[-HOST]:]PORT[-PORT][/udp]]... [-e KEY=VALUE]... [-v SRC:DST[:ro]]... [--restart no|on-failure[:N]|always|unless-stopped] [--network bridge|host|none] [-u USER] [-w DIR] [--entrypoint CMD] [--stop-signal SIG] [--stop-timeout SEC] [--health-cmd CMD] [--health-interval D] [--health-timeout D] [--health-retries N] [--health-start-period D] [--no-healthcheck] [--pull missing|always|never] IMAGE [ARG...]", "define a container in /etc/berth/containers and start it; without -d, print its output until it exits" },
 	{ "create", cmd_create, "[--name NAME] [run's options] IMAGE [ARG...]", "define a container as run does, without starting it" },
 	{ "start", cmd_start, "NAME...", "start containers and wait until they run" },
 	{ "stop", cmd_stop, "[-t|--time SEC] NAME...", "send containers their stop signal, SIGKILL after stop_grace_period (default 10 s) or SEC" },

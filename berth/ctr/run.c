@@ -14,6 +14,7 @@
 #include "compose.h"
 #include "ctr.h"
 #include "image.h"
+#include "registry.h"
 
 #define DEF_MAX_BYTES (256 << 10)
 #define RUN_MARK "# made by berth run\n"
@@ -89,7 +90,7 @@ static void key_str(struct buf *b, const char *key, const char *v)
 struct run_opts {
 	int detach;
 	const char *name, *restart, *network, *user, *entrypoint, *workdir, *image;
-	const char *stop_signal, *stop_timeout;
+	const char *stop_signal, *stop_timeout, *pull;
 	const char *health_cmd, *health_interval, *health_timeout, *health_retries, *health_start;
 	int no_healthcheck;
 	struct strv ports, env, volumes, cmd;
@@ -125,7 +126,7 @@ static const struct run_flag {
 	STR(NULL, "--stop-signal", stop_signal), STR(NULL, "--stop-timeout", stop_timeout),
 	STR(NULL, "--health-cmd", health_cmd), STR(NULL, "--health-interval", health_interval),
 	STR(NULL, "--health-timeout", health_timeout), STR(NULL, "--health-retries", health_retries),
-	STR(NULL, "--health-start-period", health_start),
+	STR(NULL, "--health-start-period", health_start), STR(NULL, "--pull", pull),
 };
 #undef STR
 #undef LIST
@@ -173,6 +174,8 @@ static void opts_parse(const char *cmd, int argc, char **argv, struct run_opts *
 	if (o->stop_timeout && (!*o->stop_timeout || strspn(o->stop_timeout, "0123456789") != strlen(o->stop_timeout) ||
 				strlen(o->stop_timeout) > 6))
 		usage_error(cmd, "--stop-timeout: expected seconds");
+	if (o->pull && strcmp(o->pull, "missing") != 0 && strcmp(o->pull, "always") != 0 && strcmp(o->pull, "never") != 0)
+		usage_error(cmd, "--pull: missing, always or never");
 	if (o->no_healthcheck && (o->health_cmd || o->health_interval || o->health_timeout || o->health_retries ||
 				  o->health_start))
 		usage_error(cmd, "--no-healthcheck conflicts with the --health-* options");
@@ -246,6 +249,38 @@ static void definition(const struct run_opts *o, struct buf *b)
 		key_str(b, "  retries", o->health_retries);
 		key_str(b, "  start_period", o->health_start);
 	}
+}
+
+/* docker's --pull: "missing" (the default) pulls an image the store does
+ * not have, "always" pulls every time, "never" binds the container at its
+ * first start to whatever the store then has. The progress goes to
+ * stderr: a container's output is run's stdout. 0, or 125 after a message */
+static int pull_policy(const char *image, const char *policy)
+{
+	struct image_store s;
+	struct image_user u = { 0 };
+	struct err e = { 0 };
+	int have;
+
+	if (policy && strcmp(policy, "never") == 0)
+		return 0;
+	if (!policy || strcmp(policy, "missing") == 0) {
+		have = image_store_open(&s, 0, &e) < 0 ? -1 : image_lookup(&s, image, 0, &u, &e);
+		image_user_free(&u);
+		image_store_close(&s);
+		if (have < 0) {
+			warn("Error: %s", e.msg);
+			return 125;
+		}
+		if (have > 0)
+			return 0;
+		fprintf(stderr, "Unable to find image '%s' locally\n", image);
+	}
+	if (registry_pull(image, stderr, &e) < 0) {
+		warn("Error: pull %s: %s", image, e.msg);
+		return 125;
+	}
+	return 0;
 }
 
 /* the image a new container's flags name, looked up under the store's lock
@@ -331,7 +366,9 @@ static int create(const char *cmd, int argc, char **argv, struct ctr_paths *p, s
 		warn("Error: the flags do not make a valid definition");
 		return 125;
 	}
-	r = bind_open(o->image, &ib);
+	r = pull_policy(o->image, o->pull);
+	if (r == 0)
+		r = bind_open(o->image, &ib);
 	if (r == 0 && (mkdir_p(dir, 0755) < 0 || file_write_atomic(path, b.p, b.n, 0644) < 0)) {
 		warn_errno("Error: write %s", path);
 		r = 125;

@@ -49,6 +49,7 @@ struct image_ref {
 	char manifest[DIGEST_LEN + 1];
 	char config[DIGEST_LEN + 1];
 	char created[64];       /* RFC 3339, from the config; may be "" */
+	char repo_digest[DIGEST_LEN + 1]; /* the manifest or index digest a pull came by, or "" */
 	uint64_t size;          /* bytes of files in the layers */
 	size_t nlayers;
 	char (*layers)[DIGEST_LEN + 1]; /* diffids, bottom first */
@@ -174,6 +175,14 @@ struct layer_stats {
  * (to check its DiffID) */
 int layer_unpack(struct stream *tar, int dirfd, const int *lowers, size_t nlowers, const char *what,
 		 struct layer_stats *st, struct err *e);
+
+/* load.c, for berth/registry: load the OCI layout dir a pull assembled,
+ * as berth load does, recording repo_digest (or NULL) on its images; a
+ * blob the layout lacks is taken from the store, where it was verified.
+ * 0, or -1 with e filled; quiet: no "Loaded image" lines */
+int image_load_layout(const char *dir, const char *repo_digest, int quiet, struct err *e);
+/* 1 if the store holds this blob (committed: verified by its digest) */
+int image_has_blob(const char *digest);
 
 /* the subcommands: load.c and list.c */
 int cmd_load(int argc, char **argv);

@@ -39,6 +39,9 @@ struct load {
 	char (*blobs)[DIGEST_LEN + 1];
 	struct staged_layer *layers;
 	struct image_refs out; /* what to add to images.json */
+	const char *repo_digest; /* a pull's, for every image it names */
+	int link_source;         /* a pull's layout: its blobs may be linked */
+	int quiet;
 };
 
 /* a descriptor from a manifest or an index */
@@ -94,10 +97,28 @@ static int blob_stage(struct load *l, const char *member, const char *want, long
 	}
 	if (l->nblobs == STAGED_MAX)
 		return fail(&l->e, 1, "more than %d blobs (%s)", STAGED_MAX, member);
+	/* a pull leaves out what the store has: link the store's copy */
+	if (want && !source_has(&l->src, member) && store_has_blob(&l->st, want)) {
+		char from[128];
+		snprintf(from, sizeof from, "blobs/sha256/%s", digest_hex(want));
+		snprintf(dst, sizeof dst, "blobs/%s", digest_hex(want));
+		if (linkat(l->st.fd, from, l->tmpfd, dst, 0) < 0)
+			return fail_errno(&l->e, "%s/%s", l->st.root, from);
+		strcpy(out, want);
+		strcpy(l->blobs[l->nblobs++], want);
+		return 0;
+	}
 	if (source_member(&l->src, member, &rs, &size, &l->e) < 0)
 		return -1;
-	fd = openat(l->tmpfd, "blobs/incoming", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	/* a pull's layout, which nobody else writes, is linked, not copied:
+	 * only read, to check its digest (a user's directory is copied: a
+	 * link would let a later write to it change the store) */
+	unlinkat(l->tmpfd, "blobs/incoming", 0);
+	if (l->link_source && l->src.is_dir && linkat(l->src.fd, member, l->tmpfd, "blobs/incoming", 0) == 0)
+		fd = -2;
+	else
+		fd = openat(l->tmpfd, "blobs/incoming", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
 		rc = fail_errno(&l->e, "%s/%s/blobs/incoming", l->st.root, l->tmp);
 		goto out;
 	}
@@ -105,7 +126,7 @@ static int blob_stage(struct load *l, const char *member, const char *want, long
 	while ((n = rs.s.read(&rs.s, buf, sizeof buf)) > 0) {
 		sha256_update(&h, buf, (size_t)n);
 		done += (uint64_t)n;
-		for (ssize_t off = 0; off < n;) {
+		for (ssize_t off = 0; fd >= 0 && off < n;) {
 			ssize_t w = write(fd, buf + off, (size_t)(n - off));
 			if (w < 0 && errno != EINTR) {
 				rc = fail_errno(&l->e, "%s/%s/blobs", l->st.root, l->tmp);
@@ -124,7 +145,7 @@ static int blob_stage(struct load *l, const char *member, const char *want, long
 			  want ? want : out, want_size, out, (unsigned long long)done, member);
 		goto out;
 	}
-	if (fsync(fd) < 0) {
+	if (fd >= 0 && fsync(fd) < 0) {
 		rc = fail_errno(&l->e, "%s/%s/blobs", l->st.root, l->tmp);
 		goto out;
 	}
@@ -792,17 +813,20 @@ static int load_commit(struct load *l)
 	store_sync_dir(&l->st, "layers");
 	if (refs_read(&l->st, &refs, &l->e) < 0)
 		return -1;
-	for (size_t i = 0; i < l->out.n; i++)
+	for (size_t i = 0; i < l->out.n; i++) {
+		if (l->repo_digest)
+			snprintf(l->out.v[i].repo_digest, sizeof l->out.v[i].repo_digest, "%s", l->repo_digest);
 		if (refs_put(&refs, &l->out.v[i]) < 0) {
 			refs_free(&refs);
 			return fail_errno(&l->e, "images.json");
 		}
+	}
 	if (refs_write(&l->st, &refs, &l->e) < 0) {
 		refs_free(&refs);
 		return -1;
 	}
 	refs_free(&refs);
-	for (size_t i = 0; i < l->out.n; i++) {
+	for (size_t i = 0; i < l->out.n && !l->quiet; i++) {
 		const struct image_ref *r = &l->out.v[i];
 		if (strcmp(r->name, "<none>") == 0)
 			printf("Loaded image ID: %s\n", r->config);
@@ -835,6 +859,44 @@ static int load_run(struct load *l)
 	return load_commit(l);
 }
 
+/* one load, start to end, and what it held freed */
+static int load_one(struct load *l)
+{
+	int rc = load_run(l);
+
+	if (l->tmpfd >= 0) {
+		close(l->tmpfd);
+		rm_tree_at(l->st.fd, l->tmp);
+	}
+	source_close(&l->src);
+	refs_free(&l->out);
+	free(l->blobs);
+	free(l->layers);
+	store_close(&l->st);
+	return rc;
+}
+
+int image_load_layout(const char *dir, const char *repo_digest, int quiet, struct err *e)
+{
+	struct load l = { .tmpfd = -1, .src = { .fd = -1 }, .file = dir, .repo_digest = repo_digest, .quiet = quiet,
+			 .link_source = 1 };
+	int rc = load_one(&l);
+
+	if (rc < 0)
+		*e = l.e;
+	return rc;
+}
+
+int image_has_blob(const char *digest)
+{
+	char p[4096];
+
+	if (!digest_valid(digest))
+		return 0;
+	path_fmt(p, sizeof p, "%s/blobs/sha256/%s", env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT), digest_hex(digest));
+	return access(p, F_OK) == 0;
+}
+
 int cmd_load(int argc, char **argv)
 {
 	struct load l = { .tmpfd = -1, .src = { .fd = -1 } };
@@ -857,16 +919,7 @@ int cmd_load(int argc, char **argv)
 	}
 	if (!l.file)
 		usage_error("load", "no FILE");
-	rc = load_run(&l);
-	if (l.tmpfd >= 0) {
-		close(l.tmpfd);
-		rm_tree_at(l.st.fd, l.tmp);
-	}
-	source_close(&l.src);
-	refs_free(&l.out);
-	free(l.blobs);
-	free(l.layers);
-	store_close(&l.st);
+	rc = load_one(&l);
 	if (rc < 0)
 		die(l.e.code ? l.e.code : 1, "%s: %s", l.file, l.e.msg);
 	return 0;

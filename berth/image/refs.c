@@ -171,6 +171,9 @@ static int ref_from_json(yajl_val o, struct image_ref *ref)
 	    YAJL_GET_INTEGER(size) < 0)
 		return -1;
 	str_field(o, "created", ref->created, sizeof ref->created);
+	/* the registry's digest a pull came by (older stores have none) */
+	if (str_field(o, "repo_digest", ref->repo_digest, sizeof ref->repo_digest) == 0 && !digest_valid(ref->repo_digest))
+		return -1;
 	ref->size = (uint64_t)YAJL_GET_INTEGER(size);
 	if (digest_list(json_get(o, "layers", yajl_t_array), &ref->layers, &ref->nlayers) < 0 ||
 	    digest_list(json_get(o, "blobs", yajl_t_array), &ref->blobs, &ref->nblobs) < 0) {
@@ -260,6 +263,9 @@ int refs_write(struct store *st, const struct image_refs *r, struct err *e)
 		GSTR(g, "manifest"); GSTR(g, ref->manifest);
 		GSTR(g, "config"); GSTR(g, ref->config);
 		GSTR(g, "created"); GSTR(g, ref->created);
+		if (ref->repo_digest[0]) {
+			GSTR(g, "repo_digest"); GSTR(g, ref->repo_digest);
+		}
 		GSTR(g, "size"); yajl_gen_integer(g, (long long)ref->size);
 		gen_list(g, "layers", ref->layers, ref->nlayers);
 		gen_list(g, "blobs", ref->blobs, ref->nblobs);

@@ -1170,3 +1170,37 @@ EOF
 2-v1: network-config ok
 2-v2: network-config ok"
 }
+
+@test "berth: registries: and proxy: become registries.yaml and proxy.env, mode 0600; bad values name file:line" {
+	ud <<'EOF2'
+#cloud-config
+berth:
+  registries:
+    mirrors:
+      docker.io:
+        endpoint: [https://mirror.example:5000]
+    configs:
+      registry.example:
+        auth: {username: fleet, password: s3cret}
+    rewrites: {}
+  proxy:
+    https_proxy: http://proxy.example:3128
+    no_proxy: 10.0.0.0/8,.internal
+    ftp_proxy: http://x
+    http_proxy: proxy.example
+EOF2
+	prov
+	assert_line 'provision: berth.registries: ok'
+	assert_line 'provision: warning: user-data:10: berth.registries: unknown key rewrites ignored (mirrors, configs)'
+	assert_line 'provision: warning: user-data:14: berth.proxy: unknown key ftp_proxy ignored (http_proxy, https_proxy, no_proxy)'
+	assert_line 'provision: user-data:15: berth.proxy.http_proxy: expected an http:// or https:// URL'
+	assert_line 'provision: berth.proxy: error'
+	refute_output --partial s3cret
+	[ "$(stat -c %a "$R/etc/berth/registries.yaml")" = 600 ]
+	[ "$(stat -c %a "$R/etc/berth/proxy.env")" = 600 ]
+	run cat "$R/etc/berth/proxy.env"
+	assert_output "$(printf 'https_proxy=http://proxy.example:3128\nno_proxy=10.0.0.0/8,.internal')"
+	run cat "$R/etc/berth/registries.yaml"
+	assert_output --partial 'https://mirror.example:5000'
+	assert_output --partial 'password: s3cret'
+}

@@ -1,0 +1,361 @@
+/* Registry settings: /etc/berth/registries.yaml in k3s's format, and the
+ * credentials of /etc/berth/auth.json (containers-auth.json, which is
+ * docker's config.json "auths"). registries.yaml:
+ *   mirrors:
+ *     docker.io:            # or "*" for every registry without its own
+ *       endpoint: [https://mirror.example:5000, ...]
+ *   configs:
+ *     mirror.example:5000:  # an endpoint's host[:port]
+ *       auth: {username: U, password: P}   # or auth: base64(U:P)
+ *       tls: {ca_file: F, cert_file: F, key_file: F, insecure_skip_verify: false}
+ * Mirrors are tried in order, then the registry itself. A key Berth does not
+ * apply is one warning naming FILE:LINE and the key; a value of the wrong
+ * type is an error. Secrets never reach a message. */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium/utils.h>
+#include <yajl/yajl_tree.h>
+
+#include "berth.h"
+#include "json.h"
+#include "registry.h"
+#include "yaml-tree.h"
+
+#define CONFIG_MAX (1u << 20)
+
+void reg_etc_path(char *out, size_t size, const char *name)
+{
+	path_fmt(out, size, "%s/berth/%s", env_or("BERTH_ETC", "/etc"), name);
+}
+
+/* "U:P" in base64 into user and pass */
+static int basic_decode(const char *b64, char *user, size_t usize, char *pass, size_t psize)
+{
+	unsigned char bin[1024];
+	size_t n = 0;
+	char *colon;
+
+	if (sodium_base642bin(bin, sizeof bin - 1, b64, strlen(b64), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+		return -1;
+	bin[n] = '\0';
+	colon = strchr((char *)bin, ':');
+	if (!colon || (size_t)(colon - (char *)bin) >= usize || strlen(colon + 1) >= psize)
+		return -1;
+	*colon = '\0';
+	strcpy(user, (char *)bin);
+	strcpy(pass, colon + 1);
+	sodium_memzero(bin, sizeof bin);
+	return 0;
+}
+
+void reg_url_host(const char *url, char *out, size_t size)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	h = h ? h + 3 : url;
+	n = strcspn(h, "/?#");
+	snprintf(out, size, "%.*s", (int)n, h);
+}
+
+static int loopback(const char *host)
+{
+	return strncmp(host, "localhost", 9) == 0 && (host[9] == '\0' || host[9] == ':') ? 1 :
+	       strncmp(host, "127.", 4) == 0 || strncmp(host, "[::1]", 5) == 0;
+}
+
+static int endpoint_add(struct reg_host *h, const char *url, int upstream, const char *where, struct err *e)
+{
+	struct reg_endpoint *ep;
+	size_t n = strlen(url);
+
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return fail(e, 1, "%s: \"%.200s\" is not an http:// or https:// URL", where, url);
+	if (h->n == REG_ENDPOINTS_MAX)
+		return fail(e, 1, "%s: more than %d endpoints", where, REG_ENDPOINTS_MAX);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	/* k3s takes an endpoint with or without the /v2 the API lives under */
+	if (n > 3 && strncmp(url + n - 3, "/v2", 3) == 0)
+		n -= 3;
+	if (n >= sizeof h->ep[0].url)
+		return fail(e, 1, "%s: URL longer than %zu characters", where, sizeof h->ep[0].url - 1);
+	ep = &h->ep[h->n++];
+	memset(ep, 0, sizeof *ep);
+	snprintf(ep->url, sizeof ep->url, "%.*s", (int)n, url);
+	reg_url_host(ep->url, ep->host, sizeof ep->host);
+	ep->upstream = upstream;
+	return 0;
+}
+
+static void unknown_key(const struct ynode *k, const char *path, const char *why)
+{
+	warn("%s:%d: %s%s%s: %s, ignored", k->src, k->line, path, path[0] ? "." : "", k->str, why);
+}
+
+static int want_map(const struct ynode *n, const char *path, struct err *e)
+{
+	if (n && n->type != Y_MAP)
+		return fail(e, 1, "%s:%d: %s: expected a mapping", n->src, n->line, path);
+	return 0;
+}
+
+static int str_into(const struct ynode *n, const char *path, char *out, size_t size, struct err *e)
+{
+	const char *s = ystr(n);
+
+	if (!s || n->type != Y_SCALAR)
+		return fail(e, 1, "%s:%d: %s: expected a string", n->src, n->line, path);
+	if (strlen(s) >= size)
+		return fail(e, 1, "%s:%d: %s: longer than %zu characters", n->src, n->line, path, size - 1);
+	strcpy(out, s);
+	return 0;
+}
+
+/* the keys of configs.HOST.auth and .tls, and where each goes */
+enum field_kind { F_STR, F_BOOL, F_BASIC, F_UNSUPPORTED };
+static const struct field {
+	const char *section, *key;
+	enum field_kind kind;
+	size_t off, size;
+	const char *why; /* F_UNSUPPORTED */
+} fields[] = {
+#define EPF(sec, k, kind, f) { sec, k, kind, offsetof(struct reg_endpoint, f), sizeof(((struct reg_endpoint *)0)->f), NULL }
+	EPF("auth", "username", F_STR, username),
+	EPF("auth", "password", F_STR, password),
+	EPF("auth", "auth", F_BASIC, username),
+	{ "auth", "identitytoken", F_UNSUPPORTED, 0, 0,
+	  "OAuth2 identity tokens are not supported by Berth; give username and password" },
+	EPF("tls", "ca_file", F_STR, ca_file),
+	EPF("tls", "cert_file", F_STR, cert_file),
+	EPF("tls", "key_file", F_STR, key_file),
+	EPF("tls", "insecure_skip_verify", F_BOOL, insecure),
+#undef EPF
+};
+
+/* one section (auth or tls) of configs.HOST into ep */
+static int section_read(const struct ynode *v, const char *section, const char *sub, struct reg_endpoint *ep,
+			struct err *e)
+{
+	if (want_map(v, sub, e) < 0)
+		return -1;
+	for (size_t j = 0; j + 1 < v->n; j += 2) {
+		const struct ynode *k = v->kids[j], *val = v->kids[j + 1];
+		const struct field *f = fields;
+		char p2[REG_HOST_MAX + 128];
+		while (f < fields + sizeof fields / sizeof fields[0] &&
+		       (strcmp(f->section, section) != 0 || strcmp(f->key, k->str) != 0))
+			f++;
+		snprintf(p2, sizeof p2, "%s.%s", sub, k->str);
+		if (f == fields + sizeof fields / sizeof fields[0]) {
+			unknown_key(k, sub, "not a key of k3s's registries.yaml");
+		} else if (f->kind == F_UNSUPPORTED) {
+			unknown_key(k, sub, f->why);
+		} else if (f->kind == F_STR) {
+			if (str_into(val, p2, (char *)ep + f->off, f->size, e) < 0)
+				return -1;
+		} else if (f->kind == F_BOOL) {
+			if (ybool(val, (int *)((char *)ep + f->off)) < 0)
+				return fail(e, 1, "%s:%d: %s: expected true or false", val->src, val->line, p2);
+		} else if (!ystr(val) || basic_decode(ystr(val), ep->username, sizeof ep->username, ep->password,
+						      sizeof ep->password) < 0) {
+			return fail(e, 1, "%s:%d: %s: expected base64 of USER:PASSWORD", val->src, val->line, p2);
+		}
+	}
+	return 0;
+}
+
+/* configs.<host>: auth and tls for an endpoint */
+static int endpoint_config(const struct ynode *cfg, const char *key, struct reg_endpoint *ep, struct err *e)
+{
+	char path[REG_HOST_MAX + 64];
+
+	snprintf(path, sizeof path, "configs.%s", key);
+	if (want_map(cfg, path, e) < 0)
+		return -1;
+	for (size_t i = 0; i + 1 < cfg->n; i += 2) {
+		const struct ynode *k = cfg->kids[i];
+		char sub[sizeof path + 32];
+		snprintf(sub, sizeof sub, "%s.%s", path, k->str);
+		if (strcmp(k->str, "auth") == 0 || strcmp(k->str, "tls") == 0) {
+			if (section_read(cfg->kids[i + 1], k->str, sub, ep, e) < 0)
+				return -1;
+		} else {
+			unknown_key(k, path, "not a key Berth reads (auth, tls)");
+		}
+	}
+	if (!!ep->cert_file[0] != !!ep->key_file[0])
+		return fail(e, 1, "%s:%d: %s.tls: cert_file and key_file go together", cfg->src, cfg->line, path);
+	return 0;
+}
+
+static int mirror_endpoints(const struct ynode *m, const char *key, struct reg_host *h, struct err *e)
+{
+	char path[REG_HOST_MAX + 64];
+	const struct ynode *list;
+
+	snprintf(path, sizeof path, "mirrors.%s", key);
+	if (want_map(m, path, e) < 0)
+		return -1;
+	for (size_t i = 0; i + 1 < m->n; i += 2)
+		if (strcmp(m->kids[i]->str, "endpoint") != 0)
+			unknown_key(m->kids[i], path, strcmp(m->kids[i]->str, "rewrite") == 0 ?
+							      "repository rewrites are not supported by Berth" :
+							      "not a key Berth reads (endpoint)");
+	list = ymap_get(m, "endpoint");
+	if (!list)
+		return 0;
+	if (list->type != Y_SEQ)
+		return fail(e, 1, "%s:%d: %s.endpoint: expected a list of URLs", list->src, list->line, path);
+	for (size_t i = 0; i < list->n; i++) {
+		char where[sizeof path + 64];
+		const char *u = ystr(list->kids[i]);
+		snprintf(where, sizeof where, "%s:%d: %s.endpoint[%zu]", list->kids[i]->src, list->kids[i]->line, path, i);
+		if (!u || list->kids[i]->type != Y_SCALAR)
+			return fail(e, 1, "%s: expected a URL", where);
+		if (endpoint_add(h, u, 0, where, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int registries_yaml(const char *host, struct reg_host *h, struct reg_endpoint *up, struct err *e)
+{
+	char file[1024], err[512] = "";
+	struct ynode *root, *mirrors, *configs, *m;
+	size_t len;
+	char *buf;
+	int fd, rc = 0;
+
+	reg_etc_path(file, sizeof file, "registries.yaml");
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fail_errno(e, "%s", file);
+	buf = fd_read_alloc(fd, CONFIG_MAX, &len);
+	close(fd);
+	if (!buf)
+		return fail_errno(e, "%s", file);
+	root = yaml_load(file, buf, len, err, sizeof err);
+	free(buf);
+	if (!root)
+		return err[0] ? fail(e, 1, "%s", err) : 0;
+	if (root->type != Y_MAP) {
+		rc = fail(e, 1, "%s:%d: expected a mapping (mirrors:, configs:)", file, root->line);
+		goto out;
+	}
+	for (size_t i = 0; i + 1 < root->n; i += 2)
+		if (strcmp(root->kids[i]->str, "mirrors") != 0 && strcmp(root->kids[i]->str, "configs") != 0)
+			unknown_key(root->kids[i], "", "not a key Berth reads (mirrors, configs)");
+	mirrors = ymap_get(root, "mirrors");
+	configs = ymap_get(root, "configs");
+	if (want_map(mirrors, "mirrors", e) < 0 || want_map(configs, "configs", e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	m = ymap_get(mirrors, host);
+	if (!m)
+		m = ymap_get(mirrors, "*");
+	if (m && mirror_endpoints(m, ymap_get(mirrors, host) ? host : "*", h, e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; configs && i + 1 < configs->n; i += 2) {
+		const char *key = configs->kids[i]->str;
+		for (size_t j = 0; j < h->n; j++)
+			if (strcmp(h->ep[j].host, key) == 0 && endpoint_config(configs->kids[i + 1], key, &h->ep[j], e) < 0) {
+				rc = -1;
+				goto out;
+			}
+		if (strcmp(key, host) == 0) {
+			if (endpoint_config(configs->kids[i + 1], key, up, e) < 0) {
+				rc = -1;
+				goto out;
+			}
+		}
+	}
+out:
+	ynode_free(root);
+	return rc;
+}
+
+/* auth.json's credentials for an endpoint that has none from
+ * registries.yaml: auths."HOST" (or "https://HOST", "http://HOST") */
+static int auth_json(struct reg_host *h, struct err *e)
+{
+	char file[1024];
+	yajl_val root, auths;
+	size_t len;
+	char *buf;
+	int fd, rc = 0;
+
+	reg_etc_path(file, sizeof file, "auth.json");
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fail_errno(e, "%s", file);
+	buf = fd_read_alloc(fd, CONFIG_MAX, &len);
+	close(fd);
+	if (!buf)
+		return fail_errno(e, "%s", file);
+	root = json_parse(buf, len, file, e);
+	sodium_memzero(buf, len);
+	free(buf);
+	if (!root)
+		return -1;
+	auths = json_get(root, "auths", yajl_t_object);
+	for (size_t i = 0; auths && i < h->n; i++) {
+		struct reg_endpoint *ep = &h->ep[i];
+		if (ep->username[0])
+			continue;
+		for (size_t k = 0; k < auths->u.object.len; k++) {
+			const char *key = auths->u.object.keys[k], *b64;
+			char kh[REG_HOST_MAX];
+			reg_url_host(key, kh, sizeof kh);
+			if (strcmp(kh, ep->host) != 0)
+				continue;
+			b64 = json_str(auths->u.object.values[k], "auth");
+			if (!b64 || basic_decode(b64, ep->username, sizeof ep->username, ep->password, sizeof ep->password) < 0)
+				rc = fail(e, 1, "%s: auths.%s.auth: expected base64 of USER:PASSWORD", file, key);
+			break;
+		}
+	}
+	yajl_tree_free(root);
+	return rc;
+}
+
+int reg_host_config(const char *host, struct reg_host *h, struct err *e)
+{
+	struct reg_endpoint up;
+	char url[REG_HOST_MAX + 16];
+
+	memset(h, 0, sizeof *h);
+	memset(&up, 0, sizeof up);
+	if (registries_yaml(host, h, &up, e) < 0)
+		return -1;
+	/* the registry itself, last; on loopback, as docker does, HTTPS and
+	 * then plain HTTP */
+	snprintf(url, sizeof url, "https://%s", host);
+	if (endpoint_add(h, url, 1, host, e) < 0)
+		return -1;
+	if (loopback(host)) {
+		snprintf(url, sizeof url, "http://%s", host);
+		if (endpoint_add(h, url, 1, host, e) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < h->n; i++)
+		if (h->ep[i].upstream) {
+			char u[sizeof up.url], hh[sizeof up.host];
+			memcpy(u, h->ep[i].url, sizeof u);
+			memcpy(hh, h->ep[i].host, sizeof hh);
+			h->ep[i] = up;
+			memcpy(h->ep[i].url, u, sizeof u);
+			memcpy(h->ep[i].host, hh, sizeof hh);
+			h->ep[i].upstream = 1;
+		}
+	sodium_memzero(&up, sizeof up);
+	return auth_json(h, e);
+}

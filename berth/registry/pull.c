@@ -1,0 +1,686 @@
+/* berth pull REF: the manifest (through an index or manifest list to this
+ * machine's linux image), its config and layers from the registry, each
+ * verified by digest and size while it streams into
+ * $BERTH_ROOT/downloads/sha256/. A blob the store has is not fetched. A
+ * transfer that breaks resumes with Range, there and on the next pull (a
+ * power cut leaves <hex>.partial, which is checked again before it is
+ * continued). Two pulls of one blob take turns on its flock: one
+ * download. The blobs then go in as an OCI layout through berth/image's
+ * load, which checks them again, unpacks and commits the image. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "berth.h"
+#include "http.h"
+#include "image.h"
+#include "json.h"
+#include "registry.h"
+
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_SCHEMA1 "application/vnd.docker.distribution.manifest.v1"
+#define ACCEPT MT_OCI_INDEX ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST ", " MT_DOCKER_MANIFEST
+#define PARALLEL 3         /* blobs downloading at once, as docker's default */
+#define RESUMES_MAX 5      /* a broken transfer is continued this many times */
+#define LAYERS_PULL_MAX 256
+
+struct blob {
+	char digest[DIGEST_LEN + 1];
+	uint64_t size;
+	const char *kind; /* "config", "layer" */
+};
+
+struct pull {
+	struct reg_ref ref;
+	struct reg_host host;
+	struct reg_client c;
+	char full[1024];      /* the reference as given, for messages */
+	char root[2048];      /* BERTH_ROOT */
+	int dl;               /* downloads/, O_DIRECTORY */
+	char layout[64];      /* downloads/pull.<pid> */
+	int lfd;
+	FILE *out;            /* progress, or NULL: quiet */
+	struct blob blobs[LAYERS_PULL_MAX + 1];
+	size_t nblobs;
+};
+
+static const char *arch_name(void)
+{
+	struct utsname u;
+
+	if (uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0)
+		return "arm64";
+	return "amd64";
+}
+
+static int is_index(const char *mt)
+{
+	return strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0;
+}
+
+static int is_manifest(const char *mt)
+{
+	return strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0;
+}
+
+/* the media type of a manifest: its own mediaType, else the Content-Type */
+static void media_type(yajl_val doc, const char *ctype, char *out, size_t size)
+{
+	const char *mt = json_str(doc, "mediaType");
+	size_t n;
+
+	if (!mt || !*mt) {
+		mt = ctype;
+		if (!json_get(doc, "manifests", yajl_t_array) && json_get(doc, "layers", yajl_t_array) &&
+		    strcmp(mt, MT_DOCKER_MANIFEST) != 0)
+			mt = MT_OCI_MANIFEST; /* an OCI manifest may omit its mediaType */
+		else if (json_get(doc, "manifests", yajl_t_array) && !is_index(mt))
+			mt = MT_OCI_INDEX;
+	}
+	n = strcspn(mt, "; ");
+	snprintf(out, size, "%.*s", (int)n, mt);
+}
+
+/* GET a manifest by tag or digest: verified against the digest asked for
+ * and against Docker-Content-Digest; *doc parsed, *body kept (it is
+ * stored as the blob) */
+static int manifest_get(struct pull *p, const char *what, const char *want, char **body, size_t *len, yajl_val *doc,
+			char mt[128], char digest[DIGEST_LEN + 1], struct err *e)
+{
+	struct http_response rs;
+	struct sha256 h;
+	char path[1024];
+
+	snprintf(path, sizeof path, "%s/manifests/%s", p->ref.repo, what);
+	if (reg_fetch(&p->c, path, ACCEPT, REG_MANIFEST_MAX, &rs, body, len, e) < 0)
+		return -1;
+	sha256_init(&h);
+	sha256_update(&h, *body, *len);
+	sha256_final(&h, digest);
+	if (want && strcmp(digest, want) != 0)
+		return fail(e, 1, "%s: manifest %s: the registry sent %s, a wrong digest", p->c.host->ep[p->c.endpoint].host,
+			    want, digest);
+	if (rs.content_digest[0] && strcmp(rs.content_digest, digest) != 0)
+		return fail(e, 1, "%s: manifest %s: Docker-Content-Digest says %.80s, the body is %s",
+			    p->c.host->ep[p->c.endpoint].host, what, rs.content_digest, digest);
+	if (strncmp(rs.content_type, MT_SCHEMA1, strlen(MT_SCHEMA1)) == 0)
+		return fail(e, 1, "%s: manifest %s is Docker schema 1 (%s), which Berth does not pull: push the image "
+			    "again with a current tool", p->c.host->ep[p->c.endpoint].host, what, rs.content_type);
+	if (!(*doc = json_parse(*body, *len, "manifest", e)))
+		return -1;
+	{
+		yajl_val sv = json_get(*doc, "schemaVersion", yajl_t_number);
+		if (sv && YAJL_IS_INTEGER(sv) && YAJL_GET_INTEGER(sv) == 1)
+			return fail(e, 1, "%s: manifest %s is Docker schema 1, which Berth does not pull",
+				    p->c.host->ep[p->c.endpoint].host, what);
+	}
+	media_type(*doc, rs.content_type, mt, 128);
+	if (!is_index(mt) && !is_manifest(mt))
+		return fail(e, 1, "%s: manifest %s: media type \"%.100s\" is neither an image manifest nor an index",
+			    p->c.host->ep[p->c.endpoint].host, what, mt);
+	return 0;
+}
+
+/* the spec's platform rules: os and architecture must match; of several,
+ * one without a variant or the arm64 "v8" one */
+static int platform_pick(struct pull *p, yajl_val index, char digest[DIGEST_LEN + 1], uint64_t *size, struct err *e)
+{
+	yajl_val ms = json_need(index, "manifests", yajl_t_array, "index", e);
+	const char *arch = arch_name();
+	char seen[512] = "";
+	long best = -1;
+
+	if (!ms)
+		return -1;
+	for (size_t i = 0; i < ms->u.array.len; i++) {
+		yajl_val o = ms->u.array.values[i], pf = json_get(o, "platform", yajl_t_object);
+		const char *os = json_str(pf, "os"), *a = json_str(pf, "architecture"), *v = json_str(pf, "variant");
+		size_t n = strlen(seen);
+		if (os && a && n + 64 < sizeof seen)
+			snprintf(seen + n, sizeof seen - n, "%s%s/%s%s%s", n ? ", " : "", os, a, v ? "/" : "", v ? v : "");
+		if (!os || !a || strcmp(os, "linux") != 0 || strcmp(a, arch) != 0)
+			continue;
+		if (best < 0 || !v || strcmp(v, "v8") == 0)
+			best = (long)i;
+	}
+	if (best < 0)
+		return fail(e, 1, "%s: no image for linux/%s in the index (it has %s)", p->c.host->ep[p->c.endpoint].host,
+			    arch, seen[0] ? seen : "no platforms");
+	{
+		yajl_val o = ms->u.array.values[best], sz;
+		const char *d = json_str(o, "digest");
+		if (!d || !digest_valid(d))
+			return fail(e, 1, "index: manifests[%ld].digest: expected sha256:<64 hex digits>", best);
+		sz = json_get(o, "size", yajl_t_number);
+		strcpy(digest, d);
+		*size = sz && YAJL_IS_INTEGER(sz) && YAJL_GET_INTEGER(sz) > 0 ? (uint64_t)YAJL_GET_INTEGER(sz) : 0;
+	}
+	return 0;
+}
+
+/* write len bytes to fd; on ENOSPC, say how much room was left */
+static int pull_write(struct pull *p, int fd, const char *buf, size_t len, struct err *e)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			struct statvfs sv;
+			int er = errno;
+			if (er == ENOSPC && fstatvfs(fd, &sv) == 0)
+				return fail(e, EXIT_SYSTEM, "%s/downloads: no space left on the device (%llu bytes free)", p->root,
+					    (unsigned long long)sv.f_bavail * sv.f_frsize);
+			errno = er;
+			return fail_errno(e, "%s/downloads", p->root);
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* hash what a partial file holds, to go on from its end */
+static int partial_hash(int fd, struct sha256 *h, uint64_t *have)
+{
+	char buf[65536];
+	ssize_t n;
+
+	sha256_init(h);
+	*have = 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		sha256_update(h, buf, (size_t)n);
+		*have += (uint64_t)n;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+static void short_id(const char *digest, char out[13])
+{
+	snprintf(out, 13, "%.12s", digest_hex(digest));
+}
+
+/* downloads/sha256/<hex>: the blob, whole and verified, unless the store
+ * has it already */
+static int blob_get(struct pull *p, const struct blob *b, struct err *e)
+{
+	char part[128], done[128], path[512], id[13], got[DIGEST_LEN + 1];
+	struct sha256 h;
+	uint64_t have = 0;
+	int fd, rc = -1;
+
+	short_id(b->digest, id);
+	snprintf(done, sizeof done, "sha256/%s", digest_hex(b->digest));
+	snprintf(part, sizeof part, "sha256/%s.partial", digest_hex(b->digest));
+	fd = openat(p->dl, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail_errno(e, "%s/downloads/%s", p->root, part);
+	/* another pull of this blob: wait for it, then use what it got */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (p->out)
+			fprintf(p->out, "%s: Waiting\n", id);
+		if (flock(fd, LOCK_EX) < 0) {
+			close(fd);
+			return fail_errno(e, "%s/downloads/%s", p->root, part);
+		}
+	}
+	if (image_has_blob(b->digest) || faccessat(p->dl, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(fd);
+		unlinkat(p->dl, part, 0); /* may be another's, already renamed: no matter */
+		if (p->out)
+			fprintf(p->out, "%s: Already exists\n", id);
+		return 0;
+	}
+	if (partial_hash(fd, &h, &have) < 0) {
+		fail_errno(e, "%s/downloads/%s", p->root, part);
+		goto out;
+	}
+	if (have > b->size) {
+		if (ftruncate(fd, 0) < 0) {
+			fail_errno(e, "%s/downloads/%s", p->root, part);
+			goto out;
+		}
+		sha256_init(&h);
+		have = 0;
+	}
+	if (have > 0 && p->out)
+		fprintf(p->out, "%s: Resuming at byte %llu of %llu (kept from an earlier pull)\n", id,
+			(unsigned long long)have, (unsigned long long)b->size);
+	snprintf(path, sizeof path, "%s/blobs/%s", p->ref.repo, b->digest);
+	for (int tries = 0; have < b->size || b->size == 0; tries++) {
+		struct http_response rs;
+		struct err te = { 0 };
+		struct http *hh;
+		char buf[65536];
+		ssize_t n;
+
+		if (tries > RESUMES_MAX) {
+			fail(e, 1, "%s %s: the transfer broke %d times; %llu of %llu bytes kept for the next pull", b->kind,
+			     b->digest, RESUMES_MAX + 1, (unsigned long long)have, (unsigned long long)b->size);
+			goto out;
+		}
+		if (tries > 0 && p->out)
+			fprintf(stderr, "%s: %s; resuming at byte %llu\n", id, e->msg[0] ? e->msg : "the transfer broke",
+				(unsigned long long)have);
+		e->msg[0] = '\0';
+		hh = reg_get(&p->c, path, NULL, have, 0, &rs, tries ? &te : e);
+		if (!hh) {
+			if (tries && te.msg[0])
+				*e = te;
+			goto out;
+		}
+		if (rs.status == 200 && have > 0) {
+			/* the server sent it all again, not the range: start over */
+			if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+				http_close(hh);
+				fail_errno(e, "%s/downloads/%s", p->root, part);
+				goto out;
+			}
+			sha256_init(&h);
+			have = 0;
+		}
+		if (lseek(fd, (off_t)have, SEEK_SET) < 0) {
+			http_close(hh);
+			fail_errno(e, "%s/downloads/%s", p->root, part);
+			goto out;
+		}
+		while ((n = http_body(hh)->read(http_body(hh), buf, sizeof buf)) > 0) {
+			if (have + (uint64_t)n > b->size) {
+				http_close(hh);
+				fail(e, 1, "%s %s: more than the %llu bytes its descriptor gives", b->kind, b->digest,
+				     (unsigned long long)b->size);
+				goto bad;
+			}
+			sha256_update(&h, buf, (size_t)n);
+			if (pull_write(p, fd, buf, (size_t)n, e) < 0) {
+				http_close(hh);
+				goto out;
+			}
+			have += (uint64_t)n;
+		}
+		http_close(hh);
+		if (n < 0 && !e->msg[0])
+			fail(e, 1, "the transfer broke");
+		if (b->size == 0)
+			break;
+	}
+	sha256_final(&h, got);
+	if (strcmp(got, b->digest) != 0) {
+		fail(e, 1, "%s %s: the registry sent %llu bytes with digest %s: a wrong digest, refused", b->kind, b->digest,
+		     (unsigned long long)have, got);
+		goto bad;
+	}
+	if (fsync(fd) < 0 || renameat(p->dl, part, p->dl, done) < 0) {
+		fail_errno(e, "%s/downloads/%s", p->root, done);
+		goto out;
+	}
+	if (p->out)
+		fprintf(p->out, "%s: Download complete\n", id);
+	rc = 0;
+	goto out;
+bad:
+	/* bytes that do not make the blob: never continued */
+	unlinkat(p->dl, part, 0);
+out:
+	close(fd);
+	return rc;
+}
+
+/* up to PARALLEL blobs at a time, each in a child of its own; the first
+ * failure's message is the pull's */
+static int blobs_get(struct pull *p, struct err *e)
+{
+	pid_t pids[PARALLEL] = { 0 };
+	int pipes[PARALLEL] = { -1, -1, -1 };
+	size_t next = 0, running = 0;
+	pid_t parent = getpid();
+	int rc = 0;
+
+	if (p->out)
+		fflush(p->out);
+	while (next < p->nblobs || running > 0) {
+		while (rc == 0 && next < p->nblobs && running < PARALLEL) {
+			int fds[2], slot = 0;
+			while (pids[slot])
+				slot++;
+			if (pipe2(fds, O_CLOEXEC) < 0)
+				return fail_errno(e, "pipe");
+			pids[slot] = fork();
+			if (pids[slot] < 0)
+				return fail_errno(e, "fork");
+			if (pids[slot] == 0) {
+				struct err ce = { 0 };
+				/* a pull killed is killed whole, as a power cut would */
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (getppid() != parent)
+					_exit(1);
+				close(fds[0]);
+				if (blob_get(p, &p->blobs[next], &ce) < 0) {
+					if (write(fds[1], &ce, sizeof ce) < 0)
+						_exit(2);
+					if (p->out)
+						fflush(p->out);
+					_exit(1);
+				}
+				if (p->out)
+					fflush(p->out);
+				_exit(0);
+			}
+			close(fds[1]);
+			pipes[slot] = fds[0];
+			next++;
+			running++;
+		}
+		if (running == 0)
+			break;
+		{
+			int status;
+			pid_t w = wait(&status);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return fail_errno(e, "wait");
+			for (int s = 0; s < PARALLEL; s++) {
+				if (pids[s] != w)
+					continue;
+				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+					struct err ce = { 0 };
+					if (read(pipes[s], &ce, sizeof ce) != (ssize_t)sizeof ce)
+						snprintf(ce.msg, sizeof ce.msg, "a download process ended (status %d)", status);
+					if (rc == 0) {
+						*e = ce;
+						rc = -1;
+					}
+				}
+				close(pipes[s]);
+				pids[s] = 0;
+				running--;
+			}
+		}
+	}
+	return rc;
+}
+
+/* downloads/pull.<pid>: an OCI layout of links to the downloaded blobs;
+ * what the store has already stays out of it (load takes the store's) */
+static int layout_add(struct pull *p, const char *digest, struct err *e)
+{
+	char from[128], to[128];
+
+	snprintf(from, sizeof from, "sha256/%s", digest_hex(digest));
+	snprintf(to, sizeof to, "blobs/sha256/%s", digest_hex(digest));
+	if (linkat(p->dl, from, p->lfd, to, 0) < 0 && errno != EEXIST && !(errno == ENOENT && image_has_blob(digest)))
+		return fail_errno(e, "%s/downloads/%s", p->root, from);
+	return 0;
+}
+
+static int layout_write(struct pull *p, const char *name, const char *file, const char *data, size_t len,
+			struct err *e)
+{
+	int fd = openat(p->lfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	(void)name;
+	if (fd < 0)
+		return fail_errno(e, "%s/downloads/%s/%s", p->root, p->layout, file);
+	if (pull_write(p, fd, data, len, e) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int blob_write(struct pull *p, const char *digest, const char *data, size_t len, struct err *e)
+{
+	char file[128];
+
+	snprintf(file, sizeof file, "blobs/sha256/%s", digest_hex(digest));
+	return layout_write(p, NULL, file, data, len, e);
+}
+
+/* the manifest's config and layers, as blobs to fetch */
+static int manifest_blobs(struct pull *p, yajl_val m, struct err *e)
+{
+	yajl_val cfg = json_need(m, "config", yajl_t_object, "manifest", e), layers;
+	const char *d;
+	yajl_val sz;
+
+	if (!cfg)
+		return -1;
+	if (!(layers = json_need(m, "layers", yajl_t_array, "manifest", e)))
+		return -1;
+	if (layers->u.array.len > LAYERS_PULL_MAX)
+		return fail(e, 1, "manifest: layers: more than %d", LAYERS_PULL_MAX);
+	p->nblobs = 0;
+	for (size_t i = 0; i <= layers->u.array.len; i++) {
+		yajl_val o = i == 0 ? cfg : layers->u.array.values[i - 1];
+		struct blob *b = &p->blobs[p->nblobs];
+		const char *mt = json_str(o, "mediaType");
+		d = json_str(o, "digest");
+		sz = json_get(o, "size", yajl_t_number);
+		if (!d || !digest_valid(d) || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0)
+			return fail(e, 1, "manifest: %s%.0zu%s: expected a digest (sha256:<64 hex digits>) and a size",
+				    i == 0 ? "config" : "layers[", i - 1, i == 0 ? "" : "]");
+		if (i > 0 && (!mt || layer_media_compression(mt) < 0))
+			return fail(e, 1, "manifest: layers[%zu]: media type \"%.100s\" is not a layer type Berth knows", i - 1,
+				    mt ? mt : "");
+		if (i == 0 && (uint64_t)YAJL_GET_INTEGER(sz) > JSON_MAX)
+			return fail(e, 1, "manifest: config: %lld bytes, more than %u", YAJL_GET_INTEGER(sz), JSON_MAX);
+		strcpy(b->digest, d);
+		b->size = (uint64_t)YAJL_GET_INTEGER(sz);
+		b->kind = i == 0 ? "config" : "layer";
+		/* a layer listed twice is fetched once */
+		{
+			size_t k = 0;
+			while (k < p->nblobs && strcmp(p->blobs[k].digest, d) != 0)
+				k++;
+			if (k == p->nblobs)
+				p->nblobs++;
+		}
+	}
+	return 0;
+}
+
+static int index_json(struct pull *p, const char *mt, const char *digest, size_t size, const char *name,
+		      struct err *e)
+{
+	char doc[2048];
+	int n;
+
+	if (name)
+		n = snprintf(doc, sizeof doc,
+			     "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu,"
+			     "\"annotations\":{\"io.containerd.image.name\":\"%s\"}}]}\n", mt, digest, size, name);
+	else
+		n = snprintf(doc, sizeof doc,
+			     "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}\n",
+			     mt, digest, size);
+	if (n >= (int)sizeof doc)
+		return fail(e, 1, "index.json: the name is too long");
+	if (layout_write(p, name, "index.json", doc, (size_t)n, e) < 0)
+		return -1;
+	return layout_write(p, name, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}\n", 31, e);
+}
+
+static int pull_run(struct pull *p, struct err *e)
+{
+	char *body = NULL, *body2 = NULL, mt[128], top[DIGEST_LEN + 1], md[DIGEST_LEN + 1], name[600];
+	yajl_val doc = NULL, doc2 = NULL, m;
+	size_t len = 0, len2 = 0, mlen;
+	const char *mbody;
+	int rc = -1, fresh = 0;
+
+	if (reg_host_config(p->ref.host, &p->host, e) < 0)
+		return -1;
+	p->c.ref = &p->ref;
+	p->c.host = &p->host;
+	p->c.quiet = !p->out;
+	if (reg_probe(&p->c, e) < 0)
+		return -1;
+	if (manifest_get(p, p->ref.digest[0] ? p->ref.digest : p->ref.tag, p->ref.digest[0] ? p->ref.digest : NULL, &body,
+			 &len, &doc, mt, top, e) < 0)
+		goto out;
+	if (p->out)
+		fprintf(p->out, "%s: Pulling from %s\n", p->ref.tag[0] ? p->ref.tag : p->ref.digest, p->ref.repo);
+	m = doc;
+	mbody = body;
+	mlen = len;
+	strcpy(md, top);
+	if (is_index(mt)) {
+		uint64_t want_size = 0;
+		char mt2[128];
+		if (platform_pick(p, doc, md, &want_size, e) < 0)
+			goto out;
+		if (manifest_get(p, md, md, &body2, &len2, &doc2, mt2, md, e) < 0)
+			goto out;
+		if (want_size && want_size != len2) {
+			fail(e, 1, "manifest %s: %zu bytes, the index says %llu", md, len2, (unsigned long long)want_size);
+			goto out;
+		}
+		if (!is_manifest(mt2)) {
+			fail(e, 1, "manifest %s: the index names a \"%s\", not an image manifest", md, mt2);
+			goto out;
+		}
+		m = doc2;
+		mbody = body2;
+		mlen = len2;
+		strcpy(mt, mt2);
+	}
+	if (manifest_blobs(p, m, e) < 0)
+		goto out;
+	/* where the downloads go: beside the store, outside the tmp/ a load empties */
+	if (snprintf(p->root, sizeof p->root, "%s", env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT)) >= (int)sizeof p->root) {
+		fail(e, EXIT_USAGE, "BERTH_ROOT: too long");
+		goto out;
+	}
+	{
+		char d[sizeof p->root + 32];
+		snprintf(d, sizeof d, "%s/downloads/sha256", p->root);
+		if (mkdir_p(d, 0700) < 0) {
+			fail_errno(e, "%s", d);
+			goto out;
+		}
+		snprintf(d, sizeof d, "%s/downloads", p->root);
+		if ((p->dl = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			fail_errno(e, "%s", d);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < p->nblobs; i++)
+		if (!image_has_blob(p->blobs[i].digest))
+			fresh = 1;
+	if (blobs_get(p, e) < 0)
+		goto out;
+	snprintf(p->layout, sizeof p->layout, "pull.%ld", (long)getpid());
+	rm_tree_at(p->dl, p->layout);
+	if (mkdirat(p->dl, p->layout, 0700) < 0 ||
+	    (p->lfd = openat(p->dl, p->layout, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    mkdirat(p->lfd, "blobs", 0700) < 0 || mkdirat(p->lfd, "blobs/sha256", 0700) < 0) {
+		fail_errno(e, "%s/downloads/%s", p->root, p->layout);
+		goto out;
+	}
+	for (size_t i = 0; i < p->nblobs; i++)
+		if (layout_add(p, p->blobs[i].digest, e) < 0)
+			goto out;
+	if (blob_write(p, md, mbody, mlen, e) < 0)
+		goto out;
+	if (p->ref.tag[0])
+		reg_ref_store_name(&p->ref, name, sizeof name);
+	if (index_json(p, mt, md, mlen, p->ref.tag[0] ? name : NULL, e) < 0)
+		goto out;
+	{
+		char lpath[sizeof p->root + 128];
+		snprintf(lpath, sizeof lpath, "%s/downloads/%s", p->root, p->layout);
+		if (image_load_layout(lpath, top, 1, e) < 0)
+			goto out;
+	}
+	/* what the store now holds is not kept twice */
+	for (size_t i = 0; i < p->nblobs; i++)
+		if (image_has_blob(p->blobs[i].digest)) {
+			char f[128];
+			snprintf(f, sizeof f, "sha256/%s", digest_hex(p->blobs[i].digest));
+			unlinkat(p->dl, f, 0);
+		}
+	if (p->out) {
+		fprintf(p->out, "Digest: %s\n", top);
+		fprintf(p->out, "Status: %s for %s\n", fresh ? "Downloaded newer image" : "Image is up to date",
+			p->ref.tag[0] ? name : p->full);
+		reg_ref_full(&p->ref, name, sizeof name);
+		fprintf(p->out, "%s\n", name);
+	}
+	rc = 0;
+out:
+	if (p->lfd >= 0) {
+		close(p->lfd);
+		rm_tree_at(p->dl, p->layout);
+	}
+	if (p->dl >= 0)
+		close(p->dl);
+	if (doc)
+		yajl_tree_free(doc);
+	if (doc2)
+		yajl_tree_free(doc2);
+	free(body);
+	free(body2);
+	return rc;
+}
+
+int registry_pull(const char *ref_text, FILE *out, struct err *e)
+{
+	struct pull *p = calloc(1, sizeof *p);
+	int rc;
+
+	if (!p)
+		return fail_errno(e, "pull");
+	p->out = out;
+	p->dl = p->lfd = -1;
+	snprintf(p->full, sizeof p->full, "%s", ref_text);
+	rc = reg_ref_parse(ref_text, &p->ref, e);
+	if (rc == 0)
+		rc = pull_run(p, e);
+	memset(&p->host, 0, sizeof p->host);
+	memset(&p->c, 0, sizeof p->c);
+	free(p);
+	return rc;
+}
+
+int cmd_pull(int argc, char **argv)
+{
+	struct err e = { 0 };
+	const char *ref = NULL;
+	int quiet = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			quiet = 1;
+		else if (argv[i][0] == '-')
+			usage_error("pull", "unknown option %s", argv[i]);
+		else if (ref)
+			usage_error("pull", "one image at a time");
+		else
+			ref = argv[i];
+	}
+	if (!ref)
+		usage_error("pull", "no image");
+	/* a child's downloads: the parent reaps them all */
+	signal(SIGPIPE, SIG_IGN);
+	if (registry_pull(ref, quiet ? NULL : stdout, &e) < 0)
+		die(e.code ? e.code : 1, "pull %s: %s", ref, e.msg);
+	return 0;
+}
