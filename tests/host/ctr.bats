@@ -262,7 +262,7 @@ depends_on: [a]'
 # ---- definitions from flags ----
 
 @test "create: the flags round-trip through compose_load, however odd the values" {
-	run "$BERTH" create --name odd -p 8080:80 -p 127.0.0.1:53:53/udp -e 'A=x"y' -e 'B=yes' \
+	run "$BERTH" create --pull never --name odd -p 8080:80 -p 127.0.0.1:53:53/udp -e 'A=x"y' -e 'B=yes' \
 		-e $'C=line1\nline2' -v /srv/data:/data:ro -v cache:/cache --restart on-failure:3 \
 		--network host --user 1000:1000 -w /app --entrypoint '/bin/sh -c' \
 		demo:t 'echo "#hi": {x}' -- '--flag' 'no'
@@ -288,7 +288,7 @@ depends_on: [a]'
 }
 
 @test "create: stop and healthcheck flags as docker run has them" {
-	run "$BERTH" create --name hc --stop-signal USR2 --stop-timeout 3 --health-cmd 'curl -f http://localhost || exit 1' \
+	run "$BERTH" create --pull never --name hc --stop-signal USR2 --stop-timeout 3 --health-cmd 'curl -f http://localhost || exit 1' \
 		--health-interval 5s --health-timeout 2s --health-retries 4 --health-start-period 1m -p 80 -p 9000-9001:90-91 demo:t
 	assert_success
 	run "$BERTH" compose-check "$BERTH_ETC/berth/containers/hc.yaml"
@@ -296,30 +296,30 @@ depends_on: [a]'
 	assert_equal "$(jq -c '[.stop_signal, .stop_grace_period_ms, .healthcheck.kind, .healthcheck.test, .healthcheck.interval_ms, .healthcheck.timeout_ms, .healthcheck.retries, .healthcheck.start_period_ms]' <<<"$output")" \
 		'["SIGUSR2",3000,"shell",["curl -f http://localhost || exit 1"],5000,2000,4,60000]'
 	assert_equal "$(jq -c '[.ports[] | [.host_port, .container_port]]' <<<"$output")" '[[0,80],[9000,90],[9001,91]]'
-	run "$BERTH" create --name off --no-healthcheck demo:t
+	run "$BERTH" create --pull never --name off --no-healthcheck demo:t
 	assert_success
 	assert_equal "$("$BERTH" compose-check "$BERTH_ETC/berth/containers/off.yaml" | jq -r .healthcheck.kind)" none
-	run "$BERTH" create --name x --stop-signal SIGNOPE demo:t
+	run "$BERTH" create --pull never --name x --stop-signal SIGNOPE demo:t
 	assert_failure 125
 	[ ! -e "$BERTH_ETC/berth/containers/x.yaml" ]
-	run "$BERTH" create --name x --stop-timeout 1.5 demo:t
+	run "$BERTH" create --pull never --name x --stop-timeout 1.5 demo:t
 	assert_failure 100
-	run "$BERTH" create --name x --no-healthcheck --health-cmd true demo:t
+	run "$BERTH" create --pull never --name x --no-healthcheck --health-cmd true demo:t
 	assert_failure 100
 }
 
 @test "create: a taken name and an invalid flag value fail with 125 and write nothing" {
-	run "$BERTH" create --name one demo:t
+	run "$BERTH" create --pull never --name one demo:t
 	assert_success
-	run "$BERTH" create --name one demo:t
+	run "$BERTH" create --pull never --name one demo:t
 	assert_failure 125
 	assert_output --partial 'name "one" is already in use'
-	run "$BERTH" create --name two --restart sometimes demo:t
+	run "$BERTH" create --pull never --name two --restart sometimes demo:t
 	assert_failure 125
 	[ ! -e "$BERTH_ETC/berth/containers/two.yaml" ]
-	run "$BERTH" create --name two --network weird demo:t
+	run "$BERTH" create --pull never --name two --network weird demo:t
 	assert_failure 100
-	run "$BERTH" create demo:t
+	run "$BERTH" create --pull never demo:t
 	assert_success
 	[[ $output =~ ^demo-[0-9a-f]{6}$ ]]
 }
