@@ -70,6 +70,7 @@ FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c li
 FUZZ_image := berth/fuzz/fuzz-image.c lib/tar.c $(addprefix berth/image/,source.c layer.c decompress.c digest.c refs.c store.c)
 FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c) lib/yaml-tree.c
 FUZZ_update := berth/fuzz/fuzz-update.c lib/tar.c lib/http.c $(addprefix berth/update/,bundle.c manifest.c sig.c uki.c)
+FUZZ_registry := berth/fuzz/fuzz-registry.c $(addprefix berth/registry/,ref.c config.c) lib/yaml-tree.c lib/path.c
 FUZZ_events := berth/fuzz/fuzz.c berth/cli/events.c
 FUZZ_netcfg := netcfg/fuzz/fuzz.c netcfg/conf.c
 FUZZ_DIR_netcfg := netcfg

@@ -39,6 +39,7 @@ struct http {
 	int chunked;
 	int unbounded;       /* no Content-Length: the body ends when the transfer does */
 	uint64_t max;        /* the request's cap, for an unbounded body */
+	char range[32];
 	char *buf;           /* body bytes come and not read: buf[at..have) */
 	size_t at, have, cap;
 	uint64_t got;        /* body bytes read */
@@ -431,8 +432,12 @@ struct http *http_open(const struct http_request *rq, struct http_response *rs, 
 		curl_easy_setopt(h->c, CURLOPT_SSLCERT, rq->cert_file);
 	if (rq->key_file)
 		curl_easy_setopt(h->c, CURLOPT_SSLKEY, rq->key_file);
-	if (rq->from > 0)
-		curl_easy_setopt(h->c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)rq->from);
+	/* a Range header, not curl's resume: a server that sends it all (200)
+	 * is the caller's to handle, not an error */
+	if (rq->from > 0) {
+		snprintf(h->range, sizeof h->range, "%llu-", (unsigned long long)rq->from);
+		curl_easy_setopt(h->c, CURLOPT_RANGE, h->range);
+	}
 	if (put) {
 		/* an empty body: EC2's IMDSv2 token */
 		curl_easy_setopt(h->c, CURLOPT_UPLOAD, 1L);

@@ -515,7 +515,11 @@ void mod_registries(struct prov *p, const struct ynode *cfg)
 		return;
 	}
 	for (size_t i = 0; i + 1 < r->n; i += 2)
-		if (strcmp(r->kids[i]->str, "mirrors") && strcmp(r->kids[i]->str, "configs"))
+		if (!ystr(r->kids[i]) || r->kids[i]->type != Y_SCALAR) {
+			mod_error(p, r->kids[i], "berth.registries", "a key that is not a string");
+			mod_end(p, RES_ERROR);
+			return;
+		} else if (strcmp(r->kids[i]->str, "mirrors") && strcmp(r->kids[i]->str, "configs"))
 			mod_warn(p, r->kids[i], "berth.registries", "unknown key %s ignored (mirrors, configs)", r->kids[i]->str);
 	if (yaml_emit(r, &text, &len) != 0) {
 		mod_error(p, r, "berth.registries", "cannot re-emit as YAML");
@@ -549,9 +553,13 @@ void mod_proxy(struct prov *p, const struct ynode *cfg)
 		return;
 	}
 	for (size_t i = 0; i + 1 < x->n; i += 2) {
-		const char *k = x->kids[i]->str, *v = ystr(x->kids[i + 1]);
+		const char *k = x->kids[i]->type == Y_SCALAR ? x->kids[i]->str : NULL, *v = ystr(x->kids[i + 1]);
 		size_t j = 0;
 		char path[64];
+		if (!k) {
+			mod_error(p, x->kids[i], "berth.proxy", "a key that is not a string");
+			continue;
+		}
 		while (j < 3 && strcmp(k, keys[j][0]) && strcmp(k, keys[j][1]))
 			j++;
 		snprintf(path, sizeof path, "berth.proxy.%.32s", k);

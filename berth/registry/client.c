@@ -97,6 +97,10 @@ static int token_fetch(struct reg_client *c, struct err *e)
 
 	if (strncmp(c->realm, "https://", 8) != 0 && strncmp(c->realm, "http://", 7) != 0)
 		return fail(e, 1, "%s: the token realm \"%.200s\" is not an http(s) URL", ep_host(c), c->realm);
+	/* credentials in clear only where the registry itself is spoken to in clear */
+	if (ep->username[0] && strncmp(c->realm, "http://", 7) == 0 && strncmp(ep->url, "https://", 8) == 0)
+		return fail(e, 1, "%s: the token realm %.200s is plain HTTP; the credentials are not sent there", ep_host(c),
+			    c->realm);
 	if (http_escape(c->service, svc, sizeof svc) < 0 || http_escape(c->scope, scope, sizeof scope) < 0)
 		return fail(e, 1, "%s: the token service or scope is too long", ep_host(c));
 	if (snprintf(url, sizeof url, "%s%s%s%s%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?",

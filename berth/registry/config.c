@@ -11,6 +11,7 @@
  * Mirrors are tried in order, then the registry itself. A key Berth does not
  * apply is one warning naming FILE:LINE and the key; a value of the wrong
  * type is an error. Secrets never reach a message. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -63,10 +64,20 @@ void reg_url_host(const char *url, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)n, h);
 }
 
+/* localhost, 127.0.0.0/8 or [::1], with or without a port: where docker
+ * also tries plain HTTP */
 static int loopback(const char *host)
 {
-	return strncmp(host, "localhost", 9) == 0 && (host[9] == '\0' || host[9] == ':') ? 1 :
-	       strncmp(host, "127.", 4) == 0 || strncmp(host, "[::1]", 5) == 0;
+	char h[64];
+	struct in_addr a;
+	size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+
+	if (n >= sizeof h || (host[n] != '\0' && host[n] != ':'))
+		return 0;
+	snprintf(h, sizeof h, "%.*s", (int)n, host);
+	if (strcmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0)
+		return 1;
+	return inet_pton(AF_INET, h, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 static int endpoint_add(struct reg_host *h, const char *url, int upstream, const char *where, struct err *e)
@@ -76,6 +87,8 @@ static int endpoint_add(struct reg_host *h, const char *url, int upstream, const
 
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return fail(e, 1, "%s: \"%.200s\" is not an http:// or https:// URL", where, url);
+	if (memchr(url, '@', strcspn(strstr(url, "://") + 3, "/") + (size_t)(strstr(url, "://") + 3 - url)))
+		return fail(e, 1, "%s: credentials in the URL: give them under configs: HOST: auth:", where);
 	if (h->n == REG_ENDPOINTS_MAX)
 		return fail(e, 1, "%s: more than %d endpoints", where, REG_ENDPOINTS_MAX);
 	while (n > 0 && url[n - 1] == '/')
@@ -93,6 +106,10 @@ static int endpoint_add(struct reg_host *h, const char *url, int upstream, const
 	return 0;
 }
 
+/* a mapping whose keys are all strings: yaml-tree leaves a key's str NULL
+ * when the key is itself a list or a map */
+static int want_map(const struct ynode *n, const char *path, struct err *e);
+
 static void unknown_key(const struct ynode *k, const char *path, const char *why)
 {
 	warn("%s:%d: %s%s%s: %s, ignored", k->src, k->line, path, path[0] ? "." : "", k->str, why);
@@ -102,6 +119,10 @@ static int want_map(const struct ynode *n, const char *path, struct err *e)
 {
 	if (n && n->type != Y_MAP)
 		return fail(e, 1, "%s:%d: %s: expected a mapping", n->src, n->line, path);
+	for (size_t i = 0; n && i + 1 < n->n; i += 2)
+		if (n->kids[i]->type != Y_SCALAR || !n->kids[i]->str)
+			return fail(e, 1, "%s:%d: %s: a key that is not a string", n->kids[i]->src, n->kids[i]->line,
+				    path[0] ? path : "(top level)");
 	return 0;
 }
 
@@ -248,6 +269,10 @@ static int registries_yaml(const char *host, struct reg_host *h, struct reg_endp
 		rc = fail(e, 1, "%s:%d: expected a mapping (mirrors:, configs:)", file, root->line);
 		goto out;
 	}
+	if (want_map(root, "", e) < 0) {
+		rc = -1;
+		goto out;
+	}
 	for (size_t i = 0; i + 1 < root->n; i += 2)
 		if (strcmp(root->kids[i]->str, "mirrors") != 0 && strcmp(root->kids[i]->str, "configs") != 0)
 			unknown_key(root->kids[i], "", "not a key Berth reads (mirrors, configs)");
@@ -336,6 +361,15 @@ int reg_host_config(const char *host, struct reg_host *h, struct err *e)
 	memset(&up, 0, sizeof up);
 	if (registries_yaml(host, h, &up, e) < 0)
 		return -1;
+	/* Docker Hub's API is not at docker.io, and Berth writes no
+	 * registry's API host name into its code: a mirror must say where */
+	if (strcmp(host, "docker.io") == 0) {
+		if (h->n == 0)
+			return fail(e, 1, "docker.io: Berth has no built-in endpoint for Docker Hub: give one (Docker Hub's "
+				    "registry or a mirror of it) under mirrors: docker.io: endpoint: in %s/berth/registries.yaml",
+				    env_or("BERTH_ETC", "/etc"));
+		return auth_json(h, e);
+	}
 	/* the registry itself, last; on loopback, as docker does, HTTPS and
 	 * then plain HTTP */
 	snprintf(url, sizeof url, "https://%s", host);

@@ -228,16 +228,30 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 	short_id(b->digest, id);
 	snprintf(done, sizeof done, "sha256/%s", digest_hex(b->digest));
 	snprintf(part, sizeof part, "sha256/%s.partial", digest_hex(b->digest));
-	fd = openat(p->dl, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail_errno(e, "%s/downloads/%s", p->root, part);
-	/* another pull of this blob: wait for it, then use what it got */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (p->out)
-			fprintf(p->out, "%s: Waiting\n", id);
-		if (flock(fd, LOCK_EX) < 0) {
-			close(fd);
+	/* another pull of this blob: wait for it, then use what it got. The
+	 * lock is on the inode: one renamed or removed meanwhile is not the
+	 * name's any more, so open the name again */
+	for (int waited = 0;; waited = 1) {
+		struct stat a, n;
+		fd = openat(p->dl, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
 			return fail_errno(e, "%s/downloads/%s", p->root, part);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (p->out && !waited)
+				fprintf(p->out, "%s: Waiting\n", id);
+			if (flock(fd, LOCK_EX) < 0) {
+				close(fd);
+				return fail_errno(e, "%s/downloads/%s", p->root, part);
+			}
+		}
+		if (fstat(fd, &a) == 0 && fstatat(p->dl, part, &n, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == n.st_ino &&
+		    a.st_dev == n.st_dev)
+			break;
+		close(fd);
+		if (image_has_blob(b->digest) || faccessat(p->dl, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (p->out)
+				fprintf(p->out, "%s: Already exists\n", id);
+			return 0;
 		}
 	}
 	if (image_has_blob(b->digest) || faccessat(p->dl, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -271,6 +285,7 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		ssize_t n;
 
 		if (tries > RESUMES_MAX) {
+			e->msg[0] = '\0';
 			fail(e, 1, "%s %s: the transfer broke %d times; %llu of %llu bytes kept for the next pull", b->kind,
 			     b->digest, RESUMES_MAX + 1, (unsigned long long)have, (unsigned long long)b->size);
 			goto out;
@@ -316,7 +331,7 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		}
 		http_close(hh);
 		if (n < 0 && !e->msg[0])
-			fail(e, 1, "the transfer broke");
+			*e = te.msg[0] ? te : (struct err){ 1, "the transfer broke" };
 		if (b->size == 0)
 			break;
 	}
@@ -391,7 +406,7 @@ static int blobs_get(struct pull *p, struct err *e)
 			break;
 		{
 			int status;
-			pid_t w = wait(&status);
+			pid_t w = waitpid(-1, &status, 0);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
@@ -402,7 +417,9 @@ static int blobs_get(struct pull *p, struct err *e)
 				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 					struct err ce = { 0 };
 					if (read(pipes[s], &ce, sizeof ce) != (ssize_t)sizeof ce)
-						snprintf(ce.msg, sizeof ce.msg, "a download process ended (status %d)", status);
+						snprintf(ce.msg, sizeof ce.msg, "a download process ended (%s %d)",
+							 WIFSIGNALED(status) ? "signal" : "exit", WIFSIGNALED(status) ?
+							 WTERMSIG(status) : WEXITSTATUS(status));
 					if (rc == 0) {
 						*e = ce;
 						rc = -1;
@@ -474,9 +491,10 @@ static int manifest_blobs(struct pull *p, yajl_val m, struct err *e)
 		const char *mt = json_str(o, "mediaType");
 		d = json_str(o, "digest");
 		sz = json_get(o, "size", yajl_t_number);
+		if ((!d || !digest_valid(d) || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0) && i == 0)
+			return fail(e, 1, "manifest: config: expected a digest (sha256:<64 hex digits>) and a size");
 		if (!d || !digest_valid(d) || !sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0)
-			return fail(e, 1, "manifest: %s%.0zu%s: expected a digest (sha256:<64 hex digits>) and a size",
-				    i == 0 ? "config" : "layers[", i - 1, i == 0 ? "" : "]");
+			return fail(e, 1, "manifest: layers[%zu]: expected a digest (sha256:<64 hex digits>) and a size", i - 1);
 		if (i > 0 && (!mt || layer_media_compression(mt) < 0))
 			return fail(e, 1, "manifest: layers[%zu]: media type \"%.100s\" is not a layer type Berth knows", i - 1,
 				    mt ? mt : "");
@@ -547,7 +565,8 @@ static int pull_run(struct pull *p, struct err *e)
 		char mt2[128];
 		if (platform_pick(p, doc, md, &want_size, e) < 0)
 			goto out;
-		if (manifest_get(p, md, md, &body2, &len2, &doc2, mt2, md, e) < 0)
+		char got[DIGEST_LEN + 1];
+		if (manifest_get(p, md, md, &body2, &len2, &doc2, mt2, got, e) < 0)
 			goto out;
 		if (want_size && want_size != len2) {
 			fail(e, 1, "manifest %s: %zu bytes, the index says %llu", md, len2, (unsigned long long)want_size);

@@ -68,3 +68,10 @@ setup() {
 	fuzz_libfuzzer state "$T/seeds" -runs=50000 -max_len=4096
 	assert_output --partial 'Done 50000 runs'
 }
+
+@test "libFuzzer: image references and registries.yaml, 20000 runs from the registry seeds" {
+	mkdir "$T/seeds"
+	cp "$TOP"/tests/host/fixtures/registry/* "$T/seeds/"
+	TMPDIR=$T fuzz_libfuzzer registry "$T/seeds" -runs=20000 -max_len=4096
+	assert_output --partial 'Done 20000 runs'
+}

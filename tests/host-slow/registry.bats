@@ -400,3 +400,35 @@ configs:
 	refute_output --partial "registries.yaml"
 	assert_output --partial "connect to localhost port 1"
 }
+
+@test "docker.io without a mirror: one line saying where to give its endpoint; a non-string key is an error" {
+	run "$BERTH" pull nginx:1.25
+	assert_failure 1
+	assert_output "berth pull: pull nginx:1.25: docker.io: Berth has no built-in endpoint for Docker Hub: give one (Docker Hub's registry or a mirror of it) under mirrors: docker.io: endpoint: in $BERTH_ETC/berth/registries.yaml"
+	registries "mirrors:
+  ? [a, b]
+  : {endpoint: [http://x]}"
+	run "$BERTH" pull "$REG_plain/x/img:v1"
+	assert_failure 1
+	assert_output --partial "registries.yaml:2: mirrors: a key that is not a string"
+	registries "mirrors:
+  docker.io:
+    endpoint: [\"http://user:pw@$REG_plain\"]"
+	run "$BERTH" pull x/img:v1
+	assert_failure 1
+	assert_output --partial "credentials in the URL: give them under configs: HOST: auth:"
+	refute_output --partial "pw@"
+}
+
+@test "docker.io through a mirror: x/img:v1 is docker.io/x/img, stored as x/img:v1" {
+	registries "mirrors:
+  docker.io:
+    endpoint: [http://$REG_plain]"
+	run "$BERTH" pull x/img:v1
+	assert_success
+	assert_line "docker.io/x/img:v1"
+	stored x/img v1
+	run "$BERTH" pull -q x/multi:1
+	assert_success
+	[ -z "$output" ]
+}
