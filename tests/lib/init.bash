@@ -84,12 +84,15 @@ ns_boot() {
 		"$INIT" >"$T/out" 2>&1 3>&- &
 	NS=$!
 	PID1=
-	for _ in $(seq 50); do
-		PID1=$(tr -d ' ' 2>/dev/null <"/proc/$NS/task/$NS/children")
-		[ -n "$PID1" ] && grep -q "${WAIT_FOR:-: ready\$}" "$T/out" && break
-		sleep 0.1
-	done
-	[ -n "$PID1" ]
+	# up means it said so: a signal sent before then finds no handler
+	wait_until 30 _ns_up
+}
+
+# _ns_up: PID1 is the namespace's init, and its console has WAIT_FOR
+# (default ": ready")
+_ns_up() {
+	PID1=$(tr -d ' ' 2>/dev/null <"/proc/$NS/task/$NS/children")
+	[ -n "$PID1" ] && grep -q "${WAIT_FOR:-: ready\$}" "$T/out"
 }
 
 ns_wait() { # wait up to $1 s for init to exit; its exit status in $status
