@@ -506,7 +506,7 @@ B='"$BERTH"'
 S=$BERTH_RUN/containers
 runsv_of() {
 	for p in $(cwd_pids "$BERTH_RUN/service/$1"); do
-		[ "$(cat /proc/$p/comm)" = runsv ] && echo $p
+		if [ "$(cat /proc/$p/comm)" = runsv ]; then echo $p; fi
 	done
 	return 0
 }
@@ -529,7 +529,7 @@ for i in $(seq 50); do sv=$(runsv_of lone); [ -n "$sv" ] && break; sleep 0.1; do
 kill -KILL $sv
 $B start lone 2>&1
 second=$(sed -n "s/^pid=//p" $S/lone/state)
-[ "$first" != "$second" ] && ! kill -0 $first 2>/dev/null && echo "a new container"
+if [ "$first" != "$second" ] && ! kill -0 $first 2>/dev/null; then echo "a new container"; fi
 grep "^status=" $S/lone/state
 # TERM to runsv (what runsvdir did to a removed service): the container
 # stops, and is not said to be restarting

@@ -111,10 +111,7 @@ netns_new() {
 	f=$(mktemp "$BATS_TEST_TMPDIR/ns.XXXXXX")
 	# shellcheck disable=SC2016 # $$ is the inner shell's
 	unshare --net sh -c 'echo $$ >"$1"; exec sleep 1000' sh "$f" >/dev/null 2>&1 3>&- &
-	for _ in $(seq 50); do
-		[ -s "$f" ] && break
-		sleep 0.05
-	done
+	wait_until 5 test -s "$f" || return 1
 	cat "$f"
 }
 
