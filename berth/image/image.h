@@ -181,6 +181,9 @@ int layer_unpack(struct stream *tar, int dirfd, const int *lowers, size_t nlower
  * blob the layout lacks is taken from the store, where it was verified.
  * 0, or -1 with e filled; quiet: no "Loaded image" lines */
 int image_load_layout(const char *dir, const char *repo_digest, int quiet, struct err *e);
+/* this machine's architecture as OCI names it ("amd64", "arm64"): the
+ * image an index gives it, for berth load and berth pull alike */
+const char *image_arch(void);
 /* 1 if the store holds this blob (committed: verified by its digest) */
 int image_has_blob(const char *digest);
 

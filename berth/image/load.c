@@ -525,7 +525,7 @@ out:
 	return rc;
 }
 
-static const char *arch_name(void)
+const char *image_arch(void)
 {
 	struct utsname u;
 
@@ -544,10 +544,10 @@ static int index_pick(struct load *l, yajl_val index, const char *what, struct d
 	for (size_t i = 0; i < ms->u.array.len; i++) {
 		yajl_val o = ms->u.array.values[i], p = json_get(o, "platform", yajl_t_object);
 		const char *os = json_str(p, "os"), *arch = json_str(p, "architecture");
-		if (os && arch && strcmp(os, "linux") == 0 && strcmp(arch, arch_name()) == 0)
+		if (os && arch && strcmp(os, "linux") == 0 && strcmp(arch, image_arch()) == 0)
 			return desc_get(l, o, what, out);
 	}
-	return fail(&l->e, 1, "%s: no image for linux/%s", what, arch_name());
+	return fail(&l->e, 1, "%s: no image for linux/%s", what, image_arch());
 }
 
 static int oci_load(struct load *l, yajl_val docker)

@@ -251,16 +251,11 @@ static int registries_yaml(const char *host, struct reg_host *h, struct reg_endp
 	struct ynode *root, *mirrors, *configs, *m;
 	size_t len;
 	char *buf;
-	int fd, rc = 0;
+	int rc = 0;
 
 	reg_etc_path(file, sizeof file, "registries.yaml");
-	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (!(buf = file_read_at(AT_FDCWD, file, CONFIG_MAX, &len)))
 		return errno == ENOENT ? 0 : fail_errno(e, "%s", file);
-	buf = fd_read_alloc(fd, CONFIG_MAX, &len);
-	close(fd);
-	if (!buf)
-		return fail_errno(e, "%s", file);
 	root = yaml_load(file, buf, len, err, sizeof err);
 	free(buf);
 	if (!root)
@@ -316,16 +311,11 @@ static int auth_json(struct reg_host *h, struct err *e)
 	yajl_val root, auths;
 	size_t len;
 	char *buf;
-	int fd, rc = 0;
+	int rc = 0;
 
 	reg_etc_path(file, sizeof file, "auth.json");
-	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (!(buf = file_read_at(AT_FDCWD, file, CONFIG_MAX, &len)))
 		return errno == ENOENT ? 0 : fail_errno(e, "%s", file);
-	buf = fd_read_alloc(fd, CONFIG_MAX, &len);
-	close(fd);
-	if (!buf)
-		return fail_errno(e, "%s", file);
 	root = json_parse(buf, len, file, e);
 	sodium_memzero(buf, len);
 	free(buf);

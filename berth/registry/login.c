@@ -59,20 +59,13 @@ static int line_read(int fd, const char *prompt, int secret, char *out, size_t s
 /* auth.json as a tree, or NULL for none; *err set on a bad one */
 static yajl_val auth_read(const char *file, struct err *e)
 {
-	int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	size_t len;
+	char *buf = file_read_at(AT_FDCWD, file, AUTH_MAX, &len);
 	yajl_val v;
-	char *buf;
 
-	if (fd < 0) {
+	if (!buf) {
 		if (errno != ENOENT)
 			fail_errno(e, "%s", file);
-		return NULL;
-	}
-	buf = fd_read_alloc(fd, AUTH_MAX, &len);
-	close(fd);
-	if (!buf) {
-		fail_errno(e, "%s", file);
 		return NULL;
 	}
 	v = json_parse(buf, len, file, e);

@@ -17,7 +17,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
@@ -57,15 +56,6 @@ struct pull {
 	struct blob blobs[LAYERS_PULL_MAX + 1];
 	size_t nblobs;
 };
-
-static const char *arch_name(void)
-{
-	struct utsname u;
-
-	if (uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0)
-		return "arm64";
-	return "amd64";
-}
 
 static int is_index(const char *mt)
 {
@@ -140,7 +130,7 @@ static int manifest_get(struct pull *p, const char *what, const char *want, char
 static int platform_pick(struct pull *p, yajl_val index, char digest[DIGEST_LEN + 1], uint64_t *size, struct err *e)
 {
 	yajl_val ms = json_need(index, "manifests", yajl_t_array, "index", e);
-	const char *arch = arch_name();
+	const char *arch = image_arch();
 	char seen[512] = "";
 	long best = -1;
 
@@ -175,23 +165,17 @@ static int platform_pick(struct pull *p, yajl_val index, char digest[DIGEST_LEN 
 /* write len bytes to fd; on ENOSPC, say how much room was left */
 static int pull_write(struct pull *p, int fd, const char *buf, size_t len, struct err *e)
 {
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			struct statvfs sv;
-			int er = errno;
-			if (er == ENOSPC && fstatvfs(fd, &sv) == 0)
-				return fail(e, EXIT_SYSTEM, "%s/downloads: no space left on the device (%llu bytes free)", p->root,
-					    (unsigned long long)sv.f_bavail * sv.f_frsize);
-			errno = er;
-			return fail_errno(e, "%s/downloads", p->root);
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	struct statvfs sv;
+	int er;
+
+	if (write_all(fd, buf, len) == 0)
+		return 0;
+	er = errno;
+	if (er == ENOSPC && fstatvfs(fd, &sv) == 0)
+		return fail(e, EXIT_SYSTEM, "%s/downloads: no space left on the device (%llu bytes free)", p->root,
+			    (unsigned long long)sv.f_bavail * sv.f_frsize);
+	errno = er;
+	return fail_errno(e, "%s/downloads", p->root);
 }
 
 /* hash what a partial file holds, to go on from its end */
@@ -447,12 +431,10 @@ static int layout_add(struct pull *p, const char *digest, struct err *e)
 	return 0;
 }
 
-static int layout_write(struct pull *p, const char *name, const char *file, const char *data, size_t len,
-			struct err *e)
+static int layout_write(struct pull *p, const char *file, const char *data, size_t len, struct err *e)
 {
 	int fd = openat(p->lfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	(void)name;
 	if (fd < 0)
 		return fail_errno(e, "%s/downloads/%s/%s", p->root, p->layout, file);
 	if (pull_write(p, fd, data, len, e) < 0) {
@@ -468,7 +450,7 @@ static int blob_write(struct pull *p, const char *digest, const char *data, size
 	char file[128];
 
 	snprintf(file, sizeof file, "blobs/sha256/%s", digest_hex(digest));
-	return layout_write(p, NULL, file, data, len, e);
+	return layout_write(p, file, data, len, e);
 }
 
 /* the manifest's config and layers, as blobs to fetch */
@@ -531,9 +513,9 @@ static int index_json(struct pull *p, const char *mt, const char *digest, size_t
 			     mt, digest, size);
 	if (n >= (int)sizeof doc)
 		return fail(e, 1, "index.json: the name is too long");
-	if (layout_write(p, name, "index.json", doc, (size_t)n, e) < 0)
+	if (layout_write(p, "index.json", doc, (size_t)n, e) < 0)
 		return -1;
-	return layout_write(p, name, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}\n", 31, e);
+	return layout_write(p, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}\n", 31, e);
 }
 
 static int pull_run(struct pull *p, struct err *e)
