@@ -201,7 +201,9 @@ static int fetch(const char *method, const char *base, const char *name, const c
 	return rc;
 }
 
-/* NoCloud's seedfrom: s=http://host:port/path/ (files appended to it) */
+/* NoCloud's seedfrom: s=http://host:port/path/ or https:// (files
+ * appended to it; https trusts the CA bundle, ca_certs' too once a boot
+ * has applied it) */
 static int seed_from_url(struct prov *p, struct seed *s, const char *url)
 {
 	char base[1024], *md;
@@ -215,7 +217,7 @@ static int seed_from_url(struct prov *p, struct seed *s, const char *url)
 		return seed_from_dir(p, s, url + 7, "nocloud");
 	if (snprintf(base, sizeof base, "%s%s", url, url[strlen(url) - 1] == '/' ? "" : "/") >= (int)sizeof base)
 		return -1;
-	if (!strncmp(url, "http://", 7)) {
+	if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
 		char what[1100];
 		snprintf(what, sizeof what, "seedfrom %s", url);
 		if (net_for(p, what, url, 0) != 0)

@@ -27,7 +27,7 @@
 /* the host of http://HOST[:PORT]/… ([v6] without its brackets) */
 static void url_host(const char *url, char *host, size_t size)
 {
-	const char *h = strncmp(url, "http://", 7) ? url : url + 7;
+	const char *h = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 	size_t n;
 
 	if (*h == '[') {

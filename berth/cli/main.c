@@ -23,7 +23,7 @@ static const struct command {
 	{ "pull", cmd_pull, "[-q|--quiet] NAME[:TAG|@DIGEST]", "download an image from a registry into the store (registries.yaml: mirrors, credentials, CAs)" },
 	{ "login", cmd_login, "[-u USER] [--password-stdin] HOST[:PORT]", "check credentials against a registry and keep them in /etc/berth/auth.json (mode 0600)" },
 	{ "logout", cmd_logout, "HOST[:PORT]", "remove a registry's credentials from /etc/berth/auth.json" },
-	{ "images", cmd_images, "[-q|--quiet]", "list the images in the store" },
+	{ "images", cmd_images, "[-q|--quiet] [--digests]", "list the images in the store (--digests: the digest each was pulled by)" },
 	{ "rmi", cmd_rmi, "[-f|--force] NAME[:TAG]|ID...", "remove images, and the blobs and layers neither an image nor a container uses any more (-f: untag an image a container uses; its layers stay until the container is removed)" },
 	{ "compose-check", cmd_compose_check, "FILE...", "check container definitions and print them as JSON" },
 	{ "spec", cmd_spec, "--definition FILE --rootfs DIR [--image-config FILE] [--resolv FILE] [--hosts FILE] [--hostname-file FILE]", "print the OCI config.json for a container definition" },

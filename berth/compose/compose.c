@@ -1359,6 +1359,31 @@ static int k_network_mode(struct ctx *c, struct container_def *d, const struct y
 	return 0;
 }
 
+static int k_pull_policy(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (v->type == Y_SCALAR && (strcmp(v->str, "missing") == 0 || strcmp(v->str, "if_not_present") == 0))
+		d->pull = PULL_MISSING;
+	else if (v->type == Y_SCALAR && strcmp(v->str, "always") == 0)
+		d->pull = PULL_ALWAYS;
+	else if (v->type == Y_SCALAR && strcmp(v->str, "never") == 0)
+		d->pull = PULL_NEVER;
+	else if (v->type == Y_SCALAR && strcmp(v->str, "build") == 0) {
+		ERR(c, v, "%s: build: Berth builds no images; use missing, always or never", path);
+		return -1;
+	} else if (v->type == Y_SCALAR && (strcmp(v->str, "daily") == 0 || strcmp(v->str, "weekly") == 0 ||
+					   strncmp(v->str, "every_", 6) == 0)) {
+		ERR(c, v, "%s: %s: pulls by the image's age are not supported; use missing, always or never", path,
+		    shown(v, b));
+		return -1;
+	} else {
+		ERR(c, v, "%s: %s: expected missing, always, never or if_not_present", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
 /* the durations of healthcheck and stop_grace_period */
 static int health_duration(struct ctx *c, const struct ynode *v, const char *path, long long *ms)
 {
@@ -1574,6 +1599,7 @@ static const struct key {
 	{ "cap_add", k_cap_add },
 	{ "cap_drop", k_cap_drop },
 	{ "network_mode", k_network_mode },
+	{ "pull_policy", k_pull_policy },
 	{ "healthcheck", k_healthcheck },
 	{ "stop_signal", k_stop_signal },
 	{ "stop_grace_period", k_stop_grace_period },

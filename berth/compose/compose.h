@@ -24,6 +24,10 @@ struct strv {
 
 enum restart_policy { RESTART_NO, RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_UNLESS_STOPPED };
 enum network_mode { NETWORK_BRIDGE, NETWORK_HOST, NETWORK_NONE };
+/* compose's pull_policy: missing (and its alias if_not_present) pulls an
+ * image the store lacks when the container starts, always pulls at every
+ * start that is not a restart, never uses only the store */
+enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
 /* HEALTH_UNSET: the image's healthcheck (if any) applies; HEALTH_NONE: off */
 enum health_kind { HEALTH_UNSET, HEALTH_NONE, HEALTH_CMD, HEALTH_SHELL };
 
@@ -78,6 +82,7 @@ struct container_def {
 	int read_only;
 	struct strv cap_add, cap_drop; /* "CAP_X" or "ALL" */
 	enum network_mode network_mode;
+	enum pull_policy pull;
 	struct healthcheck health;
 	int stop_signal; /* 0 = unset: the image's StopSignal, else SIGTERM */
 	long long stop_grace_ms; /* -1 = unset: CTR_GRACE_DEFAULT */

@@ -39,6 +39,7 @@ int compose_json(yajl_gen g, const struct container_def *d)
 {
 	static const char *const restart[] = { "no", "always", "on-failure", "unless-stopped" };
 	static const char *const net[] = { "bridge", "host", "none" };
+	static const char *const pull[] = { "missing", "always", "never" };
 	static const char *const health[] = { "unset", "none", "cmd", "shell" };
 	char num[32], sig[16];
 
@@ -93,6 +94,7 @@ int compose_json(yajl_gen g, const struct container_def *d)
 	kstrv(g, "cap_add", &d->cap_add);
 	kstrv(g, "cap_drop", &d->cap_drop);
 	kstr(g, "network_mode", net[d->network_mode]);
+	kstr(g, "pull_policy", pull[d->pull]);
 	str(g, "healthcheck");
 	yajl_gen_map_open(g);
 	kstr(g, "kind", health[d->health.kind]);

@@ -70,7 +70,11 @@ struct ctr_state {
 	time_t started_at, finished_at;
 	char address[64];
 	char ports[2304]; /* "HOSTIP:HOSTPORT:CPORT/PROTO ..." (NET_PORTS_MAX of them) */
-	char error[256]; /* why it failed, one line */
+	char error[256]; /* why it failed, one line; while pulling, the last try's failure */
+	/* ctr-exec pulling the image before the start (status starting):
+	 * "pulling" during a try, "retrying" between failed tries; "" otherwise */
+	char pull[16];
+	int pull_tries; /* failed tries so far */
 	/* the healthcheck (health.c); health is "" when there is none */
 	char health[16];  /* starting, healthy, unhealthy */
 	int health_failing; /* consecutive failed checks, docker's FailingStreak */

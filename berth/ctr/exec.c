@@ -4,6 +4,7 @@
  * the container runs this process only waits, forwards the stop signal,
  * escalates to SIGKILL after the grace period and cleans up. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include "ctr.h"
 #include "image.h"
 #include "net.h"
+#include "registry.h"
 #include "spec.h"
 
 struct exec_ctx {
@@ -83,31 +85,229 @@ static int crun(struct exec_ctx *c, int quiet, const char *a1, const char *a2, c
 	return ctr_spawn_wait(argv, quiet);
 }
 
+static int sleep_or_stop(const sigset_t *set, long ms);
+
+#define PULL_BACKOFF_MAX_MS 60000 /* between tries: 1 s doubling to this */
+#define PULL_NETWORK_WAIT_MS 60000 /* for a route before the first try, at most */
+
+/* the host has a route beyond loopback's and the link-local ones: its
+ * network is up far enough to try a registry (at boot, before DHCP has
+ * answered, a try could only fail) */
+static int network_up(void)
+{
+	char line[256], iface[64], dest[40];
+	FILE *f;
+	int up = 0;
+
+	if ((f = fopen("/proc/net/route", "re"))) {
+		if (fgets(line, sizeof line, f)) /* the header */
+			while (!up && fgets(line, sizeof line, f))
+				up = sscanf(line, "%63s", iface) == 1 && strcmp(iface, "lo") != 0;
+		fclose(f);
+	}
+	if (!up && (f = fopen("/proc/net/ipv6_route", "re"))) {
+		while (!up && fgets(line, sizeof line, f))
+			up = sscanf(line, "%39s %*s %*s %*s %*s %*s %*s %*s %*s %63s", dest, iface) == 2 &&
+			     strcmp(iface, "lo") != 0 && strncmp(dest, "fe80", 4) != 0 && strncmp(dest, "ff", 2) != 0;
+		fclose(f);
+	}
+	return up;
+}
+
+/* a line for whoever watches the pull: the pull log (ctr-boot shows it on
+ * the console) and the container's log */
+static void pull_say(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pull_say(FILE *out, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (out)
+		fprintf(out, "%s\n", line);
+	warn("%s", line);
+}
+
+/* one try, in a child, so that a stop is answered at once (the pull's
+ * own download children die with it): 0 pulled, 1 failed (why says why),
+ * -1 stopped */
+static int pull_once(struct exec_ctx *c, const sigset_t *set, FILE *out, char *why, size_t size)
+{
+	int fds[2], status = 0, stopped = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return snprintf(why, size, "pipe: %s", strerror(errno)), 1;
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, size, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return 1;
+	}
+	if (pid == 0) {
+		struct err e = { 0 };
+
+		close(fds[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		sigprocmask(SIG_UNBLOCK, set, NULL);
+		if (registry_pull(c->def->image, out, &e) == 0) {
+			if (out)
+				fflush(out);
+			_exit(0);
+		}
+		if (out)
+			fflush(out);
+		if (write(fds[1], e.msg, strlen(e.msg)) < 0) {
+			/* the parent says the try failed all the same */
+		}
+		_exit(1);
+	}
+	close(fds[1]);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(set, &si);
+
+		if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !stopped) {
+			stopped = 1;
+			kill(pid, SIGTERM);
+		}
+		if (sig == SIGCHLD || stopped) {
+			pid_t w;
+			while ((w = waitpid(-1, &status, stopped ? 0 : WNOHANG)) > 0 && w != pid)
+				;
+			if (w == pid)
+				break;
+		}
+	}
+	n = read(fds[0], why, size - 1);
+	why[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	if (stopped)
+		return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (!why[0])
+		snprintf(why, size, "the pull ended with %s", WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "an error");
+	return 1;
+}
+
+/* pull the definition's image into the store, first waiting (a while) for
+ * the network, then trying until it is there: a failed try is one line
+ * and a backoff of 1 s doubling to 60 s; the state says "pulling" or
+ * "retrying". 0 pulled, -1 stopped on the way */
+static int image_pull(struct exec_ctx *c, const sigset_t *set)
+{
+	const char *image = c->def->image;
+	char path[CTR_PATH_MAX], why[256];
+	long long since = now_ms();
+	FILE *out;
+	int r = 1;
+
+	ctr_path(path, sizeof path, "%s/containers/%s/pull.log", c->p.run, c->name);
+	out = fopen(path, "we");
+	if (out)
+		setvbuf(out, NULL, _IOLBF, 0);
+	snprintf(c->st.pull, sizeof c->st.pull, "pulling");
+	c->st.pull_tries = 0;
+	state_save(c);
+	if (!network_up()) {
+		pull_say(out, "waiting for the network to pull %s", image);
+		while (!network_up() && now_ms() - since < PULL_NETWORK_WAIT_MS)
+			if (sleep_or_stop(set, 250))
+				goto stopped;
+	}
+	for (int tries = 0;;) {
+		long ms;
+
+		r = pull_once(c, set, out, why, sizeof why);
+		if (r <= 0)
+			break;
+		tries++;
+		ms = tries > 6 ? PULL_BACKOFF_MAX_MS : 1000L << (tries - 1);
+		if (ms > PULL_BACKOFF_MAX_MS)
+			ms = PULL_BACKOFF_MAX_MS;
+		pull_say(out, "pull %s failed (try %d): %s; next try in %ld s", image, tries, why, ms / 1000);
+		snprintf(c->st.pull, sizeof c->st.pull, "retrying");
+		snprintf(c->st.error, sizeof c->st.error, "pull %.100s: %.140s", image, why);
+		c->st.pull_tries = tries;
+		state_save(c);
+		if (sleep_or_stop(set, ms))
+			goto stopped;
+		snprintf(c->st.pull, sizeof c->st.pull, "pulling");
+		state_save(c);
+	}
+	if (r == 0) {
+		c->st.pull[0] = c->st.error[0] = '\0';
+		state_save(c);
+		if (out)
+			fclose(out);
+		return 0;
+	}
+stopped:
+	if (out)
+		fclose(out);
+	return -1;
+}
+
 /* the image the container is bound to (image.c), bound now if it is
- * not yet or its definition names another image since: its config JSON and
- * its layer directories */
-static int image_find(struct exec_ctx *c, struct image_user *img)
+ * not yet or its definition names another image since (or pull_policy
+ * always pulled it again): its config JSON and its layer directories. An
+ * image the store lacks is pulled, unless pull_policy is never. 0, -1
+ * failed (the state says why), -2 stopped while pulling */
+static int image_find(struct exec_ctx *c, struct image_user *img, const sigset_t *set, int restarted)
 {
 	struct image_store s;
 	struct err e = { 0 };
 	const char *want = c->def->image;
-	int r;
+	char bound[DIGEST_LEN + 1] = "";
+	int r, pulled = 0;
 
+	if (c->def->pull == PULL_ALWAYS && !restarted) {
+		if (image_pull(c, set) < 0)
+			return -2;
+		pulled = 1;
+	}
+again:
 	if (image_store_open(&s, 0, &e) < 0) {
 		image_store_close(&s);
 		return setup_fail(c, "image store: %s", e.msg);
 	}
 	r = ctr_image_read(&c->p, c->name, img);
-	if (r == 0 && strcmp(img->image, want) != 0) {
-		image_user_free(img);
-		r = 1;
+	if (r == 0) {
+		snprintf(bound, sizeof bound, "%s", img->config);
+		if (strcmp(img->image, want) != 0 || pulled) {
+			image_user_free(img);
+			r = 1;
+		}
 	}
 	if (r != 0) {
 		int how = image_lookup(&s, want, 1, img, &e);
+		if (how == 0 && c->def->pull != PULL_NEVER && !pulled) {
+			/* the pull takes the store's lock itself */
+			image_store_close(&s);
+			if (image_pull(c, set) < 0)
+				return -2;
+			pulled = 1;
+			goto again;
+		}
 		if (how == 0)
-			fail(&e, 1, "image %s: not in the store (berth load it first)", want);
+			fail(&e, 1, "image %s: not in the store (%s)", want,
+			     c->def->pull == PULL_NEVER ? "pull_policy: never; berth pull or berth load it first"
+							: "berth load it first");
 		else if (how > 0)
 			ctr_image_bind(&c->p, c->name, want, img, &e);
+		/* another image: a new container layer, as docker compose
+		 * recreates a container whose image changed */
+		if (how > 0 && !e.msg[0] && bound[0] && strcmp(bound, img->config) != 0) {
+			char upper[CTR_PATH_MAX];
+			ctr_path(upper, sizeof upper, "%s/upper", c->dir);
+			if (rm_tree_at(AT_FDCWD, upper) < 0)
+				warn_errno("%s: remove the old image's container layer %s", c->name, upper);
+		}
 	}
 	if (!e.msg[0])
 		c->image_config = image_config_load(&s, img, want, SPEC_IMAGE_CONFIG_MAX_BYTES, &c->image_config_len, &e);
@@ -500,7 +700,7 @@ int cmd_ctr_exec(int argc, char **argv)
 	size_t ndefs;
 	sigset_t set;
 	pid_t pid;
-	int code;
+	int code, restarted;
 
 	if (argc != 2)
 		usage_error("ctr-exec", "expected NAME");
@@ -524,6 +724,7 @@ int cmd_ctr_exec(int argc, char **argv)
 	ctr_path(pidfile, sizeof pidfile, "%s/pid", c.bundle);
 
 	ctr_state_read(&c.p, c.name, &c.st);
+	restarted = c.st.status == CTR_RESTARTING;
 	if (c.st.status == CTR_RESTARTING && c.st.streak > 0) {
 		long ms = ctr_backoff_ms(c.st.streak - 1);
 		if (sleep_or_stop(&set, ms)) {
@@ -537,7 +738,8 @@ int cmd_ctr_exec(int argc, char **argv)
 	c.st.finished_at = 0;
 	c.st.exit_code = -1;
 	c.st.pid = 0;
-	c.st.error[0] = c.st.address[0] = c.st.ports[0] = c.st.health[0] = '\0';
+	c.st.error[0] = c.st.address[0] = c.st.ports[0] = c.st.health[0] = c.st.pull[0] = '\0';
+	c.st.pull_tries = 0;
 	state_save(&c);
 
 	code = ctr_def_load(&c.p, c.name, &c.def, &ndefs);
@@ -552,8 +754,18 @@ int cmd_ctr_exec(int argc, char **argv)
 	}
 	stale_cleanup(&c);
 	unlink(pidfile);
-	if (image_find(&c, &img) < 0 || rootfs_mount(&c, &img) < 0 || etc_files(&c) < 0 ||
-	    hosts_write(&c, NULL) < 0 || bundle_write(&c) < 0)
+	code = image_find(&c, &img, &set, restarted);
+	if (code == -2) {
+		/* stopped while it pulled: nothing ran, nothing to clean */
+		c.st.status = CTR_STOPPED;
+		c.st.pull[0] = '\0';
+		c.st.finished_at = time(NULL);
+		state_save(&c);
+		compose_free(c.def, ndefs);
+		return 0;
+	}
+	if (code < 0 || rootfs_mount(&c, &img) < 0 || etc_files(&c) < 0 || hosts_write(&c, NULL) < 0 ||
+	    bundle_write(&c) < 0)
 		goto fail;
 	image_user_free(&img);
 	c.created = 1;

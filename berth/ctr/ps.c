@@ -54,10 +54,16 @@ static void status_text(const struct ctr_state *s, time_t now, char *buf, size_t
 		snprintf(buf, size, "Dead");
 	else if (s->status == CTR_RESTARTING)
 		snprintf(buf, size, "Restarting (%d) %s ago", s->exit_code, d);
+	else if (s->status == CTR_STOPPED && s->exit_code < 0)
+		snprintf(buf, size, "Created"); /* stopped before it ran (while pulling) */
 	else if (s->status == CTR_EXITED || s->status == CTR_STOPPED)
 		snprintf(buf, size, "Exited (%d) %s ago", s->exit_code, d);
 	else if (s->status == CTR_FAILED)
 		snprintf(buf, size, "Failed %s ago", d);
+	else if (s->status == CTR_STARTING && strcmp(s->pull, "retrying") == 0)
+		snprintf(buf, size, "Pulling (%d failed tr%s)", s->pull_tries, s->pull_tries == 1 ? "y" : "ies");
+	else if (s->status == CTR_STARTING && s->pull[0])
+		snprintf(buf, size, "Pulling");
 	else
 		snprintf(buf, size, "%c%s", *w >= 'a' && *w <= 'z' ? *w - 'a' + 'A' : *w, *w ? w + 1 : "");
 }

@@ -226,6 +226,9 @@ static void definition(const struct run_opts *o, struct buf *b)
 	key_list(b, "volumes", o->volumes.v, o->volumes.n);
 	key_str(b, "restart", o->restart);
 	key_str(b, "network_mode", o->network);
+	/* --pull never holds at every start; missing and always were done here */
+	if (o->pull && strcmp(o->pull, "never") == 0)
+		key_str(b, "pull_policy", "never");
 	key_str(b, "user", o->user);
 	key_str(b, "working_dir", o->workdir);
 	key_str(b, "stop_signal", o->stop_signal);

@@ -41,7 +41,9 @@ static void marker_set(const char *path)
 		warn_errno("write %s", path);
 }
 
-/* 0 started (running, or ran and exited), 1 failed, -1 timed out */
+/* 0 started (running, or ran and exited), 1 failed (or a pull of its
+ * image failed: ctr-exec tries again), -1 timed out; a pull under way
+ * stops the clock */
 static int wait_started(const struct ctr_paths *p, const char *name, int timeout_ms)
 {
 	struct ctr_state s;
@@ -49,6 +51,10 @@ static int wait_started(const struct ctr_paths *p, const char *name, int timeout
 
 	for (int t = 0; t <= timeout_ms; t += ctr_poll_sleep(&idle)) {
 		ctr_state_read(p, name, &s);
+		if (s.status == CTR_STARTING && strcmp(s.pull, "retrying") == 0)
+			return 1;
+		if (s.status == CTR_STARTING && s.pull[0])
+			t = 0;
 		if (s.status == CTR_RUNNING)
 			return 0;
 		if (s.status == CTR_FAILED || s.status == CTR_STOPPED)
@@ -162,7 +168,11 @@ int ctr_start(const struct ctr_paths *p, const char *name, int timeout_ms)
 	else if (r > 0) {
 		struct ctr_state s;
 		ctr_state_read(p, name, &s);
-		warn("%s: failed to start%s%s", name, s.error[0] ? ": " : "", s.error);
+		if (s.status == CTR_STARTING && s.pull[0])
+			warn("%s: not started yet: %s; it tries again (berth ps shows it, berth stop ends it)", name,
+			     s.error);
+		else
+			warn("%s: failed to start%s%s", name, s.error[0] ? ": " : "", s.error);
 	}
 	return r;
 }
@@ -519,6 +529,7 @@ enum boot_state {
 	BOOT_STARTED,  /* running, or ran and exited without an error */
 	BOOT_FAILED,   /* did not start, and will not: what depends on it fails too */
 	BOOT_HELD,     /* unless-stopped, and a person stopped it: stays down */
+	BOOT_PULLING,  /* a pull of its image failed: ctr-exec tries again; ready does not wait */
 	BOOT_NSTATES
 };
 
@@ -530,6 +541,7 @@ enum boot_event {
 	EV_UP_FAILED,  /* the service could not be brought up */
 	EV_RAN,        /* the state file: running, or exited or restarting without an error */
 	EV_FAILED,     /* the state file: failed or stopped */
+	EV_PULL_RETRY, /* the state file: starting, a pull of its image failed */
 	BOOT_NEVENTS
 };
 
@@ -538,6 +550,9 @@ struct boot {
 	struct container_def **defs;
 	size_t n, *order;
 	enum boot_state *state, *before; /* each container's, now and a round ago */
+	long *shown;         /* bytes of each container's pull.log shown so far */
+	int *held;           /* waiting on a container in BOOT_PULLING (deps first) */
+	int detached;        /* ready has been told; this child waits for the pulls */
 	struct ctr_state st; /* the state file boot_look read last */
 	char why[160];       /* why a depends_on condition will never hold */
 	int rc;
@@ -613,12 +628,15 @@ static enum boot_event boot_look(struct boot *b, size_t i)
 		deps = deps_ready(b, i);
 		return deps < 0 ? EV_DEPS_NEVER : deps > 0 ? EV_DEPS_READY : EV_NONE;
 	case BOOT_STARTING:
+	case BOOT_PULLING:
 		ctr_state_read(&b->p, d->name, &b->st);
 		if (b->st.status == CTR_RUNNING ||
 		    ((b->st.status == CTR_EXITED || b->st.status == CTR_RESTARTING) && !b->st.error[0]))
 			return EV_RAN;
 		if (b->st.status == CTR_FAILED || b->st.status == CTR_STOPPED)
 			return EV_FAILED;
+		if (b->state[i] == BOOT_STARTING && b->st.status == CTR_STARTING && strcmp(b->st.pull, "retrying") == 0)
+			return EV_PULL_RETRY;
 		return EV_NONE;
 	default:
 		return EV_NONE;
@@ -661,6 +679,14 @@ static enum boot_event boot_started(struct boot *b, size_t i)
 	return EV_NONE;
 }
 
+static enum boot_event boot_pull_wait(struct boot *b, size_t i)
+{
+	printf("container %s: waiting for its image (%s); ready does not wait for it\n", b->defs[i]->name,
+	       b->st.error);
+	fflush(stdout);
+	return EV_NONE;
+}
+
 /* a container that need not run (restart: no) may fail quietly */
 static enum boot_event boot_failed(struct boot *b, size_t i)
 {
@@ -686,6 +712,11 @@ static const struct boot_move {
 		[EV_UP_FAILED] = { BOOT_FAILED, boot_up_failed },
 		[EV_RAN] = { BOOT_STARTED, boot_started },
 		[EV_FAILED] = { BOOT_FAILED, boot_failed },
+		[EV_PULL_RETRY] = { BOOT_PULLING, boot_pull_wait },
+	},
+	[BOOT_PULLING] = {
+		[EV_RAN] = { BOOT_STARTED, boot_started },
+		[EV_FAILED] = { BOOT_FAILED, boot_failed },
 	},
 };
 
@@ -705,11 +736,111 @@ static void boot_step(struct boot *b, size_t i)
 	}
 }
 
+/* which waiting containers wait on one whose image is not there yet,
+ * directly or through another: the boot order has dependencies first */
+static void boot_held(struct boot *b)
+{
+	for (size_t k = 0; k < b->n; k++) {
+		size_t i = b->order[k];
+		const struct container_def *d = b->defs[i];
+
+		b->held[i] = 0;
+		for (size_t j = 0; j < d->ndepends && b->state[i] == BOOT_WAITING; j++)
+			for (size_t m = 0; m < b->n; m++)
+				if (strcmp(b->defs[m]->name, d->depends[j].service) == 0 &&
+				    (b->state[m] == BOOT_PULLING || b->held[m]))
+					b->held[i] = 1;
+	}
+}
+
 /* ctr-boot waits for a container not started yet, and for one coming up
- * that its restart policy wants up */
+ * that its restart policy wants up; ready does not wait for a pull that
+ * failed and what waits on it, but the child left behind for them does */
 static int boot_pending(const struct boot *b, size_t i)
 {
+	if (b->state[i] == BOOT_PULLING || b->held[i])
+		return b->detached;
 	return b->state[i] == BOOT_WAITING || (b->state[i] == BOOT_STARTING && b->defs[i]->restart != RESTART_NO);
+}
+
+/* the lines of container i's pull.log (ctr-exec's pull: progress, failed
+ * tries) not shown yet, on the console */
+static void boot_pull_show(struct boot *b, size_t i)
+{
+	char path[CTR_PATH_MAX], buf[4096];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if (b->state[i] != BOOT_STARTING && b->state[i] != BOOT_PULLING)
+		return;
+	ctr_path(path, sizeof path, "%s/containers/%s/pull.log", b->p.run, b->defs[i]->name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && sb.st_size < b->shown[i])
+		b->shown[i] = 0; /* a new pull.log: a later try */
+	while ((n = pread(fd, buf, sizeof buf - 1, b->shown[i])) > 0) {
+		char *end;
+
+		buf[n] = '\0';
+		end = strrchr(buf, '\n');
+		if (!end) {
+			if (n < (ssize_t)sizeof buf - 1)
+				break; /* a line still being written */
+			end = buf + n - 1; /* one longer than buf: cut it */
+		}
+		*end = '\0';
+		for (char *line = buf, *nl; line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			printf("container %s: %s\n", b->defs[i]->name, line);
+		}
+		b->shown[i] += end - buf + 1;
+	}
+	fflush(stdout);
+	close(fd);
+}
+
+/* 1 if container i's ctr-exec is in a try of its pull */
+static int boot_pulling(struct boot *b, size_t i)
+{
+	struct ctr_state s;
+
+	if (b->state[i] != BOOT_STARTING)
+		return 0;
+	ctr_state_read(&b->p, b->defs[i]->name, &s);
+	return s.status == CTR_STARTING && strcmp(s.pull, "pulling") == 0;
+}
+
+/* ready: nothing left but pulls that failed and what waits on them. A
+ * child goes on with those (and shows how they go) while this process
+ * returns, telling PID 1 the boot is over. 1 in the child, 0 here */
+static int boot_detach(struct boot *b)
+{
+	pid_t pid;
+	int any = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->held[i]) {
+			printf("container %s: waits for a container that waits for its image\n", b->defs[i]->name);
+			any = 1;
+		}
+	for (size_t i = 0; i < b->n && !any; i++)
+		any = b->state[i] == BOOT_PULLING;
+	if (!any)
+		return 0;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		warn_errno("ctr-boot: fork (what waits for an image starts only with berth start)");
+		return 0;
+	}
+	if (pid > 0)
+		return 0;
+	b->detached = 1;
+	return 1;
 }
 
 static void boot_free(struct boot *b)
@@ -718,6 +849,8 @@ static void boot_free(struct boot *b)
 	free(b->order);
 	free(b->state);
 	free(b->before);
+	free(b->shown);
+	free(b->held);
 }
 
 /* berth ctr-boot [--prepare]: start every container in depends_on order,
@@ -749,7 +882,9 @@ int cmd_ctr_boot(int argc, char **argv)
 	b.order = calloc(b.n + 1, sizeof *b.order);
 	b.state = calloc(b.n + 1, sizeof *b.state); /* BOOT_WAITING */
 	b.before = calloc(b.n + 1, sizeof *b.before);
-	if (!b.order || !b.state || !b.before)
+	b.shown = calloc(b.n + 1, sizeof *b.shown);
+	b.held = calloc(b.n + 1, sizeof *b.held);
+	if (!b.order || !b.state || !b.before || !b.shown || !b.held)
 		die(EXIT_SYSTEM, "out of memory");
 	if (ctr_order(b.defs, b.n, b.order) < 0) {
 		/* nothing starts: which container wins a cycle is not ours to pick */
@@ -766,15 +901,26 @@ int cmd_ctr_boot(int argc, char **argv)
 		int pending = 0;
 
 		memcpy(b.before, b.state, b.n * sizeof *b.state);
-		for (size_t k = 0; k < b.n; k++)
+		for (size_t k = 0; k < b.n; k++) {
+			boot_pull_show(&b, b.order[k]);
 			boot_step(&b, b.order[k]);
-		for (size_t i = 0; i < b.n; i++)
+		}
+		boot_held(&b);
+		for (size_t i = 0; i < b.n; i++) {
 			pending |= boot_pending(&b, i);
-		if (!pending)
+			/* a pull under way, or one that will be tried again,
+			 * keeps the clock from running out */
+			if (boot_pulling(&b, i) || (b.detached && (b.state[i] == BOOT_PULLING || b.held[i])))
+				deadline = time(NULL) + START_WAIT_MS / 1000;
+		}
+		if (!pending) {
+			if (!b.detached && boot_detach(&b))
+				continue;
 			break;
+		}
 		if (time(NULL) >= deadline) {
 			for (size_t i = 0; i < b.n; i++)
-				if ((b.state[i] == BOOT_WAITING || b.state[i] == BOOT_STARTING) &&
+				if ((b.state[i] == BOOT_WAITING || b.state[i] == BOOT_STARTING) && !b.held[i] &&
 				    b.defs[i]->restart != RESTART_NO) {
 					warn("container %s: not running after %d s", b.defs[i]->name, START_WAIT_MS / 1000);
 					b.rc = 1;

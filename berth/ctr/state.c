@@ -15,7 +15,8 @@ static const char *const status_names[] = { "created", "starting", "running", "r
 					    "stopped", "failed", NULL };
 
 /* the lines in the order they are written; from health on, only a
- * container with a healthcheck has them */
+ * container with a healthcheck has them, and pull's only a container
+ * whose image is being pulled */
 #define S(f) KV_STRING(struct ctr_state, f)
 #define N(f, type) KV_NUMBER(struct ctr_state, f, type)
 static const struct kv_field fields[] = {
@@ -23,11 +24,13 @@ static const struct kv_field fields[] = {
 	S(image), N(exit_code, KV_INT_NONE), N(restarts, KV_INT), N(streak, KV_INT), N(pid, KV_INT),
 	N(started_at, KV_TIME), N(finished_at, KV_TIME), S(address), S(ports), S(error),
 	S(health), N(health_failing, KV_INT), N(health_exit, KV_INT), N(health_at, KV_TIME), S(health_output),
+	S(pull), N(pull_tries, KV_INT),
 };
 #undef S
 #undef N
 #define NFIELDS (sizeof fields / sizeof fields[0])
 #define NALWAYS 11 /* the fields before health */
+#define NHEALTH 5  /* health's; then pull's, only while ctr-exec pulls */
 
 const char *ctr_status_name(enum ctr_status st)
 {
@@ -67,7 +70,8 @@ int ctr_state_write(const struct ctr_paths *p, const char *name, const struct ct
 	ctr_path(dir, sizeof dir, "%s/containers/%s", p->run, name);
 	ctr_path(path, sizeof path, "%s/state", dir);
 	if (mkdir_p(dir, 0755) < 0 || kv_format(buf, sizeof buf, &len, fields, NALWAYS, s) < 0 ||
-	    (s->health[0] && kv_format(buf, sizeof buf, &len, fields + NALWAYS, NFIELDS - NALWAYS, s) < 0))
+	    (s->health[0] && kv_format(buf, sizeof buf, &len, fields + NALWAYS, NHEALTH, s) < 0) ||
+	    (s->pull[0] && kv_format(buf, sizeof buf, &len, fields + NALWAYS + NHEALTH, NFIELDS - NALWAYS - NHEALTH, s) < 0))
 		return -1;
 	return ctr_file_replace(path, buf, len, 0644);
 }

@@ -59,31 +59,37 @@ static void human_age(char *buf, size_t len, const char *created)
 	snprintf(buf, len, "%s ago", d);
 }
 
+/* docker images' columns; DIGEST only with --digests */
+enum { C_REPO, C_TAG, C_DIGEST, C_ID, C_CREATED, C_SIZE, NCOLS };
+
 struct row {
-	const char *col[5];
+	const char *col[NCOLS];
 	char id[16], created[48], size[24];
 };
 
-static void row_print(const char *const col[5], const size_t width[5])
+static void row_print(const char *const col[NCOLS], const size_t width[NCOLS], int digests)
 {
-	for (size_t c = 0; c < 4; c++)
-		printf("%-*s   ", (int)width[c], col[c]);
-	printf("%s\n", col[4]);
+	for (size_t c = 0; c < C_SIZE; c++)
+		if (c != C_DIGEST || digests)
+			printf("%-*s   ", (int)width[c], col[c]);
+	printf("%s\n", col[C_SIZE]);
 }
 
 int cmd_images(int argc, char **argv)
 {
-	static const char *const head[5] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
+	static const char *const head[NCOLS] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE" };
 	struct image_refs refs;
 	struct store st;
 	struct err e = { 0 };
 	struct row *rows;
-	size_t width[5];
-	int quiet = 0;
+	size_t width[NCOLS];
+	int quiet = 0, digests = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
 			quiet = 1;
+		else if (strcmp(argv[i], "--digests") == 0)
+			digests = 1;
 		else
 			usage_error("images", "unexpected argument %s", argv[i]);
 	}
@@ -93,7 +99,7 @@ int cmd_images(int argc, char **argv)
 	rows = calloc(refs.n + 1, sizeof *rows);
 	if (!rows)
 		die_errno(EXIT_SYSTEM, "images");
-	for (size_t c = 0; c < 5; c++)
+	for (size_t c = 0; c < NCOLS; c++)
 		width[c] = strlen(head[c]);
 	for (size_t i = 0; i < refs.n; i++) {
 		const struct image_ref *r = &refs.v[i];
@@ -101,12 +107,14 @@ int cmd_images(int argc, char **argv)
 		snprintf(w->id, sizeof w->id, "%.12s", digest_hex(r->config));
 		human_age(w->created, sizeof w->created, r->created);
 		human_size(w->size, sizeof w->size, r->size);
-		w->col[0] = r->name;
-		w->col[1] = r->tag;
-		w->col[2] = w->id;
-		w->col[3] = w->created;
-		w->col[4] = w->size;
-		for (size_t c = 0; c < 5; c++)
+		w->col[C_REPO] = r->name;
+		w->col[C_TAG] = r->tag;
+		/* docker's <none> for an image that came by no pull */
+		w->col[C_DIGEST] = r->repo_digest[0] ? r->repo_digest : "<none>";
+		w->col[C_ID] = w->id;
+		w->col[C_CREATED] = w->created;
+		w->col[C_SIZE] = w->size;
+		for (size_t c = 0; c < NCOLS; c++)
 			if (strlen(w->col[c]) > width[c])
 				width[c] = strlen(w->col[c]);
 	}
@@ -120,9 +128,9 @@ int cmd_images(int argc, char **argv)
 				printf("%s\n", rows[i].id);
 		}
 	} else {
-		row_print(head, width);
+		row_print(head, width, digests);
 		for (size_t i = 0; i < refs.n; i++)
-			row_print(rows[i].col, width);
+			row_print(rows[i].col, width, digests);
 	}
 	free(rows);
 	refs_free(&refs);

@@ -28,6 +28,11 @@ setup() {
 	ctr_env
 }
 
+# a registry a test started (pull_setup)
+teardown() {
+	if declare -F reg_stop_all >/dev/null; then reg_stop_all; fi
+}
+
 # def_real NAME IMAGE BODY: a definition of IMAGE with no network, as the
 # real containers are run
 def_real() {
@@ -179,7 +184,8 @@ depends_on: [db]
 command: ["sh", "-c", "echo web; sleep 1000"]'
 	def_real crash demo:t 'restart: on-failure:2
 command: ["sh", "-c", "echo crash; exit 2"]'
-	def_real broken nosuch:1 'restart: "no"'
+	def_real broken nosuch:1 'restart: "no"
+pull_policy: never'
 	run in_ns '
 B='"$BERTH"'
 $B ctr-boot --prepare
@@ -196,7 +202,7 @@ $B ps -a'
 	assert_line --regexp '^db +demo:t +running '
 	assert_line --regexp '^web +demo:t +running '
 	assert_line --regexp '^broken +nosuch:1 +failed '
-	assert_line "berth ctr-boot: container broken failed to start: image nosuch:1: not in the store (berth load it first)"
+	assert_line "berth ctr-boot: container broken failed to start: image nosuch:1: not in the store (pull_policy: never; berth pull or berth load it first)"
 	assert_equal "$(grep -c crash "$BERTH_LOG/crash/current")" 3
 	grep -q 'not in the store' "$BERTH_RUN/containers/broken/state"
 }
@@ -335,6 +341,133 @@ $B ps -a'
 	assert_line 'berth ctr-boot: container needy not started: plain has no healthcheck (depends_on condition service_healthy)'
 	assert_line 'boot: 1'
 	assert_line --regexp '^needy +demo:t +created '
+}
+
+# pull_setup: the registry "boot" (docker-registry on loopback, reached
+# from in_ns's mount namespace, which shares the host's network) with
+# demo:t pushed as $REG_boot/demo:t, and demo:t with a layer more (/etc/v:
+# two) in $T/v2/demo, pushed as $REG_boot/app:t
+pull_setup() {
+	command -v docker-registry >/dev/null || skip "no docker-registry"
+	command -v skopeo >/dev/null || skip "no skopeo"
+	load ../lib/registry
+	reg_start boot
+	reg_push "oci:$T/img/demo:t" "$REG_boot/demo:t" >&2
+	mkdir -p "$T/v2"
+	cp -a "$T/img/demo" "$T/v2/demo"
+	umoci unpack --image "$T/v2/demo:t" "$T/v2/b" >/dev/null
+	echo two >"$T/v2/b/rootfs/etc/v"
+	umoci repack --image "$T/v2/demo:t" "$T/v2/b" >&2
+	reg_push "oci:$T/v2/demo:t" "$REG_boot/app:t" >&2
+}
+
+# logs_wait NAME LINE: (in an in_ns script) berth logs NAME until it has
+# LINE, 10 s at most; then print the logs
+logs_wait='logs_wait() {
+	for _ in $(seq 50); do
+		if $B logs "$1" | grep -qx "$2"; then break; fi
+		sleep 0.2
+	done
+	$B logs "$1"
+}'
+
+@test "real: ctr-boot pulls a missing image with progress; a failing pull is retried while the rest start and ready comes; what waits on it starts later" {
+	real_setup
+	pull_setup
+	def_real app "$REG_boot/app:t" 'restart: always
+command: ["sh", "-c", "echo app; sleep 1000"]'
+	def_real web demo:t 'restart: always
+depends_on: [app]
+command: ["sh", "-c", "echo web; sleep 1000"]'
+	# not pushed yet: each try fails (manifest unknown) until the script
+	# pushes it; after waits on it
+	def_real late "$REG_boot/late:t" 'restart: always
+command: ["sleep", "1000"]'
+	def_real after demo:t 'restart: always
+depends_on: [late]
+command: ["sleep", "1000"]'
+	run in_ns '
+B='"$BERTH"'
+$B ctr-boot --prepare
+$B ctr-boot >'"$T"'/boot.out 2>&1
+echo "ctr-boot: $?"
+$B ps -a
+echo "-- pushed"
+skopeo copy -q --dest-tls-verify=false oci:'"$T"'/img/demo:t docker://'"$REG_boot"'/late:t
+# the tries come 1, 2, 4, 8 s apart: the next one finds it
+for _ in $(seq 150); do
+	if grep -q ": container after started$" '"$T"'/boot.out; then break; fi
+	sleep 0.2
+done
+$B ps -a
+$B images --digests'
+	assert_success
+	cat "$T/boot.out"
+	# ready (ctr-boot returned) with app and web up, late still pulling
+	assert_line 'ctr-boot: 0'
+	assert_line --regexp "^late +$REG_boot/late:t +starting +Pulling( \\([0-9]+ failed tr(y|ies)\\))? "
+	assert_line --regexp '^web +demo:t +running '
+	# the pulled images with the digest they came by; the loaded one without
+	assert_line --regexp "^$REG_boot/app +t +sha256:[0-9a-f]{64} +[0-9a-f]{12} "
+	assert_line --regexp "^$REG_boot/late +t +sha256:[0-9a-f]{64} +[0-9a-f]{12} "
+	assert_line --regexp '^demo +t +<none> +[0-9a-f]{12} '
+	run cat "$T/boot.out"
+	assert_line "container app: t: Pulling from app"
+	# the layer demo:t lacks comes; those it has are not fetched
+	assert_line --regexp '^container app: [0-9a-f]{12}: Download complete$'
+	assert_line --regexp '^container app: [0-9a-f]{12}: Already exists$'
+	assert_line --regexp '^container app: Digest: sha256:[0-9a-f]{64}$'
+	assert_line --regexp "^container late: pull $REG_boot/late:t failed \\(try 1\\): .*manifest unknown.*; next try in 1 s$"
+	assert_line --regexp "^container late: waiting for its image \\(pull $REG_boot/late:t: .*\\); ready does not wait for it$"
+	assert_line 'container after: waits for a container that waits for its image'
+	# app, then web; late and after once the image was there, after ready
+	assert_equal "$(sed -n 's/.*: container \([a-z]*\) started$/\1/p' "$T/boot.out" | tr '\n' ' ')" "app web late after "
+	[ "$(grep -c ' started$' "$BERTH_RUN/timeline")" = 4 ]
+	# late's own log has its failed tries (the progress is only in pull.log)
+	grep -q "pull $REG_boot/late:t failed (try 1)" "$BERTH_LOG/late/current"
+}
+
+@test "real: pull_policy: always pulls again at a start, a new image gets a new container layer; never does not pull; a stop ends the retries" {
+	real_setup
+	pull_setup
+	def_real fresh "$REG_boot/demo:t" 'restart: always
+pull_policy: always
+command: ["sh", "-c", "if [ -e /mark ]; then echo kept; fi; cat /etc/v 2>/dev/null || echo none; echo >/mark; sleep 1000"]'
+	def_real never "$REG_boot/other:t" 'pull_policy: never'
+	def_real down '127.0.0.1:9/demo:t' 'restart: always'
+	run in_ns '
+B='"$BERTH"'
+'"$logs_wait"'
+$B start fresh
+logs_wait fresh none
+if test -e '"$BERTH_ROOT"'/containers/fresh/upper/mark; then echo marked; fi
+$B stop -t 1 fresh >/dev/null
+# the tag moves: demo:t is now the image with /etc/v
+skopeo copy -q --dest-tls-verify=false oci:'"$T"'/v2/demo:t docker://'"$REG_boot"'/demo:t
+$B start fresh
+logs_wait fresh two
+$B start never || echo "never: $?"
+$B start down || echo "down: $?"
+$B ps -a
+t0=$(date +%s)
+$B stop down
+echo "stopped in $(( $(date +%s) - t0 )) s"
+$B ps -a'
+	assert_success
+	# the first start: none (logs shows it twice); the tag moved and always
+	# pulled it again: two, in a new container layer (no /mark kept)
+	assert_equal "$(grep -c '^none$' <<<"$output")" 2
+	assert_line 'two'
+	assert_line 'marked'
+	refute_line 'kept'
+	assert_line "berth start: never: failed to start: image $REG_boot/other:t: not in the store (pull_policy: never; berth pull or berth load it first)"
+	assert_line 'never: 1'
+	assert_line --regexp "^berth start: down: not started yet: pull 127.0.0.1:9/demo:t: .*127\\.0\\.0\\.1:9.*; it tries again \\(berth ps shows it, berth stop ends it\\)$"
+	assert_line 'down: 1'
+	assert_line --regexp '^down +127.0.0.1:9/demo:t +starting +Pulling( \([0-9]+ failed tr(y|ies)\))? '
+	assert_line --regexp '^stopped in [01] s$'
+	# stopped before it ever ran
+	assert_line --regexp '^down +127.0.0.1:9/demo:t +stopped +Created '
 }
 
 @test "real: stop_signal is delivered; stop_grace_period bounds the kill; stop -t" {
