@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* exit codes, as in skalibs: 100 for usage, 111 for system errors */
@@ -87,5 +88,11 @@ int write_all(int fd, const void *data, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 /* rm -r NAME below dirfd, never following a symlink; 0 or -1 (errno) */
 int rm_tree_at(int dirfd, const char *name);
+
+/* du.c: bytes on disk of NAME below dirfd and everything under it, without
+ * following a symlink (a file of n links counts 1/n); 0 if it is missing */
+uint64_t du_at(int dirfd, const char *name);
+/* docker's units.HumanSizeWithPrecision(size, 3): 1.23MB, decimal units */
+void human_size(char *buf, size_t len, uint64_t bytes);
 
 #endif

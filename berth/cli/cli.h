@@ -9,6 +9,8 @@ int cmd_analyze(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_system(int argc, char **argv);
 int cmd_compose_check(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_net(int argc, char **argv);

@@ -25,6 +25,8 @@ static const struct command {
 	{ "logout", cmd_logout, "HOST[:PORT]", "remove a registry's credentials from /etc/berth/auth.json" },
 	{ "images", cmd_images, "[-q|--quiet] [--digests]", "list the images in the store (--digests: the digest each was pulled by)" },
 	{ "rmi", cmd_rmi, "[-f|--force] NAME[:TAG]|ID...", "remove images, and the blobs and layers neither an image nor a container uses any more (-f: untag an image a container uses; its layers stay until the container is removed)" },
+	{ "image", cmd_image, "prune [-a|--all] [-f|--force]", "delete dangling images (-a: every image no container uses), the blobs and layers nothing names and what pulls left; asks first unless -f" },
+	{ "system", cmd_system, "df [-v|--verbose]", "what images, containers' writable layers and named volumes take on disk, and what is reclaimable (-v: per image, container and volume)" },
 	{ "compose-check", cmd_compose_check, "FILE...", "check container definitions and print them as JSON" },
 	{ "spec", cmd_spec, "--definition FILE --rootfs DIR [--image-config FILE] [--resolv FILE] [--hosts FILE] [--hostname-file FILE]", "print the OCI config.json for a container definition" },
 	{ "update", cmd_update, "verify [--pubkey FILE] BUNDLE|URL | apply [--pubkey FILE] [--reboot] BUNDLE|URL | status [--json] | rollback [--reboot] | check [--deadline SEC] [--grace SEC] [--no-reboot]", "A/B updates: check a signed bundle, install it in the other slot, show the slots, roll back, assess a trial boot" },

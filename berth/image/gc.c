@@ -122,3 +122,196 @@ int store_gc(struct store *st, const struct image_refs *r, const struct image_us
 	free(layers.v);
 	return rc;
 }
+
+/* store_usage: each blob and layer directory once, with its size, how
+ * many images use it and whether a container keeps it */
+struct item {
+	char hex[HEX_LEN + 1];
+	int layer;      /* a directory under layers/ (with its layerdb/ file), else a blob */
+	size_t nimages; /* how many images use it */
+	size_t last;    /* the last image counted, + 1 */
+	int kept;       /* a container uses it */
+	uint64_t size;
+};
+struct items {
+	size_t n, cap;
+	struct item *v;
+	struct store *st;
+};
+
+static uint64_t item_size(struct store *st, const char *hex, int layer)
+{
+	char p[HEX_LEN + 32];
+
+	if (!layer) {
+		snprintf(p, sizeof p, "blobs/sha256/%s", hex);
+		return du_at(st->fd, p);
+	}
+	snprintf(p, sizeof p, "layers/%s", hex);
+	uint64_t n = du_at(st->fd, p);
+	snprintf(p, sizeof p, "layerdb/%s", hex);
+	return n + du_at(st->fd, p);
+}
+
+static struct item *item_get(struct items *t, const char *digest, int layer)
+{
+	const char *hex = digest_hex(digest);
+	struct item *it;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].layer == layer && strcmp(t->v[i].hex, hex) == 0)
+			return &t->v[i];
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct item *nv = realloc(t->v, cap * sizeof *nv);
+		if (!nv)
+			return NULL;
+		t->v = nv;
+		t->cap = cap;
+	}
+	it = &t->v[t->n++];
+	memset(it, 0, sizeof *it);
+	memcpy(it->hex, hex, HEX_LEN + 1);
+	it->layer = layer;
+	it->size = item_size(t->st, hex, layer);
+	return it;
+}
+
+/* what a pass over an image's items does with each */
+enum pass { P_COUNT, P_KEEP, P_SHARED };
+
+static int item_pass(struct items *t, const char *digest, int layer, enum pass how, size_t img,
+		     struct image_usage *iu)
+{
+	struct item *it = item_get(t, digest, layer);
+
+	if (!it)
+		return -1;
+	if (how == P_KEEP)
+		it->kept = 1;
+	else if (how == P_SHARED && it->nimages > 1 && it->last != img)
+		iu->shared += it->size;
+	else if (how == P_COUNT && it->last != img) {
+		it->nimages++;
+		iu->size += it->size;
+	}
+	it->last = img;
+	return 0;
+}
+
+static int items_pass(struct items *t, char (*v)[DIGEST_LEN + 1], size_t n, int layer, enum pass how, size_t img,
+		      struct image_usage *iu)
+{
+	for (size_t i = 0; i < n; i++)
+		if (item_pass(t, v[i], layer, how, img, iu) < 0)
+			return -1;
+	return 0;
+}
+
+/* the items of an image: an entry of images.json (its layer directories
+ * as keep_fill finds them), or a container's record of one it is bound to */
+static int image_pass(struct items *t, const struct image_ref *ref, const struct image_user *c, enum pass how,
+		      size_t img, struct image_usage *iu)
+{
+	char (*dirs)[DIGEST_LEN + 1];
+	int rc = 0;
+
+	if (c)
+		return item_pass(t, c->config, 0, how, img, iu) < 0 ||
+				       (c->manifest[0] && item_pass(t, c->manifest, 0, how, img, iu) < 0) ||
+				       items_pass(t, c->blobs, c->nblobs, 0, how, img, iu) < 0 ||
+				       items_pass(t, c->layers, c->nlayers, 1, how, img, iu) < 0
+			       ? -1
+			       : 0;
+	if (!(dirs = calloc(ref->nlayers + 1, sizeof *dirs)))
+		return -1;
+	chain_ids(ref->layers, ref->nlayers, dirs);
+	for (size_t j = 0; j < ref->nlayers; j++)
+		if (!store_has_layer(t->st, dirs[j]))
+			strcpy(dirs[j], ref->layers[j]);
+	if (item_pass(t, ref->manifest, 0, how, img, iu) < 0 || item_pass(t, ref->config, 0, how, img, iu) < 0 ||
+	    items_pass(t, ref->blobs, ref->nblobs, 0, how, img, iu) < 0 ||
+	    items_pass(t, dirs, ref->nlayers, 1, how, img, iu) < 0)
+		rc = -1;
+	free(dirs);
+	return rc;
+}
+
+static size_t usage_find(const struct store_usage *out, const char *config)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (strcmp(out->v[i].config, config) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+int store_usage(struct store *st, const struct image_refs *r, const struct image_users *u, struct store_usage *out,
+		struct err *e)
+{
+	static const char *const top[] = { "blobs", "layers", "layerdb", "tmp", "downloads" };
+	struct items t = { .st = st };
+	size_t nu = u ? u->n : 0;
+	/* each image's source: an entry of images.json or a container's record */
+	const struct image_ref **refs = calloc(r->n + nu + 1, sizeof *refs);
+	const struct image_user **recs = calloc(r->n + nu + 1, sizeof *recs);
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	out->v = calloc(r->n + nu + 1, sizeof *out->v);
+	if (!refs || !recs || !out->v) {
+		fail_errno(e, "usage");
+		goto done;
+	}
+	for (size_t i = 0; i < r->n + nu; i++) {
+		const struct image_ref *ref = i < r->n ? &r->v[i] : NULL;
+		const struct image_user *c = ref ? NULL : &u->v[i - r->n];
+		struct image_usage *iu;
+		/* another name of an image counted already; a definition not bound yet */
+		if (usage_find(out, ref ? ref->config : c->config) != (size_t)-1 || (c && !c->nlayers))
+			continue;
+		iu = &out->v[out->n];
+		strcpy(iu->config, ref ? ref->config : c->config);
+		snprintf(iu->name, sizeof iu->name, "%s", ref ? ref->name : "<none>");
+		snprintf(iu->tag, sizeof iu->tag, "%s", ref ? ref->tag : "<none>");
+		snprintf(iu->created, sizeof iu->created, "%s", ref ? ref->created : "");
+		refs[out->n] = ref;
+		recs[out->n] = c;
+		out->n++;
+		if (image_pass(&t, ref, c, P_COUNT, out->n, iu) < 0) {
+			fail_errno(e, "usage");
+			goto done;
+		}
+	}
+	/* what the containers keep: the image each is bound to, or names */
+	for (size_t i = 0; i < nu; i++) {
+		const struct image_user *c = &u->v[i];
+		size_t k = usage_find(out, c->config);
+		if (k != (size_t)-1)
+			out->v[k].containers++;
+		if ((c->nlayers ? image_pass(&t, NULL, c, P_KEEP, 0, NULL)
+				: k != (size_t)-1 ? image_pass(&t, refs[k], recs[k], P_KEEP, 0, NULL) : 0) < 0) {
+			fail_errno(e, "usage");
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < t.n; i++)
+		t.v[i].last = 0;
+	for (size_t k = 0; k < out->n; k++) {
+		out->nactive += out->v[k].containers > 0;
+		if (image_pass(&t, refs[k], recs[k], P_SHARED, k + 1, &out->v[k]) < 0) {
+			fail_errno(e, "usage");
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < t.n; i++)
+		if (t.v[i].kept)
+			out->active += t.v[i].size;
+	for (size_t k = 0; k < sizeof top / sizeof top[0]; k++)
+		out->total += du_at(st->fd, top[k]);
+	rc = 0;
+done:
+	free(t.v);
+	free(refs);
+	free(recs);
+	return rc;
+}

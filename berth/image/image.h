@@ -136,6 +136,25 @@ int image_collect(struct image_store *s, const struct image_users *u, struct err
 int store_gc(struct store *st, const struct image_refs *r, const struct image_users *u, int verbose,
 	     struct err *e);
 
+/* gc.c, for berth system df: what the store takes on disk (bytes of
+ * blocks: compressed blobs and unpacked layers both), in all and per image */
+struct image_usage {
+	char config[DIGEST_LEN + 1]; /* the image ID */
+	char name[REF_MAX], tag[REF_MAX], created[64]; /* its first entry's, or <none> */
+	uint64_t size;     /* its blobs and layer directories */
+	uint64_t shared;   /* of which another image uses too */
+	size_t containers; /* how many containers use it */
+};
+struct store_usage {
+	uint64_t total;  /* blobs, layers, layerdb, tmp and downloads */
+	uint64_t active; /* what the containers keep: the rest is what prune -a frees */
+	size_t n, nactive; /* images (an image ID once), those a container uses */
+	struct image_usage *v;
+};
+/* u: what ctr_image_users found; free out->v */
+int store_usage(struct store *st, const struct image_refs *r, const struct image_users *u, struct store_usage *out,
+		struct err *e);
+
 /* source.c: what `berth load` reads: an OCI layout directory, or a tar
  * archive (oci-archive, docker save) indexed once and read in place */
 struct member;

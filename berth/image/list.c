@@ -7,20 +7,6 @@
 #include "berth.h"
 #include "image.h"
 
-/* docker's units.HumanSizeWithPrecision(size, 3): decimal units */
-static void human_size(char *buf, size_t len, uint64_t bytes)
-{
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	double v = (double)bytes;
-	size_t i = 0;
-
-	while (v >= 1000 && i + 1 < sizeof units / sizeof units[0]) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(buf, len, "%.3g%s", v, units[i]);
-}
-
 /* RFC 3339 as configs carry it: 2024-05-01T12:00:00.123Z or +02:00 */
 static int rfc3339(const char *s, time_t *out)
 {

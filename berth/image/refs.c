@@ -50,6 +50,15 @@ void refs_del(struct image_refs *r, size_t i)
 	r->n--;
 }
 
+/* 1 if an entry other than r->v[i] is of the same image */
+static int refs_other(const struct image_refs *r, size_t i)
+{
+	for (size_t j = 0; j < r->n; j++)
+		if (j != i && strcmp(r->v[j].config, r->v[i].config) == 0)
+			return 1;
+	return 0;
+}
+
 int refs_put(struct image_refs *r, const struct image_ref *ref)
 {
 	int named = strcmp(ref->name, "<none>") != 0;
@@ -61,6 +70,13 @@ int refs_put(struct image_refs *r, const struct image_ref *ref)
 		 * any entry for the same image */
 		if ((named && strcmp(o->name, ref->name) == 0 && strcmp(o->tag, ref->tag) == 0) ||
 		    (strcmp(o->name, "<none>") == 0 && strcmp(o->config, ref->config) == 0)) {
+			/* as in docker, an image that loses its last name stays,
+			 * dangling (<none>:<none>), until rmi or image prune */
+			if (strcmp(o->config, ref->config) != 0 && !refs_other(r, i)) {
+				strcpy(o->name, "<none>");
+				strcpy(o->tag, "<none>");
+				continue;
+			}
 			refs_del(r, i);
 			i--;
 		} else if (!named && strcmp(o->config, ref->config) == 0) {

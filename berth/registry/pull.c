@@ -578,7 +578,8 @@ static int pull_run(struct pull *p, struct err *e)
 			goto out;
 		}
 		snprintf(d, sizeof d, "%s/downloads", p->root);
-		if ((p->dl = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		/* shared: image prune empties downloads/ only while no pull runs */
+		if ((p->dl = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || flock(p->dl, LOCK_SH) < 0) {
 			fail_errno(e, "%s", d);
 			goto out;
 		}

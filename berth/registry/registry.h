@@ -96,5 +96,9 @@ int cmd_logout(int argc, char **argv);
 /* pull ref_text into the store (berth run --pull, the boot): 0, or -1 with e
  * filled; progress lines go to out, none when it is NULL */
 int registry_pull(const char *ref_text, FILE *out, struct err *e);
+/* downloads.c, for berth image prune: empty $BERTH_ROOT/downloads of what
+ * pulls left, *freed the bytes. 0; 1 if a pull runs (nothing removed); -1
+ * with e filled */
+int registry_downloads_prune(uint64_t *freed, struct err *e);
 
 #endif

@@ -2,7 +2,7 @@
 # The image store: `berth load`, `berth images`, `berth rmi` against images
 # made by real tools (umoci, skopeo) and by hand for the hostile cases.
 # Runs as root here, so whiteouts, ownership and the overlay mount are real.
-# shellcheck disable=SC2154 # bats' run sets status, output, lines
+# shellcheck disable=SC2154,SC2030,SC2031 # bats' run sets status, output, lines; each test exports its own BERTH_ETC
 # shellcheck disable=SC2012,SC2059 # ls of hex names; printf builds one octal escape
 
 bats_require_minimum_version 1.5.0
@@ -273,6 +273,108 @@ chainids() {
 	assert_equal "$(ls -A "$BERTH_ROOT/layers")" ""
 	assert_equal "$(ls -A "$BERTH_ROOT/blobs/sha256")" ""
 	[ -z "$(ls -A "$BERTH_ROOT/layerdb")" ]
+}
+
+# docker's units.HumanSizeWithPrecision(bytes, 3), as berth prints sizes
+human() { awk -v b="$1" 'BEGIN { split("B kB MB GB TB", u, " "); i = 1; while (b >= 1000 && i < 5) { b /= 1000; i++ }; s = sprintf("%.3g", b); print s u[i] }'; }
+
+# what the store takes on disk, as du counts it (a hard link once)
+store_du() {
+	local d sum=0
+	for d in blobs layers layerdb tmp downloads; do
+		if [ -e "$BERTH_ROOT/$d" ]; then sum=$((sum + $(du -s -B1 "$BERTH_ROOT/$d" | cut -f1))); fi
+	done
+	echo "$sum"
+}
+
+@test "image prune: a moved tag leaves a dangling image, prune deletes it and what pulls left; -a spares what a container uses" {
+	export BERTH_ETC=$T/etc BERTH_RUN=$T/run
+	mkdir -p "$BERTH_ETC/berth/containers"
+	"$BERTH" load "$D/img.tar" >/dev/null
+	"$BERTH" load "$D/base.tar" >/dev/null
+	old=$(jq -r '.images[] | select(.name == "demo") | .config' "$BERTH_ROOT/images.json")
+	mapfile -t ids < <(chainids demo 2)
+	# demo:2 moves to base's image: the old one stays, dangling
+	skopeo copy -q "oci:$D/demo:base" "oci-archive:$T/moved.tar:demo:2"
+	"$BERTH" load "$T/moved.tar" >/dev/null
+	run -0 "$BERTH" images
+	assert_line --regexp "^<none> +<none> +${old:7:12} "
+	assert_equal "$(jq -r --arg c "$old" '[.images[] | select(.config == $c)] | length' "$BERTH_ROOT/images.json")" 1
+	# what a killed pull left, and a definition that names base:1
+	mkdir -p "$BERTH_ROOT/downloads/sha256" "$BERTH_ROOT/downloads/pull.99999/blobs"
+	head -c 100000 /dev/urandom >"$BERTH_ROOT/downloads/sha256/$(printf '%064d' 0).partial"
+	printf 'image: base:1\n' >"$BERTH_ETC/berth/containers/web.yaml"
+	# not on a terminal: it wants -f
+	run -100 "$BERTH" image prune </dev/null
+	assert_line --index 0 "berth image: prune: no terminal to ask on: -f to prune without asking"
+	[ -d "$BERTH_ROOT/layers/${ids[1]}" ]
+	# a pull running: downloads/ stays as it is
+	flock -o -s "$BERTH_ROOT/downloads" sleep 60 3>&- &
+	holder=$!
+	wait_until 10 sh -c "! flock -n -x '$BERTH_ROOT/downloads' true"
+	before=$(store_du)
+	run -0 "$BERTH" image prune -f
+	kill "$holder"
+	wait_until 10 flock -n -x "$BERTH_ROOT/downloads" true
+	assert_line --index 0 "Deleted Images:"
+	assert_line --index 1 "deleted: $old"
+	assert_line "downloads: a pull is running: what it downloads stays"
+	[ -e "$BERTH_ROOT/downloads/sha256/$(printf '%064d' 0).partial" ]
+	assert_line "Total reclaimed space: $(human $((before - $(store_du))))"
+	[ ! -e "$BERTH_ROOT/layers/${ids[1]}" ]
+	[ -d "$BERTH_ROOT/layers/${ids[0]}" ]
+	# no pull: downloads/ is emptied, its sha256/ stays for the next pull
+	before=$(store_du)
+	run -0 "$BERTH" image prune -f
+	assert_output "Total reclaimed space: $(human $((before - $(store_du))))"
+	[ "$before" -gt "$(store_du)" ]
+	assert_equal "$(ls -A "$BERTH_ROOT/downloads")" sha256
+	assert_equal "$(ls -A "$BERTH_ROOT/downloads/sha256")" ""
+	# -a: base:1 and demo:2 are one image, which web uses
+	run -0 "$BERTH" image prune -a -f
+	assert_output "Total reclaimed space: 0B"
+	rm "$BERTH_ETC/berth/containers/web.yaml"
+	cfg=$(jq -r '.images[0].config' "$BERTH_ROOT/images.json")
+	run -0 "$BERTH" image prune --all --force
+	assert_line --index 0 "Deleted Images:"
+	assert_line "untagged: base:1"
+	assert_line "untagged: demo:2"
+	assert_line "deleted: $cfg"
+	assert_equal "$(jq '.images | length' "$BERTH_ROOT/images.json")" 0
+	assert_equal "$(ls -A "$BERTH_ROOT/layers")" ""
+	assert_equal "$(ls -A "$BERTH_ROOT/blobs/sha256")" ""
+}
+
+@test "system df: images, containers and volumes on disk; -v: each image's shared and unique size" {
+	export BERTH_ETC=$T/etc BERTH_RUN=$T/run
+	mkdir -p "$BERTH_ETC/berth/containers" "$BERTH_ROOT/volumes/data" "$BERTH_ROOT/volumes/old"
+	"$BERTH" load "$D/img.tar" >/dev/null
+	"$BERTH" load "$D/base.tar" >/dev/null
+	head -c 200000 /dev/urandom >"$BERTH_ROOT/volumes/old/f"
+	printf 'image: base:1\nvolumes: ["data:/data"]\n' >"$BERTH_ETC/berth/containers/web.yaml"
+	run -0 "$BERTH" system df
+	assert_line --index 0 --regexp '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$'
+	total=$(store_du)
+	# base:1 is the bottom layer of demo:2: what web keeps is base's own
+	base=$(for f in manifest config; do du -s -B1 "$BERTH_ROOT/blobs/sha256/$(jq -r --arg f $f '.images[] | select(.name == "base") | .[$f][7:]' "$BERTH_ROOT/images.json")"; done | awk '{ s += $1 } END { print s }')
+	bl=$(du -s -B1 "$BERTH_ROOT/blobs/sha256/$(jq -r '.images[] | select(.name == "base") | .blobs[0][7:]' "$BERTH_ROOT/images.json")" | cut -f1)
+	lay=$(du -s -B1 "$BERTH_ROOT/layers/$(chainids base 1)" "$BERTH_ROOT/layerdb/$(chainids base 1)" | awk '{ s += $1 } END { print s }')
+	kept=$((base + bl + lay))
+	assert_line --index 1 --regexp "^Images +2 +1 +$(human "$total") +$(human $((total - kept))) \\($(((total - kept) * 100 / total))%\\)$"
+	assert_line --index 2 --regexp '^Containers +1 +0 +0B +0B \(0%\)$'
+	vol=$(du -s -B1 "$BERTH_ROOT/volumes/old" | cut -f1)
+	vsum=$(( $(du -s -B1 "$BERTH_ROOT/volumes/data" | cut -f1) + vol ))
+	assert_line --index 3 --regexp "^Local Volumes +2 +1 +$(human "$vsum") +$(human "$vol") "
+	run -0 "$BERTH" system df -v
+	assert_line --index 0 "Images space usage:"
+	assert_line --regexp "^base +1 +[0-9a-f]{12} +$(human "$kept") +$(human $((bl + lay))) +$(human $((base))) +1$"
+	assert_line --regexp "^demo +2 +[0-9a-f]{12} +[0-9.]+[kM]?B +$(human $((bl + lay))) +[0-9.]+[kM]?B +0$"
+	assert_line --regexp '^web +base:1 +created +0B$'
+	assert_line --regexp "^old +0 +$(human "$vol")$"
+	assert_line --regexp '^data +1 +'
+	run -100 "$BERTH" system df --bogus
+	run -100 "$BERTH" system
+	run -100 "$BERTH" image rm x
 }
 
 @test "errors: usage, help, missing files and images" {

@@ -111,8 +111,9 @@ vm_cut() {
 vm_stop() { vm_cut; return 0; }
 
 # vm_ssh CMD...: run a command in the guest as root
+# (a deadline, VM_SSH_TIMEOUT seconds: a guest command that hangs fails the test)
 vm_ssh() {
-	ssh -q -i "$VM_KEY" -p "$VM_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+	timeout "${VM_SSH_TIMEOUT:-600}" ssh -q -i "$VM_KEY" -p "$VM_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 root@127.0.0.1 "$@"
 }
 
@@ -120,7 +121,7 @@ vm_ssh() {
 vm_ssh_as() {
 	local user=$1
 	shift
-	ssh -q -i "$VM_KEY" -p "$VM_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+	timeout "${VM_SSH_TIMEOUT:-600}" ssh -q -i "$VM_KEY" -p "$VM_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 "$user@127.0.0.1" "$@"
 }
 
