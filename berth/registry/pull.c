@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -53,6 +54,8 @@ struct pull {
 	char layout[64];      /* downloads/pull.<pid> */
 	int lfd;
 	FILE *out;            /* progress, or NULL: quiet */
+	int news;             /* on a terminal, a download child's pipe to the bars; else -1 */
+	uint32_t cur;         /* the blob that child fetches */
 	struct blob blobs[LAYERS_PULL_MAX + 1];
 	size_t nblobs;
 };
@@ -200,13 +203,27 @@ static void short_id(const char *digest, char out[13])
 	snprintf(out, 13, "%.12s", digest_hex(digest));
 }
 
+/* what a download child says of its blob: a record for the bars on a
+ * terminal, else (line) a line of its own */
+static void blob_say(struct pull *p, uint32_t state, uint64_t have, uint64_t size, const char *line)
+{
+	if (p->news >= 0) {
+		struct blob_news r = { p->cur, state, have, size };
+		if (write(p->news, &r, sizeof r) < 0) {
+			/* the parent is gone: the pull is over anyway */
+		}
+	} else if (p->out && line) {
+		fprintf(p->out, "%s\n", line);
+	}
+}
+
 /* downloads/sha256/<hex>: the blob, whole and verified, unless the store
  * has it already */
 static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 {
-	char part[128], done[128], path[512], id[13], got[DIGEST_LEN + 1];
+	char part[128], done[128], path[512], id[13], got[DIGEST_LEN + 1], line[160];
 	struct sha256 h;
-	uint64_t have = 0;
+	uint64_t have = 0, told = 0;
 	int fd, rc = -1;
 
 	short_id(b->digest, id);
@@ -221,8 +238,9 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		if (fd < 0)
 			return fail_errno(e, "%s/downloads/%s", p->root, part);
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			if (p->out && !waited)
-				fprintf(p->out, "%s: Waiting\n", id);
+			snprintf(line, sizeof line, "%s: Waiting", id);
+			if (!waited)
+				blob_say(p, BLOB_WAITING, 0, b->size, line);
 			if (flock(fd, LOCK_EX) < 0) {
 				close(fd);
 				return fail_errno(e, "%s/downloads/%s", p->root, part);
@@ -233,16 +251,16 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 			break;
 		close(fd);
 		if (image_has_blob(b->digest) || faccessat(p->dl, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (p->out)
-				fprintf(p->out, "%s: Already exists\n", id);
+			snprintf(line, sizeof line, "%s: Already exists", id);
+			blob_say(p, BLOB_EXISTS, b->size, b->size, line);
 			return 0;
 		}
 	}
 	if (image_has_blob(b->digest) || faccessat(p->dl, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		close(fd);
 		unlinkat(p->dl, part, 0); /* may be another's, already renamed: no matter */
-		if (p->out)
-			fprintf(p->out, "%s: Already exists\n", id);
+		snprintf(line, sizeof line, "%s: Already exists", id);
+		blob_say(p, BLOB_EXISTS, b->size, b->size, line);
 		return 0;
 	}
 	if (partial_hash(fd, &h, &have) < 0) {
@@ -257,9 +275,9 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		sha256_init(&h);
 		have = 0;
 	}
-	if (have > 0 && p->out)
-		fprintf(p->out, "%s: Resuming at byte %llu of %llu (kept from an earlier pull)\n", id,
-			(unsigned long long)have, (unsigned long long)b->size);
+	snprintf(line, sizeof line, "%s: Resuming at byte %llu of %llu (kept from an earlier pull)", id,
+		 (unsigned long long)have, (unsigned long long)b->size);
+	blob_say(p, BLOB_DOWNLOADING, have, b->size, have > 0 ? line : NULL);
 	snprintf(path, sizeof path, "%s/blobs/%s", p->ref.repo, b->digest);
 	for (int tries = 0; have < b->size || b->size == 0; tries++) {
 		struct http_response rs;
@@ -312,6 +330,10 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 				goto out;
 			}
 			have += (uint64_t)n;
+			if (p->news >= 0 && have - told >= 256 * 1024) {
+				blob_say(p, BLOB_DOWNLOADING, have, b->size, NULL);
+				told = have;
+			}
 		}
 		http_close(hh);
 		if (n < 0 && !e->msg[0])
@@ -329,8 +351,8 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		fail_errno(e, "%s/downloads/%s", p->root, done);
 		goto out;
 	}
-	if (p->out)
-		fprintf(p->out, "%s: Download complete\n", id);
+	snprintf(line, sizeof line, "%s: Download complete", id);
+	blob_say(p, BLOB_COMPLETE, have, b->size, line);
 	rc = 0;
 	goto out;
 bad:
@@ -343,16 +365,44 @@ out:
 
 /* up to PARALLEL blobs at a time, each in a child of its own; the first
  * failure's message is the pull's */
+/* the children's news, drawn: 1 if some came, 0 after timeout_ms without */
+static int news_read(int fd, struct bars *b, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct blob_news r;
+	int got = 0;
+
+	if (poll(&pfd, 1, timeout_ms) > 0)
+		while (read(fd, &r, sizeof r) == (ssize_t)sizeof r) {
+			bars_update(b, &r);
+			got = 1;
+		}
+	bars_draw(b, 0);
+	return got;
+}
+
 static int blobs_get(struct pull *p, struct err *e)
 {
 	pid_t pids[PARALLEL] = { 0 };
-	int pipes[PARALLEL] = { -1, -1, -1 };
+	int pipes[PARALLEL] = { -1, -1, -1 }, news[2] = { -1, -1 };
+	uint32_t slot_blob[PARALLEL] = { 0 };
 	size_t next = 0, running = 0;
 	pid_t parent = getpid();
+	struct bars bars = { 0 };
 	int rc = 0;
 
 	if (p->out)
 		fflush(p->out);
+	/* bars on a terminal, as docker; a line per blob elsewhere */
+	if (p->out && isatty(fileno(p->out)) && bars_init(&bars, p->out, p->nblobs) == 0) {
+		if (pipe2(news, O_CLOEXEC) < 0 || fcntl(news[0], F_SETFL, O_NONBLOCK) < 0) {
+			bars_free(&bars);
+			return fail_errno(e, "pipe");
+		}
+		for (size_t i = 0; i < p->nblobs; i++)
+			short_id(p->blobs[i].digest, bars.v[i].id);
+		bars_draw(&bars, 1);
+	}
 	while (next < p->nblobs || running > 0) {
 		while (rc == 0 && next < p->nblobs && running < PARALLEL) {
 			int fds[2], slot = 0;
@@ -370,6 +420,11 @@ static int blobs_get(struct pull *p, struct err *e)
 				if (getppid() != parent)
 					_exit(1);
 				close(fds[0]);
+				if (news[1] >= 0) {
+					close(news[0]);
+					p->news = news[1];
+					p->cur = (uint32_t)next;
+				}
 				if (blob_get(p, &p->blobs[next], &ce) < 0) {
 					if (write(fds[1], &ce, sizeof ce) < 0)
 						_exit(2);
@@ -383,6 +438,7 @@ static int blobs_get(struct pull *p, struct err *e)
 			}
 			close(fds[1]);
 			pipes[slot] = fds[0];
+			slot_blob[slot] = (uint32_t)next;
 			next++;
 			running++;
 		}
@@ -390,7 +446,11 @@ static int blobs_get(struct pull *p, struct err *e)
 			break;
 		{
 			int status;
-			pid_t w = waitpid(-1, &status, 0);
+			pid_t w = waitpid(-1, &status, news[0] >= 0 ? WNOHANG : 0);
+			if (w == 0) {
+				news_read(news[0], &bars, 100);
+				continue;
+			}
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
@@ -408,12 +468,25 @@ static int blobs_get(struct pull *p, struct err *e)
 						*e = ce;
 						rc = -1;
 					}
+					if (news[0] >= 0) {
+						struct blob_news r = { slot_blob[s], BLOB_FAILED, 0, 0 };
+						news_read(news[0], &bars, 0);
+						bars_update(&bars, &r);
+					}
 				}
 				close(pipes[s]);
 				pids[s] = 0;
 				running--;
 			}
 		}
+	}
+	if (news[0] >= 0) {
+		while (news_read(news[0], &bars, 0))
+			;
+		bars_draw(&bars, 1);
+		close(news[0]);
+		close(news[1]);
+		bars_free(&bars);
 	}
 	return rc;
 }
@@ -651,7 +724,7 @@ int registry_pull(const char *ref_text, FILE *out, struct err *e)
 	if (!p)
 		return fail_errno(e, "pull");
 	p->out = out;
-	p->dl = p->lfd = -1;
+	p->dl = p->lfd = p->news = -1;
 	snprintf(p->full, sizeof p->full, "%s", ref_text);
 	rc = reg_ref_parse(ref_text, &p->ref, e);
 	if (rc == 0)

@@ -96,6 +96,33 @@ int cmd_logout(int argc, char **argv);
 /* pull ref_text into the store (berth run --pull, the boot): 0, or -1 with e
  * filled; progress lines go to out, none when it is NULL */
 int registry_pull(const char *ref_text, FILE *out, struct err *e);
+/* progress.c: a pull's blobs as bars on a terminal. A download child
+ * sends blob_news through a pipe (a record is under PIPE_BUF: written
+ * whole); the parent updates the bars and redraws them */
+enum blob_state { BLOB_QUEUED, BLOB_WAITING, BLOB_EXISTS, BLOB_DOWNLOADING, BLOB_COMPLETE, BLOB_FAILED };
+struct blob_news {
+	uint32_t idx, state;
+	uint64_t have, size;
+};
+struct bar {
+	char id[13];
+	uint32_t state;
+	uint64_t have, size;
+};
+struct bars {
+	FILE *out;
+	size_t n;
+	struct bar *v;
+	int drawn, dirty;
+	long long drawn_ms;
+};
+/* n bars, each BLOB_QUEUED; the caller names them (v[i].id) */
+int bars_init(struct bars *b, FILE *out, size_t n);
+void bars_update(struct bars *b, const struct blob_news *r);
+/* redraw if something changed and 100 ms went by (or force) */
+void bars_draw(struct bars *b, int force);
+void bars_free(struct bars *b);
+
 /* downloads.c, for berth image prune: empty $BERTH_ROOT/downloads of what
  * pulls left, *freed the bytes. 0; 1 if a pull runs (nothing removed); -1
  * with e filled */

@@ -96,6 +96,25 @@ store_clean() {
 	[ -z "$(ls -A "$BERTH_ROOT/downloads/sha256")" ]
 }
 
+@test "berth pull on a terminal: one bar per blob, redrawn in place, as docker draws them" {
+	# script(1) gives the pull a pseudo-terminal; its output is kept raw
+	script -qefc "$BERTH pull $REG_plain/x/img:v1" "$T/tty.log" >/dev/null </dev/null
+	tr -d '\r' <"$T/tty.log" >"$T/tty"
+	grep -q "^v1: Pulling from x/img$" "$T/tty"
+	# the four bars (config and 3 layers) start queued and end complete:
+	# the last frame comes after the last "up 4 lines"
+	[ "$(grep -c $'\e\\[4A' "$T/tty")" -ge 1 ]
+	awk 'BEGIN { RS = "\033\\[4A" } { last = $0 } END { printf "%s", last }' "$T/tty" >"$T/frame"
+	[ "$(grep -cE $'^\e\\[2K[0-9a-f]{12}: Download complete$' "$T/frame")" -eq 4 ]
+	grep -qE $'^\e\\[2K[0-9a-f]{12}: Pulling fs layer$' "$T/tty"
+	grep -q "^Status: Downloaded newer image for $REG_plain/x/img:v1$" "$T/frame"
+	# off a terminal, no escape sequence at all
+	rm -rf "$BERTH_ROOT"
+	"$BERTH" pull "$REG_plain/x/img:v1" >"$T/plain"
+	run grep -c $'\e' "$T/plain"
+	assert_output 0
+}
+
 @test "a second pull fetches nothing; v2 fetches only its new layer" {
 	"$BERTH" pull -q "$REG_plain/x/img:v1"
 	run "$BERTH" pull "$REG_plain/x/img:v1"
