@@ -311,6 +311,15 @@ if [ "${BENCH_PEER:-0}" = 1 ]; then
 	}')
 fi
 
+# --- berth pull beside skopeo copy, on the host (bench/pull.sh)
+pull=null
+if "$top/bench/pull.sh" "$b/pull" >"$b/pull.json" 2>"$b/pull.log" && jq -e 'type == "object"' "$b/pull.json" >/dev/null; then
+	pull=$(cat "$b/pull.json")
+else
+	lost "pull.*" "bench/pull.sh failed, see $b/pull.log"
+	pull='{"image_bytes": null, "berth_pull_s": null, "skopeo_copy_s": null, "berth_peak_rss_kib": null, "tls": {"curl_wolfssl_in_berth": null, "curl_wolfssl_in_provision": null, "ca_bundle": null, "total": null}}'
+fi
+
 jq -n \
 	--argjson runs "$(num "$RUNS")" \
 	--argjson bd "$(num "${fig[berth-direct-guest]}")" --argjson bdw "$(num "${fig[berth-direct-wall]}")" \
@@ -327,7 +336,7 @@ jq -n \
 	--argjson raw "$(num "$(size sizes.disk_raw "$OUT/berth.img")")" --argjson rawalloc "$(num "$raw_alloc")" \
 	--argjson zst "$(num "$zstd_size")" --argjson initrd "$(num "$(size sizes.initramfs "$OUT/initramfs.cpio")")" \
 	--argjson kernel "$(num "$(size sizes.kernel "$OUT/vmlinuz")")" --argjson bundle "$(num "$(size sizes.bundle "$OUT/berth-$VERSION.bundle")")" \
-	--argjson bins "$bins" --argjson peer "$peer" \
+	--argjson bins "$bins" --argjson peer "$peer" --argjson pull "$pull" \
 	--arg accel "${BERTH_ACCEL:-tcg}" '{
 	runs: $runs, accel: $accel, clock: "guest CLOCK_BOOTTIME (s) and host wall clock from QEMU start (s), medians",
 	boot: {
@@ -343,6 +352,7 @@ jq -n \
 		supervision_rss_per_container_kib: $sup },
 	container_start: { berth_run_s: $brun, crun_run_s: $crun },
 	update: { install_rate_mib_s: $apr, dd_rate_mib_s: $ddr },
+	pull: $pull,
 	peer: $peer
 }' >"$b/figures.json"
 

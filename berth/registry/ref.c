@@ -180,7 +180,9 @@ void reg_ref_store_name(const struct reg_ref *r, char *out, size_t size)
 	const char *tag = r->tag[0] ? r->tag : "<none>";
 
 	if (strcmp(r->host, DEFAULT_HOST) == 0) {
-		if (strncmp(repo, "library/", 8) == 0)
+		/* docker's familiar name: library/x is x, but library/x/y
+		 * stays (x/y would be another repository) */
+		if (strncmp(repo, "library/", 8) == 0 && !strchr(repo + 8, '/'))
 			repo += 8;
 		snprintf(out, size, "%s:%s", repo, tag);
 	} else {

@@ -13,13 +13,14 @@ setup() {
 @test "fuzz target for references and registries.yaml: each seed reaches its result" {
 	main=$(fuzz_main registry)
 	cd "$FIX"
-	TMPDIR=$BATS_TEST_TMPDIR run "$main" ref-familiar ref-digest ref-ipv6 ref-bad-tag ref-upper yaml-docs-example yaml-broken
+	TMPDIR=$BATS_TEST_TMPDIR run "$main" ref-familiar ref-digest ref-ipv6 ref-bad-tag ref-upper ref-library-nested yaml-docs-example yaml-broken
 	assert_success
 	assert_output "ref-familiar: parsed
 ref-digest: parsed
 ref-ipv6: parsed
 ref-bad-tag: refused
 ref-upper: refused
+ref-library-nested: parsed
 yaml-docs-example: loaded
 yaml-broken: refused"
 }
