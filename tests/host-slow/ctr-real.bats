@@ -660,6 +660,8 @@ sv=
 for i in $(seq 50); do sv=$(runsv_of lone); [ -n "$sv" ] && break; sleep 0.1; done
 [ -n "$sv" ] || echo "no runsv after start, 5 s on"
 kill -KILL $sv
+# dead, not only signalled: under load a start in between sees it still up
+for i in $(seq 50); do [ -z "$(runsv_of lone)" ] && break; sleep 0.1; done
 $B start lone 2>&1
 second=$(sed -n "s/^pid=//p" $S/lone/state)
 if [ "$first" != "$second" ] && ! kill -0 $first 2>/dev/null; then echo "a new container"; fi

@@ -37,6 +37,10 @@ setup() { load ../lib/common; }
 	done
 	fields+=(container_start.berth_run_s:number container_start.crun_run_s:number
 		update.install_rate_mib_s:number update.dd_rate_mib_s:number)
+	for k in image_bytes berth_pull_s skopeo_copy_s berth_peak_rss_kib tls.curl_wolfssl_in_berth \
+		tls.curl_wolfssl_in_provision tls.ca_bundle tls.total; do
+		fields+=("pull.$k:number")
+	done
 	# every static binary meant for the image: these at least, and every
 	# program in out/rootfs-bin and out/bin but the links and the floor's /init
 	local bins=(busybox crun doas dropbearmulti berth init initramfs-init netcfg provision)
