@@ -61,11 +61,10 @@ static int image_prune(int argc, char **argv)
 	struct ctr_paths p;
 	struct image_store s;
 	struct image_users users = { 0 };
-	struct store_usage before, after;
 	struct err e = { 0 };
-	uint64_t dl = 0;
+	uint64_t before, after;
 	int all = 0, force = 0, said = 0, busy = 0;
-	char freed[24];
+	char freed[24] = "0B";
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
@@ -80,10 +79,9 @@ static int image_prune(int argc, char **argv)
 	if (!force && !confirm(all))
 		return 0;
 	ctr_paths_init(&p);
-	if (image_store_open(&s, 1, &e) < 0 || ctr_image_users(&p, &s, &users, &e) < 0 ||
-	    store_usage(&s.st, &s.refs, &users, &before, &e) < 0)
+	if (image_store_open(&s, 1, &e) < 0 || ctr_image_users(&p, &s, &users, &e) < 0)
 		die(e.code, "%s", e.msg);
-	free(before.v);
+	before = store_disk(&s.st);
 	for (size_t i = 0; i < s.refs.n; i++) {
 		char config[DIGEST_LEN + 1];
 		strcpy(config, s.refs.v[i].config);
@@ -94,9 +92,9 @@ static int image_prune(int argc, char **argv)
 		printf("\n");
 	/* names first: a blob without a name is garbage even after a crash */
 	if (refs_write(&s.st, &s.refs, &e) == 0 && store_gc(&s.st, &s.refs, &users, 0, &e) == 0 &&
-	    (busy = registry_downloads_prune(&dl, &e)) >= 0 && store_usage(&s.st, &s.refs, &users, &after, &e) == 0) {
-		human_size(freed, sizeof freed, before.total > after.total ? before.total - after.total : 0);
-		free(after.v);
+	    (busy = registry_downloads_prune(&e)) >= 0) {
+		after = store_disk(&s.st);
+		human_size(freed, sizeof freed, before > after ? before - after : 0);
 	}
 	image_users_free(&users);
 	image_store_close(&s);

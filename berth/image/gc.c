@@ -245,10 +245,19 @@ static size_t usage_find(const struct store_usage *out, const char *config)
 	return (size_t)-1;
 }
 
+uint64_t store_disk(struct store *st)
+{
+	static const char *const top[] = { "blobs", "layers", "layerdb", "tmp", "downloads" };
+	uint64_t n = 0;
+
+	for (size_t k = 0; k < sizeof top / sizeof top[0]; k++)
+		n += du_at(st->fd, top[k]);
+	return n;
+}
+
 int store_usage(struct store *st, const struct image_refs *r, const struct image_users *u, struct store_usage *out,
 		struct err *e)
 {
-	static const char *const top[] = { "blobs", "layers", "layerdb", "tmp", "downloads" };
 	struct items t = { .st = st };
 	size_t nu = u ? u->n : 0;
 	/* each image's source: an entry of images.json or a container's record */
@@ -306,8 +315,7 @@ int store_usage(struct store *st, const struct image_refs *r, const struct image
 	for (size_t i = 0; i < t.n; i++)
 		if (t.v[i].kept)
 			out->active += t.v[i].size;
-	for (size_t k = 0; k < sizeof top / sizeof top[0]; k++)
-		out->total += du_at(st->fd, top[k]);
+	out->total = store_disk(st);
 	rc = 0;
 done:
 	free(t.v);

@@ -151,6 +151,8 @@ struct store_usage {
 	size_t n, nactive; /* images (an image ID once), those a container uses */
 	struct image_usage *v;
 };
+/* bytes on disk of blobs, layers, layerdb, tmp and downloads (store_usage's total) */
+uint64_t store_disk(struct store *st);
 /* u: what ctr_image_users found; free out->v */
 int store_usage(struct store *st, const struct image_refs *r, const struct image_users *u, struct store_usage *out,
 		struct err *e);

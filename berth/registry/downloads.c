@@ -14,7 +14,7 @@
 
 /* everything in the directory fd but keep (which is emptied instead): the
  * directories a pull opens stay, so one that waited for the lock goes on */
-static int empty_dir(int fd, const char *keep, uint64_t *freed)
+static int empty_dir(int fd, const char *keep)
 {
 	struct dirent *d;
 	int dfd = dup(fd), err = 0;
@@ -30,13 +30,12 @@ static int empty_dir(int fd, const char *keep, uint64_t *freed)
 			continue;
 		if (keep && strcmp(d->d_name, keep) == 0) {
 			int sub = openat(fd, keep, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0 || empty_dir(sub, NULL, freed) < 0)
+			if (sub < 0 || empty_dir(sub, NULL) < 0)
 				err = err ? err : errno;
 			if (sub >= 0)
 				close(sub);
 			continue;
 		}
-		*freed += du_at(fd, d->d_name);
 		if (rm_tree_at(fd, d->d_name) < 0 && !err)
 			err = errno;
 	}
@@ -45,18 +44,17 @@ static int empty_dir(int fd, const char *keep, uint64_t *freed)
 	return err ? -1 : 0;
 }
 
-int registry_downloads_prune(uint64_t *freed, struct err *e)
+int registry_downloads_prune(struct err *e)
 {
 	char d[4096];
 	int fd, rc = 0;
 
-	*freed = 0;
 	snprintf(d, sizeof d, "%s/downloads", env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT));
 	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? 0 : fail_errno(e, "%s", d);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		rc = errno == EWOULDBLOCK ? 1 : fail_errno(e, "%s", d);
-	else if (empty_dir(fd, "sha256", freed) < 0)
+	else if (empty_dir(fd, "sha256") < 0)
 		rc = fail_errno(e, "%s", d);
 	close(fd);
 	return rc;

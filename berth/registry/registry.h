@@ -124,8 +124,8 @@ void bars_draw(struct bars *b, int force);
 void bars_free(struct bars *b);
 
 /* downloads.c, for berth image prune: empty $BERTH_ROOT/downloads of what
- * pulls left, *freed the bytes. 0; 1 if a pull runs (nothing removed); -1
+ * pulls left. 0; 1 if a pull runs (nothing removed); -1
  * with e filled */
-int registry_downloads_prune(uint64_t *freed, struct err *e);
+int registry_downloads_prune(struct err *e);
 
 #endif
