@@ -6,7 +6,7 @@ VERSION ?= $(shell cat VERSION)
 export BERTH_CACHE OUT VERSION
 
 # build order: a package comes after the packages in its DEPS
-PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium libxcrypt busybox crun dropbear opendoas e2fsprogs wolfssl curl ca-certificates
+PKGS := zlib zstd libseccomp libcap yajl argp libyaml libsodium nettle libxcrypt busybox crun dropbear opendoas e2fsprogs wolfssl curl ca-certificates
 
 # Berth's own C programs: one folder each, linked with lib/, static musl;
 # unused functions are dropped at link time (lib/ is one archive for all)
@@ -41,8 +41,8 @@ $(OUT)/bin/$(1): $$(wildcard $(2)/*.c $(2)/*.h lib/*.h) Makefile $(LIBBERTH)
 		$$(call KEEP_WARNINGS,$(OUT)/obj/$(1))
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
-LIBS_berth := -lyaml -lyajl -lsodium -lzstd -lz -lcurl -lwolfssl -lm
-LIBS_provision := -lyaml -lyajl -lz -lsodium -lcurl -lwolfssl -lm
+LIBS_berth := -lyaml -lyajl -lnettle -lsodium -lzstd -lz -lcurl -lwolfssl -lm
+LIBS_provision := -lyaml -lyajl -lz -lnettle -lsodium -lcurl -lwolfssl -lm
 
 # berth: one static archive per part (berth/parts.mk), each compiled with
 # only its own and its declared parts' headers on the include path
@@ -65,7 +65,7 @@ PART_ARCHIVES := $(foreach p,$(BERTH_PARTS),$(OUT)/obj/berth-$(p).a)
 # x's sources, seeing berth/x (or FUZZ_DIR_x). out/fuzz/x-main runs them over
 # files (berth/fuzz/fuzz-main.c, musl, -Werror); out/fuzz/x-libfuzzer is the
 # same target under libFuzzer with ASan and UBSan (clang, when installed)
-FUZZ_LIBS := -lyaml -lyajl -lsodium -lzstd -lz -lcurl -lwolfssl -lm
+FUZZ_LIBS := -lyaml -lyajl -lnettle -lsodium -lzstd -lz -lcurl -lwolfssl -lm
 FUZZ_LIB := lib/err.c lib/stream.c lib/hash.c lib/json.c lib/file.c lib/log.c lib/cmdline.c lib/timeline.c lib/clock.c lib/env.c
 FUZZ_image := berth/fuzz/fuzz-image.c lib/tar.c $(addprefix berth/image/,source.c layer.c decompress.c digest.c refs.c store.c)
 FUZZ_compose := berth/fuzz/fuzz-compose.c $(addprefix berth/compose/,compose.c json.c) lib/yaml-tree.c

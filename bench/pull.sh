@@ -2,10 +2,10 @@
 # pull.sh DIR: `make bench`'s pull figures as JSON on stdout. A 5-layer image
 # of about 100 MB (incompressible: each layer a 20 MB file of random bytes)
 # made with umoci and pushed by skopeo to a docker-registry on loopback;
-# then, one run each, side by side: skopeo copy docker://… oci:… (it only
+# then, side by side, five rounds of skopeo copy docker://… oci:… (it only
 # downloads) and berth pull into an empty store (it also verifies, unpacks
-# and commits), with berth's peak RSS (its largest process, from
-# getrusage). And what curl, wolfSSL and the CA bundle add: the bytes a
+# and commits), the median of each, with berth's peak RSS (its largest
+# process, from wait4). And what curl, wolfSSL and the CA bundle add: the bytes a
 # linker map of berth and of provision gives libcurl.a's and libwolfssl.a's
 # sections, and the bundle's size.
 # shellcheck disable=SC2034,SC2154,SC2016 # the helpers read BATS_*; reg_start sets REG_bench; make expands $(...)
@@ -36,22 +36,48 @@ reg_start bench >&2
 reg_push "oci:$d/img:t" "$REG_bench/bench/img:1" >&2
 bytes=$(du -s -B1 "$d/img/blobs" | cut -f1)
 
-now() { date +%s.%N; }
-t0=$(now)
-skopeo copy -q --src-tls-verify=false "docker://$REG_bench/bench/img:1" "oci:$d/sk:1" >&2
-t1=$(now)
-rss=$(BERTH_ROOT=$d/store BERTH_ETC=$d/etc python3 -c '
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$OUT/bin/berth" pull -q "$REG_bench/bench/img:1")
-t2=$(now)
+# five rounds, each into an empty directory, skopeo first in one round and
+# berth first in the next; each program timed from its exec to its exit (no
+# shell or interpreter start-up in either figure), after a sync (neither
+# pays for what the other left to write back), the median of the five
+# kept. berth's peak RSS is its largest process's: wait4 gives the most any
+# process of its tree had
+read -r s_copy b_pull rss < <(BERTH_ETC=$d/etc python3 - "$d" "$REG_bench/bench/img:1" "$OUT/bin/berth" <<-'PY'
+	import os, shutil, subprocess, sys, time
+	d, ref, berth = sys.argv[1:]
+	def timed(argv, env=None):
+	    os.sync()
+	    t = time.perf_counter()
+	    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
+	    _, status, ru = os.wait4(p.pid, 0)
+	    p.returncode = 0
+	    if status != 0:
+	        sys.exit("pull.sh: %s failed (%d)" % (argv[0], status))
+	    return time.perf_counter() - t, ru.ru_maxrss
+	sk, br, rss = [], [], 0
+	for i in range(5):
+	    shutil.rmtree(d + "/sk", ignore_errors=True)
+	    shutil.rmtree(d + "/store", ignore_errors=True)
+	    for who in (("skopeo", "berth") if i % 2 == 0 else ("berth", "skopeo")):
+	        if who == "skopeo":
+	            sk.append(timed(["skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + ref,
+	                             "oci:%s/sk:1" % d])[0])
+	        else:
+	            t, m = timed([berth, "pull", "-q", ref], dict(os.environ, BERTH_ROOT=d + "/store"))
+	            br.append(t)
+	            rss = max(rss, m)
+	print("%.3f %.3f %d" % (sorted(sk)[2], sorted(br)[2], rss))
+	print("pull.sh: skopeo", " ".join("%.3f" % x for x in sk), "berth", " ".join("%.3f" % x for x in br),
+	      file=sys.stderr)
+	PY
+)
 
 # map PROG OBJECTS...: link PROG again with a map; its curl and wolfSSL bytes
 map_bytes() {
 	local m=$d/$1.map
 	shift
 	"$OUT/toolchain/musl-cc" -o "$d/linked" "$@" -static -s -Wl,--gc-sections -Wl,-Map="$m" \
-		-L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lsodium -lzstd -lz -lcurl -lwolfssl -lm >&2
+		-L"$OUT/sysroot/usr/lib" -lyaml -lyajl -lnettle -lsodium -lzstd -lz -lcurl -lwolfssl -lm >&2
 	python3 - "$m" <<-'PY'
 		import re, sys
 		tot = 0
@@ -89,8 +115,7 @@ cflags=$(make -s -C "$top" --no-print-directory --eval 'print-cflags: ; @echo $(
 in_prov=$(map_bytes provision $cflags "$top"/provision/*.c "$o/libberth.a") || in_prov=null
 ca=$(stat -c %s "$OUT/sysroot/usr/share/berth/ca-certificates.crt")
 
-jq -n --argjson b "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }')" \
-	--argjson s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+jq -n --argjson b "$b_pull" --argjson s "$s_copy" \
 	--argjson rss "$rss" --argjson bytes "$bytes" --argjson ib "$in_berth" --argjson ip "$in_prov" --argjson ca "$ca" '{
 	image_bytes: $bytes, berth_pull_s: $b, skopeo_copy_s: $s, berth_peak_rss_kib: $rss,
 	tls: { curl_wolfssl_in_berth: $ib, curl_wolfssl_in_provision: $ip, ca_bundle: $ca,

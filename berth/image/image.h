@@ -196,12 +196,58 @@ struct layer_stats {
  * (to check its DiffID) */
 int layer_unpack(struct stream *tar, int dirfd, const int *lowers, size_t nlowers, const char *what,
 		 struct layer_stats *st, struct err *e);
+/* the directories a layer's tar implies without listing them ("" is the
+ * layer root), NUL-separated, in the order they were made */
+struct layer_implied {
+	char *paths;
+	size_t len, cap, n;
+};
+/* layer_unpack before the layers below are there: the directories it
+ * implies are made 0755 and listed in *implied for layer_inherit */
+int layer_unpack_alone(struct stream *tar, int dirfd, const char *what, struct layer_stats *st,
+		       struct layer_implied *implied, struct err *e);
+/* then, once they are: give those directories what the layers below show
+ * (what layer_unpack does as it goes); one that a later entry of the layer
+ * replaced is skipped */
+int layer_inherit(int dirfd, const struct layer_implied *implied, const int *lowers, size_t nlowers, const char *what,
+		  struct err *e);
+
+/* prelayer.c, for berth/registry: a layer unpacked as it downloads, into
+ * dir (the pull's downloads/layers/) by its blob digest, for the load to
+ * take (prelayer.c says how) */
+struct prelayer {
+	char diffid[DIGEST_LEN + 1];
+	uint64_t file_bytes;
+	struct layer_implied implied;
+	int dfd;
+};
+/* unpack the blob's stream in (of compression comp) into dir/<hex>.incoming;
+ * -1 with e filled (the directory is gone then). The blob's own digest is
+ * the caller's to check: then prelayer_commit, else prelayer_abort */
+int prelayer_unpack(int dir, const char *blob, struct stream *in, int comp, struct prelayer *pl, struct err *e);
+/* write its .meta, naming the pull by token (32 characters, no space),
+ * and rename it into place; pl is freed */
+int prelayer_commit(int dir, const char *blob, const char *token, struct prelayer *pl, struct err *e);
+void prelayer_abort(int dir, const char *blob, struct prelayer *pl);
+/* what a pull left for blob in dir, gone */
+void prelayer_remove(int dir, const char *blob);
+/* the load's side: move dir/<hex> to to/to_name, finished on top of lowers
+ * (nearest first), if the pull named by token left it and its DiffID is
+ * diffid. 1 taken (its
+ * file bytes in *file_bytes), 0 not there (unpack the blob instead), -1
+ * with e filled: its DiffID is another */
+int prelayer_take(int dir, const char *token, const char *blob, const char *diffid, const int *lowers, size_t nlowers, int to,
+		  const char *to_name, uint64_t *file_bytes, struct err *e);
 
 /* load.c, for berth/registry: load the OCI layout dir a pull assembled,
  * as berth load does, recording repo_digest (or NULL) on its images; a
  * blob the layout lacks is taken from the store, where it was verified.
- * 0, or -1 with e filled; quiet: no "Loaded image" lines */
-int image_load_layout(const char *dir, const char *repo_digest, int quiet, struct err *e);
+ * The pull verified the layout's blobs as they came: they are linked, not
+ * hashed again. pre: its downloads/layers (prelayer_take), or -1, and
+ * token the pull's there. 0, or -1 with e filled; quiet: no "Loaded
+ * image" lines */
+int image_load_layout(const char *dir, int pre, const char *token, const char *repo_digest, int quiet,
+		      struct err *e);
 /* this machine's architecture as OCI names it ("amd64", "arm64"): the
  * image an index gives it, for berth load and berth pull alike */
 const char *image_arch(void);

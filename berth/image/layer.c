@@ -51,6 +51,7 @@ struct unpack {
 	struct layer_stats *st;
 	size_t ndirs, capdirs;
 	struct dirtime *dirs;
+	struct layer_implied *implied; /* set: no layers below yet, list what they would give */
 };
 
 static int entry_fail(struct unpack *u, const char *path, const char *why)
@@ -135,6 +136,47 @@ static int lower_dir(const struct unpack *u, char **comp, size_t n)
 
 static int dir_remember(struct unpack *u, const char *path, struct timespec mtime);
 
+/* a directory made without the tar listing it, left for layer_inherit */
+static int implied_add(struct unpack *u, const char *path)
+{
+	struct layer_implied *im = u->implied;
+	size_t len = strlen(path) + 1;
+
+	if (im->n == DIRS_MAX)
+		return fail(u->e, 1, "%s: more than %u directories", u->what, DIRS_MAX);
+	if (im->len + len > im->cap) {
+		size_t cap = im->cap ? 2 * im->cap : 4096;
+		char *np;
+		while (cap < im->len + len)
+			cap *= 2;
+		if (!(np = realloc(im->paths, cap)))
+			return fail_errno(u->e, "%s", u->what);
+		im->paths = np;
+		im->cap = cap;
+	}
+	memcpy(im->paths + im->len, path, len);
+	im->len += len;
+	im->n++;
+	return 0;
+}
+
+/* the tar lists path after all: its own metadata, not the layers below */
+static void implied_drop(struct unpack *u, const char *path)
+{
+	struct layer_implied *im = u->implied;
+
+	for (size_t off = 0; off < im->len;) {
+		size_t len = strlen(im->paths + off) + 1;
+		if (strcmp(im->paths + off, path) == 0) {
+			memmove(im->paths + off, im->paths + off + len, im->len - off - len);
+			im->len -= len;
+			im->n--;
+			continue;
+		}
+		off += len;
+	}
+}
+
 /* give fd (a directory this layer made without listing it) what the layers
  * below have for the same path; path is its cleaned name in the layer */
 static int dir_inherit(struct unpack *u, int fd, char **comp, size_t n, const char *path, const char *orig)
@@ -197,7 +239,7 @@ static int open_parent(struct unpack *u, char **comp, size_t n, int create, cons
 			next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			for (size_t k = 0; k <= i; k++)
 				len += (size_t)snprintf(path + len, sizeof path - len, "%s%s", k ? "/" : "", comp[k]);
-			if (next >= 0 && dir_inherit(u, next, comp, i + 1, path, orig) < 0) {
+			if (next >= 0 && (u->implied ? implied_add(u, path) : dir_inherit(u, next, comp, i + 1, path, orig)) < 0) {
 				close(next);
 				close(fd);
 				return -1;
@@ -365,6 +407,8 @@ static int make_dir(struct unpack *u, int dirfd, const char *base, const char *p
 		return -1;
 	}
 	close(fd);
+	if (u->implied)
+		implied_drop(u, path);
 	return dir_remember(u, path, te->mtime);
 }
 
@@ -472,6 +516,8 @@ static int entry_apply(struct unpack *u)
 			return entry_fail(u, te->path, "the layer root must be a directory");
 		if ((u->as_root && fchown(u->root, te->uid, te->gid) < 0) || fchmod(u->root, te->mode) < 0)
 			return entry_fail_errno(u, te->path, "set metadata");
+		if (u->implied)
+			implied_drop(u, "");
 		return dir_remember(u, "", te->mtime);
 	}
 	base = comp[n - 1];
@@ -500,39 +546,95 @@ static int entry_apply(struct unpack *u)
 	return r;
 }
 
-int layer_unpack(struct stream *in, int dirfd, const int *lowers, size_t nlowers, const char *what,
-		 struct layer_stats *st, struct err *e)
+static int unpack_run(struct unpack *u, struct stream *in, int dirfd, int nlowers)
 {
-	struct unpack u = { .root = dirfd, .lowers = lowers, .nlowers = nlowers, .as_root = geteuid() == 0,
-			    .what = what, .e = e, .st = st };
 	struct tar t;
 	char buf[65536];
 	ssize_t n;
 	int r;
 
-	st->file_bytes = 0;
-	tar_init(&t, in, 0, e);
-	u.t = &t;
+	u->st->file_bytes = 0;
+	tar_init(&t, in, 0, u->e);
+	u->t = &t;
 	/* the layer root too is the one below unless the tar lists "./" */
-	r = dirfd >= 0 && nlowers > 0 ? dir_inherit(&u, dirfd, NULL, 0, "", "./") : 1;
+	if (u->implied)
+		r = implied_add(u, "") < 0 ? -1 : 1;
+	else
+		r = dirfd >= 0 && nlowers > 0 ? dir_inherit(u, dirfd, NULL, 0, "", "./") : 1;
 	while (r >= 0 && (r = tar_next(&t)) > 0) {
 		if (dirfd < 0) {
 			if (t.e.type == TAR_FILE)
-				st->file_bytes += t.e.size;
-		} else if (entry_apply(&u) < 0) {
+				u->st->file_bytes += t.e.size;
+		} else if (entry_apply(u) < 0) {
 			r = -1;
 			break;
 		}
 	}
 	tar_free(&t);
 	if (dirfd >= 0)
-		dirs_settle(&u);
+		dirs_settle(u);
 	/* the DiffID covers the end marker and any padding after it */
 	while (r == 0 && (n = in->read(in, buf, sizeof buf)) != 0)
 		if (n < 0)
 			r = -1;
 	/* a tar or decompression error: say which layer */
 	if (r < 0)
-		err_prefix(e, what);
+		err_prefix(u->e, u->what);
 	return r < 0 ? -1 : 0;
+}
+
+int layer_unpack(struct stream *in, int dirfd, const int *lowers, size_t nlowers, const char *what,
+		 struct layer_stats *st, struct err *e)
+{
+	struct unpack u = { .root = dirfd, .lowers = lowers, .nlowers = nlowers, .as_root = geteuid() == 0,
+			    .what = what, .e = e, .st = st };
+
+	return unpack_run(&u, in, dirfd, (int)nlowers);
+}
+
+int layer_unpack_alone(struct stream *in, int dirfd, const char *what, struct layer_stats *st,
+		       struct layer_implied *implied, struct err *e)
+{
+	struct unpack u = { .root = dirfd, .as_root = geteuid() == 0, .what = what, .e = e, .st = st,
+			    .implied = implied };
+
+	return unpack_run(&u, in, dirfd, 0);
+}
+
+int layer_inherit(int dirfd, const struct layer_implied *implied, const int *lowers, size_t nlowers, const char *what,
+		  struct err *e)
+{
+	struct layer_stats st = { 0 };
+	struct tar t = { 0 };
+	struct unpack u = { .root = dirfd, .lowers = lowers, .nlowers = nlowers, .as_root = geteuid() == 0,
+			    .what = what, .e = e, .st = &st, .t = &t };
+	int rc = 0;
+
+	for (size_t off = 0; rc == 0 && off < implied->len; off += strlen(implied->paths + off) + 1) {
+		char path[TAR_PATH_MAX], *comp[COMPONENTS_MAX];
+		size_t n;
+		int parent, fd;
+		if (snprintf(path, sizeof path, "%s", implied->paths + off) >= (int)sizeof path ||
+		    split(&u, path, comp, &n, implied->paths + off) < 0)
+			return fail(e, 1, "%s: implied directory \"%.200s\": not a path in the layer", what,
+				    implied->paths + off);
+		/* replaced by a later entry of the layer: nothing to give it */
+		parent = n == 0 ? dup(dirfd) : open_parent(&u, comp, n, 0, implied->paths + off);
+		if (parent < 0) {
+			e->msg[0] = '\0';
+			continue;
+		}
+		fd = n == 0 ? dup(parent) : openat(parent, comp[n - 1], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(parent);
+		if (fd < 0)
+			continue;
+		snprintf(path, sizeof path, "%s", implied->paths + off);
+		split(&u, path, comp, &n, "");
+		rc = dir_inherit(&u, fd, comp, n, implied->paths + off, implied->paths + off);
+		close(fd);
+	}
+	dirs_settle(&u);
+	if (rc < 0)
+		err_prefix(e, what);
+	return rc;
 }

@@ -40,7 +40,9 @@ struct load {
 	struct staged_layer *layers;
 	struct image_refs out; /* what to add to images.json */
 	const char *repo_digest; /* a pull's, for every image it names */
-	int link_source;         /* a pull's layout: its blobs may be linked */
+	int link_source;         /* a pull's layout: its blobs are linked, verified already */
+	int pre;                 /* a pull's downloads/layers (prelayer.c), or -1 */
+	const char *token;       /* and what names that pull there */
 	int quiet;
 };
 
@@ -122,6 +124,22 @@ static int blob_stage(struct load *l, const char *member, const char *want, long
 		rc = fail_errno(&l->e, "%s/%s/blobs/incoming", l->st.root, l->tmp);
 		goto out;
 	}
+	/* a pull's blob was verified as it came, and only root writes there:
+	 * not hashed a second time, its size checked */
+	if (fd == -2 && want && want_size >= 0) {
+		struct stat sb;
+		if (fstatat(l->tmpfd, "blobs/incoming", &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = fail_errno(&l->e, "%s/%s/blobs/incoming", l->st.root, l->tmp);
+			goto out;
+		}
+		if ((uint64_t)sb.st_size != (uint64_t)want_size) {
+			rc = fail(&l->e, 1, "blob %s: expected %lld bytes, found %llu (%s)", want, want_size,
+				  (unsigned long long)sb.st_size, member);
+			goto out;
+		}
+		strcpy(out, want);
+		goto named;
+	}
 	sha256_init(&h);
 	while ((n = rs.s.read(&rs.s, buf, sizeof buf)) > 0) {
 		sha256_update(&h, buf, (size_t)n);
@@ -149,6 +167,7 @@ static int blob_stage(struct load *l, const char *member, const char *want, long
 		rc = fail_errno(&l->e, "%s/%s/blobs", l->st.root, l->tmp);
 		goto out;
 	}
+named:
 	snprintf(dst, sizeof dst, "blobs/%s", digest_hex(out));
 	if (renameat(l->tmpfd, "blobs/incoming", l->tmpfd, dst) < 0) {
 		rc = fail_errno(&l->e, "%s/%s/%s", l->st.root, l->tmp, dst);
@@ -287,6 +306,17 @@ static int layer_stage(struct load *l, const char *blob, int comp, const char *d
 			err_prefix(&l->e, what);
 			goto out_lowers;
 		}
+	/* unpacked already as it downloaded: finished on these lowers */
+	switch (prelayer_take(l->pre, l->token, blob, diffid, lowers, nlowers, l->tmpfd, dir, size, &l->e)) {
+	case 1:
+		sl = &l->layers[l->nlayers++];
+		strcpy(sl->chain, chain);
+		sl->size = *size;
+		rc = 0;
+		goto out_lowers;
+	case -1:
+		goto out_lowers;
+	}
 	fd = staged_open(l, blob);
 	if (fd < 0)
 		goto out_lowers;
@@ -876,10 +906,11 @@ static int load_one(struct load *l)
 	return rc;
 }
 
-int image_load_layout(const char *dir, const char *repo_digest, int quiet, struct err *e)
+int image_load_layout(const char *dir, int pre, const char *token, const char *repo_digest, int quiet,
+		      struct err *e)
 {
 	struct load l = { .tmpfd = -1, .src = { .fd = -1 }, .file = dir, .repo_digest = repo_digest, .quiet = quiet,
-			 .link_source = 1 };
+			 .link_source = 1, .pre = pre, .token = token };
 	int rc = load_one(&l);
 
 	if (rc < 0)
@@ -899,7 +930,7 @@ int image_has_blob(const char *digest)
 
 int cmd_load(int argc, char **argv)
 {
-	struct load l = { .tmpfd = -1, .src = { .fd = -1 } };
+	struct load l = { .tmpfd = -1, .src = { .fd = -1 }, .pre = -1 };
 	int rc;
 
 	for (int i = 1; i < argc; i++) {

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -42,6 +44,7 @@ struct blob {
 	char digest[DIGEST_LEN + 1];
 	uint64_t size;
 	const char *kind; /* "config", "layer" */
+	int comp;         /* a layer's compression (enum compression), else -1 */
 };
 
 struct pull {
@@ -51,6 +54,8 @@ struct pull {
 	char full[1024];      /* the reference as given, for messages */
 	char root[2048];      /* BERTH_ROOT */
 	int dl;               /* downloads/, O_DIRECTORY */
+	int pre;              /* downloads/layers/: layers unpacked as they come */
+	char token[33];       /* what names this pull's there (prelayer.c) */
 	char layout[64];      /* downloads/pull.<pid> */
 	int lfd;
 	FILE *out;            /* progress, or NULL: quiet */
@@ -181,23 +186,6 @@ static int pull_write(struct pull *p, int fd, const char *buf, size_t len, struc
 	return fail_errno(e, "%s/downloads", p->root);
 }
 
-/* hash what a partial file holds, to go on from its end */
-static int partial_hash(int fd, struct sha256 *h, uint64_t *have)
-{
-	char buf[65536];
-	ssize_t n;
-
-	sha256_init(h);
-	*have = 0;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -1;
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		sha256_update(h, buf, (size_t)n);
-		*have += (uint64_t)n;
-	}
-	return n < 0 ? -1 : 0;
-}
-
 static void short_id(const char *digest, char out[13])
 {
 	snprintf(out, 13, "%.12s", digest_hex(digest));
@@ -217,14 +205,149 @@ static void blob_say(struct pull *p, uint32_t state, uint64_t have, uint64_t siz
 	}
 }
 
+/* A blob as it downloads: what an earlier pull kept in <hex>.partial is
+ * read back first, then the registry's bytes from where it ends (Range),
+ * each hashed and appended to the file on the way through; a transfer that
+ * breaks is continued, RESUMES_MAX times */
+struct blob_stream {
+	struct stream s;
+	struct pull *p;
+	const struct blob *b;
+	int fd;            /* <hex>.partial */
+	struct sha256 h;
+	uint64_t have;     /* bytes in the file */
+	uint64_t pos;      /* bytes read through (and hashed) */
+	uint64_t told;
+	struct http *hh;
+	int tries;
+	int unpacking;     /* an unpack reads: a restart from byte 0 must fail it */
+	int restarted;     /* the server sent everything again: what was read is void */
+	int failed;        /* the transfer or the file failed; bad: the bytes are wrong */
+	int bad;
+	struct err te, *e;
+};
+
+static ssize_t bs_fail(struct blob_stream *bs, int bad)
+{
+	bs->failed = 1;
+	bs->bad = bad;
+	if (bs->hh) {
+		http_close(bs->hh);
+		bs->hh = NULL;
+	}
+	return -1;
+}
+
+/* connect (again) from byte have; 0, or -1 with e filled */
+static int bs_connect(struct blob_stream *bs)
+{
+	struct pull *p = bs->p;
+	struct http_response rs;
+	char path[512], id[13];
+
+	short_id(bs->b->digest, id);
+	if (bs->tries > RESUMES_MAX) {
+		bs->e->msg[0] = '\0';
+		return fail(bs->e, 1, "%s %s: the transfer broke %d times; %llu of %llu bytes kept for the next pull",
+			    bs->b->kind, bs->b->digest, RESUMES_MAX + 1, (unsigned long long)bs->have,
+			    (unsigned long long)bs->b->size);
+	}
+	if (bs->tries > 0 && p->out)
+		fprintf(stderr, "%s: %s; resuming at byte %llu\n", id, bs->e->msg[0] ? bs->e->msg : "the transfer broke",
+			(unsigned long long)bs->have);
+	bs->e->msg[0] = bs->te.msg[0] = '\0';
+	snprintf(path, sizeof path, "%s/blobs/%s", p->ref.repo, bs->b->digest);
+	bs->hh = reg_get(&p->c, path, NULL, bs->have, 0, &rs, bs->tries ? &bs->te : bs->e);
+	bs->tries++;
+	if (!bs->hh) {
+		if (bs->tries > 1 && bs->te.msg[0])
+			*bs->e = bs->te;
+		return -1;
+	}
+	if (rs.status == 200 && bs->have > 0) {
+		/* the server sent it all again, not the range: start over */
+		if (ftruncate(bs->fd, 0) < 0 || lseek(bs->fd, 0, SEEK_SET) < 0)
+			return fail_errno(bs->e, "%s/downloads/sha256/%s.partial", p->root, digest_hex(bs->b->digest));
+		sha256_init(&bs->h);
+		bs->have = bs->pos = 0;
+		if (bs->unpacking) {
+			bs->restarted = 1;
+			return fail(bs->e, 1, "the registry ignored Range: starting again");
+		}
+	}
+	return 0;
+}
+
+static ssize_t bs_read(struct stream *s, void *buf, size_t n)
+{
+	struct blob_stream *bs = (struct blob_stream *)s;
+	struct pull *p = bs->p;
+	const struct blob *b = bs->b;
+	ssize_t r;
+
+	if (bs->failed)
+		return -1;
+	if (bs->restarted && bs->unpacking)
+		return -1;
+	/* what the file holds already */
+	if (bs->pos < bs->have) {
+		if (n > bs->have - bs->pos)
+			n = (size_t)(bs->have - bs->pos);
+		r = pread(bs->fd, buf, n, (off_t)bs->pos);
+		if (r <= 0) {
+			fail_errno(bs->e, "%s/downloads/sha256/%s.partial", p->root, digest_hex(b->digest));
+			return bs_fail(bs, 0);
+		}
+		sha256_update(&bs->h, buf, (size_t)r);
+		bs->pos += (uint64_t)r;
+		return r;
+	}
+	for (;;) {
+		if (!bs->hh) {
+			if (bs->have == b->size && (b->size > 0 || bs->tries > 0))
+				return 0;
+			if (bs_connect(bs) < 0)
+				return bs->restarted ? -1 : bs_fail(bs, 0);
+		}
+		r = http_body(bs->hh)->read(http_body(bs->hh), buf, n);
+		if (r > 0) {
+			if (bs->have + (uint64_t)r > b->size) {
+				fail(bs->e, 1, "%s %s: more than the %llu bytes its descriptor gives", b->kind, b->digest,
+				     (unsigned long long)b->size);
+				return bs_fail(bs, 1);
+			}
+			sha256_update(&bs->h, buf, (size_t)r);
+			if (pull_write(p, bs->fd, buf, (size_t)r, bs->e) < 0)
+				return bs_fail(bs, 0);
+			bs->have += (uint64_t)r;
+			bs->pos = bs->have;
+			if (p->news >= 0 && bs->have - bs->told >= 256 * 1024) {
+				blob_say(p, BLOB_DOWNLOADING, bs->have, b->size, NULL);
+				bs->told = bs->have;
+			}
+			return r;
+		}
+		http_close(bs->hh);
+		bs->hh = NULL;
+		if (r < 0 && !bs->e->msg[0])
+			*bs->e = bs->te.msg[0] ? bs->te : (struct err){ 1, "the transfer broke" };
+		if (b->size == 0)
+			return 0;
+		/* a short body or a broken one: continued from where it ends */
+	}
+}
+
 /* downloads/sha256/<hex>: the blob, whole and verified, unless the store
- * has it already */
+ * has it already. A layer is unpacked on the way (downloads/layers/, for
+ * the load: berth/image/prelayer.c) */
 static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 {
-	char part[128], done[128], path[512], id[13], got[DIGEST_LEN + 1], line[160];
-	struct sha256 h;
-	uint64_t have = 0, told = 0;
-	int fd, rc = -1;
+	char part[128], done[128], id[13], got[DIGEST_LEN + 1], line[160], buf[65536];
+	struct blob_stream bs = { .s = { .read = bs_read, .err = e }, .p = p, .b = b, .e = e };
+	struct prelayer pl = { .dfd = -1 };
+	int fd, rc = -1, unpacked = 0;
+	struct stat sb;
+	ssize_t n;
 
 	short_id(b->digest, id);
 	snprintf(done, sizeof done, "sha256/%s", digest_hex(b->digest));
@@ -233,7 +356,7 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 	 * lock is on the inode: one renamed or removed meanwhile is not the
 	 * name's any more, so open the name again */
 	for (int waited = 0;; waited = 1) {
-		struct stat a, n;
+		struct stat a, nb;
 		fd = openat(p->dl, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return fail_errno(e, "%s/downloads/%s", p->root, part);
@@ -246,8 +369,8 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 				return fail_errno(e, "%s/downloads/%s", p->root, part);
 			}
 		}
-		if (fstat(fd, &a) == 0 && fstatat(p->dl, part, &n, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == n.st_ino &&
-		    a.st_dev == n.st_dev)
+		if (fstat(fd, &a) == 0 && fstatat(p->dl, part, &nb, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == nb.st_ino &&
+		    a.st_dev == nb.st_dev)
 			break;
 		close(fd);
 		if (image_has_blob(b->digest) || faccessat(p->dl, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -263,102 +386,85 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		blob_say(p, BLOB_EXISTS, b->size, b->size, line);
 		return 0;
 	}
-	if (partial_hash(fd, &h, &have) < 0) {
+	bs.fd = fd;
+	sha256_init(&bs.h);
+	if (fstat(fd, &sb) < 0) {
 		fail_errno(e, "%s/downloads/%s", p->root, part);
 		goto out;
 	}
-	if (have > b->size) {
+	bs.have = (uint64_t)sb.st_size;
+	if (bs.have > b->size) {
 		if (ftruncate(fd, 0) < 0) {
 			fail_errno(e, "%s/downloads/%s", p->root, part);
 			goto out;
 		}
-		sha256_init(&h);
-		have = 0;
+		bs.have = 0;
+	}
+	if (lseek(fd, 0, SEEK_END) < 0) {
+		fail_errno(e, "%s/downloads/%s", p->root, part);
+		goto out;
 	}
 	snprintf(line, sizeof line, "%s: Resuming at byte %llu of %llu (kept from an earlier pull)", id,
-		 (unsigned long long)have, (unsigned long long)b->size);
-	blob_say(p, BLOB_DOWNLOADING, have, b->size, have > 0 ? line : NULL);
-	snprintf(path, sizeof path, "%s/blobs/%s", p->ref.repo, b->digest);
-	for (int tries = 0; have < b->size || b->size == 0; tries++) {
-		struct http_response rs;
-		struct err te = { 0 };
-		struct http *hh;
-		char buf[65536];
-		ssize_t n;
-
-		if (tries > RESUMES_MAX) {
+		 (unsigned long long)bs.have, (unsigned long long)b->size);
+	blob_say(p, BLOB_DOWNLOADING, bs.have, b->size, bs.have > 0 ? line : NULL);
+	/* a layer unpacks as it comes; if that fails for any reason but the
+	 * transfer, the download goes on and the load, which unpacks it
+	 * again, has the last word */
+	if (b->comp >= 0 && p->pre >= 0) {
+		struct err ue = { 0 };
+		bs.unpacking = 1;
+		bs.s.err = &ue;
+		unpacked = prelayer_unpack(p->pre, b->digest, &bs.s, b->comp, &pl, &ue) == 0;
+		bs.unpacking = 0;
+		bs.s.err = e;
+		if (bs.failed)
+			goto fail;
+		if (bs.restarted) {
+			/* from byte 0 again, read through below */
+			bs.restarted = 0;
 			e->msg[0] = '\0';
-			fail(e, 1, "%s %s: the transfer broke %d times; %llu of %llu bytes kept for the next pull", b->kind,
-			     b->digest, RESUMES_MAX + 1, (unsigned long long)have, (unsigned long long)b->size);
-			goto out;
 		}
-		if (tries > 0 && p->out)
-			fprintf(stderr, "%s: %s; resuming at byte %llu\n", id, e->msg[0] ? e->msg : "the transfer broke",
-				(unsigned long long)have);
-		e->msg[0] = '\0';
-		hh = reg_get(&p->c, path, NULL, have, 0, &rs, tries ? &te : e);
-		if (!hh) {
-			if (tries && te.msg[0])
-				*e = te;
-			goto out;
-		}
-		if (rs.status == 200 && have > 0) {
-			/* the server sent it all again, not the range: start over */
-			if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
-				http_close(hh);
-				fail_errno(e, "%s/downloads/%s", p->root, part);
-				goto out;
-			}
-			sha256_init(&h);
-			have = 0;
-		}
-		if (lseek(fd, (off_t)have, SEEK_SET) < 0) {
-			http_close(hh);
-			fail_errno(e, "%s/downloads/%s", p->root, part);
-			goto out;
-		}
-		while ((n = http_body(hh)->read(http_body(hh), buf, sizeof buf)) > 0) {
-			if (have + (uint64_t)n > b->size) {
-				http_close(hh);
-				fail(e, 1, "%s %s: more than the %llu bytes its descriptor gives", b->kind, b->digest,
-				     (unsigned long long)b->size);
-				goto bad;
-			}
-			sha256_update(&h, buf, (size_t)n);
-			if (pull_write(p, fd, buf, (size_t)n, e) < 0) {
-				http_close(hh);
-				goto out;
-			}
-			have += (uint64_t)n;
-			if (p->news >= 0 && have - told >= 256 * 1024) {
-				blob_say(p, BLOB_DOWNLOADING, have, b->size, NULL);
-				told = have;
-			}
-		}
-		http_close(hh);
-		if (n < 0 && !e->msg[0])
-			*e = te.msg[0] ? te : (struct err){ 1, "the transfer broke" };
-		if (b->size == 0)
-			break;
 	}
-	sha256_final(&h, got);
+	while ((n = bs.s.read(&bs.s, buf, sizeof buf)) > 0)
+		;
+	if (n < 0)
+		goto fail;
+	if (bs.have != b->size) {
+		fail(e, 1, "%s %s: %llu of %llu bytes", b->kind, b->digest, (unsigned long long)bs.have,
+		     (unsigned long long)b->size);
+		goto out;
+	}
+	sha256_final(&bs.h, got);
 	if (strcmp(got, b->digest) != 0) {
 		fail(e, 1, "%s %s: the registry sent %llu bytes with digest %s: a wrong digest, refused", b->kind, b->digest,
-		     (unsigned long long)have, got);
+		     (unsigned long long)bs.have, got);
 		goto bad;
+	}
+	if (unpacked) {
+		struct err ce = { 0 };
+		/* a layer kept back is only time lost: the load unpacks it */
+		prelayer_commit(p->pre, b->digest, p->token, &pl, &ce);
+		unpacked = 0;
 	}
 	if (fsync(fd) < 0 || renameat(p->dl, part, p->dl, done) < 0) {
 		fail_errno(e, "%s/downloads/%s", p->root, done);
 		goto out;
 	}
 	snprintf(line, sizeof line, "%s: Download complete", id);
-	blob_say(p, BLOB_COMPLETE, have, b->size, line);
+	blob_say(p, BLOB_COMPLETE, bs.have, b->size, line);
 	rc = 0;
 	goto out;
+fail:
+	if (!bs.bad)
+		goto out;
 bad:
 	/* bytes that do not make the blob: never continued */
 	unlinkat(p->dl, part, 0);
 out:
+	if (unpacked)
+		prelayer_abort(p->pre, b->digest, &pl);
+	if (bs.hh)
+		http_close(bs.hh);
 	close(fd);
 	return rc;
 }
@@ -558,6 +664,7 @@ static int manifest_blobs(struct pull *p, yajl_val m, struct err *e)
 		strcpy(b->digest, d);
 		b->size = (uint64_t)YAJL_GET_INTEGER(sz);
 		b->kind = i == 0 ? "config" : "layer";
+		b->comp = i == 0 ? -1 : layer_media_compression(mt);
 		/* a layer listed twice is fetched once */
 		{
 			size_t k = 0;
@@ -656,6 +763,11 @@ static int pull_run(struct pull *p, struct err *e)
 			fail_errno(e, "%s", d);
 			goto out;
 		}
+		if ((mkdirat(p->dl, "layers", 0700) < 0 && errno != EEXIST) ||
+		    (p->pre = openat(p->dl, "layers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			fail_errno(e, "%s/layers", d);
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < p->nblobs; i++)
 		if (!image_has_blob(p->blobs[i].digest))
@@ -682,7 +794,7 @@ static int pull_run(struct pull *p, struct err *e)
 	{
 		char lpath[sizeof p->root + 128];
 		snprintf(lpath, sizeof lpath, "%s/downloads/%s", p->root, p->layout);
-		if (image_load_layout(lpath, top, 1, e) < 0)
+		if (image_load_layout(lpath, p->pre, p->token, top, 1, e) < 0)
 			goto out;
 	}
 	/* what the store now holds is not kept twice */
@@ -691,6 +803,7 @@ static int pull_run(struct pull *p, struct err *e)
 			char f[128];
 			snprintf(f, sizeof f, "sha256/%s", digest_hex(p->blobs[i].digest));
 			unlinkat(p->dl, f, 0);
+			prelayer_remove(p->pre, p->blobs[i].digest);
 		}
 	if (p->out) {
 		fprintf(p->out, "Digest: %s\n", top);
@@ -705,6 +818,8 @@ out:
 		close(p->lfd);
 		rm_tree_at(p->dl, p->layout);
 	}
+	if (p->pre >= 0)
+		close(p->pre);
 	if (p->dl >= 0)
 		close(p->dl);
 	if (doc)
@@ -716,6 +831,22 @@ out:
 	return rc;
 }
 
+/* 32 hex digits no other pull has: random, else this process and time */
+static void pull_token(char out[33])
+{
+	unsigned char r[16];
+	struct timespec ts;
+
+	if (getrandom(r, sizeof r, 0) == (ssize_t)sizeof r) {
+		for (size_t i = 0; i < sizeof r; i++)
+			snprintf(out + 2 * i, 3, "%02x", r[i]);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(out, 33, "%08lx%08lx%016llx", (unsigned long)getpid() & 0xffffffff, (unsigned long)ts.tv_nsec,
+		 (unsigned long long)ts.tv_sec);
+}
+
 int registry_pull(const char *ref_text, FILE *out, struct err *e)
 {
 	struct pull *p = calloc(1, sizeof *p);
@@ -724,7 +855,8 @@ int registry_pull(const char *ref_text, FILE *out, struct err *e)
 	if (!p)
 		return fail_errno(e, "pull");
 	p->out = out;
-	p->dl = p->lfd = p->news = -1;
+	p->dl = p->lfd = p->news = p->pre = -1;
+	pull_token(p->token);
 	snprintf(p->full, sizeof p->full, "%s", ref_text);
 	rc = reg_ref_parse(ref_text, &p->ref, e);
 	if (rc == 0)

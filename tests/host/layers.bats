@@ -68,7 +68,11 @@ setup() {
 	D=$BATS_FILE_TMPDIR
 }
 
-teardown() { layers_unmount; }
+teardown() {
+	layers_unmount
+	# the registry of the pull test
+	if declare -F reg_stop >/dev/null; then reg_stop lay; fi
+}
 
 # chain_of DIFFID...: the ChainID of a stack of DiffIDs, bottom first
 chain_of() {
@@ -82,6 +86,17 @@ chain_of() {
 
 diffids() {
 	jq -r --arg t "$1" '.images[] | select(.tag == $t) | .layers[]' "$BERTH_ROOT/images.json"
+}
+
+# hand_parents MNT: the parents hand's top layer does not list, in the
+# merged root MNT, are base's
+hand_parents() {
+	run stat -c '%n %a %u:%g %Y' "$1/tmp" "$1/srv/app" "$1/var/mail"
+	assert_output "$1/tmp 1777 0:0 1600000000
+$1/srv/app 750 1000:1000 1600000000
+$1/var/mail 2775 0:8 1600000000"
+	run getfattr -h -n user.note --only-values --absolute-names "$1/srv/app"
+	assert_output kept
 }
 
 config_of() {
@@ -102,16 +117,35 @@ config_of() {
 		same_as_umoci "c-$t" "$D/unpacked-$t"
 	done
 	# and what that means, spelt out
-	run stat -c '%n %a %u:%g %Y' "$T/mnt-c-hand/tmp" "$T/mnt-c-hand/srv/app" "$T/mnt-c-hand/var/mail"
-	assert_output "$T/mnt-c-hand/tmp 1777 0:0 1600000000
-$T/mnt-c-hand/srv/app 750 1000:1000 1600000000
-$T/mnt-c-hand/var/mail 2775 0:8 1600000000"
-	run getfattr -h -n user.note --only-values --absolute-names "$T/mnt-c-hand/srv/app"
-	assert_output kept
+	hand_parents "$T/mnt-c-hand"
 	run stat -c '%a %u:%g' "$T/mnt-c-hand2/srv/app"
 	assert_output "700 2000:2000"
 	# the file itself is the layer's
 	assert_equal "$(cat "$T/mnt-c-hand/srv/app/new")" b
+}
+
+@test "layers: pulled, each layer unpacked as it downloads (before the layers below): a parent it does not list is the same" {
+	load ../lib/registry
+	reg_start lay
+	reg_push "oci:$D/img:hand" "$REG_lay/x/img:hand"
+	reg_push "oci:$D/img:hand2" "$REG_lay/x/img:hand2"
+	run "$BERTH" pull -q "$REG_lay/x/img:hand"
+	assert_success
+	run "$BERTH" create --name c-hand "$REG_lay/x/img:hand"
+	assert_success
+	same_as_umoci c-hand "$D/unpacked-hand"
+	hand_parents "$T/mnt-c-hand"
+	# hand's top layer again, in a store of its own: on base2, whose
+	# /srv/app is 0700 2000:2000, and downloaded beside base2's layers
+	export BERTH_ROOT=$T/store2
+	run "$BERTH" pull -q "$REG_lay/x/img:hand2"
+	assert_success
+	run "$BERTH" create --name c-hand2 "$REG_lay/x/img:hand2"
+	assert_success
+	same_as_umoci c-hand2 "$D/unpacked-hand2"
+	run stat -c '%a %u:%g' "$T/mnt-c-hand2/srv/app"
+	assert_output "700 2000:2000"
+	[ -z "$(ls -A "$BERTH_ROOT/downloads/layers")" ]
 }
 
 @test "layers: stored by ChainID; one DiffID on two bases is two directories" {
