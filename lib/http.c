@@ -94,12 +94,14 @@ static int response_check(struct http *h)
 
 /* a header's value (after NAME:, spaces trimmed, printable only) into out
  * when p is that header */
-static void header_keep(const char *p, size_t len, const char *name, char *out, size_t size)
+/* the value of header name, if p is that header, printable; 1 if it was
+ * longer than out holds (and so cut) */
+static int header_keep(const char *p, size_t len, const char *name, char *out, size_t size)
 {
 	size_t nl = strlen(name), k = 0;
 
 	if (len < nl || strncasecmp(p, name, nl) != 0)
-		return;
+		return 0;
 	p += nl;
 	len -= nl;
 	while (len > 0 && (*p == ' ' || *p == '\t'))
@@ -109,6 +111,7 @@ static void header_keep(const char *p, size_t len, const char *name, char *out, 
 	for (; k < len && k + 1 < size; k++)
 		out[k] = (unsigned char)p[k] < ' ' || (unsigned char)p[k] > '~' ? '?' : p[k];
 	out[k] = '\0';
+	return k < len;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *u)
@@ -142,7 +145,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *u)
 	if (len >= 18 && strncasecmp(p, "Transfer-Encoding:", 18) == 0 && memmem(p, len, "chunked", 7))
 		h->chunked = 1;
 	header_keep(p, len, "WWW-Authenticate:", h->rs->www_authenticate, sizeof h->rs->www_authenticate);
-	header_keep(p, len, "Location:", h->rs->location, sizeof h->rs->location);
+	if (header_keep(p, len, "Location:", h->rs->location, sizeof h->rs->location))
+		h->rs->location_cut = 1;
 	header_keep(p, len, "Content-Type:", h->rs->content_type, sizeof h->rs->content_type);
 	header_keep(p, len, "Docker-Content-Digest:", h->rs->content_digest, sizeof h->rs->content_digest);
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {

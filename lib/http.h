@@ -38,7 +38,8 @@ struct http_response {
 	uint64_t length;      /* the body's Content-Length */
 	/* headers a registry's answer carries, each "" when absent (cut at the size) */
 	char www_authenticate[1024];
-	char location[2048];
+	char location[8192];  /* a storage service's presigned URL can be long */
+	int location_cut;     /* it was longer still */
 	char content_type[128];
 	char content_digest[80]; /* Docker-Content-Digest */
 	int retry_after;      /* Retry-After in seconds (the delta form), -1 when absent */

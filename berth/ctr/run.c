@@ -267,11 +267,6 @@ static int pull_policy(const char *image, const char *policy)
 
 	if (policy && strcmp(policy, "never") == 0)
 		return 0;
-	if (strchr(image, '@')) {
-		warn("Error: %s: a NAME@DIGEST reference is not run or created by Berth yet: berth pull it, then name it "
-		     "by its image ID", image);
-		return 125;
-	}
 	if (!policy || strcmp(policy, "missing") == 0) {
 		have = image_store_open(&s, 0, &e) < 0 ? -1 : image_lookup(&s, image, 0, &u, &e);
 		image_user_free(&u);

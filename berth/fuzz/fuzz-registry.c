@@ -71,7 +71,7 @@ static void config_check(const uint8_t *data, size_t size)
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();
 	close(fd);
-	if (reg_host_config("mirror.example:5000", h, &e) < 0) {
+	if (reg_host_config("mirror.example:5000", "x/y", h, &e) < 0) {
 		if (!e.msg[0])
 			abort();
 		fuzz_result = "refused";

@@ -433,11 +433,16 @@ static int image_layers(struct load *l, struct image_ref *ref, yajl_val config, 
 {
 	yajl_val ids = config_diff_ids(l, config, n, cwhat);
 	const char *created = json_str(config, "created");
+	const char *os = json_str(config, "os"), *arch = json_str(config, "architecture");
 	char (*chains)[DIGEST_LEN + 1];
 	int rc = 0;
 
 	if (!ids)
 		return -1;
+	/* its programs would not run here (Berth has no emulation) */
+	if (os && arch && (strcmp(os, "linux") != 0 || strcmp(arch, image_arch()) != 0))
+		return fail(&l->e, 1, "%s: an image for %.40s/%.40s, and this machine is linux/%s: refused", cwhat, os, arch,
+			    image_arch());
 	snprintf(ref->created, sizeof ref->created, "%s", created ? created : "");
 	ref->nlayers = ref->nblobs = n;
 	ref->layers = calloc(n + 1, sizeof *ref->layers);
@@ -870,8 +875,9 @@ static int load_run(struct load *l)
 {
 	if (store_open(&l->st, 1, &l->e) < 0)
 		return -1;
-	/* whatever a crashed load left: no other writer holds the lock */
-	if (rm_tree_at(l->st.fd, "tmp") < 0 || mkdirat(l->st.fd, "tmp", 0700) < 0)
+	/* whatever a crashed load left: no other writer holds the lock (a
+	 * store_open waiting for it may make tmp/ again meanwhile) */
+	if (rm_tree_at(l->st.fd, "tmp") < 0 || (mkdirat(l->st.fd, "tmp", 0700) < 0 && errno != EEXIST))
 		return fail_errno(&l->e, "%s/tmp", l->st.root);
 	snprintf(l->tmp, sizeof l->tmp, "tmp/load.%ld", (long)getpid());
 	if (mkdirat(l->st.fd, l->tmp, 0700) < 0 ||

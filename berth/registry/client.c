@@ -243,7 +243,7 @@ struct http *reg_get(struct reg_client *c, const char *path, const char *accept,
 		     struct http_response *rs, struct err *e)
 {
 	const struct reg_endpoint *ep = &c->host->ep[c->endpoint];
-	char url[4096], next[4096], auth[sizeof c->token + 32], acc[512];
+	char url[sizeof rs->location], next[sizeof rs->location], auth[sizeof c->token + 32], acc[512];
 	int tries = 0, answered = 0;
 
 	if (snprintf(url, sizeof url, "%s/v2/%s", ep->url, path) >= (int)sizeof url) {
@@ -300,6 +300,11 @@ struct http *reg_get(struct reg_client *c, const char *path, const char *accept,
 			http_close(h);
 			if (++hops > HOPS_MAX) {
 				fail(e, 1, "%s: more than %d redirects", ep->host, HOPS_MAX);
+				return NULL;
+			}
+			if (rs->location_cut) {
+				fail(e, 1, "%s: HTTP %s to a URL longer than %zu bytes: refused", ep->host, rs->line,
+				     sizeof rs->location - 1);
 				return NULL;
 			}
 			if (location_resolve(url, rs->location, next, sizeof next) < 0) {
@@ -386,11 +391,11 @@ int reg_fetch(struct reg_client *c, const char *path, const char *accept, uint64
 	return 0;
 }
 
-int reg_probe(struct reg_client *c, struct err *e)
+int reg_probe(struct reg_client *c, size_t from, struct err *e)
 {
 	struct err tls = { 0 };
 
-	for (c->endpoint = 0; c->endpoint < c->host->n; c->endpoint++) {
+	for (c->endpoint = from; c->endpoint < c->host->n; c->endpoint++) {
 		struct http_response rs;
 		struct err pe = { 0 };
 		struct http *h;

@@ -303,9 +303,39 @@ out:
 	return rc;
 }
 
+/* how well auth.json's key fits an endpoint host and a repository: the
+ * length of its path + 1 (the most specific key wins, as in
+ * containers-auth.json: "HOST/NAMESPACE/REPO" over "HOST"), 0 if not at
+ * all. A key with a scheme ("https://HOST/v1/", docker's config.json) is
+ * its host alone */
+static size_t auth_fit(const char *key, const char *host, const char *repo)
+{
+	char kh[REG_HOST_MAX];
+	const char *path;
+	size_t n;
+
+	reg_url_host(key, kh, sizeof kh);
+	if (strcmp(kh, host) != 0)
+		return 0;
+	if (strstr(key, "://"))
+		return 1;
+	path = key + strlen(kh);
+	while (*path == '/')
+		path++;
+	n = strlen(path);
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return 1;
+	if (!repo || strncmp(repo, path, n) != 0 || (repo[n] != '\0' && repo[n] != '/'))
+		return 0;
+	return n + 1;
+}
+
 /* auth.json's credentials for an endpoint that has none from
- * registries.yaml: auths."HOST" (or "https://HOST", "http://HOST") */
-static int auth_json(struct reg_host *h, struct err *e)
+ * registries.yaml: auths."HOST" (or "https://HOST", "http://HOST", or
+ * "HOST/NAMESPACE" for repositories below it) */
+static int auth_json(struct reg_host *h, const char *repo, struct err *e)
 {
 	char file[1024];
 	yajl_val root, auths;
@@ -324,25 +354,26 @@ static int auth_json(struct reg_host *h, struct err *e)
 	auths = json_get(root, "auths", yajl_t_object);
 	for (size_t i = 0; auths && i < h->n; i++) {
 		struct reg_endpoint *ep = &h->ep[i];
+		size_t best = 0, fit, at = 0;
+		const char *b64;
 		if (ep->username[0])
 			continue;
-		for (size_t k = 0; k < auths->u.object.len; k++) {
-			const char *key = auths->u.object.keys[k], *b64;
-			char kh[REG_HOST_MAX];
-			reg_url_host(key, kh, sizeof kh);
-			if (strcmp(kh, ep->host) != 0)
-				continue;
-			b64 = json_str(auths->u.object.values[k], "auth");
-			if (!b64 || basic_decode(b64, ep->username, sizeof ep->username, ep->password, sizeof ep->password) < 0)
-				rc = fail(e, 1, "%s: auths.%s.auth: expected base64 of USER:PASSWORD", file, key);
-			break;
-		}
+		for (size_t k = 0; k < auths->u.object.len; k++)
+			if ((fit = auth_fit(auths->u.object.keys[k], ep->host, repo)) > best) {
+				best = fit;
+				at = k;
+			}
+		if (!best)
+			continue;
+		b64 = json_str(auths->u.object.values[at], "auth");
+		if (!b64 || basic_decode(b64, ep->username, sizeof ep->username, ep->password, sizeof ep->password) < 0)
+			rc = fail(e, 1, "%s: auths.%s.auth: expected base64 of USER:PASSWORD", file, auths->u.object.keys[at]);
 	}
 	yajl_tree_free(root);
 	return rc;
 }
 
-int reg_host_config(const char *host, struct reg_host *h, struct err *e)
+int reg_host_config(const char *host, const char *repo, struct reg_host *h, struct err *e)
 {
 	struct reg_endpoint up;
 	char url[REG_HOST_MAX + 16];
@@ -358,7 +389,7 @@ int reg_host_config(const char *host, struct reg_host *h, struct err *e)
 			return fail(e, 1, "docker.io: Berth has no built-in endpoint for Docker Hub: give one (Docker Hub's "
 				    "registry or a mirror of it) under mirrors: docker.io: endpoint: in %s/berth/registries.yaml",
 				    env_or("BERTH_ETC", "/etc"));
-		return auth_json(h, e);
+		return auth_json(h, repo, e);
 	}
 	/* the registry itself, last; on loopback, as docker does, HTTPS and
 	 * then plain HTTP */
@@ -381,5 +412,5 @@ int reg_host_config(const char *host, struct reg_host *h, struct err *e)
 			h->ep[i].upstream = 1;
 		}
 	sodium_memzero(&up, sizeof up);
-	return auth_json(h, e);
+	return auth_json(h, repo, e);
 }

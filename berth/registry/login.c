@@ -181,7 +181,7 @@ static int login_check(const char *host, const char *user, const char *pass, str
 		return fail_errno(e, "login");
 	}
 	snprintf(ref.host, sizeof ref.host, "%s", host);
-	if (reg_host_config(host, h, e) == 0) {
+	if (reg_host_config(host, NULL, h, e) == 0) {
 		for (size_t i = 0; i < h->n; i++)
 			if (h->ep[i].upstream) {
 				snprintf(h->ep[i].username, sizeof h->ep[i].username, "%s", user);
@@ -195,7 +195,7 @@ static int login_check(const char *host, const char *user, const char *pass, str
 		c->ref = &ref;
 		c->host = h;
 		c->quiet = 1;
-		rc = reg_probe(c, e);
+		rc = reg_probe(c, 0, e);
 		/* a registry that lets anyone in has not checked the password */
 		if (rc == 0 && !c->token[0] && !c->basic)
 			warn("%s: the registry asked for no credentials; they are kept for when it does", host);

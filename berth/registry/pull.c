@@ -706,16 +706,29 @@ static int pull_run(struct pull *p, struct err *e)
 	const char *mbody;
 	int rc = -1, fresh = 0;
 
-	if (reg_host_config(p->ref.host, &p->host, e) < 0)
+	if (reg_host_config(p->ref.host, p->ref.repo, &p->host, e) < 0)
 		return -1;
 	p->c.ref = &p->ref;
 	p->c.host = &p->host;
 	p->c.quiet = !p->out;
-	if (reg_probe(&p->c, e) < 0)
-		return -1;
-	if (manifest_get(p, p->ref.digest[0] ? p->ref.digest : p->ref.tag, p->ref.digest[0] ? p->ref.digest : NULL, &body,
-			 &len, &doc, mt, top, e) < 0)
-		goto out;
+	/* a mirror that lacks the image, or fails it, is one warning: the next
+	 * endpoint is asked, the upstream last (as containerd's hosts) */
+	for (size_t from = 0;; from = p->c.endpoint + 1) {
+		if (reg_probe(&p->c, from, e) < 0)
+			goto out;
+		if (manifest_get(p, p->ref.digest[0] ? p->ref.digest : p->ref.tag, p->ref.digest[0] ? p->ref.digest : NULL,
+				 &body, &len, &doc, mt, top, e) == 0)
+			break;
+		if (p->host.ep[p->c.endpoint].upstream || p->c.endpoint + 1 >= p->host.n)
+			goto out;
+		warn("%s: %s; trying %s", reg_endpoint(&p->c), e->msg, p->host.ep[p->c.endpoint + 1].url);
+		e->msg[0] = '\0';
+		free(body);
+		body = NULL;
+		if (doc)
+			yajl_tree_free(doc);
+		doc = NULL;
+	}
 	if (p->out)
 		fprintf(p->out, "%s: Pulling from %s\n", p->ref.tag[0] ? p->ref.tag : p->ref.digest, p->ref.repo);
 	m = doc;

@@ -50,8 +50,10 @@ struct reg_host {
 	struct reg_endpoint ep[REG_ENDPOINTS_MAX];
 	size_t n;
 };
-/* the settings for host; 0, or -1 with e naming the file, line and key */
-int reg_host_config(const char *host, struct reg_host *h, struct err *e);
+/* the settings for host, and auth.json's credentials for repo there (or
+ * NULL: the host's own key only); 0, or -1 with e naming the file, line
+ * and key */
+int reg_host_config(const char *host, const char *repo, struct reg_host *h, struct err *e);
 /* a URL's (or a bare HOST[:PORT]'s) host[:port] */
 void reg_url_host(const char *url, char *out, size_t size);
 /* $BERTH_ETC/berth/<name> */
@@ -68,10 +70,10 @@ struct reg_client {
 	int basic;               /* the registry asked for Basic auth */
 	int quiet;
 };
-/* the endpoint for c: the first whose /v2/ answers (200, or 401 with a way
- * to authenticate), mirrors first; a mirror that fails is one warning line.
- * 0, or -1 with e naming the last failure */
-int reg_probe(struct reg_client *c, struct err *e);
+/* the endpoint for c: the first from index from on whose /v2/ answers
+ * (200, or 401 with a way to authenticate), mirrors first; a mirror that
+ * fails is one warning line. 0, or -1 with e naming the last failure */
+int reg_probe(struct reg_client *c, size_t from, struct err *e);
 struct http_response;
 struct http;
 struct http_request;

@@ -6,6 +6,7 @@
 # redirect, cut a blob, answer 429 and proxy CONNECT. Images are made by
 # umoci and pushed by skopeo. Each test has its own store and /etc.
 # shellcheck disable=SC2154 # bats' run sets status, output, lines
+# shellcheck disable=SC2030,SC2031 # a test may use a store of its own
 
 setup_file() {
 	load ../lib/common
@@ -168,6 +169,13 @@ store_clean() {
 	[ "$(jq -r .manifest <<<"$output")" = "$REG_MULTI_AMD64" ]
 	config=$(jq -r .config <<<"$output")
 	[ "$(jq -r .architecture "$BERTH_ROOT/blobs/sha256/${config#sha256:}")" = amd64 ]
+	# the arm64 manifest by its digest: no index to choose from, and its
+	# programs would not run here
+	export BERTH_ROOT=$T/store2
+	run "$BERTH" pull "$REG_plain/x/multi@$REG_MULTI_ARM64"
+	assert_failure
+	assert_output --regexp "config sha256:[0-9a-f]{64}: an image for linux/arm64, and this machine is linux/amd64: refused"
+	store_clean
 }
 
 @test "TLS with a private CA: refused as an unknown CA, pulled with tls.ca_file; a wrong name is refused" {
@@ -261,6 +269,40 @@ configs:
 	stored "$REG_tok/x/img" v1
 }
 
+@test "a mirror that lacks the image is one warning; the next endpoint, the upstream, serves it" {
+	# the token registry has x/img:v1 only
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [$REG_tok_URL]
+configs:
+  \"$REG_tok\":
+    auth: {username: bob, password: pass word}"
+	: >"$REG_plain_LOG"
+	run "$BERTH" pull "$REG_plain/x/img:v2"
+	assert_success
+	assert_line --regexp "^berth pull: $REG_tok_URL: $REG_tok: HTTP 404 Not Found: MANIFEST_UNKNOWN manifest unknown; trying https://$REG_plain\$"
+	[ "$(grep -c "; trying " <<<"$output")" -eq 1 ]
+	grep -q 'GET /v2/x/img/manifests/v2' "$REG_plain_LOG"
+	stored "$REG_plain/x/img" v2
+}
+
+@test "auth.json: a HOST/NAMESPACE key beats the HOST key for the repositories below it" {
+	b64() { printf %s "$1" | base64 -w0; }
+	jq -n --arg h "$REG_auth" --arg x "$REG_auth/x" --arg y "$REG_auth/y" \
+		--arg bad "$(b64 alice:wrong)" --arg good "$(b64 'alice:open:sesame')" \
+		'{auths: {($h): {auth: $bad}, ($x): {auth: $good}, ($y): {auth: $bad}}}' >"$BERTH_ETC/berth/auth.json"
+	run "$BERTH" pull -q "$REG_auth/x/img:v1"
+	assert_success
+	stored "$REG_auth/x/img" v1
+	# the HOST key alone is the wrong password: refused, and never printed
+	jq '.auths |= with_entries(select(.key | contains("/") | not))' "$BERTH_ETC/berth/auth.json" >"$T/a"
+	mv "$T/a" "$BERTH_ETC/berth/auth.json"
+	run "$BERTH" pull -q "$REG_auth/x/img:v1"
+	assert_failure
+	assert_output --partial "the credentials were refused"
+	refute_output --partial wrong
+}
+
 @test "a blob redirected to another host:port is followed without Authorization" {
 	reg_front redirect redirect --upstream "$REG_auth_URL"
 	registries "mirrors:
@@ -275,6 +317,26 @@ configs:
 	grep -q '^redirected GET /v2/x/img/blobs/' "$FRONT_redirect_LOG"
 	run grep '^redirected ' "$FRONT_redirect_LOG"
 	refute_output --partial "auth=yes"
+}
+
+@test "a presigned URL of 4000 bytes is followed; one longer than Berth keeps is refused, not cut" {
+	reg_front redirect redirect --upstream "$REG_plain_URL" --pad 4000
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [http://$FRONT_redirect]"
+	run "$BERTH" pull -q "$REG_plain/x/img:v1"
+	assert_success
+	grep -q '^redirected GET /v2/x/img/blobs/.* 200' "$FRONT_redirect_LOG"
+	reg_stop redirect
+	reg_front redirect redirect --upstream "$REG_plain_URL" --pad 9000
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [http://$FRONT_redirect]"
+	export BERTH_ROOT=$T/store2
+	run "$BERTH" pull -q "$REG_plain/x/img:v1"
+	assert_failure
+	assert_output --regexp "$FRONT_redirect: HTTP 307 [A-Za-z ]* to a URL longer than 8191 bytes: refused"
+	store_clean
 }
 
 @test "a blob cut mid-transfer resumes with Range; the digest still holds" {
@@ -461,6 +523,21 @@ configs:
 	[ -f "$BERTH_ROOT/containers/b/image" ]
 	run "$BERTH" create --pull sometimes --name c "$REG_plain/x/img:v1"
 	assert_failure 100
+	# NAME@DIGEST: pulled by its digest, then found by it
+	run "$BERTH" create --name d "$REG_plain/x/img@$(manifest v2)"
+	assert_success
+	assert_output --partial "Unable to find image '$REG_plain/x/img@$(manifest v2)' locally"
+	grep -q "^manifest=$(manifest v2)$" "$BERTH_ROOT/containers/d/image"
+	run "$BERTH" create --name e "$REG_plain/x/img@$(manifest v2)"
+	assert_success
+	refute_output --partial "Unable to find"
+	# the v1 image's own repo digest names it too; another digest does not
+	run "$BERTH" create --pull never --name f "$REG_plain/x/img@$(manifest v1)"
+	assert_success
+	grep -q "^manifest=$(manifest v1)$" "$BERTH_ROOT/containers/f/image"
+	run "$BERTH" create --pull never --name g "$REG_plain/x/img@sha256:$(printf '0%.0s' {1..64})"
+	assert_success
+	[ ! -e "$BERTH_ROOT/containers/g/image" ] # defined, waiting for that image
 }
 
 @test "docs/CONTAINERS.md's registries.yaml example reads without a warning" {

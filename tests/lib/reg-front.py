@@ -11,7 +11,8 @@
 #                 second listener: a presigned URL, it fetches the blob with
 #                 the Authorization of the first request, so the client must
 #                 send none there (a different host:port); the log says
-#                 whether it did.
+#                 whether it did. --pad N makes the URL N bytes longer
+#                 (&token=..., as a storage service's session token does).
 #   drop-once     the first GET of a blob answered 200 gets its headers
 #                 (full Content-Length) and half its body, then the socket is
 #                 closed; later ones, with their Range, are proxied (206).
@@ -237,8 +238,11 @@ class Handler(BaseHTTPRequestHandler):
                 ticket = secrets.token_hex(8)
                 with self.st.lock:
                     self.st.tickets[ticket] = self.headers.get("Authorization")
-                loc = "http://localhost:%d%s?sig=%s" % (self.st.port2, path, ticket)
-                self.note(307, event="location=" + loc)
+                # the signature last, as a storage service puts it: a URL
+                # cut short is refused there
+                pad = "token=%s&" % ("x" * max(0, self.st.opts.pad - 7)) if self.st.opts.pad else ""
+                loc = "http://localhost:%d%s?%ssig=%s" % (self.st.port2, path, pad, ticket)
+                self.note(307, event="location=" + loc[:200])
                 self.send_response_only(307)
                 self.send_header("Location", loc)
                 self.send_header("Content-Length", "0")
@@ -338,6 +342,7 @@ def main():
     ap.add_argument("--upstream", help="http://127.0.0.1:PORT (all modes but connect-proxy)")
     ap.add_argument("--upstream-ca", help="the CA of an https:// upstream")
     ap.add_argument("--log")
+    ap.add_argument("--pad", type=int, default=0, help="redirect: bytes more in the Location")
     o = ap.parse_args()
     if o.mode != "connect-proxy" and not o.upstream:
         ap.error("--upstream is needed in mode " + o.mode)
