@@ -33,12 +33,6 @@ struct df {
 	size_t nv;
 };
 
-static int yaml_name(const struct dirent *d)
-{
-	size_t l = strlen(d->d_name);
-	return d->d_name[0] != '.' && l > 5 && strcmp(d->d_name + l - 5, ".yaml") == 0;
-}
-
 static int visible(const struct dirent *d)
 {
 	return d->d_name[0] != '.';
@@ -84,7 +78,7 @@ static void containers_read(struct df *x)
 	int ne;
 
 	ctr_path(dir, sizeof dir, "%s/berth/containers", x->p.etc);
-	if ((ne = scandir(dir, &ents, yaml_name, alphasort)) < 0)
+	if ((ne = scandir(dir, &ents, ctr_def_file, alphasort)) < 0)
 		return;
 	x->c = calloc((size_t)ne + 1, sizeof *x->c);
 	for (int i = 0; i < ne; i++) {

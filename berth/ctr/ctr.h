@@ -89,6 +89,9 @@ void ctr_paths_init(struct ctr_paths *p);
 #define ctr_path path_fmt
 /* the definition of NAME: 0, 1 (no file), -1 (errors printed) */
 int ctr_def_load(const struct ctr_paths *p, const char *name, struct container_def **defs, size_t *n);
+/* scandir's filter for the definitions directory: NAME.yaml, not hidden */
+struct dirent;
+int ctr_def_file(const struct dirent *d);
 /* exit with usage if name is not a valid container name */
 void ctr_name_check(const char *cmd, const char *name);
 /* rm -rf path (no symlink followed); 0 or -1 */

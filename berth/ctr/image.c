@@ -156,12 +156,6 @@ static int user_unbound(const char *name, const char *image, struct image_store 
 	return users_add(u, &one) < 0 ? fail_errno(e, "containers") : 0;
 }
 
-static int yaml_name(const struct dirent *d)
-{
-	size_t l = strlen(d->d_name);
-	return d->d_name[0] != '.' && l > 5 && strcmp(d->d_name + l - 5, ".yaml") == 0;
-}
-
 int ctr_image_users(const struct ctr_paths *p, struct image_store *s, struct image_users *u, struct err *e)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
@@ -194,7 +188,7 @@ int ctr_image_users(const struct ctr_paths *p, struct image_store *s, struct ima
 		free(ents);
 	/* every definition: what it names now, if it is not bound to that */
 	ctr_path(dir, sizeof dir, "%s/berth/containers", p->etc);
-	ne = scandir(dir, &ents, yaml_name, alphasort);
+	ne = scandir(dir, &ents, ctr_def_file, alphasort);
 	if (ne < 0 && errno != ENOENT && !e->msg[0])
 		fail_errno(e, "%s", dir);
 	for (int i = 0; i < ne; i++) {

@@ -1,5 +1,6 @@
 /* Where the supervisor's files live, from the environment so that the host
  * tests run in temporary directories; small helpers for every ctr file. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,6 +40,12 @@ void ctr_name_check(const char *cmd, const char *name)
 {
 	if (!compose_valid_name(name))
 		usage_error(cmd, "\"%s\" is not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})", name);
+}
+
+int ctr_def_file(const struct dirent *d)
+{
+	size_t l = strlen(d->d_name);
+	return d->d_name[0] != '.' && l > 5 && strcmp(d->d_name + l - 5, ".yaml") == 0;
 }
 
 int ctr_def_load(const struct ctr_paths *p, const char *name, struct container_def **defs, size_t *n)

@@ -110,12 +110,6 @@ static void ports_label(const struct container_def *d, const struct ctr_state *s
 	}
 }
 
-static int yaml_name(const struct dirent *e)
-{
-	size_t l = strlen(e->d_name);
-	return e->d_name[0] != '.' && l > 5 && strcmp(e->d_name + l - 5, ".yaml") == 0;
-}
-
 int cmd_ps(int argc, char **argv)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
@@ -133,7 +127,7 @@ int cmd_ps(int argc, char **argv)
 	ctr_paths_init(&p);
 	ctr_path(dir, sizeof dir, "%s/berth/containers", p.etc);
 	printf("%-20s %-30s %-10s %-32s %-8s %s\n", "NAME", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS");
-	ne = scandir(dir, &ents, yaml_name, alphasort);
+	ne = scandir(dir, &ents, ctr_def_file, alphasort);
 	if (ne < 0)
 		return errno == ENOENT ? 0 : (warn_errno("%s", dir), EXIT_SYSTEM);
 	for (int i = 0; i < ne; i++) {

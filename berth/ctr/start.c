@@ -444,12 +444,6 @@ static void ctr_timeline(const struct ctr_paths *p, const char *name)
 	}
 }
 
-static int yaml_name(const struct dirent *e)
-{
-	size_t l = strlen(e->d_name);
-	return e->d_name[0] != '.' && l > 5 && strcmp(e->d_name + l - 5, ".yaml") == 0;
-}
-
 /* every definition, parsed; a file with errors is left out (and counted) */
 static int defs_all(const struct ctr_paths *p, struct container_def ***out, size_t *nout, int *bad)
 {
@@ -461,7 +455,7 @@ static int defs_all(const struct ctr_paths *p, struct container_def ***out, size
 
 	*bad = 0;
 	ctr_path(dir, sizeof dir, "%s/berth/containers", p->etc);
-	ne = scandir(dir, &ents, yaml_name, alphasort);
+	ne = scandir(dir, &ents, ctr_def_file, alphasort);
 	if (ne < 0) {
 		*out = NULL;
 		*nout = 0;

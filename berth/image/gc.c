@@ -54,13 +54,9 @@ static int keep_fill(struct store *st, const struct image_refs *r, const struct 
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct image_ref *ref = &r->v[i];
-		char (*dirs)[DIGEST_LEN + 1] = calloc(ref->nlayers + 1, sizeof *dirs);
+		char (*dirs)[DIGEST_LEN + 1] = store_layer_names(st, ref);
 		if (!dirs)
 			return fail_errno(e, "gc");
-		chain_ids(ref->layers, ref->nlayers, dirs);
-		for (size_t j = 0; j < ref->nlayers; j++)
-			if (!store_has_layer(st, dirs[j]))
-				strcpy(dirs[j], ref->layers[j]);
 		if (keep_add(blobs, ref->manifest) < 0 || keep_add(blobs, ref->config) < 0 ||
 		    keep_list(blobs, ref->blobs, ref->nblobs) < 0 || keep_list(layers, dirs, ref->nlayers) < 0) {
 			free(dirs);
@@ -209,7 +205,7 @@ static int items_pass(struct items *t, char (*v)[DIGEST_LEN + 1], size_t n, int 
 }
 
 /* the items of an image: an entry of images.json (its layer directories
- * as keep_fill finds them), or a container's record of one it is bound to */
+ * by store_layer_names), or a container's record of one it is bound to */
 static int image_pass(struct items *t, const struct image_ref *ref, const struct image_user *c, enum pass how,
 		      size_t img, struct image_usage *iu)
 {
@@ -223,12 +219,8 @@ static int image_pass(struct items *t, const struct image_ref *ref, const struct
 				       items_pass(t, c->layers, c->nlayers, 1, how, img, iu) < 0
 			       ? -1
 			       : 0;
-	if (!(dirs = calloc(ref->nlayers + 1, sizeof *dirs)))
+	if (!(dirs = store_layer_names(t->st, ref)))
 		return -1;
-	chain_ids(ref->layers, ref->nlayers, dirs);
-	for (size_t j = 0; j < ref->nlayers; j++)
-		if (!store_has_layer(t->st, dirs[j]))
-			strcpy(dirs[j], ref->layers[j]);
 	if (item_pass(t, ref->manifest, 0, how, img, iu) < 0 || item_pass(t, ref->config, 0, how, img, iu) < 0 ||
 	    items_pass(t, ref->blobs, ref->nblobs, 0, how, img, iu) < 0 ||
 	    items_pass(t, dirs, ref->nlayers, 1, how, img, iu) < 0)

@@ -76,6 +76,9 @@ int ref_parse(const char *s, char name[REF_MAX], char tag[REF_MAX]);
  * ChainID, the DiffID when only that directory exists. *dirs is malloc'ed;
  * fails naming the layer when neither exists */
 int store_layer_dirs(struct store *st, const struct image_ref *ref, char (**dirs)[DIGEST_LEN + 1], struct err *e);
+/* the same names, the DiffID where neither exists (what gc keeps and
+ * counts); malloc'ed, NULL when out of memory */
+char (*store_layer_names(struct store *st, const struct image_ref *ref))[DIGEST_LEN + 1];
 
 /* resolve.c: what `berth run`, `create` and `rmi` call an image,
  * docker's rules: sha256:<64 hex> is that image ID; else NAME[:TAG] if an

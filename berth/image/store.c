@@ -76,23 +76,34 @@ static int exists_at(int fd, const char *dir, const char *digest)
 int store_has_blob(struct store *st, const char *digest) { return exists_at(st->fd, "blobs/sha256", digest); }
 int store_has_layer(struct store *st, const char *chainid) { return exists_at(st->fd, "layers", chainid); }
 
-int store_layer_dirs(struct store *st, const struct image_ref *ref, char (**dirs)[DIGEST_LEN + 1], struct err *e)
+char (*store_layer_names(struct store *st, const struct image_ref *ref))[DIGEST_LEN + 1]
 {
 	char (*v)[DIGEST_LEN + 1] = calloc(ref->nlayers + 1, sizeof *v);
+
+	if (!v)
+		return NULL;
+	chain_ids(ref->layers, ref->nlayers, v);
+	for (size_t i = 0; i < ref->nlayers; i++)
+		if (!store_has_layer(st, v[i]))
+			strcpy(v[i], ref->layers[i]);
+	return v;
+}
+
+int store_layer_dirs(struct store *st, const struct image_ref *ref, char (**dirs)[DIGEST_LEN + 1], struct err *e)
+{
+	char (*v)[DIGEST_LEN + 1] = store_layer_names(st, ref);
 
 	*dirs = NULL;
 	if (!v)
 		return fail_errno(e, "layers");
-	chain_ids(ref->layers, ref->nlayers, v);
-	for (size_t i = 0; i < ref->nlayers; i++) {
-		if (store_has_layer(st, v[i]))
-			continue;
-		if (!store_has_layer(st, ref->layers[i])) {
+	for (size_t i = 0; i < ref->nlayers; i++)
+		if (!store_has_layer(st, v[i])) {
+			/* neither its ChainID nor (an old store's) DiffID */
+			chain_ids(ref->layers, ref->nlayers, v);
+			fail(e, EXIT_SYSTEM, "layer %s (ChainID %s): not in %s/layers", ref->layers[i], v[i], st->root);
 			free(v);
-			return fail(e, EXIT_SYSTEM, "layer %s (ChainID %s): not in %s/layers", ref->layers[i], v[i], st->root);
+			return -1;
 		}
-		strcpy(v[i], ref->layers[i]);
-	}
 	*dirs = v;
 	return 0;
 }
