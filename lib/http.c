@@ -482,17 +482,14 @@ void http_close(struct http *h)
 	free(h);
 }
 
-int http_fetch(const struct http_request *rq, struct http_response *rs, char **body, size_t *len,
-	       struct err *e)
+int http_read_all(struct http *h, struct http_response *rs, char **body, size_t *len)
 {
-	struct http *h = http_open(rq, rs, e);
+	struct err *e = h->e;
 	size_t n = 0, cap;
 	char *buf;
 
 	*body = NULL;
 	*len = 0;
-	if (!h)
-		return -1;
 	/* an unbounded body (rq->chunked_ok) grows the buffer as it comes */
 	cap = h->unbounded ? 65536 : rs->length < SIZE_MAX ? (size_t)rs->length + 1 : 0;
 	buf = cap ? malloc(cap) : NULL;
@@ -534,6 +531,18 @@ int http_fetch(const struct http_request *rq, struct http_response *rs, char **b
 	*body = buf;
 	*len = n;
 	return 0;
+}
+
+int http_fetch(const struct http_request *rq, struct http_response *rs, char **body, size_t *len,
+	       struct err *e)
+{
+	struct http *h = http_open(rq, rs, e);
+
+	*body = NULL;
+	*len = 0;
+	if (!h)
+		return -1;
+	return http_read_all(h, rs, body, len);
 }
 
 int http_escape(const char *s, char *out, size_t size)

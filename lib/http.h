@@ -61,6 +61,10 @@ void http_close(struct http *h);
 /* The whole exchange: the body (malloc'd, NUL-terminated, *len bytes) in
  * *body; a body shorter than its Content-Length is refused. 0, or -1 with e
  * filled and *body NULL. */
+/* the rest of an open response's body, as http_fetch reads it (rs: what
+ * http_open filled); h is closed. 0, or -1 with the e given to http_open
+ * filled */
+int http_read_all(struct http *h, struct http_response *rs, char **body, size_t *len);
 int http_fetch(const struct http_request *rq, struct http_response *rs, char **body, size_t *len,
 	       struct err *e);
 

@@ -345,49 +345,16 @@ int reg_fetch(struct reg_client *c, const char *path, const char *accept, uint64
 	      char **body, size_t *len, struct err *e)
 {
 	struct http *h = reg_get(c, path, accept, 0, max, rs, e);
-	size_t n = 0, cap = 65536;
-	char *buf;
 
 	*body = NULL;
 	*len = 0;
 	if (!h)
 		return -1;
-	if (!(buf = malloc(cap))) {
-		http_close(h);
-		return fail_errno(e, "%s", ep_host(c));
+	/* max holds for a body of any length: http's read refuses more */
+	if (http_read_all(h, rs, body, len) < 0) {
+		err_prefix(e, ep_host(c));
+		return -1;
 	}
-	for (;;) {
-		ssize_t k;
-		if (n + 1 == cap) {
-			char *nb = cap * 2 <= max + 2 ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				free(buf);
-				http_close(h);
-				return fail(e, 1, "%s: a response of more than %llu bytes", ep_host(c), (unsigned long long)max);
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		k = http_body(h)->read(http_body(h), buf + n, cap - 1 - n);
-		if (k < 0) {
-			free(buf);
-			http_close(h);
-			err_prefix(e, ep_host(c));
-			return -1;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	http_close(h);
-	if (rs->length != UINT64_MAX && n < rs->length) {
-		free(buf);
-		return fail(e, 1, "%s: the response ended after %zu of %llu bytes", ep_host(c), n,
-			    (unsigned long long)rs->length);
-	}
-	buf[n] = '\0';
-	*body = buf;
-	*len = n;
 	return 0;
 }
 

@@ -50,7 +50,7 @@ setup() {
 # the fronts a test started
 teardown() {
 	local n
-	for n in redirect drop slow busy proxy; do reg_stop "$n"; done
+	for n in redirect drop slow busy proxy huge; do reg_stop "$n"; done
 }
 
 # manifest TAG: the digest of TAG's manifest in the layout $D/img
@@ -337,6 +337,31 @@ configs:
 	assert_failure
 	assert_output --regexp "$FRONT_redirect: HTTP 307 [A-Za-z ]* to a URL longer than 8191 bytes: refused"
 	store_clean
+}
+
+@test "a manifest over the spec's 4 MiB is refused, with a Content-Length or chunked; nothing is stored" {
+	for how in "" --chunked; do
+		reg_front huge huge-manifest --upstream "$REG_plain_URL" $how
+		# the front as the registry: no endpoint after it
+		run "$BERTH" pull -q "$FRONT_huge/x/img:v1"
+		assert_failure
+		if [ -z "$how" ]; then
+			assert_output "berth pull: pull $FRONT_huge/x/img:v1: $FRONT_huge: a body of 5242880 bytes, more than 4194304"
+		else
+			assert_output --regexp "^berth pull: pull $FRONT_huge/x/img:v1: $FRONT_huge: .*a body of more than 4194304 bytes\$"
+		fi
+		store_clean
+		reg_stop huge
+	done
+	# as a mirror, it is one warning: the upstream serves the image
+	reg_front huge huge-manifest --upstream "$REG_plain_URL"
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [http://$FRONT_huge]"
+	run "$BERTH" pull -q "$REG_plain/x/img:v1"
+	assert_success
+	assert_output --regexp "^berth pull: http://$FRONT_huge: $FRONT_huge: a body of 5242880 bytes, more than 4194304; trying https://$REG_plain\$"
+	stored "$REG_plain/x/img" v1
 }
 
 @test "a blob cut mid-transfer resumes with Range; the digest still holds" {

@@ -19,6 +19,9 @@
 #   stall-once    as drop-once, but the socket is then held open and
 #                 silent (a peer that hangs: the client is killed there)
 #   429-once      the first request to each path gets 429 with Retry-After: 1.
+#   huge-manifest every GET of a manifest by tag is answered 200 with 5 MiB
+#                 of an OCI manifest's JSON, with a Content-Length, or
+#                 chunked (--chunked): over the distribution spec's 4 MiB.
 #   connect-proxy an HTTP forward proxy to loopback only: CONNECT host:port
 #                 tunnels, GET http://host:port/... is forwarded.
 #
@@ -203,6 +206,31 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
 
+    def huge(self):
+        """huge-manifest: 5 MiB that would parse as a manifest"""
+        size = 5 << 20
+        head = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","x":"'
+        body = head + b"a" * (size - len(head) - 2) + b'"}'
+        self.note(200, event="huge=%d" % size)
+        self.send_response_only(200)
+        self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        if self.st.opts.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        for i in range(0, size, CHUNK):
+            part = body[i:i + CHUNK]
+            try:
+                if self.st.opts.chunked:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                else:
+                    self.wfile.write(part)
+            except (BrokenPipeError, ConnectionResetError):
+                return
+        if self.st.opts.chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
     def fail(self, status, msg):
         data = (msg + "\n").encode()
         self.note(status)
@@ -229,6 +257,8 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             return
+        if mode == "huge-manifest" and self.command == "GET" and re.match(r"^/v2/.+/manifests/[^:]+$", path):
+            return self.huge()
         blob = self.command == "GET" and BLOB.match(path)
         if mode == "redirect" and blob:
             resp = self.upstream("HEAD", self.path, self.headers.items(), body=False)
@@ -337,12 +367,14 @@ class Server(ThreadingHTTPServer):
 
 def main():
     ap = argparse.ArgumentParser(description="a misbehaving front for a registry")
-    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "stall-once", "429-once", "connect-proxy"])
+    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "stall-once", "429-once", "huge-manifest",
+                                                     "connect-proxy"])
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--upstream", help="http://127.0.0.1:PORT (all modes but connect-proxy)")
     ap.add_argument("--upstream-ca", help="the CA of an https:// upstream")
     ap.add_argument("--log")
     ap.add_argument("--pad", type=int, default=0, help="redirect: bytes more in the Location")
+    ap.add_argument("--chunked", action="store_true", help="huge-manifest: no Content-Length")
     o = ap.parse_args()
     if o.mode != "connect-proxy" and not o.upstream:
         ap.error("--upstream is needed in mode " + o.mode)
