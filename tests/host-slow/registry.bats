@@ -50,7 +50,7 @@ setup() {
 # the fronts a test started
 teardown() {
 	local n
-	for n in redirect drop slow busy proxy huge; do reg_stop "$n"; done
+	for n in redirect drop slow busy proxy huge expired deny; do reg_stop "$n"; done
 }
 
 # manifest TAG: the digest of TAG's manifest in the layout $D/img
@@ -175,6 +175,60 @@ store_clean() {
 	run "$BERTH" pull "$REG_plain/x/multi@$REG_MULTI_ARM64"
 	assert_failure
 	assert_output --regexp "config sha256:[0-9a-f]{64}: an image for linux/arm64, and this machine is linux/amd64: refused"
+	store_clean
+}
+
+@test "an index without this machine's platform: one line naming the reference and listing the platforms it has" {
+	# the two-platform layout's arm64 image, alone in an index with a
+	# made-up s390x entry (the same manifest): no linux/amd64
+	cp -a "$D/multi" "$T/multi"
+	b=$T/multi/blobs/sha256
+	msize=$(stat -c %s "$b/${REG_MULTI_ARM64#sha256:}")
+	jq -nc --arg r "$REG_MULTI_ARM64" --argjson s "$msize" '{schemaVersion: 2,
+		mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
+		{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $r, size: $s,
+		 platform: {architecture: "arm64", os: "linux", variant: "v8"}},
+		{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $r, size: $s,
+		 platform: {architecture: "s390x", os: "linux"}}]}' >"$T/index"
+	idx=sha256:$(sha256sum <"$T/index" | cut -d' ' -f1)
+	mv "$T/index" "$b/${idx#sha256:}"
+	jq -nc --arg i "$idx" --argjson s "$(stat -c %s "$b/${idx#sha256:}")" '{schemaVersion: 2, manifests: [{
+		mediaType: "application/vnd.oci.image.index.v1+json", digest: $i, size: $s,
+		annotations: {"org.opencontainers.image.ref.name": "other"}}]}' >"$T/multi/index.json"
+	reg_push "oci:$T/multi:other" "$REG_plain/x/other:1" --all
+	run "$BERTH" pull "$REG_plain/x/other:1"
+	assert_failure
+	assert_line "1: Pulling from x/other"
+	assert_line "berth pull: pull $REG_plain/x/other:1: $REG_plain: no image for linux/amd64 in the index (it has linux/arm64/v8, linux/s390x)"
+	store_clean
+}
+
+@test "an expired certificate is refused, its CA trusted: one line naming the host and why" {
+	reg_start expired --tls "$D/ca/expired"
+	registries "configs:
+  \"$REG_expired\":
+    tls: {ca_file: $D/ca/ca.crt}"
+	run "$BERTH" pull "$REG_expired/x/img:v1"
+	reg_stop expired
+	assert_failure
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --regexp "^berth pull: pull $REG_expired/x/img:v1: $REG_expired: .*(expired|date)"
+	store_clean
+}
+
+@test "a layer of a media type Berth does not know: one line naming it, before any blob is fetched" {
+	reg_push "oci:$D/img:v1" "$REG_plain/x/odd:v1"
+	m=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REG_plain_URL/v2/x/odd/manifests/v1")
+	jq -c '.layers[0].mediaType = "application/vnd.example.layer.v1.tar+lz4"' <<<"$m" >"$T/m"
+	curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$T/m" \
+		"$REG_plain_URL/v2/x/odd/manifests/odd" >/dev/null
+	: >"$REG_plain_LOG"
+	run "$BERTH" pull "$REG_plain/x/odd:odd"
+	assert_failure
+	assert_line "odd: Pulling from x/odd"
+	assert_line "berth pull: pull $REG_plain/x/odd:odd: manifest: layers[0]: media type \"application/vnd.example.layer.v1.tar+lz4\" is not a layer type Berth knows"
+	run grep -c "GET /v2/x/odd/blobs/" "$REG_plain_LOG"
+	assert_output 0
 	store_clean
 }
 
@@ -362,6 +416,14 @@ configs:
 	assert_success
 	assert_output --regexp "^berth pull: http://$FRONT_huge: $FRONT_huge: a body of 5242880 bytes, more than 4194304; trying https://$REG_plain\$"
 	stored "$REG_plain/x/img" v1
+}
+
+@test "403 from the registry: one line with its error code and message; nothing is stored" {
+	reg_front deny forbid --upstream "$REG_plain_URL"
+	run "$BERTH" pull "$FRONT_deny/x/img:v1"
+	assert_failure
+	assert_output "berth pull: pull $FRONT_deny/x/img:v1: $FRONT_deny: HTTP 403 Forbidden: DENIED requested access to the resource is denied"
+	store_clean
 }
 
 @test "a blob cut mid-transfer resumes with Range; the digest still holds" {

@@ -22,6 +22,8 @@
 #   huge-manifest every GET of a manifest by tag is answered 200 with 5 MiB
 #                 of an OCI manifest's JSON, with a Content-Length, or
 #                 chunked (--chunked): over the distribution spec's 4 MiB.
+#   forbid        every GET of a manifest is answered 403 with the
+#                 distribution spec's DENIED error.
 #   connect-proxy an HTTP forward proxy to loopback only: CONNECT host:port
 #                 tunnels, GET http://host:port/... is forwarded.
 #
@@ -259,6 +261,15 @@ class Handler(BaseHTTPRequestHandler):
             return
         if mode == "huge-manifest" and self.command == "GET" and re.match(r"^/v2/.+/manifests/[^:]+$", path):
             return self.huge()
+        if mode == "forbid" and self.command == "GET" and re.match(r"^/v2/.+/manifests/", path):
+            data = b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}\n'
+            self.note(403)
+            self.send_response_only(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         blob = self.command == "GET" and BLOB.match(path)
         if mode == "redirect" and blob:
             resp = self.upstream("HEAD", self.path, self.headers.items(), body=False)
@@ -367,7 +378,7 @@ class Server(ThreadingHTTPServer):
 
 def main():
     ap = argparse.ArgumentParser(description="a misbehaving front for a registry")
-    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "stall-once", "429-once", "huge-manifest",
+    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "stall-once", "429-once", "huge-manifest", "forbid",
                                                      "connect-proxy"])
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--upstream", help="http://127.0.0.1:PORT (all modes but connect-proxy)")
