@@ -438,6 +438,24 @@ configs:
 	layer_has etc/hello
 }
 
+@test "a blob that never arrives whole: six tries, one line saying so, what came kept; the next pull goes on from there" {
+	reg_front drop drop-always --upstream "$REG_plain_URL"
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [http://$FRONT_drop]"
+	run "$BERTH" pull -q "$REG_plain/x/img:v1"
+	assert_failure
+	assert_line --regexp "^berth pull: pull $REG_plain/x/img:v1: (layer|config) sha256:[0-9a-f]{64}: the transfer broke 6 times; [0-9]+ of [0-9]+ bytes kept for the next pull\$"
+	store_clean
+	partial_bytes
+	rm "$BERTH_ETC/berth/registries.yaml"
+	run "$BERTH" pull "$REG_plain/x/img:v1"
+	assert_success
+	assert_output --regexp ": Resuming at byte [1-9][0-9]* of [0-9]+ \(kept from an earlier pull\)"
+	stored "$REG_plain/x/img" v1
+	layer_has etc/hello
+}
+
 @test "429 with Retry-After is retried, one line per try" {
 	reg_front busy 429-once --upstream "$REG_plain_URL"
 	registries "mirrors:

@@ -16,6 +16,8 @@
 #   drop-once     the first GET of a blob answered 200 gets its headers
 #                 (full Content-Length) and half its body, then the socket is
 #                 closed; later ones, with their Range, are proxied (206).
+#   drop-always   as drop-once, every time: each GET of a blob (200 or 206)
+#                 gets half its body (a transfer that never completes).
 #   stall-once    as drop-once, but the socket is then held open and
 #                 silent (a peer that hangs: the client is killed there)
 #   429-once      the first request to each path gets 429 with Retry-After: 1.
@@ -290,7 +292,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
         resp = self.upstream(self.command, self.path, self.headers.items())
-        cut = (mode in ("drop-once", "stall-once") and blob and resp.status == 200 and self.st.once(path))
+        cut = (mode in ("drop-once", "stall-once") and blob and resp.status == 200 and self.st.once(path)) or \
+            (mode == "drop-always" and blob and resp.status in (200, 206))
         self.relay(resp, cut=cut, stall=mode == "stall-once")
 
     def forward(self):
@@ -378,7 +381,7 @@ class Server(ThreadingHTTPServer):
 
 def main():
     ap = argparse.ArgumentParser(description="a misbehaving front for a registry")
-    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "stall-once", "429-once", "huge-manifest", "forbid",
+    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "drop-always", "stall-once", "429-once", "huge-manifest", "forbid",
                                                      "connect-proxy"])
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--upstream", help="http://127.0.0.1:PORT (all modes but connect-proxy)")
