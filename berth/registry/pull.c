@@ -259,6 +259,17 @@ static int bs_connect(struct blob_stream *bs)
 	snprintf(path, sizeof path, "%s/blobs/%s", p->ref.repo, bs->b->digest);
 	bs->hh = reg_get(&p->c, path, NULL, bs->have, 0, &rs, bs->tries ? &bs->te : bs->e);
 	bs->tries++;
+	if (!bs->hh && rs.status == 206 && bs->have > 0 && rs.range_start != bs->have) {
+		/* a 206 from another byte than asked: the Range is not to be
+		 * trusted there; the whole blob again, without one */
+		if (p->out)
+			fprintf(stderr, "%s: the registry answered from byte %llu for byte %llu: starting again\n", id,
+				(unsigned long long)rs.range_start, (unsigned long long)bs->have);
+		bs->e->msg[0] = bs->te.msg[0] = '\0';
+		bs->hh = reg_get(&p->c, path, NULL, 0, 0, &rs, bs->e);
+		if (bs->hh)
+			rs.status = 200; /* as a server that ignores Range: start over below */
+	}
 	if (!bs->hh) {
 		if (bs->tries > 1 && bs->te.msg[0])
 			*bs->e = bs->te;

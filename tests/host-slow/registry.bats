@@ -456,6 +456,19 @@ configs:
 	layer_has etc/hello
 }
 
+@test "a 206 from another byte than the Range asked: one line, the blob fetched again from its start" {
+	reg_front drop wrong-range --upstream "$REG_plain_URL"
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [http://$FRONT_drop]"
+	run "$BERTH" pull "$REG_plain/x/img:v1"
+	assert_success
+	assert_line --regexp "^[0-9a-f]{12}: the registry answered from byte 0 for byte [1-9][0-9]*: starting again\$"
+	grep -q ' 206 .*content-range=0' "$FRONT_drop_LOG"
+	stored "$REG_plain/x/img" v1
+	layer_has etc/hello
+}
+
 @test "429 with Retry-After is retried, one line per try" {
 	reg_front busy 429-once --upstream "$REG_plain_URL"
 	registries "mirrors:

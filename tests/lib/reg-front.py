@@ -18,6 +18,9 @@
 #                 closed; later ones, with their Range, are proxied (206).
 #   drop-always   as drop-once, every time: each GET of a blob (200 or 206)
 #                 gets half its body (a transfer that never completes).
+#   wrong-range   as drop-once, but a later GET of that blob with a Range
+#                 is answered 206 from byte 0 (Content-Range bytes 0-…):
+#                 a server whose ranges cannot be trusted.
 #   stall-once    as drop-once, but the socket is then held open and
 #                 silent (a peer that hangs: the client is killed there)
 #   429-once      the first request to each path gets 429 with Retry-After: 1.
@@ -291,8 +294,24 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+        if mode == "wrong-range" and blob and self.headers.get("Range") and path in self.st.seen:
+            resp = self.upstream(self.command, self.path,
+                                 [(k, v) for k, v in self.headers.items() if k.lower() != "range"])
+            total = resp.getheader("Content-Length")
+            self.note(206, event="content-range=0")
+            self.send_response_only(206)
+            self.send_header("Content-Range", "bytes 0-%d/%s" % (int(total) - 1, total))
+            self.send_header("Content-Length", total)
+            self.end_headers()
+            while True:
+                b = resp.read(CHUNK)
+                if not b:
+                    break
+                self.wfile.write(b)
+            resp.close()
+            return
         resp = self.upstream(self.command, self.path, self.headers.items())
-        cut = (mode in ("drop-once", "stall-once") and blob and resp.status == 200 and self.st.once(path)) or \
+        cut = (mode in ("drop-once", "stall-once", "wrong-range") and blob and resp.status == 200 and self.st.once(path)) or \
             (mode == "drop-always" and blob and resp.status in (200, 206))
         self.relay(resp, cut=cut, stall=mode == "stall-once")
 
@@ -381,7 +400,7 @@ class Server(ThreadingHTTPServer):
 
 def main():
     ap = argparse.ArgumentParser(description="a misbehaving front for a registry")
-    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "drop-always", "stall-once", "429-once", "huge-manifest", "forbid",
+    ap.add_argument("--mode", required=True, choices=["redirect", "drop-once", "drop-always", "wrong-range", "stall-once", "429-once", "huge-manifest", "forbid",
                                                      "connect-proxy"])
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--upstream", help="http://127.0.0.1:PORT (all modes but connect-proxy)")
