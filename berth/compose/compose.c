@@ -1699,6 +1699,240 @@ static int defs_add(struct container_def **defs, size_t *n, struct container_def
 	return 0;
 }
 
+/* ---- interpolation (the compose specification's "Interpolation") ----
+ * Every value (not a key) may name variables: ${VAR}, $VAR, ${VAR:-default}
+ * (unset or empty), ${VAR-default} (unset), ${VAR:?error}, ${VAR?error},
+ * ${VAR:+alternative}, ${VAR+alternative}; $$ is a '$'. A default, error
+ * or alternative may itself name variables. Values come from berth's
+ * environment, then from .env beside the file. An unset variable without
+ * a default is a warning and an empty string, as compose makes it. */
+#define INTERP_DEPTH 8
+#define INTERP_MAX (64 * 1024)
+
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	int full;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->full)
+		return;
+	if (b->n + n + 1 > INTERP_MAX) {
+		b->full = 1;
+		return;
+	}
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *np;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		if (!(np = realloc(b->p, cap))) {
+			b->full = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static int name_start(char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; }
+static int name_char(char ch) { return name_start(ch) || (ch >= '0' && ch <= '9'); }
+
+/* the environment's value of name[0..n-1], else .env's, else NULL */
+static const char *var_get(const struct strv *dotenv, const char *name, size_t n)
+{
+	char key[256];
+	const char *v = NULL;
+
+	if (n >= sizeof key)
+		return NULL;
+	memcpy(key, name, n);
+	key[n] = '\0';
+	if ((v = getenv(key)))
+		return v;
+	for (size_t i = 0; i < dotenv->n; i++)
+		if (strncmp(dotenv->v[i], key, n) == 0 && dotenv->v[i][n] == '=')
+			v = dotenv->v[i] + n + 1;
+	return v;
+}
+
+static int interp(struct ctx *c, const struct ynode *at, const char *path, const struct strv *dv, const char *s,
+		  size_t len, struct sbuf *out, int depth);
+
+/* the value is not shown: it may be a password */
+static int interp_bad(struct ctx *c, const struct ynode *at, const char *path, const char *where)
+{
+	ERR(c, at, "%s: invalid interpolation at byte %zu of the value: a '$' starts ${VAR}, $VAR or $$ (write $$ for "
+	    "a '$')", path, (size_t)(where - at->str) + 1);
+	return -1;
+}
+
+/* ${...}: body[0..n-1] is what is between the braces */
+static int interp_braced(struct ctx *c, const struct ynode *at, const char *path, const struct strv *dv,
+			 const char *body, size_t n, struct sbuf *out, int depth)
+{
+	size_t k = 0;
+	const char *val, *word;
+	size_t wlen;
+	int colon = 0;
+	char op = 0;
+
+	if (n == 0 || !name_start(body[0]))
+		return interp_bad(c, at, path, body - 2);
+	while (k < n && name_char(body[k]))
+		k++;
+	val = var_get(dv, body, k);
+	if (k < n) {
+		if (body[k] == ':') {
+			colon = 1;
+			k++;
+		}
+		if (k >= n || !strchr("-?+", body[k]))
+			return interp_bad(c, at, path, body - 2);
+		op = body[k++];
+	}
+	word = body + k;
+	wlen = n - k;
+	if (!op) {
+		if (!val)
+			WARN(c, at, "%s: variable %.*s is not set: an empty string", path, (int)k, body);
+		sb_add(out, val ? val : "", val ? strlen(val) : 0);
+		return 0;
+	}
+	{
+		size_t nl = (size_t)(colon ? k - 2 : k - 1);
+		int unset = !val || (colon && !*val);
+		if (op == '-') {
+			if (!unset) {
+				sb_add(out, val, strlen(val));
+				return 0;
+			}
+			return interp(c, at, path, dv, word, wlen, out, depth + 1);
+		}
+		if (op == '+')
+			return unset ? 0 : interp(c, at, path, dv, word, wlen, out, depth + 1);
+		/* '?': required */
+		if (!unset) {
+			sb_add(out, val, strlen(val));
+			return 0;
+		}
+		{
+			struct sbuf msg = { 0 };
+			int r = interp(c, at, path, dv, word, wlen, &msg, depth + 1);
+			if (r == 0)
+				ERR(c, at, "%s: required variable %.*s is %s%s%s", path, (int)nl, body,
+				    val ? "empty" : "not set", msg.n ? ": " : "", msg.n ? msg.p : "");
+			free(msg.p);
+			return -1;
+		}
+	}
+}
+
+static int interp(struct ctx *c, const struct ynode *at, const char *path, const struct strv *dv, const char *s,
+		  size_t len, struct sbuf *out, int depth)
+{
+	if (depth > INTERP_DEPTH) {
+		ERR(c, at, "%s: interpolation nested more than %d deep", path, INTERP_DEPTH);
+		return -1;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t j;
+		if (s[i] != '$') {
+			for (j = i; j < len && s[j] != '$'; j++)
+				;
+			sb_add(out, s + i, j - i);
+			i = j;
+			continue;
+		}
+		if (i + 1 < len && s[i + 1] == '$') {
+			sb_add(out, "$", 1);
+			i += 2;
+		} else if (i + 1 < len && s[i + 1] == '{') {
+			int open = 1;
+			for (j = i + 2; j < len && open; j++) {
+				if (s[j] == '$' && j + 1 < len && s[j + 1] == '{') {
+					open++;
+					j++;
+				} else if (s[j] == '}') {
+					open--;
+				}
+			}
+			if (open)
+				return interp_bad(c, at, path, s + i);
+			if (interp_braced(c, at, path, dv, s + i + 2, j - 1 - (i + 2), out, depth) < 0)
+				return -1;
+			i = j;
+		} else if (i + 1 < len && name_start(s[i + 1])) {
+			const char *val;
+			for (j = i + 1; j < len && name_char(s[j]); j++)
+				;
+			val = var_get(dv, s + i + 1, j - i - 1);
+			if (!val)
+				WARN(c, at, "%s: variable %.*s is not set: an empty string", path, (int)(j - i - 1), s + i + 1);
+			sb_add(out, val ? val : "", val ? strlen(val) : 0);
+			i = j;
+		} else {
+			return interp_bad(c, at, path, s + i);
+		}
+	}
+	return 0;
+}
+
+/* every scalar value below n, in place; path is n's key path */
+static void interp_tree(struct ctx *c, struct ynode *n, const char *path, const struct strv *dv)
+{
+	char sub[KP];
+
+	if (n->type == Y_SCALAR) {
+		struct sbuf out = { 0 };
+		if (!n->str || !memchr(n->str, '$', n->len))
+			return;
+		if (interp(c, n, path, dv, n->str, n->len, &out, 0) == 0) {
+			if (out.full)
+				ERR(c, n, "%s: more than %d bytes once interpolated", path, INTERP_MAX);
+			else {
+				free(n->str);
+				n->str = out.p ? out.p : strdup("");
+				n->len = out.n;
+				out.p = NULL;
+				/* a string now, as compose-go has it: "" is empty, not
+				 * null, and a typed key reads "true" or "80" as it
+				 * reads them quoted */
+				n->plain = 0;
+			}
+		}
+		free(out.p);
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->type == Y_MAP) {
+			if (i % 2 == 0)
+				continue;
+			kp(sub, "%s%s%s", path, path[0] ? "." : "", ystr(n->kids[i - 1]) ? ystr(n->kids[i - 1]) : "?");
+		} else {
+			kp(sub, "%s[%zu]", path, i);
+		}
+		interp_tree(c, n->kids[i], sub, dv);
+	}
+}
+
+/* .env beside the file: KEY=VALUE lines, as env_file reads them */
+static int dotenv_read(struct ctx *c, const struct ynode *root, struct strv *out)
+{
+	struct container_def tmp;
+	int r;
+
+	memset(&tmp, 0, sizeof tmp);
+	r = env_file_read(c, &tmp, root, ".env", ".env", 0);
+	*out = tmp.env;
+	return r;
+}
+
 int compose_parse(const char *file, const char *name_hint, const char *buf, size_t len,
 		  struct container_def **defs, size_t *ndefs)
 {
@@ -1722,6 +1956,16 @@ int compose_parse(const char *file, const char *name_hint, const char *buf, size
 		fprintf(stderr, "%s:1: empty definition\n", file);
 		ynode_free(root);
 		return 1;
+	}
+	{
+		struct strv dotenv = { 0 };
+		if (dotenv_read(&c, root, &dotenv) == 0)
+			interp_tree(&c, root, "", &dotenv);
+		strv_free(&dotenv);
+		if (c.errors) {
+			ynode_free(root);
+			return c.errors;
+		}
 	}
 	if (root->type == Y_MAP) {
 		for (size_t i = 0; i + 1 < root->n; i += 2)

@@ -43,6 +43,36 @@ setup() {
 	done
 }
 
+@test "interpolation: the compose specification's forms, the environment over .env; an unset variable is a warning and empty" {
+	cd "$FIX/interp"
+	run --separate-stderr env -i PATH="$PATH" FROM_ENV=shell BOTH=from-shell "$BERTH" compose-check spec.yaml
+	assert_success
+	diff -u spec.json <(printf '%s\n' "$output")
+	diff -u spec.warn <(printf '%s' "$stderr" | awk 1)
+}
+
+@test "interpolation: a required variable unset or empty, and a '$' that starts none, are errors naming file:line and key, not the value" {
+	cd "$FIX/interp"
+	run --separate-stderr env -i PATH="$PATH" "$BERTH" compose-check required.yaml
+	assert_failure 1
+	diff -u required.err <(printf '%s\n' "$stderr")
+	assert_output ''
+	[[ $stderr != *costs* ]]
+}
+
+@test "interpolation: docs/CONTAINERS.md's example gives what it says" {
+	sed -n '/checks this interpolation example/,/^```$/p' "$TOP/docs/CONTAINERS.md" | sed '1,2d;$d' >"$T/app.yaml"
+	grep -q '^image:' "$T/app.yaml"
+	printf 'TAG=1.36\n' >"$T/.env"
+	run --separate-stderr env -i PATH="$PATH" "$BERTH" compose-check "$T/app.yaml"
+	assert_success
+	[ "$(jq -r .image <<<"$output")" = busybox:1.36 ]
+	[ "$(jq -r '.environment[0]' <<<"$output")" = "GREETING=hello" ]
+	# shellcheck disable=SC2016 # the container's variables, literally
+	[ "$(jq -r '.command[2]' <<<"$output")" = 'echo $GREETING from $HOSTNAME' ]
+	assert_equal "$stderr" "$T/app.yaml:4: environment[1]: variable DB_PASSWORD is not set: an empty string"
+}
+
 @test "compose-check: a port error names file, line, key path and what was expected" {
 	cd "$FIX/bad"
 	run --separate-stderr "$BERTH" compose-check ports.yaml
