@@ -43,14 +43,17 @@ static void put(struct buf *b, const char *s, size_t len)
 static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
 
 /* a YAML double-quoted scalar: nothing in it is YAML syntax, so no flag
- * value can add a key or change a type */
+ * value can add a key or change a type; and '$' is "$$", so nothing is
+ * interpolated (docker run's values are literal) */
 static void quoted(struct buf *b, const char *s)
 {
 	char esc[8];
 
 	puts_(b, "\"");
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
+		if (*c == '$') {
+			puts_(b, "$$");
+		} else if (*c == '"' || *c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*c;
 			put(b, esc, 2);
