@@ -279,6 +279,7 @@ depends_on: [a]'
 	assert_equal "$(jq -c .command <<<"$j")" '["echo \"#hi\": {x}","--","--flag","no"]'
 	# docker run's values are literal: a '$' is not interpolated (and no
 	# warning came before the JSON)
+	# shellcheck disable=SC2016 # literal
 	assert_equal "$(jq -c .environment <<<"$j")" '["A=x\"y","B=yes","C=line1\nline2","D=$HOME ${X:-y} $$"]'
 	assert_equal "$(jq -r .restart <<<"$j") $(jq -r .restart_max <<<"$j")" "on-failure 3"
 	assert_equal "$(jq -r .network_mode <<<"$j")" host
