@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "berth.h"
@@ -1638,6 +1639,49 @@ void compose_free(struct container_def *defs, size_t ndefs)
 	free(defs);
 }
 
+/* this machine's architecture as compose's platform names it */
+static const char *machine_arch(void)
+{
+	struct utsname u;
+
+	return uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0 ? "arm64" : "amd64";
+}
+
+/* keys that are not a container's settings but say where it cannot run
+ * here: refused with the reason, not ignored. 1 if key was one of them */
+static int service_refused(struct ctx *c, const struct ynode *k, const struct ynode *v, const struct ynode *body,
+			   const char *path)
+{
+	char sh[80];
+	const char *s = ystr(v);
+
+	if (strcmp(k->str, "build") == 0) {
+		const char *image = ystr(ymap_get(body, "image"));
+		if (image)
+			WARN(c, k, "%s: this host does not build images: the image \"%s\" is used (build it elsewhere and "
+			     "push it to a registry)", path, image);
+		else
+			ERR(c, k, "%s: this host does not build images: build it elsewhere, push it to a registry and "
+			    "name it with image:", path);
+		return 1;
+	}
+	if (strcmp(k->str, "platform") == 0) {
+		char want[32];
+		snprintf(want, sizeof want, "linux/%s", machine_arch());
+		if (!s || (strcmp(s, want) != 0 && strcmp(s, machine_arch()) != 0 &&
+			   !(strcmp(machine_arch(), "amd64") == 0 && strcmp(s, "linux/x86_64") == 0)))
+			ERR(c, v, "%s: %s: this host runs %s images only", path, shown(v, sh), want);
+		return 1;
+	}
+	if (strcmp(k->str, "runtime") == 0) {
+		if (!s || (strcmp(s, "runc") != 0 && strcmp(s, "crun") != 0))
+			ERR(c, v, "%s: %s: Berth runs containers with crun (an OCI runtime as runc is) only", path,
+			    shown(v, sh));
+		return 1;
+	}
+	return 0;
+}
+
 /* one service body; 0 if it is usable */
 static int service_parse(struct ctx *c, const char *name, const struct ynode *body,
 			 const char *prefix, struct container_def *d)
@@ -1669,6 +1713,10 @@ static int service_parse(struct ctx *c, const char *name, const struct ynode *bo
 		if (k < NKEYS) {
 			found[k] = (int)i + 1;
 		} else if (strncmp(pr.kv[i]->str, "x-", 2) != 0) {
+			char path[KP];
+			kp(path, "%s%s%s", prefix, *prefix ? "." : "", pr.kv[i]->str);
+			if (service_refused(c, pr.kv[i], pr.kv[i + 1], body, path))
+				continue;
 			WARN(c, pr.kv[i], "unknown key \"%s%s%s\" (ignored)", prefix, *prefix ? "." : "",
 			     pr.kv[i]->str);
 		}
