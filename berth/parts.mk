@@ -23,7 +23,7 @@ USES_spec := compose
 CALLS_spec_compose := compose_cap_names strv_free strv_push
 # registry downloads what berth/image then loads, verifies and stores
 USES_registry := image
-CALLS_registry_image := image_load_layout image_has_blob image_arch layer_media_compression prelayer_unpack prelayer_commit prelayer_abort prelayer_remove
+CALLS_registry_image := image_load_layout image_has_blob image_arch layer_media_compression prelayer_unpack prelayer_commit prelayer_abort prelayer_remove prelayer_sweep
 USES_compose :=
 USES_image :=
 USES_net :=

@@ -227,13 +227,16 @@ struct prelayer {
 /* unpack the blob's stream in (of compression comp) into dir/<hex>.incoming;
  * -1 with e filled (the directory is gone then). The blob's own digest is
  * the caller's to check: then prelayer_commit, else prelayer_abort */
-int prelayer_unpack(int dir, const char *blob, struct stream *in, int comp, struct prelayer *pl, struct err *e);
+int prelayer_unpack(int dir, const char *blob, const char *token, struct stream *in, int comp, struct prelayer *pl,
+		    struct err *e);
 /* write its .meta, naming the pull by token (32 characters, no space),
  * and rename it into place; pl is freed */
 int prelayer_commit(int dir, const char *blob, const char *token, struct prelayer *pl, struct err *e);
-void prelayer_abort(int dir, const char *blob, struct prelayer *pl);
-/* what a pull left for blob in dir, gone */
-void prelayer_remove(int dir, const char *blob);
+void prelayer_abort(int dir, const char *blob, const char *token, struct prelayer *pl);
+/* what the pull named by token left for blob in dir, gone */
+void prelayer_remove(int dir, const char *blob, const char *token);
+/* everything in dir, gone: only while no pull runs (downloads/ locked) */
+void prelayer_sweep(int dir);
 /* the load's side: move dir/<hex> to to/to_name, finished on top of lowers
  * (nearest first), if the pull named by token left it and its DiffID is
  * diffid. 1 taken (its

@@ -52,6 +52,7 @@ struct unpack {
 	size_t ndirs, capdirs;
 	struct dirtime *dirs;
 	struct layer_implied *implied; /* set: no layers below yet, list what they would give */
+	size_t *iseq; /* for each implied directory, how many directories the tar had listed by then */
 };
 
 static int entry_fail(struct unpack *u, const char *path, const char *why)
@@ -144,8 +145,8 @@ static int implied_add(struct unpack *u, const char *path)
 
 	if (im->n == DIRS_MAX)
 		return fail(u->e, 1, "%s: more than %u directories", u->what, DIRS_MAX);
-	if (im->len + len > im->cap) {
-		size_t cap = im->cap ? 2 * im->cap : 4096;
+	if (im->len + len > im->cap || !im->n || (im->n & (im->n - 1)) == 0) {
+		size_t cap = im->cap ? im->cap : 4096, *ns;
 		char *np;
 		while (cap < im->len + len)
 			cap *= 2;
@@ -153,29 +154,75 @@ static int implied_add(struct unpack *u, const char *path)
 			return fail_errno(u->e, "%s", u->what);
 		im->paths = np;
 		im->cap = cap;
+		/* room for n up to the next power of two */
+		if (!(ns = realloc(u->iseq, 2 * (im->n + 1) * sizeof *ns)))
+			return fail_errno(u->e, "%s", u->what);
+		u->iseq = ns;
 	}
 	memcpy(im->paths + im->len, path, len);
 	im->len += len;
-	im->n++;
+	u->iseq[im->n++] = u->ndirs;
 	return 0;
 }
 
-/* the tar lists path after all: its own metadata, not the layers below */
-static void implied_drop(struct unpack *u, const char *path)
+static const struct dirtime *sort_dirs;
+static int by_path_then_order(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sort_dirs[x].path, sort_dirs[y].path);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* an implied directory the tar listed after it was made has the tar's
+ * metadata, not the layers below: it leaves the list. Once, at the end,
+ * by a sorted copy of what the tar listed (a tar that lists every
+ * directory after its contents implies and then lists them all) */
+static int implied_filter(struct unpack *u)
 {
 	struct layer_implied *im = u->implied;
+	size_t *idx = NULL, kept = 0, at = 0, nlen = 0;
+	char *np;
 
-	for (size_t off = 0; off < im->len;) {
-		size_t len = strlen(im->paths + off) + 1;
-		if (strcmp(im->paths + off, path) == 0) {
-			memmove(im->paths + off, im->paths + off + len, im->len - off - len);
-			im->len -= len;
-			im->n--;
-			continue;
-		}
-		off += len;
+	if (!im->n)
+		return 0;
+	if (u->ndirs && !(idx = malloc(u->ndirs * sizeof *idx)))
+		return fail_errno(u->e, "%s", u->what);
+	for (size_t i = 0; i < u->ndirs; i++)
+		idx[i] = i;
+	sort_dirs = u->dirs;
+	if (u->ndirs)
+		qsort(idx, u->ndirs, sizeof *idx, by_path_then_order);
+	if (!(np = malloc(im->len + 1))) {
+		free(idx);
+		return fail_errno(u->e, "%s", u->what);
 	}
+	for (size_t i = 0; i < im->n; i++) {
+		const char *path = im->paths + at;
+		size_t len = strlen(path) + 1, lo = 0, hi = u->ndirs;
+		at += len;
+		/* the last listing of path, if any */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (strcmp(u->dirs[idx[mid]].path, path) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0 && strcmp(u->dirs[idx[lo - 1]].path, path) == 0 && idx[lo - 1] >= u->iseq[i])
+			continue;
+		memcpy(np + nlen, path, len);
+		nlen += len;
+		kept++;
+	}
+	free(idx);
+	free(im->paths);
+	im->paths = np;
+	im->len = nlen;
+	im->cap = im->len + 1;
+	im->n = kept;
+	return 0;
 }
+
 
 /* give fd (a directory this layer made without listing it) what the layers
  * below have for the same path; path is its cleaned name in the layer */
@@ -394,11 +441,28 @@ static int make_dir(struct unpack *u, int dirfd, const char *base, const char *p
 	const struct tar_entry *te = &u->t->e;
 	int fd;
 
-	if (mkdirat(dirfd, base, 0700) < 0 && errno != EEXIST)
-		return entry_fail_errno(u, orig, "mkdir");
+	int existed = 0;
+
+	if (mkdirat(dirfd, base, 0700) < 0) {
+		if (errno != EEXIST)
+			return entry_fail_errno(u, orig, "mkdir");
+		existed = 1;
+	}
 	fd = openat(dirfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return entry_fail_errno(u, orig, "open");
+	/* made earlier in this layer (as a parent, with what the layers below
+	 * gave it): the entry's xattrs are all it has, as umoci makes it; an
+	 * opaque mark stays */
+	if (existed) {
+		char names[65536];
+		ssize_t len = flistxattr(fd, names, sizeof names);
+		for (ssize_t off = 0; off < len; off += (ssize_t)strlen(names + off) + 1)
+			if (!overlay_xattr(names + off) && fremovexattr(fd, names + off) < 0 && errno != ENODATA) {
+				close(fd);
+				return entry_fail_errno(u, orig, "remove an xattr the layers below gave it");
+			}
+	}
 	if ((u->as_root && fchown(fd, te->uid, te->gid) < 0) || fchmod(fd, te->mode) < 0 ||
 	    xattrs_set(u, fd, dirfd, base, orig) < 0) {
 		if (!u->e->msg[0])
@@ -407,8 +471,6 @@ static int make_dir(struct unpack *u, int dirfd, const char *base, const char *p
 		return -1;
 	}
 	close(fd);
-	if (u->implied)
-		implied_drop(u, path);
 	return dir_remember(u, path, te->mtime);
 }
 
@@ -516,8 +578,6 @@ static int entry_apply(struct unpack *u)
 			return entry_fail(u, te->path, "the layer root must be a directory");
 		if ((u->as_root && fchown(u->root, te->uid, te->gid) < 0) || fchmod(u->root, te->mode) < 0)
 			return entry_fail_errno(u, te->path, "set metadata");
-		if (u->implied)
-			implied_drop(u, "");
 		return dir_remember(u, "", te->mtime);
 	}
 	base = comp[n - 1];
@@ -571,6 +631,10 @@ static int unpack_run(struct unpack *u, struct stream *in, int dirfd, int nlower
 		}
 	}
 	tar_free(&t);
+	if (u->implied && r == 0 && implied_filter(u) < 0)
+		r = -1;
+	free(u->iseq);
+	u->iseq = NULL;
 	if (dirfd >= 0)
 		dirs_settle(u);
 	/* the DiffID covers the end marker and any padding after it */
@@ -612,12 +676,14 @@ int layer_inherit(int dirfd, const struct layer_implied *implied, const int *low
 
 	for (size_t off = 0; rc == 0 && off < implied->len; off += strlen(implied->paths + off) + 1) {
 		char path[TAR_PATH_MAX], *comp[COMPONENTS_MAX];
+		struct stat ps;
 		size_t n;
-		int parent, fd;
+		int parent, fd, low;
 		if (snprintf(path, sizeof path, "%s", implied->paths + off) >= (int)sizeof path ||
-		    split(&u, path, comp, &n, implied->paths + off) < 0)
-			return fail(e, 1, "%s: implied directory \"%.200s\": not a path in the layer", what,
-				    implied->paths + off);
+		    split(&u, path, comp, &n, implied->paths + off) < 0) {
+			rc = fail(e, 1, "implied directory \"%.200s\": not a path in the layer", implied->paths + off);
+			break;
+		}
 		/* replaced by a later entry of the layer: nothing to give it */
 		parent = n == 0 ? dup(dirfd) : open_parent(&u, comp, n, 0, implied->paths + off);
 		if (parent < 0) {
@@ -625,12 +691,23 @@ int layer_inherit(int dirfd, const struct layer_implied *implied, const int *low
 			continue;
 		}
 		fd = n == 0 ? dup(parent) : openat(parent, comp[n - 1], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(parent);
-		if (fd < 0)
+		if (fd < 0) {
+			close(parent);
 			continue;
-		snprintf(path, sizeof path, "%s", implied->paths + off);
-		split(&u, path, comp, &n, "");
-		rc = dir_inherit(&u, fd, comp, n, implied->paths + off, implied->paths + off);
+		}
+		if ((low = lower_dir(&u, comp, n)) >= 0) {
+			close(low);
+			rc = dir_inherit(&u, fd, comp, n, implied->paths + off, implied->paths + off);
+		} else if (n > 0 && fstat(parent, &ps) == 0 && (ps.st_mode & S_ISGID)) {
+			/* none below: as mkdir would have made it under its parent,
+			 * which is setgid now (its group and the bit, from the kernel
+			 * there) */
+			struct stat ds;
+			if ((u.as_root && fchown(fd, (uid_t)-1, ps.st_gid) < 0) || fstat(fd, &ds) < 0 ||
+			    fchmod(fd, (ds.st_mode & 07777) | S_ISGID) < 0)
+				rc = entry_fail_errno(&u, implied->paths + off, "give it its setgid parent's group");
+		}
+		close(parent);
 		close(fd);
 	}
 	dirs_settle(&u);

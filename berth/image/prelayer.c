@@ -12,8 +12,10 @@
  * missing or odd and it unpacks the blob as before.
  * Nothing here is synced: the load's syncfs, before anything in the store
  * names the layer, makes it durable. So a load takes only what its own
- * pull unpacked (TOKEN, random per pull): one a power cut interrupted may
- * have lost file data that its names kept. */
+ * pull unpacked: one a power cut interrupted may have lost file data that
+ * its names kept. What a killed pull left goes when a pull ends with no
+ * other running (prelayer_sweep), or with berth image prune. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -28,16 +30,20 @@
 
 #define META_MAX (16u << 20)
 
-static void names(const char *blob, char dir[96], char incoming[112], char meta[112])
+#define NAME_MAX_ (HEX_LEN + 1 + 32 + 16)
+
+static void names(const char *blob, const char *token, char dir[NAME_MAX_], char incoming[NAME_MAX_],
+		  char meta[NAME_MAX_])
 {
-	snprintf(dir, 96, "%s", digest_hex(blob));
-	snprintf(incoming, 112, "%s.incoming", digest_hex(blob));
-	snprintf(meta, 112, "%s.meta", digest_hex(blob));
+	snprintf(dir, NAME_MAX_, "%s.%.32s", digest_hex(blob), token);
+	snprintf(incoming, NAME_MAX_, "%s.%.32s.incoming", digest_hex(blob), token);
+	snprintf(meta, NAME_MAX_, "%s.%.32s.meta", digest_hex(blob), token);
 }
 
-int prelayer_unpack(int dir, const char *blob, struct stream *in, int comp, struct prelayer *pl, struct err *e)
+int prelayer_unpack(int dir, const char *blob, const char *token, struct stream *in, int comp, struct prelayer *pl,
+		    struct err *e)
 {
-	char d[96], inc[112], meta[112], what[128];
+	char d[NAME_MAX_], inc[NAME_MAX_], meta[NAME_MAX_], what[128];
 	struct layer_stats st = { 0 };
 	struct decomp *dc;
 	uint64_t len;
@@ -45,36 +51,39 @@ int prelayer_unpack(int dir, const char *blob, struct stream *in, int comp, stru
 
 	memset(pl, 0, sizeof *pl);
 	pl->dfd = -1;
-	names(blob, d, inc, meta);
+	names(blob, token, d, inc, meta);
 	snprintf(what, sizeof what, "layer %s", blob);
-	/* what an earlier pull of this blob left: this one holds its lock */
+	/* this pull's own, from a try before: it holds the blob's lock */
 	rm_tree_at(dir, inc);
 	unlinkat(dir, meta, 0);
 	rm_tree_at(dir, d);
 	if (mkdirat(dir, inc, 0755) < 0 ||
-	    (pl->dfd = openat(dir, inc, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fchmod(pl->dfd, 0755) < 0)
-		return fail_errno(e, "downloads/layers/%s", inc);
+	    (pl->dfd = openat(dir, inc, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fchmod(pl->dfd, 0755) < 0) {
+		fail_errno(e, "downloads/layers/%s", inc);
+		prelayer_abort(dir, blob, token, pl);
+		return -1;
+	}
 	if (!(dc = decomp_new(in, (enum compression)comp, e))) {
 		err_prefix(e, what);
-		prelayer_abort(dir, blob, pl);
+		prelayer_abort(dir, blob, token, pl);
 		return -1;
 	}
 	rc = layer_unpack_alone(decomp_stream(dc), pl->dfd, what, &st, &pl->implied, e);
 	decomp_digest(dc, pl->diffid, &len);
 	decomp_free(dc);
 	if (rc < 0) {
-		prelayer_abort(dir, blob, pl);
+		prelayer_abort(dir, blob, token, pl);
 		return -1;
 	}
 	pl->file_bytes = st.file_bytes;
 	return 0;
 }
 
-void prelayer_abort(int dir, const char *blob, struct prelayer *pl)
+void prelayer_abort(int dir, const char *blob, const char *token, struct prelayer *pl)
 {
-	char d[96], inc[112], meta[112];
+	char d[NAME_MAX_], inc[NAME_MAX_], meta[NAME_MAX_];
 
-	names(blob, d, inc, meta);
+	names(blob, token, d, inc, meta);
 	if (pl->dfd >= 0)
 		close(pl->dfd);
 	pl->dfd = -1;
@@ -85,10 +94,10 @@ void prelayer_abort(int dir, const char *blob, struct prelayer *pl)
 
 int prelayer_commit(int dir, const char *blob, const char *token, struct prelayer *pl, struct err *e)
 {
-	char d[96], inc[112], meta[112], tmp[128], head[256];
+	char d[NAME_MAX_], inc[NAME_MAX_], meta[NAME_MAX_], tmp[128], head[256];
 	int fd, n, rc = -1;
 
-	names(blob, d, inc, meta);
+	names(blob, token, d, inc, meta);
 	snprintf(tmp, sizeof tmp, "%s.tmp", meta);
 	n = snprintf(head, sizeof head, "berth-prelayer 1 %.32s %s %" PRIu64 " %zu\n", token, pl->diffid,
 		     pl->file_bytes, pl->implied.n);
@@ -111,15 +120,32 @@ out:
 		unlinkat(dir, tmp, 0);
 		unlinkat(dir, meta, 0);
 	}
-	prelayer_abort(dir, blob, pl);
+	prelayer_abort(dir, blob, token, pl);
 	return rc;
 }
 
-void prelayer_remove(int dir, const char *blob)
+void prelayer_sweep(int dir)
 {
-	char d[96], inc[112], meta[112];
+	DIR *dh;
+	struct dirent *de;
+	int fd = dup(dir);
 
-	names(blob, d, inc, meta);
+	if (fd < 0 || !(dh = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dh)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			rm_tree_at(dir, de->d_name);
+	closedir(dh);
+}
+
+void prelayer_remove(int dir, const char *blob, const char *token)
+{
+	char d[NAME_MAX_], inc[NAME_MAX_], meta[NAME_MAX_];
+
+	names(blob, token, d, inc, meta);
 	unlinkat(dir, meta, 0);
 	rm_tree_at(dir, d);
 }
@@ -166,18 +192,18 @@ out:
 int prelayer_take(int dir, const char *token, const char *blob, const char *diffid, const int *lowers, size_t nlowers, int to,
 		  const char *to_name, uint64_t *file_bytes, struct err *e)
 {
-	char d[96], inc[112], meta[112], what[128];
+	char d[NAME_MAX_], inc[NAME_MAX_], meta[NAME_MAX_], what[128];
 	struct prelayer pl = { .dfd = -1 };
 	int fd, rc;
 
 	if (dir < 0)
 		return 0;
-	names(blob, d, inc, meta);
+	names(blob, token, d, inc, meta);
 	if (!meta_read(dir, meta, token, &pl))
 		return 0;
 	if (strcmp(pl.diffid, diffid) != 0) {
 		free(pl.implied.paths);
-		prelayer_remove(dir, blob);
+		prelayer_remove(dir, blob, token);
 		return fail(e, 1, "layer %s: DiffID expected %s (config rootfs.diff_ids), found %s (blobs/sha256/%s)", blob,
 			    diffid, pl.diffid, digest_hex(blob));
 	}

@@ -222,6 +222,7 @@ struct blob_stream {
 	int tries;
 	int unpacking;     /* an unpack reads: a restart from byte 0 must fail it */
 	int restarted;     /* the server sent everything again: what was read is void */
+	int answered;      /* the last connect got an HTTP status */
 	int failed;        /* the transfer or the file failed; bad: the bytes are wrong */
 	int bad;
 	struct err te, *e;
@@ -242,14 +243,16 @@ static ssize_t bs_fail(struct blob_stream *bs, int bad)
 static int bs_connect(struct blob_stream *bs)
 {
 	struct pull *p = bs->p;
-	struct http_response rs;
+	struct http_response rs = { 0 };
 	char path[512], id[13];
 
 	short_id(bs->b->digest, id);
 	if (bs->tries > RESUMES_MAX) {
+		char cause[200];
+		snprintf(cause, sizeof cause, "%.199s", bs->e->msg[0] ? bs->e->msg : "the connection closed early");
 		bs->e->msg[0] = '\0';
-		return fail(bs->e, 1, "%s %s: the transfer broke %d times; %llu of %llu bytes kept for the next pull",
-			    bs->b->kind, bs->b->digest, RESUMES_MAX + 1, (unsigned long long)bs->have,
+		return fail(bs->e, 1, "%s %s: the transfer broke %d times (the last: %s); %llu of %llu bytes kept for the "
+			    "next pull", bs->b->kind, bs->b->digest, RESUMES_MAX + 1, cause, (unsigned long long)bs->have,
 			    (unsigned long long)bs->b->size);
 	}
 	if (bs->tries > 0 && p->out)
@@ -270,6 +273,7 @@ static int bs_connect(struct blob_stream *bs)
 		if (bs->hh)
 			rs.status = 200; /* as a server that ignores Range: start over below */
 	}
+	bs->answered = rs.status != 0;
 	if (!bs->hh) {
 		if (bs->tries > 1 && bs->te.msg[0])
 			*bs->e = bs->te;
@@ -317,8 +321,18 @@ static ssize_t bs_read(struct stream *s, void *buf, size_t n)
 		if (!bs->hh) {
 			if (bs->have == b->size && (b->size > 0 || bs->tries > 0))
 				return 0;
-			if (bs_connect(bs) < 0)
-				return bs->restarted ? -1 : bs_fail(bs, 0);
+			if (bs_connect(bs) < 0) {
+				if (bs->restarted)
+					return -1;
+				/* no answer at all (refused, reset, a timeout): another
+				 * try after a pause, as a broken transfer gets; an HTTP
+				 * error has had reg_get's own retries */
+				if (!bs->answered && bs->tries > 0 && bs->tries <= RESUMES_MAX) {
+					sleep(1u << (bs->tries - 1 < 3 ? bs->tries - 1 : 3));
+					continue;
+				}
+				return bs_fail(bs, 0);
+			}
 		}
 		r = http_body(bs->hh)->read(http_body(bs->hh), buf, n);
 		if (r > 0) {
@@ -357,6 +371,7 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 	struct blob_stream bs = { .s = { .read = bs_read, .err = e }, .p = p, .b = b, .e = e };
 	struct prelayer pl = { .dfd = -1 };
 	int fd, rc = -1, unpacked = 0;
+	uint64_t kept;
 	struct stat sb;
 	ssize_t n;
 
@@ -418,6 +433,8 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 	snprintf(line, sizeof line, "%s: Resuming at byte %llu of %llu (kept from an earlier pull)", id,
 		 (unsigned long long)bs.have, (unsigned long long)b->size);
 	blob_say(p, BLOB_DOWNLOADING, bs.have, b->size, bs.have > 0 ? line : NULL);
+	kept = bs.have;
+again:
 	/* a layer unpacks as it comes; if that fails for any reason but the
 	 * transfer, the download goes on and the load, which unpacks it
 	 * again, has the last word */
@@ -425,7 +442,7 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		struct err ue = { 0 };
 		bs.unpacking = 1;
 		bs.s.err = &ue;
-		unpacked = prelayer_unpack(p->pre, b->digest, &bs.s, b->comp, &pl, &ue) == 0;
+		unpacked = prelayer_unpack(p->pre, b->digest, p->token, &bs.s, b->comp, &pl, &ue) == 0;
 		bs.unpacking = 0;
 		bs.s.err = e;
 		if (bs.failed)
@@ -446,6 +463,25 @@ static int blob_get(struct pull *p, const struct blob *b, struct err *e)
 		goto out;
 	}
 	sha256_final(&bs.h, got);
+	if (strcmp(got, b->digest) != 0 && kept > 0) {
+		/* the bytes an earlier pull kept are what is wrong (a power cut
+		 * can leave a file's end unwritten): once more, all of it */
+		fprintf(stderr, "%s: the %llu bytes kept from an earlier pull do not make the blob: downloading it again\n",
+			id, (unsigned long long)kept);
+		if (unpacked)
+			prelayer_abort(p->pre, b->digest, p->token, &pl);
+		unpacked = 0;
+		kept = 0;
+		if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+			fail_errno(e, "%s/downloads/%s", p->root, part);
+			goto out;
+		}
+		sha256_init(&bs.h);
+		bs.have = bs.pos = bs.told = 0;
+		bs.tries = 0;
+		e->msg[0] = '\0';
+		goto again;
+	}
 	if (strcmp(got, b->digest) != 0) {
 		fail(e, 1, "%s %s: the registry sent %llu bytes with digest %s: a wrong digest, refused", b->kind, b->digest,
 		     (unsigned long long)bs.have, got);
@@ -473,7 +509,7 @@ bad:
 	unlinkat(p->dl, part, 0);
 out:
 	if (unpacked)
-		prelayer_abort(p->pre, b->digest, &pl);
+		prelayer_abort(p->pre, b->digest, p->token, &pl);
 	if (bs.hh)
 		http_close(bs.hh);
 	close(fd);
@@ -827,7 +863,6 @@ static int pull_run(struct pull *p, struct err *e)
 			char f[128];
 			snprintf(f, sizeof f, "sha256/%s", digest_hex(p->blobs[i].digest));
 			unlinkat(p->dl, f, 0);
-			prelayer_remove(p->pre, p->blobs[i].digest);
 		}
 	if (p->out) {
 		fprintf(p->out, "Digest: %s\n", top);
@@ -842,8 +877,16 @@ out:
 		close(p->lfd);
 		rm_tree_at(p->dl, p->layout);
 	}
-	if (p->pre >= 0)
+	if (p->pre >= 0) {
+		/* this pull's layers the load did not take (it failed, or the
+		 * store had them); and when no other pull runs, what killed
+		 * ones left */
+		for (size_t i = 0; i < p->nblobs; i++)
+			prelayer_remove(p->pre, p->blobs[i].digest, p->token);
+		if (flock(p->dl, LOCK_EX | LOCK_NB) == 0)
+			prelayer_sweep(p->pre);
 		close(p->pre);
+	}
 	if (p->dl >= 0)
 		close(p->dl);
 	if (doc)

@@ -445,7 +445,7 @@ configs:
     endpoint: [http://$FRONT_drop]"
 	run "$BERTH" pull -q "$REG_plain/x/img:v1"
 	assert_failure
-	assert_line --regexp "^berth pull: pull $REG_plain/x/img:v1: (layer|config) sha256:[0-9a-f]{64}: the transfer broke 6 times; [0-9]+ of [0-9]+ bytes kept for the next pull\$"
+	assert_line --regexp "^berth pull: pull $REG_plain/x/img:v1: (layer|config) sha256:[0-9a-f]{64}: the transfer broke 6 times \(the last: [^)]*\); [0-9]+ of [0-9]+ bytes kept for the next pull\$"
 	store_clean
 	partial_bytes
 	rm "$BERTH_ETC/berth/registries.yaml"
@@ -572,9 +572,12 @@ pull_locked() {
 	pull_locked "$REG_plain/x/img:v1"
 	# each is its blob's layer, finished but for what the layers below give
 	for m in "$BERTH_ROOT"/downloads/layers/*.meta; do
+		# <blob hex>.<the pull's token>
 		[ -d "${m%.meta}" ]
-		head -1 "$m" | grep -qE '^berth-prelayer 1 [0-9a-f]{32} sha256:[0-9a-f]{64} [0-9]+ [0-9]+$'
-		[ -f "$BERTH_ROOT/downloads/sha256/$(basename "${m%.meta}")" ]
+		h=$(basename "${m%.meta}")
+		[[ $h =~ ^[0-9a-f]{64}\.([0-9a-f]{32})$ ]]
+		head -1 "$m" | grep -qE "^berth-prelayer 1 ${BASH_REMATCH[1]} sha256:[0-9a-f]{64} [0-9]+ [0-9]+\$"
+		[ -f "$BERTH_ROOT/downloads/sha256/${h%.*}" ]
 	done
 	compgen -G "$BERTH_ROOT/downloads/layers/*/etc/hello" >/dev/null
 	[ ! -e "$BERTH_ROOT/images.json" ]
@@ -601,8 +604,31 @@ pull_locked() {
 	assert_output --partial ": Already exists"
 	run cat "$(compgen -G "$BERTH_ROOT/layers/*/etc/hello")"
 	assert_output hello
-	# and what was left is gone with the blobs the store now holds
+	# and what the killed pull left is gone: no other pull ran
 	[ -z "$(ls -A "$BERTH_ROOT/downloads/layers")" ]
+}
+
+@test "a kept partial blob whose bytes went bad: one line, the blob downloaded again whole, the pull succeeds" {
+	reg_front slow stall-once --upstream "$REG_plain_URL"
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [http://$FRONT_slow]"
+	"$BERTH" pull -q "$REG_plain/x/img:v2" >"$T/out" 2>&1 &
+	pid=$!
+	wait_until 30 grep -q 'cut=' "$FRONT_slow_LOG"
+	wait_until 30 partial_bytes
+	kill -9 "$pid"
+	wait "$pid" || :
+	# what a power cut can leave: the file's length kept, its bytes not
+	f=$(find "$BERTH_ROOT/downloads/sha256" -name '*.partial' -size +0 | head -1)
+	size=$(stat -c %s "$f")
+	head -c "$size" /dev/zero >"$f"
+	rm "$BERTH_ETC/berth/registries.yaml"
+	run "$BERTH" pull "$REG_plain/x/img:v2"
+	assert_success
+	assert_line --regexp "^[0-9a-f]{12}: the $size bytes kept from an earlier pull do not make the blob: downloading it again\$"
+	stored "$REG_plain/x/img" v2
+	layer_has etc/v2
 }
 
 @test "a full disk mid-pull: one line with the free space; nothing is stored" {

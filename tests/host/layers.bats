@@ -48,7 +48,15 @@ setup_file() {
 	echo a >"$r/tmp/new"
 	echo b >"$r/srv/app/new"
 	echo c >"$r/var/mail/new"
-	(cd "$r" && tar --numeric-owner -cf "$d/hand.tar" tmp/new srv/app/new var/mail/new)
+	# a directory no layer below has, under the setgid /var/mail
+	mkdir "$r/var/mail/sub"
+	echo d >"$r/var/mail/sub/new"
+	(cd "$r" && tar --numeric-owner -cf "$d/hand.tar" tmp/new srv/app/new var/mail/new var/mail/sub/new)
+	# "depth": each directory listed after what is in it (find -depth's
+	# order), /srv/app with a mode of its own: the tar's, not base's
+	chmod 0701 "$r/srv/app"
+	(cd "$r" && tar --numeric-owner --no-recursion -cf "$d/depth.tar" srv/app/new srv/app tmp/new tmp)
+	chmod 0750 "$r/srv/app"
 	umoci repack --image "$d/img:t" "$d/bundle"
 	umoci raw add-layer --image "$d/img:base" --tag hand "$d/hand.tar"
 	umoci unpack --image "$d/img:base" "$d/bundle2" >/dev/null
@@ -56,7 +64,8 @@ setup_file() {
 	chmod 0700 "$d/bundle2/rootfs/srv/app"
 	umoci repack --image "$d/img:base2" "$d/bundle2"
 	umoci raw add-layer --image "$d/img:base2" --tag hand2 "$d/hand.tar"
-	for t in t hand hand2; do
+	umoci raw add-layer --image "$d/img:base" --tag depth "$d/depth.tar"
+	for t in base t hand base2 hand2 depth; do
 		umoci unpack --image "$d/img:$t" "$d/unpacked-$t" >/dev/null
 	done
 }
@@ -88,6 +97,16 @@ diffids() {
 	jq -r --arg t "$1" '.images[] | select(.tag == $t) | .layers[]' "$BERTH_ROOT/images.json"
 }
 
+# umoci_base TAG: for same_as_umoci, the unpacked base and the top layer of
+# a tag made with umoci raw add-layer (umoci loses the mtime of a directory
+# it has to make a missing directory in); nothing for t
+umoci_base() {
+	case $1 in
+	hand | depth) echo "$D/unpacked-base $D/$1.tar" ;;
+	hand2) echo "$D/unpacked-base2 $D/hand.tar" ;;
+	esac
+}
+
 # hand_parents MNT: the parents hand's top layer does not list, in the
 # merged root MNT, are base's
 hand_parents() {
@@ -95,6 +114,9 @@ hand_parents() {
 	assert_output "$1/tmp 1777 0:0 1600000000
 $1/srv/app 750 1000:1000 1600000000
 $1/var/mail 2775 0:8 1600000000"
+	# made under the setgid /var/mail: its group and the bit, as mkdir gives
+	run stat -c '%a %u:%g' "$1/var/mail/sub"
+	assert_output "2755 0:8"
 	run getfattr -h -n user.note --only-values --absolute-names "$1/srv/app"
 	assert_output kept
 }
@@ -108,13 +130,13 @@ config_of() {
 @test "layers: a parent a layer does not list keeps the lower layer's mode, owner, xattrs and mtime (as umoci unpack)" {
 	# the hand layer really lists only the files
 	run tar tf "$D/hand.tar"
-	assert_output $'tmp/new\nsrv/app/new\nvar/mail/new'
+	assert_output $'tmp/new\nsrv/app/new\nvar/mail/new\nvar/mail/sub/new'
 	run "$BERTH" load "$D/img"
 	assert_success
-	for t in t hand hand2; do
+	for t in t hand hand2 depth; do
 		run "$BERTH" create --name "c-$t" "img:$t"
 		assert_success
-		same_as_umoci "c-$t" "$D/unpacked-$t"
+		same_as_umoci "c-$t" "$D/unpacked-$t" $(umoci_base "$t")
 	done
 	# and what that means, spelt out
 	hand_parents "$T/mnt-c-hand"
@@ -133,7 +155,7 @@ config_of() {
 	assert_success
 	run "$BERTH" create --name c-hand "$REG_lay/x/img:hand"
 	assert_success
-	same_as_umoci c-hand "$D/unpacked-hand"
+	same_as_umoci c-hand "$D/unpacked-hand" $(umoci_base hand)
 	hand_parents "$T/mnt-c-hand"
 	# hand's top layer again, in a store of its own: on base2, whose
 	# /srv/app is 0700 2000:2000, and downloaded beside base2's layers
@@ -142,10 +164,20 @@ config_of() {
 	assert_success
 	run "$BERTH" create --name c-hand2 "$REG_lay/x/img:hand2"
 	assert_success
-	same_as_umoci c-hand2 "$D/unpacked-hand2"
+	same_as_umoci c-hand2 "$D/unpacked-hand2" $(umoci_base hand2)
 	run stat -c '%a %u:%g' "$T/mnt-c-hand2/srv/app"
 	assert_output "700 2000:2000"
 	[ -z "$(ls -A "$BERTH_ROOT/downloads/layers")" ]
+	# directories listed after their contents: the tar's metadata wins
+	export BERTH_ROOT=$T/store3
+	reg_push "oci:$D/img:depth" "$REG_lay/x/img:depth"
+	run "$BERTH" pull -q "$REG_lay/x/img:depth"
+	assert_success
+	run "$BERTH" create --name c-depth "$REG_lay/x/img:depth"
+	assert_success
+	same_as_umoci c-depth "$D/unpacked-depth" $(umoci_base depth)
+	run stat -c '%a %u:%g' "$T/mnt-c-depth/srv/app"
+	assert_output "701 1000:1000"
 }
 
 @test "layers: stored by ChainID; one DiffID on two bases is two directories" {
@@ -166,7 +198,7 @@ config_of() {
 	run stat -c %a "$BERTH_ROOT/layers/${c1#sha256:}/srv/app" "$BERTH_ROOT/layers/${c2#sha256:}/srv/app"
 	assert_output $'750\n700'
 	# every layer directory is one an image names by ChainID, and sizes too
-	for t in base t hand base2 hand2; do
+	for t in base t hand base2 hand2 depth; do
 		mapfile -t ids < <(diffids "$t")
 		for i in "${!ids[@]}"; do
 			c=$(chain_of "${ids[@]:0:i+1}")
