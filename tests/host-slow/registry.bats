@@ -529,20 +529,26 @@ configs:
 	done
 }
 
-# partial_bytes: a partial download in the store has bytes
-partial_bytes() { [ -n "$(find "$BERTH_ROOT/downloads/sha256" -name '*.partial' -size +0 2>/dev/null)" ]; }
-
-@test "a pull killed mid-blob leaves the store intact; the next pull resumes the partial blob" {
+# pull_killed_mid_blob REF: a pull of REF through a front that stalls a
+# blob halfway, killed there (as a power cut would stop it)
+pull_killed_mid_blob() {
 	reg_front slow stall-once --upstream "$REG_plain_URL"
 	registries "mirrors:
   \"$REG_plain\":
     endpoint: [http://$FRONT_slow]"
-	"$BERTH" pull -q "$REG_plain/x/img:v2" >"$T/out" 2>&1 &
+	"$BERTH" pull -q "$1" >"$T/out" 2>&1 &
 	pid=$!
 	wait_until 30 grep -q 'cut=' "$FRONT_slow_LOG"
 	wait_until 30 partial_bytes
 	kill -9 "$pid"
 	wait "$pid" || :
+}
+
+# partial_bytes: a partial download in the store has bytes
+partial_bytes() { [ -n "$(find "$BERTH_ROOT/downloads/sha256" -name '*.partial' -size +0 2>/dev/null)" ]; }
+
+@test "a pull killed mid-blob leaves the store intact; the next pull resumes the partial blob" {
+	pull_killed_mid_blob "$REG_plain/x/img:v2"
 	store_clean
 	rm "$BERTH_ETC/berth/registries.yaml"
 	run "$BERTH" pull "$REG_plain/x/img:v2"
@@ -609,16 +615,7 @@ pull_locked() {
 }
 
 @test "a kept partial blob whose bytes went bad: one line, the blob downloaded again whole, the pull succeeds" {
-	reg_front slow stall-once --upstream "$REG_plain_URL"
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_slow]"
-	"$BERTH" pull -q "$REG_plain/x/img:v2" >"$T/out" 2>&1 &
-	pid=$!
-	wait_until 30 grep -q 'cut=' "$FRONT_slow_LOG"
-	wait_until 30 partial_bytes
-	kill -9 "$pid"
-	wait "$pid" || :
+	pull_killed_mid_blob "$REG_plain/x/img:v2"
 	# what a power cut can leave: the file's length kept, its bytes not
 	f=$(find "$BERTH_ROOT/downloads/sha256" -name '*.partial' -size +0 | head -1)
 	size=$(stat -c %s "$f")

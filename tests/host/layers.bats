@@ -97,14 +97,27 @@ diffids() {
 	jq -r --arg t "$1" '.images[] | select(.tag == $t) | .layers[]' "$BERTH_ROOT/images.json"
 }
 
-# umoci_base TAG: for same_as_umoci, the unpacked base and the top layer of
-# a tag made with umoci raw add-layer (umoci loses the mtime of a directory
-# it has to make a missing directory in); nothing for t
-umoci_base() {
-	case $1 in
-	hand | depth) echo "$D/unpacked-base $D/$1.tar" ;;
-	hand2) echo "$D/unpacked-base2 $D/hand.tar" ;;
+# umoci_same CONTAINER TAG: same_as_umoci for a container of TAG; for a tag
+# made with umoci raw add-layer, with the unpacked base and that top layer
+# (umoci loses the mtime of a directory it has to make a missing one in)
+umoci_same() {
+	case $2 in
+	hand | depth) same_as_umoci "$1" "$D/unpacked-$2" "$D/unpacked-base" "$D/$2.tar" ;;
+	hand2) same_as_umoci "$1" "$D/unpacked-$2" "$D/unpacked-base2" "$D/hand.tar" ;;
+	*) same_as_umoci "$1" "$D/unpacked-$2" ;;
 	esac
+}
+
+# pulled TAG STORE: img:TAG pushed to the test's registry, pulled into a
+# store $T/STORE of its own, container c-TAG made on it, compared with umoci
+pulled() {
+	export BERTH_ROOT=$T/$2
+	reg_push "oci:$D/img:$1" "$REG_lay/x/img:$1"
+	run "$BERTH" pull -q "$REG_lay/x/img:$1"
+	assert_success
+	run "$BERTH" create --name "c-$1" "$REG_lay/x/img:$1"
+	assert_success
+	umoci_same "c-$1" "$1"
 }
 
 # hand_parents MNT: the parents hand's top layer does not list, in the
@@ -136,7 +149,7 @@ config_of() {
 	for t in t hand hand2 depth; do
 		run "$BERTH" create --name "c-$t" "img:$t"
 		assert_success
-		same_as_umoci "c-$t" "$D/unpacked-$t" $(umoci_base "$t")
+		umoci_same "c-$t" "$t"
 	done
 	# and what that means, spelt out
 	hand_parents "$T/mnt-c-hand"
@@ -149,33 +162,16 @@ config_of() {
 @test "layers: pulled, each layer unpacked as it downloads (before the layers below): a parent it does not list is the same" {
 	load ../lib/registry
 	reg_start lay
-	reg_push "oci:$D/img:hand" "$REG_lay/x/img:hand"
-	reg_push "oci:$D/img:hand2" "$REG_lay/x/img:hand2"
-	run "$BERTH" pull -q "$REG_lay/x/img:hand"
-	assert_success
-	run "$BERTH" create --name c-hand "$REG_lay/x/img:hand"
-	assert_success
-	same_as_umoci c-hand "$D/unpacked-hand" $(umoci_base hand)
+	pulled hand store
 	hand_parents "$T/mnt-c-hand"
 	# hand's top layer again, in a store of its own: on base2, whose
 	# /srv/app is 0700 2000:2000, and downloaded beside base2's layers
-	export BERTH_ROOT=$T/store2
-	run "$BERTH" pull -q "$REG_lay/x/img:hand2"
-	assert_success
-	run "$BERTH" create --name c-hand2 "$REG_lay/x/img:hand2"
-	assert_success
-	same_as_umoci c-hand2 "$D/unpacked-hand2" $(umoci_base hand2)
+	pulled hand2 store2
 	run stat -c '%a %u:%g' "$T/mnt-c-hand2/srv/app"
 	assert_output "700 2000:2000"
 	[ -z "$(ls -A "$BERTH_ROOT/downloads/layers")" ]
 	# directories listed after their contents: the tar's metadata wins
-	export BERTH_ROOT=$T/store3
-	reg_push "oci:$D/img:depth" "$REG_lay/x/img:depth"
-	run "$BERTH" pull -q "$REG_lay/x/img:depth"
-	assert_success
-	run "$BERTH" create --name c-depth "$REG_lay/x/img:depth"
-	assert_success
-	same_as_umoci c-depth "$D/unpacked-depth" $(umoci_base depth)
+	pulled depth store3
 	run stat -c '%a %u:%g' "$T/mnt-c-depth/srv/app"
 	assert_output "701 1000:1000"
 }
