@@ -56,6 +56,15 @@ vm_free_port() {
 # runs as a daemon, so once it exits its PID may be another process's)
 vm_running() { [ -n "${VM_PID:-}" ] && grep -qaF "$VM_DIR/disk.qcow2" "/proc/$VM_PID/cmdline" 2>/dev/null; }
 
+# _vm_gone PID: PID has exited and closed its files (gone, or a zombie). Its
+# cmdline empties earlier, when its memory goes, while it still holds the
+# disk's lock: qemu-io right after that fails "Failed to get write lock"
+_vm_gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "${st%% *}" = Z ] || [ "${st%% *}" = X ]
+}
+
 # vm_mark: from now on vm_wait and vm_console only see what comes after
 # (a reboot keeps QEMU and its console log)
 vm_mark() { VM_MARK=$(stat -c %s "$VM_LOG"); }
@@ -91,7 +100,7 @@ vm_reboot() {
 vm_wait_exit() {
 	local timeout=${1:-60} i=0
 	while [ "$i" -lt $((timeout * 5)) ]; do
-		vm_running || return 0
+		if ! vm_running && _vm_gone "$VM_PID"; then return 0; fi
 		sleep 0.2
 		i=$((i + 1))
 	done
@@ -104,6 +113,7 @@ vm_monitor() { printf '%s\n' "$*" | socat - "UNIX-CONNECT:$VM_DIR/monitor.sock" 
 vm_cut() {
 	vm_running && kill -9 "$VM_PID"
 	while vm_running; do sleep 0.1; done
+	if [ -n "${VM_PID:-}" ]; then wait_until 30 _vm_gone "$VM_PID"; fi
 	rm -f "$VM_DIR/qemu.pid"
 	VM_PID=
 }
