@@ -1577,6 +1577,181 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 	return r;
 }
 
+/* hostname: a name as RFC 1123 has it (labels of letters, digits and '-',
+ * joined by '.'), 63 bytes at most, as the kernel's UTS name holds */
+static int k_hostname(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+	const char *s;
+	size_t n;
+
+	if (set_str(c, v, path, &d->hostname) != 0)
+		return -1;
+	s = d->hostname;
+	n = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			n = 0;
+	if (n == 0 || n > 63 || s[0] == '-' || s[0] == '.' || s[n - 1] == '-' || s[n - 1] == '.' || strstr(s, "..")) {
+		ERR(c, v, "%s: %s: expected a host name (letters, digits, '-' and '.', at most 63 bytes)", path,
+		    shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+/* the kernel's namespaced sysctls, as docker allows them: a container's own
+ * (its IPC, UTS or network namespace), never the host's */
+static int sysctl_namespaced(const char *k)
+{
+	static const char *const prefixes[] = { "kernel.shm", "kernel.msg", "fs.mqueue.", "net.", NULL };
+
+	if (strcmp(k, "kernel.sem") == 0 || strcmp(k, "kernel.domainname") == 0 || strcmp(k, "kernel.hostname") == 0)
+		return 1;
+	for (size_t i = 0; prefixes[i]; i++)
+		if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static int sysctl_add(struct ctx *c, struct container_def *d, const struct ynode *at, const char *path,
+		      const char *key, size_t klen, const char *val)
+{
+	char k[128], kv[512];
+
+	if (klen == 0 || klen >= sizeof k || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789._-/") < klen) {
+		ERR(c, at, "%s: expected KEY=VALUE with a sysctl name (net.core.somaxconn)", path);
+		return -1;
+	}
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	for (char *p = k; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	if (!sysctl_namespaced(k)) {
+		ERR(c, at, "%s: %s: not a namespaced sysctl (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*): "
+		    "it would change the host, refused", path, k);
+		return -1;
+	}
+	if (strncmp(k, "net.", 4) == 0 && d->network_mode == NETWORK_HOST) {
+		ERR(c, at, "%s: %s: the container shares the host's network (network_mode: host): refused", path, k);
+		return -1;
+	}
+	if (strlen(val) > 256 || strchr(val, '\n')) {
+		ERR(c, at, "%s: %s: a value of at most 256 bytes on one line", path, k);
+		return -1;
+	}
+	snprintf(kv, sizeof kv, "%s=%s", k, val);
+	/* a later one for the same key wins */
+	for (size_t i = 0; i < d->sysctls.n; i++)
+		if (strncmp(d->sysctls.v[i], kv, strlen(k) + 1) == 0) {
+			char *nv = strdup(kv);
+			if (!nv)
+				return -1;
+			free(d->sysctls.v[i]);
+			d->sysctls.v[i] = nv;
+			return 0;
+		}
+	return strv_push(&d->sysctls, kv);
+}
+
+/* sysctls: {KEY: VALUE} or [KEY=VALUE] */
+static int k_sysctls(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char p[KP];
+
+	if (v->type == Y_MAP) {
+		struct pairs pr;
+		int r = 0;
+		if (map_pairs(c, v, path, &pr) != 0)
+			return -1;
+		for (size_t i = 0; i < pr.n && r == 0; i += 2) {
+			const char *val = ystr(pr.kv[i + 1]);
+			kp(p, "%s.%s", path, pr.kv[i]->str);
+			if (!val || pr.kv[i + 1]->type != Y_SCALAR) {
+				ERR(c, pr.kv[i + 1], "%s: expected a value", p);
+				r = -1;
+				break;
+			}
+			r = sysctl_add(c, d, pr.kv[i], p, pr.kv[i]->str, strlen(pr.kv[i]->str), val);
+		}
+		free(pr.kv);
+		return r;
+	}
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = ystr(v->kids[i]), *eq = s ? strchr(s, '=') : NULL;
+		kp(p, "%s[%zu]", path, i);
+		if (!eq) {
+			ERR(c, v->kids[i], "%s: expected KEY=VALUE", p);
+			return -1;
+		}
+		if (sysctl_add(c, d, v->kids[i], p, s, (size_t)(eq - s), eq + 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const ulimit_names[] = { "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
+					    "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending",
+					    "stack", NULL };
+
+/* ulimits: NAME: N (soft and hard), or NAME: {soft: N, hard: N}; -1 is
+ * unlimited */
+static int k_ulimits(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	struct pairs pr;
+	char p[KP], b[80];
+	int r = 0;
+
+	if (need_kind(c, v, Y_MAP, path) != 0 || map_pairs(c, v, path, &pr) != 0)
+		return -1;
+	free(d->ulimits);
+	d->nulimits = 0;
+	if (!(d->ulimits = calloc(pr.n / 2 + 1, sizeof *d->ulimits))) {
+		free(pr.kv);
+		return -1;
+	}
+	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
+		const struct ynode *val = pr.kv[i + 1];
+		struct ulimit *u = &d->ulimits[d->nulimits];
+		size_t k = 0;
+		kp(p, "%s.%s", path, pr.kv[i]->str);
+		while (ulimit_names[k] && strcmp(ulimit_names[k], pr.kv[i]->str) != 0)
+			k++;
+		if (!ulimit_names[k]) {
+			ERR(c, pr.kv[i], "%s: not a limit (nofile, nproc, memlock, core, stack, ...)", p);
+			r = -1;
+			break;
+		}
+		snprintf(u->name, sizeof u->name, "%s", ulimit_names[k]);
+		if (val->type == Y_MAP) {
+			const struct ynode *so = ymap_get(val, "soft"), *ha = ymap_get(val, "hard");
+			if (!so || !ha || y_int(so, &u->soft) != 0 || y_int(ha, &u->hard) != 0) {
+				ERR(c, val, "%s: expected {soft: N, hard: N}", p);
+				r = -1;
+				break;
+			}
+		} else if (y_int(val, &u->soft) == 0) {
+			u->hard = u->soft;
+		} else {
+			ERR(c, val, "%s: %s: expected a number, or {soft: N, hard: N}", p, shown(val, b));
+			r = -1;
+			break;
+		}
+		if (u->soft < -1 || u->hard < -1 || (u->hard != -1 && (u->soft == -1 || u->soft > u->hard))) {
+			ERR(c, val, "%s: soft %lld and hard %lld: soft may not exceed hard (-1 is unlimited)", p, u->soft,
+			    u->hard);
+			r = -1;
+			break;
+		}
+		d->nulimits++;
+	}
+	free(pr.kv);
+	return r;
+}
+
 static const struct key {
 	const char *name;
 	key_fn *parse;
@@ -1605,6 +1780,10 @@ static const struct key {
 	{ "stop_signal", k_stop_signal },
 	{ "stop_grace_period", k_stop_grace_period },
 	{ "depends_on", k_depends_on },
+	{ "hostname", k_hostname },
+	/* after network_mode: a net.* sysctl needs a network of its own */
+	{ "sysctls", k_sysctls },
+	{ "ulimits", k_ulimits },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -1629,6 +1808,9 @@ static void def_clear(struct container_def *d)
 		free(d->depends[i].condition);
 	}
 	free(d->depends);
+	free(d->hostname);
+	strv_free(&d->sysctls);
+	free(d->ulimits);
 	memset(d, 0, sizeof *d);
 }
 

@@ -46,6 +46,12 @@ struct volume {
 	int read_only;
 };
 
+/* a ulimits: entry; soft and hard as setrlimit takes them (-1: unlimited) */
+struct ulimit {
+	char name[16]; /* "nofile", as compose names it */
+	long long soft, hard;
+};
+
 struct depend {
 	char *service;
 	char *condition; /* service_started, service_healthy, service_completed_successfully */
@@ -88,6 +94,10 @@ struct container_def {
 	long long stop_grace_ms; /* -1 = unset: CTR_GRACE_DEFAULT */
 	struct depend *depends;
 	size_t ndepends;
+	char *hostname; /* NULL = the container's name */
+	struct strv sysctls; /* "KEY=VALUE", namespaced keys only */
+	struct ulimit *ulimits;
+	size_t nulimits;
 };
 
 /* Parse one definition file. On return *defs holds the services that parsed

@@ -111,5 +111,30 @@ int compose_json(yajl_gen g, const struct container_def *d)
 	for (size_t i = 0; i < d->ndepends; i++)
 		kstr(g, d->depends[i].service, d->depends[i].condition);
 	yajl_gen_map_close(g);
+	/* only when given, as restart_max */
+	if (d->hostname)
+		kstr(g, "hostname", d->hostname);
+	if (d->sysctls.n) {
+		str(g, "sysctls");
+		yajl_gen_map_open(g);
+		for (size_t i = 0; i < d->sysctls.n; i++) {
+			const char *eq = strchr(d->sysctls.v[i], '=');
+			yajl_gen_string(g, (const unsigned char *)d->sysctls.v[i], (size_t)(eq - d->sysctls.v[i]));
+			str(g, eq + 1);
+		}
+		yajl_gen_map_close(g);
+	}
+	if (d->nulimits) {
+		str(g, "ulimits");
+		yajl_gen_map_open(g);
+		for (size_t i = 0; i < d->nulimits; i++) {
+			str(g, d->ulimits[i].name);
+			yajl_gen_map_open(g);
+			kint(g, "soft", d->ulimits[i].soft);
+			kint(g, "hard", d->ulimits[i].hard);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_map_close(g);
+	}
 	return yajl_gen_map_close(g) == yajl_gen_status_ok ? 0 : -1;
 }

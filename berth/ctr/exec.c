@@ -404,7 +404,7 @@ static int etc_files(struct exec_ctx *c)
 	if (ctr_file_replace(path, out, o, 0644) < 0)
 		return setup_fail(c, "write %s: %s", path, strerror(errno));
 	ctr_path(path, sizeof path, "%s/hostname", c->dir);
-	n = snprintf(buf, sizeof buf, "%s\n", c->name);
+	n = snprintf(buf, sizeof buf, "%s\n", c->def->hostname ? c->def->hostname : c->name);
 	if (ctr_file_replace(path, buf, (size_t)n, 0644) < 0)
 		return setup_fail(c, "write %s: %s", path, strerror(errno));
 	return 0;
@@ -420,7 +420,8 @@ static int hosts_write(struct exec_ctx *c, const char *address)
 	ctr_path(path, sizeof path, "%s/hosts", c->dir);
 	n = snprintf(buf, sizeof buf,
 		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
-		     address ? address : "", address ? "\t" : "", address ? c->name : "", address ? "\n" : "");
+		     address ? address : "", address ? "\t" : "",
+		     address ? (c->def->hostname ? c->def->hostname : c->name) : "", address ? "\n" : "");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
 		if (fd >= 0)

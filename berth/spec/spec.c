@@ -2,6 +2,7 @@
  * way Docker combines them, inside Docker's hardened defaults. Keys are
  * written in a fixed order so the output can be compared with a golden
  * file. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -311,8 +312,16 @@ static void mounts(yajl_gen g, const struct spec_input *in)
 	yajl_gen_array_close(g);
 }
 
-static void process(yajl_gen g, const struct strv *args, const struct strv *env, const char *cwd,
-		    const struct spec_user *u, const char *const *caps)
+static void ulimit_value(yajl_gen g, long long v)
+{
+	char n[32];
+
+	snprintf(n, sizeof n, "%llu", v < 0 ? 18446744073709551615ull : (unsigned long long)v);
+	yajl_gen_number(g, n, strlen(n));
+}
+
+static void process(yajl_gen g, const struct container_def *d, const struct strv *args, const struct strv *env,
+		    const char *cwd, const struct spec_user *u, const char *const *caps)
 {
 	static const char *const none[] = { NULL };
 
@@ -343,6 +352,25 @@ static void process(yajl_gen g, const struct strv *args, const struct strv *env,
 	strs(g, "ambient", none);
 	yajl_gen_map_close(g);
 	kbool(g, "noNewPrivileges", 1);
+	if (d->nulimits) {
+		str(g, "rlimits");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < d->nulimits; i++) {
+			char type[32];
+			snprintf(type, sizeof type, "RLIMIT_%s", d->ulimits[i].name);
+			for (char *p = type; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			yajl_gen_map_open(g);
+			kstr(g, "type", type);
+			/* -1: RLIM_INFINITY, all ones */
+			str(g, "hard");
+			ulimit_value(g, d->ulimits[i].hard);
+			str(g, "soft");
+			ulimit_value(g, d->ulimits[i].soft);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+	}
 	yajl_gen_map_close(g);
 }
 
@@ -412,10 +440,20 @@ static void linux_section(yajl_gen g, const struct container_def *d, const char 
 	yajl_gen_array_close(g);
 	/* as Docker: with a netns of its own a container may bind low ports
 	 * without CAP_NET_BIND_SERVICE; the host's setting is not ours to change */
-	if (d->network_mode != NETWORK_HOST) {
+	if (d->network_mode != NETWORK_HOST || d->sysctls.n) {
+		int port_start = 0;
 		str(g, "sysctl");
 		yajl_gen_map_open(g);
-		kstr(g, "net.ipv4.ip_unprivileged_port_start", "0");
+		/* the definition's sysctls (namespaced ones: compose.c), then
+		 * Docker's low-port one unless the definition sets it */
+		for (size_t i = 0; i < d->sysctls.n; i++) {
+			const char *eq = strchr(d->sysctls.v[i], '=');
+			yajl_gen_string(g, (const unsigned char *)d->sysctls.v[i], (size_t)(eq - d->sysctls.v[i]));
+			str(g, eq + 1);
+			port_start |= strncmp(d->sysctls.v[i], "net.ipv4.ip_unprivileged_port_start=", 36) == 0;
+		}
+		if (d->network_mode != NETWORK_HOST && !port_start)
+			kstr(g, "net.ipv4.ip_unprivileged_port_start", "0");
 		yajl_gen_map_close(g);
 	}
 	strs(g, "maskedPaths", masked_paths);
@@ -473,13 +511,13 @@ int spec_generate(const struct spec_input *in, char **json, size_t *len)
 	yajl_gen_config(g, yajl_gen_indent_string, "  ");
 	yajl_gen_map_open(g);
 	kstr(g, "ociVersion", "1.0.2");
-	process(g, &args, &env, cwd, &u, caps);
+	process(g, d, &args, &env, cwd, &u, caps);
 	str(g, "root");
 	yajl_gen_map_open(g);
 	kstr(g, "path", in->rootfs);
 	kbool(g, "readonly", d->read_only);
 	yajl_gen_map_close(g);
-	kstr(g, "hostname", name);
+	kstr(g, "hostname", d->hostname ? d->hostname : name);
 	mounts(g, in);
 	/* what the supervisor needs and runtime-spec has no field for */
 	str(g, "annotations");

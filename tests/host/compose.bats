@@ -505,6 +505,24 @@ command: ["/bin/sh", "-c", "ls -l /proc/self/ns/net"]'
 	refute_output --partial "$host_ns"
 }
 
+@test "crun: hostname, namespaced sysctls and ulimits from the definition hold in the container" {
+	run crun_run limits 'image: a
+hostname: db-1.example
+sysctls:
+  net.core.somaxconn: 1024
+  kernel.shm_rmid_forced: 1
+ulimits:
+  nofile: {soft: 2048, hard: 4096}
+  nproc: 300
+command: ["/bin/sh", "-c", "hostname; cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shm_rmid_forced; grep -E \"^Max (open files|processes) \" /proc/self/limits"]'
+	assert_success
+	assert_line db-1.example
+	assert_line 1024
+	assert_line 1
+	assert_line --regexp '^Max open files +2048 +4096 +files *$'
+	assert_line --regexp '^Max processes +300 +300 +processes *$'
+}
+
 # ---- the fuzz target ----
 
 @test "fuzz target for the compose parser: the fixtures reach the end (libFuzzer: tests/host-slow)" {
