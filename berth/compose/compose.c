@@ -1577,6 +1577,160 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 	return r;
 }
 
+/* a size: a YAML 1.1 int is bytes, any other scalar compose's "512m" */
+static int size_of(const struct ynode *v, long long *out)
+{
+	return v->type == Y_SCALAR && (yint(v, out) == 0 || parse_bytes(v->str, out) == 0) && *out >= 0 ? 0 : -1;
+}
+
+static int k_shm_size(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char b[80];
+
+	if (size_of(v, &d->shm_size) != 0 || d->shm_size == 0) {
+		ERR(c, v, "%s: %s: expected a size like 64m or 1g", path, shown(v, b));
+		return -1;
+	}
+	return 0;
+}
+
+/* tmpfs: PATH, or a list of them; PATH:OPTIONS as docker's --tmpfs */
+static int tmpfs_add(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	static const char *const flags[] = { "exec", "noexec", "ro", "rw", "nosuid", "suid", "nodev", "dev", NULL };
+	const char *s = ystr(v), *colon;
+	char b[80], opts[256];
+
+	if (!s || v->type != Y_SCALAR || s[0] != '/') {
+		ERR(c, v, "%s: %s: expected an absolute path[:options]", path, v->type == Y_SCALAR ? shown(v, b) : "");
+		return -1;
+	}
+	colon = strchr(s, ':');
+	if (colon) {
+		char *save = NULL;
+		if (snprintf(opts, sizeof opts, "%s", colon + 1) >= (int)sizeof opts)
+			goto bad;
+		for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+			long long n;
+			size_t k = 0;
+			while (flags[k] && strcmp(flags[k], o) != 0)
+				k++;
+			if (flags[k])
+				continue;
+			if (strncmp(o, "size=", 5) == 0 && parse_bytes(o + 5, &n) == 0)
+				continue;
+			if (strncmp(o, "mode=", 5) == 0 && o[5] && strspn(o + 5, "01234567") == strlen(o + 5))
+				continue;
+			if ((strncmp(o, "uid=", 4) == 0 || strncmp(o, "gid=", 4) == 0) && o[4] &&
+			    strspn(o + 4, "0123456789") == strlen(o + 4))
+				continue;
+			goto bad;
+		}
+	}
+	return strv_push(&d->tmpfs, s);
+bad:
+	ERR(c, v, "%s: %s: options are size=N[k|m|g], mode=OCTAL, uid=N, gid=N, exec, ro", path, shown(v, b));
+	return -1;
+}
+
+static int k_tmpfs(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char p[KP];
+
+	if (v->type == Y_SCALAR)
+		return tmpfs_add(c, d, v, path);
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		kp(p, "%s[%zu]", path, i);
+		if (tmpfs_add(c, d, v->kids[i], p) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* deploy: of compose's (swarm's) deployment settings, one container has
+ * resources: limits (memory, cpus, pids, as mem_limit, cpus, pids_limit)
+ * and reservations.memory; replicas: 1 is what it is. The rest is a
+ * cluster's: a warning each, or an error where the workload would go
+ * without what it asked for (a device such as a GPU) */
+static int k_deploy(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	struct pairs pr;
+	char p[KP], b[80];
+	int r = 0;
+
+	if (need_kind(c, v, Y_MAP, path) != 0 || map_pairs(c, v, path, &pr) != 0)
+		return -1;
+	for (size_t i = 0; i < pr.n && r == 0; i += 2) {
+		const char *k = pr.kv[i]->str;
+		const struct ynode *val = pr.kv[i + 1];
+		kp(p, "%s.%s", path, k);
+		if (strcmp(k, "replicas") == 0) {
+			long long n;
+			if (y_int(val, &n) != 0 || n != 1) {
+				ERR(c, val, "%s: %s: a definition is one container: replicas: 1", p, shown(val, b));
+				r = -1;
+			}
+		} else if (strcmp(k, "resources") == 0) {
+			const struct ynode *lim = ymap_get(val, "limits"), *res = ymap_get(val, "reservations"), *x;
+			char q[KP];
+			if (need_kind(c, val, Y_MAP, p) != 0) {
+				r = -1;
+				break;
+			}
+			for (size_t j = 0; j + 1 < val->n; j += 2)
+				if (strcmp(val->kids[j]->str, "limits") != 0 && strcmp(val->kids[j]->str, "reservations") != 0)
+					WARN(c, val->kids[j], "unknown key \"%s.%s\" (ignored)", p, val->kids[j]->str);
+			if (lim && need_kind(c, lim, Y_MAP, p) == 0) {
+				for (size_t j = 0; j + 1 < lim->n && r == 0; j += 2) {
+					const char *lk = lim->kids[j]->str;
+					x = lim->kids[j + 1];
+					kp(q, "%s.limits.%s", p, lk);
+					if (strcmp(lk, "memory") == 0)
+						r = k_mem_limit(c, d, x, q);
+					else if (strcmp(lk, "cpus") == 0)
+						r = k_cpus(c, d, x, q);
+					else if (strcmp(lk, "pids") == 0)
+						r = k_pids_limit(c, d, x, q);
+					else
+						WARN(c, lim->kids[j], "unknown key \"%s\" (ignored)", q);
+				}
+			} else if (lim) {
+				r = -1;
+			}
+			if (r == 0 && res && need_kind(c, res, Y_MAP, p) == 0) {
+				for (size_t j = 0; j + 1 < res->n && r == 0; j += 2) {
+					const char *rk = res->kids[j]->str;
+					x = res->kids[j + 1];
+					kp(q, "%s.reservations.%s", p, rk);
+					if (strcmp(rk, "memory") == 0) {
+						if (size_of(x, &d->mem_reservation) != 0) {
+							ERR(c, x, "%s: %s: expected a size like 512m, 1g or a number of bytes", q,
+							    shown(x, b));
+							r = -1;
+						}
+					} else if (strcmp(rk, "devices") == 0 || strcmp(rk, "generic_resources") == 0) {
+						ERR(c, res->kids[j], "%s: device reservations (GPUs and others) are not supported: "
+						    "the container would run without them", q);
+						r = -1;
+					} else if (strcmp(rk, "cpus") == 0) {
+						WARN(c, res->kids[j], "%s: a CPU reservation is a cluster's scheduling hint: not applied", q);
+					} else {
+						WARN(c, res->kids[j], "unknown key \"%s\" (ignored)", q);
+					}
+				}
+			} else if (res && r == 0) {
+				r = -1;
+			}
+		} else {
+			WARN(c, pr.kv[i], "%s: a cluster's deployment setting (swarm): not applied", p);
+		}
+	}
+	free(pr.kv);
+	return r;
+}
+
 /* hostname: a name as RFC 1123 has it (labels of letters, digits and '-',
  * joined by '.'), 63 bytes at most, as the kernel's UTS name holds */
 static int k_hostname(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
@@ -1784,6 +1938,10 @@ static const struct key {
 	/* after network_mode: a net.* sysctl needs a network of its own */
 	{ "sysctls", k_sysctls },
 	{ "ulimits", k_ulimits },
+	{ "tmpfs", k_tmpfs },
+	{ "shm_size", k_shm_size },
+	/* after mem_limit, cpus and pids_limit: the deploy limits win */
+	{ "deploy", k_deploy },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -1809,6 +1967,7 @@ static void def_clear(struct container_def *d)
 	}
 	free(d->depends);
 	free(d->hostname);
+	strv_free(&d->tmpfs);
 	strv_free(&d->sysctls);
 	free(d->ulimits);
 	memset(d, 0, sizeof *d);

@@ -95,6 +95,9 @@ struct container_def {
 	struct depend *depends;
 	size_t ndepends;
 	char *hostname; /* NULL = the container's name */
+	long long mem_reservation; /* deploy.resources.reservations.memory, bytes; 0 = none */
+	long long shm_size; /* /dev/shm's size, bytes; 0 = 64 MiB as docker */
+	struct strv tmpfs; /* "PATH" or "PATH:OPTIONS" (size=, mode=, uid=, gid=, exec, ro) */
 	struct strv sysctls; /* "KEY=VALUE", namespaced keys only */
 	struct ulimit *ulimits;
 	size_t nulimits;

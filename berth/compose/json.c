@@ -114,6 +114,12 @@ int compose_json(yajl_gen g, const struct container_def *d)
 	/* only when given, as restart_max */
 	if (d->hostname)
 		kstr(g, "hostname", d->hostname);
+	if (d->mem_reservation)
+		kint(g, "mem_reservation", d->mem_reservation);
+	if (d->shm_size)
+		kint(g, "shm_size", d->shm_size);
+	if (d->tmpfs.n)
+		kstrv(g, "tmpfs", &d->tmpfs);
 	if (d->sysctls.n) {
 		str(g, "sysctls");
 		yajl_gen_map_open(g);

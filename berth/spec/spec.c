@@ -274,6 +274,32 @@ static void mount_entry(yajl_gen g, const char *dst, const char *type, const cha
 	yajl_gen_map_close(g);
 }
 
+/* a tmpfs: entry, "PATH[:OPTIONS]" (compose.c checked them), with docker's
+ * --tmpfs defaults: nosuid, nodev, noexec unless "exec" is given */
+static void tmpfs_entry(yajl_gen g, const char *spec)
+{
+	char path[4096], opts[256], *save = NULL;
+	const char *v[24];
+	size_t n = 0;
+	const char *colon = strchr(spec, ':');
+	int exec = 0;
+
+	snprintf(path, sizeof path, "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+	snprintf(opts, sizeof opts, "%s", colon ? colon + 1 : "");
+	v[n++] = "nosuid";
+	v[n++] = "nodev";
+	for (char *o = strtok_r(opts, ",", &save); o && n < 22; o = strtok_r(NULL, ",", &save)) {
+		if (strcmp(o, "exec") == 0)
+			exec = 1;
+		else if (strcmp(o, "noexec") != 0 && strcmp(o, "nosuid") != 0 && strcmp(o, "nodev") != 0)
+			v[n++] = o;
+	}
+	if (!exec)
+		v[n++] = "noexec";
+	v[n] = NULL;
+	mount_entry(g, path, "tmpfs", "tmpfs", v);
+}
+
 static void mounts(yajl_gen g, const struct spec_input *in)
 {
 	static const char *const proc[] = { "nosuid", "noexec", "nodev", NULL };
@@ -296,7 +322,14 @@ static void mounts(yajl_gen g, const struct spec_input *in)
 	mount_entry(g, "/proc", "proc", "proc", proc);
 	mount_entry(g, "/dev", "tmpfs", "tmpfs", dev);
 	mount_entry(g, "/dev/pts", "devpts", "devpts", pts);
-	mount_entry(g, "/dev/shm", "tmpfs", "shm", shm);
+	if (d->shm_size) {
+		char size[40];
+		const char *shm_opts[] = { "nosuid", "noexec", "nodev", "mode=1777", size, NULL };
+		snprintf(size, sizeof size, "size=%lldk", (d->shm_size + 1023) / 1024);
+		mount_entry(g, "/dev/shm", "tmpfs", "shm", shm_opts);
+	} else {
+		mount_entry(g, "/dev/shm", "tmpfs", "shm", shm);
+	}
 	mount_entry(g, "/dev/mqueue", "mqueue", "mqueue", mq);
 	mount_entry(g, "/sys", "sysfs", "sysfs", sys);
 	mount_entry(g, "/sys/fs/cgroup", "cgroup2", "cgroup", cg);
@@ -309,6 +342,8 @@ static void mounts(yajl_gen g, const struct spec_input *in)
 	for (size_t i = 0; i < d->nvolumes; i++)
 		mount_entry(g, d->volumes[i].target, "bind", d->volumes[i].source,
 			    d->volumes[i].read_only ? vol_ro : vol_rw);
+	for (size_t i = 0; i < d->tmpfs.n; i++)
+		tmpfs_entry(g, d->tmpfs.v[i]);
 	yajl_gen_array_close(g);
 }
 
@@ -395,10 +430,14 @@ static void resources(yajl_gen g, const struct container_def *d)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	if (d->mem_limit) {
+	if (d->mem_limit || d->mem_reservation) {
 		str(g, "memory");
 		yajl_gen_map_open(g);
-		kint(g, "limit", d->mem_limit);
+		if (d->mem_limit)
+			kint(g, "limit", d->mem_limit);
+		/* cgroup v2's memory.low, as crun maps it */
+		if (d->mem_reservation)
+			kint(g, "reservation", d->mem_reservation);
 		yajl_gen_map_close(g);
 	}
 	if (d->cpus > 0) {

@@ -523,6 +523,41 @@ command: ["/bin/sh", "-c", "hostname; cat /proc/sys/net/core/somaxconn /proc/sys
 	assert_line --regexp '^Max processes +300 +300 +processes *$'
 }
 
+@test "crun: tmpfs and shm_size mount as docker's --tmpfs and --shm-size do" {
+	run crun_run mounts 'image: a
+tmpfs:
+  - /run
+  - /scratch:size=16m,mode=1770,exec
+shm_size: 128m
+command: ["/bin/sh", "-c", "grep -E \" /(run|scratch|dev/shm) \" /proc/mounts"]'
+	assert_success
+	assert_line --regexp '^tmpfs /run tmpfs rw,nosuid,nodev,noexec,relatime'
+	assert_line --regexp '^tmpfs /scratch tmpfs rw,nosuid,nodev,relatime,size=16384k,mode=1770'
+	assert_line --regexp '^shm /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=131072k '
+}
+
+@test "deploy.resources: limits become the container's, reservations.memory its memory.low; a GPU is refused" {
+	printf '%s\n' 'image: a' 'command: ["true"]' 'deploy:' '  replicas: 1' '  resources:' \
+		'    limits: {memory: 1.5G, cpus: "0.50", pids: 100}' '    reservations: {memory: 256m, cpus: "0.25"}' \
+		'  placement: {constraints: [node.role == manager]}' >"$T/d.yaml"
+	run --separate-stderr "$BERTH" compose-check "$T/d.yaml"
+	assert_success
+	assert_equal "$(jq -c '[.mem_limit, .cpus, .pids_limit, .mem_reservation]' <<<"$output")" '[1610612736,0.5,100,268435456]'
+	assert_equal "$stderr" "$T/d.yaml:7: deploy.resources.reservations.cpus: a CPU reservation is a cluster's scheduling hint: not applied
+$T/d.yaml:8: deploy.placement: a cluster's deployment setting (swarm): not applied"
+	run --separate-stderr spec --definition "$T/d.yaml" --image-config "$FIX/spec/image.json"
+	assert_success
+	assert_equal "$(jq -c '.linux.resources.memory' <<<"$output")" '{"limit":1610612736,"reservation":268435456}'
+	printf '%s\n' 'image: a' 'deploy:' '  replicas: 3' >"$T/r.yaml"
+	run --separate-stderr "$BERTH" compose-check "$T/r.yaml"
+	assert_failure 1
+	assert_equal "$stderr" "$T/r.yaml:3: deploy.replicas: \"3\": a definition is one container: replicas: 1"
+	printf '%s\n' 'image: a' 'deploy:' '  resources:' '    reservations:' '      devices: [{capabilities: [gpu]}]' >"$T/g.yaml"
+	run --separate-stderr "$BERTH" compose-check "$T/g.yaml"
+	assert_failure 1
+	assert_equal "$stderr" "$T/g.yaml:5: deploy.resources.reservations.devices: device reservations (GPUs and others) are not supported: the container would run without them"
+}
+
 # ---- the fuzz target ----
 
 @test "fuzz target for the compose parser: the fixtures reach the end (libFuzzer: tests/host-slow)" {
