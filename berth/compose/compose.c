@@ -1577,6 +1577,39 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 	return r;
 }
 
+/* security_opt: no-new-privileges is what Berth always sets; any option
+ * that would loosen or change confinement is refused, not dropped */
+static int k_security_opt(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char p[KP], b[80];
+
+	(void)d;
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = ystr(v->kids[i]);
+		kp(p, "%s[%zu]", path, i);
+		if (!s || v->kids[i]->type != Y_SCALAR) {
+			ERR(c, v->kids[i], "%s: expected an option such as no-new-privileges:true", p);
+			return -1;
+		}
+		if (strcmp(s, "no-new-privileges") == 0 || strcmp(s, "no-new-privileges:true") == 0 ||
+		    strcmp(s, "no-new-privileges=true") == 0)
+			continue;
+		if (strncmp(s, "no-new-privileges", 17) == 0)
+			ERR(c, v->kids[i], "%s: %s: Berth always sets no_new_privs: refused", p, shown(v->kids[i], b));
+		else if (strncmp(s, "seccomp", 7) == 0)
+			ERR(c, v->kids[i], "%s: %s: Berth's seccomp profile is always on, and another is not taken: refused", p,
+			    shown(v->kids[i], b));
+		else if (strncmp(s, "apparmor", 8) == 0 || strncmp(s, "label", 5) == 0)
+			ERR(c, v->kids[i], "%s: %s: Berth has no AppArmor or SELinux: refused", p, shown(v->kids[i], b));
+		else
+			ERR(c, v->kids[i], "%s: %s: not an option Berth applies: refused", p, shown(v->kids[i], b));
+		return -1;
+	}
+	return 0;
+}
+
 /* a size: a YAML 1.1 int is bytes, any other scalar compose's "512m" */
 static int size_of(const struct ynode *v, long long *out)
 {
@@ -1939,6 +1972,7 @@ static const struct key {
 	{ "sysctls", k_sysctls },
 	{ "ulimits", k_ulimits },
 	{ "tmpfs", k_tmpfs },
+	{ "security_opt", k_security_opt },
 	{ "shm_size", k_shm_size },
 	/* after mem_limit, cpus and pids_limit: the deploy limits win */
 	{ "deploy", k_deploy },
