@@ -1577,6 +1577,88 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 	return r;
 }
 
+/* labels: {KEY: VALUE} or [KEY=VALUE]: metadata, kept and shown */
+static int k_labels(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char p[KP];
+
+	if (v->type == Y_MAP) {
+		struct pairs pr;
+		if (map_pairs(c, v, path, &pr) != 0)
+			return -1;
+		for (size_t i = 0; i < pr.n; i += 2) {
+			const char *val = ynull(pr.kv[i + 1]) ? "" : ystr(pr.kv[i + 1]);
+			kp(p, "%s.%s", path, pr.kv[i]->str);
+			if (strchr(pr.kv[i]->str, '=') || !*pr.kv[i]->str) {
+				ERR(c, pr.kv[i], "%s: a label's name has no '='", p);
+				free(pr.kv);
+				return -1;
+			}
+			if (!val || pr.kv[i + 1]->type != Y_SCALAR || env_set(&d->labels, pr.kv[i]->str,
+									      strlen(pr.kv[i]->str), val) != 0) {
+				ERR(c, pr.kv[i + 1], "%s: expected a string", p);
+				free(pr.kv);
+				return -1;
+			}
+		}
+		free(pr.kv);
+		return 0;
+	}
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = ystr(v->kids[i]), *eq = s ? strchr(s, '=') : NULL;
+		kp(p, "%s[%zu]", path, i);
+		if (!s || v->kids[i]->type != Y_SCALAR || !*s) {
+			ERR(c, v->kids[i], "%s: expected KEY=VALUE", p);
+			return -1;
+		}
+		if (env_set(&d->labels, s, eq ? (size_t)(eq - s) : strlen(s), eq ? eq + 1 : "") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* expose: ports other containers may reach without a published one. On
+ * Berth's networks every port of a container is reachable by the others
+ * already: kept as metadata, checked as compose does */
+static int k_expose(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	char p[KP], b[80];
+
+	if (need_kind(c, v, Y_SEQ, path) != 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = ystr(v->kids[i]);
+		char *end;
+		unsigned long lo, hi;
+		kp(p, "%s[%zu]", path, i);
+		if (!s || v->kids[i]->type != Y_SCALAR)
+			goto bad;
+		lo = hi = strtoul(s, &end, 10);
+		if (end == s)
+			goto bad;
+		if (*end == '-') {
+			const char *h = end + 1;
+			hi = strtoul(h, &end, 10);
+			if (end == h)
+				goto bad;
+		}
+		if (*end && strcmp(end, "/tcp") != 0 && strcmp(end, "/udp") != 0 && strcmp(end, "/sctp") != 0)
+			goto bad;
+		if (lo < 1 || hi > 65535 || hi < lo)
+			goto bad;
+		if (strv_push(&d->expose, s) != 0)
+			return -1;
+		continue;
+	bad:
+		ERR(c, v->kids[i], "%s: %s: expected PORT[-PORT][/tcp|/udp]", p,
+		    v->kids[i]->type == Y_SCALAR ? shown(v->kids[i], b) : "a list or mapping");
+		return -1;
+	}
+	return 0;
+}
+
 /* security_opt: no-new-privileges is what Berth always sets; any option
  * that would loosen or change confinement is refused, not dropped */
 static int k_security_opt(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
@@ -1973,6 +2055,8 @@ static const struct key {
 	{ "ulimits", k_ulimits },
 	{ "tmpfs", k_tmpfs },
 	{ "security_opt", k_security_opt },
+	{ "labels", k_labels },
+	{ "expose", k_expose },
 	{ "shm_size", k_shm_size },
 	/* after mem_limit, cpus and pids_limit: the deploy limits win */
 	{ "deploy", k_deploy },
@@ -2002,6 +2086,8 @@ static void def_clear(struct container_def *d)
 	free(d->depends);
 	free(d->hostname);
 	strv_free(&d->tmpfs);
+	strv_free(&d->labels);
+	strv_free(&d->expose);
 	strv_free(&d->sysctls);
 	free(d->ulimits);
 	memset(d, 0, sizeof *d);

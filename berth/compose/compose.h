@@ -98,6 +98,8 @@ struct container_def {
 	long long mem_reservation; /* deploy.resources.reservations.memory, bytes; 0 = none */
 	long long shm_size; /* /dev/shm's size, bytes; 0 = 64 MiB as docker */
 	struct strv tmpfs; /* "PATH" or "PATH:OPTIONS" (size=, mode=, uid=, gid=, exec, ro) */
+	struct strv labels; /* "KEY=VALUE": metadata, shown by inspect */
+	struct strv expose; /* "PORT[-PORT][/PROTO]": metadata (every port is reachable on the network) */
 	struct strv sysctls; /* "KEY=VALUE", namespaced keys only */
 	struct ulimit *ulimits;
 	size_t nulimits;

@@ -120,6 +120,18 @@ int compose_json(yajl_gen g, const struct container_def *d)
 		kint(g, "shm_size", d->shm_size);
 	if (d->tmpfs.n)
 		kstrv(g, "tmpfs", &d->tmpfs);
+	if (d->labels.n) {
+		str(g, "labels");
+		yajl_gen_map_open(g);
+		for (size_t i = 0; i < d->labels.n; i++) {
+			const char *eq = strchr(d->labels.v[i], '=');
+			yajl_gen_string(g, (const unsigned char *)d->labels.v[i], (size_t)(eq - d->labels.v[i]));
+			str(g, eq + 1);
+		}
+		yajl_gen_map_close(g);
+	}
+	if (d->expose.n)
+		kstrv(g, "expose", &d->expose);
 	if (d->sysctls.n) {
 		str(g, "sysctls");
 		yajl_gen_map_open(g);
