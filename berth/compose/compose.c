@@ -1577,46 +1577,154 @@ static int k_depends_on(struct ctx *c, struct container_def *d, const struct yno
 	return r;
 }
 
-/* labels: {KEY: VALUE} or [KEY=VALUE]: metadata, kept and shown */
-static int k_labels(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+/* one KEY VALUE pair of a map or list key, for kv_items */
+typedef int (*kv_add_fn)(struct ctx *c, struct container_def *d, const struct ynode *at, const char *path,
+			 const char *key, size_t klen, const char *val);
+
+/* {KEY: VALUE} or [KEY<sep>VALUE] (seps: the separators, the first found
+ * in that order splits an item; bare: an item without one is KEY with an
+ * empty value), each pair to add; what names the item form for messages */
+static int kv_items(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path, const char *seps,
+		    int bare, kv_add_fn add, const char *what)
 {
 	char p[KP];
 
 	if (v->type == Y_MAP) {
 		struct pairs pr;
+		int r = 0;
 		if (map_pairs(c, v, path, &pr) != 0)
 			return -1;
-		for (size_t i = 0; i < pr.n; i += 2) {
-			const char *val = ynull(pr.kv[i + 1]) ? "" : ystr(pr.kv[i + 1]);
+		for (size_t i = 0; i < pr.n && r == 0; i += 2) {
+			const struct ynode *val = pr.kv[i + 1];
 			kp(p, "%s.%s", path, pr.kv[i]->str);
-			if (strchr(pr.kv[i]->str, '=') || !*pr.kv[i]->str) {
-				ERR(c, pr.kv[i], "%s: a label's name has no '='", p);
-				free(pr.kv);
-				return -1;
+			if (val->type != Y_SCALAR || (!ynull(val) && !ystr(val))) {
+				ERR(c, val, "%s: expected a value", p);
+				r = -1;
+				break;
 			}
-			if (!val || pr.kv[i + 1]->type != Y_SCALAR || env_set(&d->labels, pr.kv[i]->str,
-									      strlen(pr.kv[i]->str), val) != 0) {
-				ERR(c, pr.kv[i + 1], "%s: expected a string", p);
-				free(pr.kv);
-				return -1;
-			}
+			r = add(c, d, pr.kv[i], p, pr.kv[i]->str, strlen(pr.kv[i]->str), ynull(val) ? "" : ystr(val));
 		}
 		free(pr.kv);
-		return 0;
+		return r;
 	}
 	if (need_kind(c, v, Y_SEQ, path) != 0)
 		return -1;
 	for (size_t i = 0; i < v->n; i++) {
-		const char *s = ystr(v->kids[i]), *eq = s ? strchr(s, '=') : NULL;
+		const char *s = ystr(v->kids[i]), *sep = NULL;
 		kp(p, "%s[%zu]", path, i);
-		if (!s || v->kids[i]->type != Y_SCALAR || !*s) {
-			ERR(c, v->kids[i], "%s: expected KEY=VALUE", p);
+		for (const char *x = seps; s && *x && !sep; x++)
+			sep = strchr(s, *x);
+		if (!s || v->kids[i]->type != Y_SCALAR || !*s || (!sep && !bare)) {
+			ERR(c, v->kids[i], "%s: expected %s", p, what);
 			return -1;
 		}
-		if (env_set(&d->labels, s, eq ? (size_t)(eq - s) : strlen(s), eq ? eq + 1 : "") != 0)
+		if (add(c, d, v->kids[i], p, s, sep ? (size_t)(sep - s) : strlen(s), sep ? sep + 1 : "") != 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* a string or a list of strings, each checked by ok (0 = fine) */
+static int str_or_list(struct ctx *c, const struct ynode *v, const char *path, struct strv *out,
+		       int (*ok)(const char *), const char *what)
+{
+	char p[KP], b[80];
+	size_t n = v->type == Y_SEQ ? v->n : 1;
+
+	if (v->type != Y_SCALAR && v->type != Y_SEQ)
+		return need_kind(c, v, Y_SEQ, path);
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *it = v->type == Y_SEQ ? v->kids[i] : v;
+		const char *s = ystr(it);
+		if (v->type == Y_SEQ)
+			kp(p, "%s[%zu]", path, i);
+		else
+			kp(p, "%s", path);
+		if (!s || it->type != Y_SCALAR || ok(s) != 0) {
+			ERR(c, it, "%s: %s: expected %s", p, it->type == Y_SCALAR ? shown(it, b) : "a list", what);
+			return -1;
+		}
+		if (strv_push(out, s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int addr_check(const char *s) { return ip_ok(s) ? 0 : -1; }
+
+static int domain_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n < 254 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n ? 0
+													  : -1;
+}
+
+static int word_ok(const char *s) { return *s && !strpbrk(s, " \t\n") ? 0 : -1; }
+
+static int k_dns(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return str_or_list(c, v, path, &d->dns, addr_check, "an IP address");
+}
+
+static int k_dns_search(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return str_or_list(c, v, path, &d->dns_search, domain_ok, "a domain");
+}
+
+static int k_dns_opt(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return str_or_list(c, v, path, &d->dns_opt, word_ok, "a resolver option such as ndots:2");
+}
+
+/* one extra_hosts entry: NAME:IP, NAME=IP (IPv6 may be in brackets), or IP
+ * host-gateway (the host, as seen from the container) */
+static int extra_host(struct ctx *c, struct container_def *d, const struct ynode *at, const char *path,
+		      const char *name, size_t nlen, const char *ip)
+{
+	char n[256], a[64], kv[320];
+	size_t il = strlen(ip);
+
+	if (il >= 2 && ip[0] == '[' && ip[il - 1] == ']') {
+		ip++;
+		il -= 2;
+	}
+	if (nlen == 0 || nlen >= sizeof n || il >= sizeof a)
+		goto bad;
+	memcpy(n, name, nlen);
+	n[nlen] = '\0';
+	memcpy(a, ip, il);
+	a[il] = '\0';
+	if (domain_ok(n) != 0 || (strcmp(a, "host-gateway") != 0 && !ip_ok(a)))
+		goto bad;
+	snprintf(kv, sizeof kv, "%s=%s", n, a);
+	return strv_push(&d->extra_hosts, kv);
+bad:
+	ERR(c, at, "%s: expected HOST:IP or HOST=IP (IP an address or host-gateway)", path);
+	return -1;
+}
+
+static int k_extra_hosts(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	/* "=" first: an IPv6 address has ':' in it */
+	return kv_items(c, d, v, path, "=:", 0, extra_host, "HOST:IP or HOST=IP (IP an address or host-gateway)");
+}
+
+static int label_add(struct ctx *c, struct container_def *d, const struct ynode *at, const char *path, const char *key,
+		     size_t klen, const char *val)
+{
+	if (klen == 0 || memchr(key, '=', klen)) {
+		ERR(c, at, "%s: a label's name is not empty and has no '='", path);
+		return -1;
+	}
+	return env_set(&d->labels, key, klen, val);
+}
+
+/* labels: {KEY: VALUE} or [KEY=VALUE] (KEY alone: empty): metadata, kept
+ * and shown */
+static int k_labels(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return kv_items(c, d, v, path, "=", 1, label_add, "KEY=VALUE");
 }
 
 /* expose: ports other containers may reach without a published one. On
@@ -1927,39 +2035,7 @@ static int sysctl_add(struct ctx *c, struct container_def *d, const struct ynode
 /* sysctls: {KEY: VALUE} or [KEY=VALUE] */
 static int k_sysctls(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
 {
-	char p[KP];
-
-	if (v->type == Y_MAP) {
-		struct pairs pr;
-		int r = 0;
-		if (map_pairs(c, v, path, &pr) != 0)
-			return -1;
-		for (size_t i = 0; i < pr.n && r == 0; i += 2) {
-			const char *val = ystr(pr.kv[i + 1]);
-			kp(p, "%s.%s", path, pr.kv[i]->str);
-			if (!val || pr.kv[i + 1]->type != Y_SCALAR) {
-				ERR(c, pr.kv[i + 1], "%s: expected a value", p);
-				r = -1;
-				break;
-			}
-			r = sysctl_add(c, d, pr.kv[i], p, pr.kv[i]->str, strlen(pr.kv[i]->str), val);
-		}
-		free(pr.kv);
-		return r;
-	}
-	if (need_kind(c, v, Y_SEQ, path) != 0)
-		return -1;
-	for (size_t i = 0; i < v->n; i++) {
-		const char *s = ystr(v->kids[i]), *eq = s ? strchr(s, '=') : NULL;
-		kp(p, "%s[%zu]", path, i);
-		if (!eq) {
-			ERR(c, v->kids[i], "%s: expected KEY=VALUE", p);
-			return -1;
-		}
-		if (sysctl_add(c, d, v->kids[i], p, s, (size_t)(eq - s), eq + 1) != 0)
-			return -1;
-	}
-	return 0;
+	return kv_items(c, d, v, path, "=", 0, sysctl_add, "KEY=VALUE");
 }
 
 static const char *const ulimit_names[] = { "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
@@ -2056,6 +2132,10 @@ static const struct key {
 	{ "tmpfs", k_tmpfs },
 	{ "security_opt", k_security_opt },
 	{ "labels", k_labels },
+	{ "dns", k_dns },
+	{ "dns_search", k_dns_search },
+	{ "dns_opt", k_dns_opt },
+	{ "extra_hosts", k_extra_hosts },
 	{ "expose", k_expose },
 	{ "shm_size", k_shm_size },
 	/* after mem_limit, cpus and pids_limit: the deploy limits win */
@@ -2087,6 +2167,10 @@ static void def_clear(struct container_def *d)
 	free(d->hostname);
 	strv_free(&d->tmpfs);
 	strv_free(&d->labels);
+	strv_free(&d->dns);
+	strv_free(&d->dns_search);
+	strv_free(&d->dns_opt);
+	strv_free(&d->extra_hosts);
 	strv_free(&d->expose);
 	strv_free(&d->sysctls);
 	free(d->ulimits);

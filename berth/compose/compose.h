@@ -99,6 +99,8 @@ struct container_def {
 	long long shm_size; /* /dev/shm's size, bytes; 0 = 64 MiB as docker */
 	struct strv tmpfs; /* "PATH" or "PATH:OPTIONS" (size=, mode=, uid=, gid=, exec, ro) */
 	struct strv labels; /* "KEY=VALUE": metadata, shown by inspect */
+	struct strv dns, dns_search, dns_opt; /* resolv.conf's nameserver, search and options */
+	struct strv extra_hosts; /* "NAME=IP" (IP may be host-gateway), lines of /etc/hosts */
 	struct strv expose; /* "PORT[-PORT][/PROTO]": metadata (every port is reachable on the network) */
 	struct strv sysctls; /* "KEY=VALUE", namespaced keys only */
 	struct ulimit *ulimits;

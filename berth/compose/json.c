@@ -132,6 +132,14 @@ int compose_json(yajl_gen g, const struct container_def *d)
 	}
 	if (d->expose.n)
 		kstrv(g, "expose", &d->expose);
+	if (d->dns.n)
+		kstrv(g, "dns", &d->dns);
+	if (d->dns_search.n)
+		kstrv(g, "dns_search", &d->dns_search);
+	if (d->dns_opt.n)
+		kstrv(g, "dns_opt", &d->dns_opt);
+	if (d->extra_hosts.n)
+		kstrv(g, "extra_hosts", &d->extra_hosts);
 	if (d->sysctls.n) {
 		str(g, "sysctls");
 		yajl_gen_map_open(g);

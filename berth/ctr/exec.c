@@ -3,6 +3,7 @@
  * crun start) may fail with a message in the log and the state file; once
  * the container runs this process only waits, forwards the stop signal,
  * escalates to SIGKILL after the grace period and cleans up. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -371,6 +372,22 @@ static int rootfs_mount(struct exec_ctx *c, const struct image_user *img)
 	return 0;
 }
 
+/* "KEY W1 W2" (one line: joined) or "KEY W" for each word, appended */
+static void resolv_words(char *out, size_t size, size_t *o, const char *key, const struct strv *w, int one_line)
+{
+	int n;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (one_line)
+			n = snprintf(out + *o, size - *o, "%s%s%s%s", i ? "" : key, " ", w->v[i], i + 1 == w->n ? "\n" : "");
+		else
+			n = snprintf(out + *o, size - *o, "%s %s\n", key, w->v[i]);
+		if (n < 0 || (size_t)n >= size - *o)
+			return;
+		*o += (size_t)n;
+	}
+}
+
 /* resolv.conf from the host's; a loopback resolver is unreachable from a
  * bridged container, so it gives way to public ones as in Docker */
 static int etc_files(struct exec_ctx *c)
@@ -389,12 +406,22 @@ static int etc_files(struct exec_ctx *c)
 		if (is_ns && c->def->network_mode == NETWORK_BRIDGE &&
 		    (strstr(line, " 127.") || strstr(line, " ::1")))
 			continue;
+		/* the definition's dns, dns_search, dns_opt take the place of
+		 * the host's lines, as docker's --dns, --dns-search, --dns-option */
+		if ((is_ns && c->def->dns.n) ||
+		    ((strncmp(line, "search", 6) == 0 || strncmp(line, "domain", 6) == 0) && c->def->dns_search.n) ||
+		    (strncmp(line, "options", 7) == 0 && c->def->dns_opt.n))
+			continue;
 		ns += is_ns;
 		n = snprintf(out + o, sizeof out - o, "%s\n", line);
 		if (n < 0 || (size_t)n >= sizeof out - o)
 			break;
 		o += (size_t)n;
 	}
+	resolv_words(out, sizeof out, &o, "nameserver", &c->def->dns, 0);
+	ns += (int)c->def->dns.n;
+	resolv_words(out, sizeof out, &o, "search", &c->def->dns_search, 1);
+	resolv_words(out, sizeof out, &o, "options", &c->def->dns_opt, 1);
 	if (!ns && c->def->network_mode != NETWORK_NONE) {
 		n = snprintf(out + o, sizeof out - o, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 		if (n > 0 && (size_t)n < sizeof out - o)
@@ -414,7 +441,7 @@ static int etc_files(struct exec_ctx *c)
  * container with the old inode */
 static int hosts_write(struct exec_ctx *c, const char *address)
 {
-	char path[CTR_PATH_MAX], buf[1024];
+	char path[CTR_PATH_MAX], buf[8192];
 	int fd, n;
 
 	ctr_path(path, sizeof path, "%s/hosts", c->dir);
@@ -422,6 +449,28 @@ static int hosts_write(struct exec_ctx *c, const char *address)
 		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
 		     address ? address : "", address ? "\t" : "",
 		     address ? (c->def->hostname ? c->def->hostname : c->name) : "", address ? "\n" : "");
+	/* extra_hosts, after the container's own; host-gateway is the host
+	 * as the container reaches it: the bridge's address, or loopback
+	 * on the host's network */
+	for (size_t i = 0; i < c->def->extra_hosts.n && n > 0 && (size_t)n < sizeof buf; i++) {
+		const char *kv = c->def->extra_hosts.v[i], *eq = strchr(kv, '=');
+		char gw[INET_ADDRSTRLEN] = "127.0.0.1";
+		const char *ip = eq + 1;
+		int k;
+		if (strcmp(ip, "host-gateway") == 0) {
+			struct net_config nc;
+			struct err ne = { 0 };
+			if (c->def->network_mode == NETWORK_BRIDGE && net_config_default(&nc, &ne) == 0) {
+				struct in_addr a = { htonl(nc.gateway) };
+				inet_ntop(AF_INET, &a, gw, sizeof gw);
+			}
+			ip = gw;
+		}
+		k = snprintf(buf + n, sizeof buf - (size_t)n, "%s\t%.*s\n", ip, (int)(eq - kv), kv);
+		if (k < 0 || (size_t)k >= sizeof buf - (size_t)n)
+			break;
+		n += k;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
 		if (fd >= 0)

@@ -470,6 +470,38 @@ $B ps -a'
 	assert_line --regexp '^down +127.0.0.1:9/demo:t +stopped +Created '
 }
 
+@test "real: dns, dns_search, dns_opt, extra_hosts and hostname reach the container's /etc files" {
+	real_setup
+	printf 'search host.example\nnameserver 198.51.100.1\noptions rotate\n' >"$BERTH_ETC/resolv.conf"
+	def_real names demo:t 'hostname: box
+dns: [192.0.2.53, "2001:db8::53"]
+dns_search: [example.com, corp.example]
+dns_opt: ["ndots:2"]
+extra_hosts:
+  - "db.internal:192.0.2.10"
+  - "v6.internal=2001:db8::10"
+  - "host.docker.internal:host-gateway"
+command: ["sh", "-c", "echo up; hostname; cat /etc/resolv.conf /etc/hosts; while :; do sleep 1; done"]'
+	run in_ns '
+B='"$BERTH"'
+$B start names >/dev/null
+for i in $(seq 50); do $B logs names | grep -q "host-gateway\|docker.internal" && break; sleep 0.1; done
+$B logs names
+$B stop -t 0 names >/dev/null'
+	assert_success
+	assert_line box
+	assert_line 'nameserver 192.0.2.53'
+	assert_line 'nameserver 2001:db8::53'
+	refute_line 'nameserver 198.51.100.1'
+	assert_line 'search example.com corp.example'
+	refute_line 'search host.example'
+	assert_line 'options ndots:2'
+	assert_line $'192.0.2.10\tdb.internal'
+	assert_line $'2001:db8::10\tv6.internal'
+	# network_mode none: the host is loopback
+	assert_line $'127.0.0.1\thost.docker.internal'
+}
+
 @test "real: stop_signal is delivered; stop_grace_period bounds the kill; stop -t" {
 	real_setup
 	def_real sig demo:t 'stop_signal: SIGUSR2
