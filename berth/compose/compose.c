@@ -1767,6 +1767,36 @@ static int k_expose(struct ctx *c, struct container_def *d, const struct ynode *
 	return 0;
 }
 
+/* pid: host and ipc: host share the host's namespace (docker's --pid and
+ * --ipc); another container's is not supported yet */
+static int ns_key(struct ctx *c, const struct ynode *v, const char *path, int *host, int ipc)
+{
+	char b[80];
+	const char *s = ystr(v);
+
+	if (s && v->type == Y_SCALAR && strcmp(s, "host") == 0) {
+		*host = 1;
+		return 0;
+	}
+	if (s && v->type == Y_SCALAR && ipc && (strcmp(s, "private") == 0 || strcmp(s, "shareable") == 0))
+		return 0;
+	if (s && v->type == Y_SCALAR && (strncmp(s, "service:", 8) == 0 || strncmp(s, "container:", 10) == 0))
+		ERR(c, v, "%s: %s: sharing another container's namespace is not supported", path, shown(v, b));
+	else
+		ERR(c, v, "%s: %s: expected host%s", path, shown(v, b), ipc ? ", private or shareable" : "");
+	return -1;
+}
+
+static int k_pid(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return ns_key(c, v, path, &d->pid_host, 0);
+}
+
+static int k_ipc(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	return ns_key(c, v, path, &d->ipc_host, 1);
+}
+
 /* security_opt: no-new-privileges is what Berth always sets; any option
  * that would loosen or change confinement is refused, not dropped */
 static int k_security_opt(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
@@ -2136,6 +2166,8 @@ static const struct key {
 	{ "dns_search", k_dns_search },
 	{ "dns_opt", k_dns_opt },
 	{ "extra_hosts", k_extra_hosts },
+	{ "pid", k_pid },
+	{ "ipc", k_ipc },
 	{ "expose", k_expose },
 	{ "shm_size", k_shm_size },
 	/* after mem_limit, cpus and pids_limit: the deploy limits win */

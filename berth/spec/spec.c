@@ -472,6 +472,9 @@ static void linux_section(yajl_gen g, const struct container_def *d, const char 
 		/* host networking: the container shares the host's netns */
 		if (d->network_mode == NETWORK_HOST && strcmp(ns[i], "network") == 0)
 			continue;
+		/* pid: host, ipc: host */
+		if ((d->pid_host && strcmp(ns[i], "pid") == 0) || (d->ipc_host && strcmp(ns[i], "ipc") == 0))
+			continue;
 		yajl_gen_map_open(g);
 		kstr(g, "type", ns[i]);
 		yajl_gen_map_close(g);

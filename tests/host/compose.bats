@@ -558,6 +558,27 @@ $T/d.yaml:8: deploy.placement: a cluster's deployment setting (swarm): not appli
 	assert_equal "$stderr" "$T/g.yaml:5: deploy.resources.reservations.devices: device reservations (GPUs and others) are not supported: the container would run without them"
 }
 
+@test "crun: pid: host and ipc: host share the host's namespaces; another container's is refused" {
+	host_pid=$(readlink /proc/self/ns/pid) host_ipc=$(readlink /proc/self/ns/ipc)
+	run crun_run hostns 'image: a
+pid: host
+ipc: host
+command: ["/bin/sh", "-c", "ls -l /proc/self/ns/pid /proc/self/ns/ipc"]'
+	assert_success
+	assert_output --partial "$host_pid"
+	assert_output --partial "$host_ipc"
+	run crun_run ownns 'image: a
+ipc: private
+command: ["/bin/sh", "-c", "ls -l /proc/self/ns/pid /proc/self/ns/ipc"]'
+	assert_success
+	refute_output --partial "$host_pid"
+	refute_output --partial "$host_ipc"
+	printf '%s\n' 'image: a' 'pid: "service:db"' >"$T/p.yaml"
+	run --separate-stderr "$BERTH" compose-check "$T/p.yaml"
+	assert_failure 1
+	assert_equal "$stderr" "$T/p.yaml:2: pid: \"service:db\": sharing another container's namespace is not supported"
+}
+
 # ---- the fuzz target ----
 
 @test "fuzz target for the compose parser: the fixtures reach the end (libFuzzer: tests/host-slow)" {
