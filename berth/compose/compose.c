@@ -1797,6 +1797,62 @@ static int k_ipc(struct ctx *c, struct container_def *d, const struct ynode *v, 
 	return ns_key(c, v, path, &d->ipc_host, 1);
 }
 
+/* a size: a YAML 1.1 int is bytes, any other scalar compose's "512m" */
+static int size_of(const struct ynode *v, long long *out)
+{
+	return v->type == Y_SCALAR && (yint(v, out) == 0 || parse_bytes(v->str, out) == 0) && *out >= 0 ? 0 : -1;
+}
+
+/* logging: each container's output goes to svlogd, in /var/log/berth/NAME:
+ * the json-file and local drivers' max-size and max-file map onto its
+ * rotation; another driver would send it somewhere Berth does not */
+static int k_logging(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
+{
+	const struct ynode *drv, *opts;
+	char p[KP], b[80];
+
+	if (need_kind(c, v, Y_MAP, path) != 0)
+		return -1;
+	drv = ymap_get(v, "driver");
+	if (drv && (!ystr(drv) || (strcmp(ystr(drv), "json-file") != 0 && strcmp(ystr(drv), "local") != 0))) {
+		ERR(c, drv, "%s.driver: %s: Berth keeps a container's output with svlogd (/var/log/berth/NAME); "
+		    "json-file and local map onto it, another driver is refused", path, shown(drv, b));
+		return -1;
+	}
+	for (size_t i = 0; i + 1 < v->n; i += 2)
+		if (strcmp(v->kids[i]->str, "driver") != 0 && strcmp(v->kids[i]->str, "options") != 0)
+			WARN(c, v->kids[i], "unknown key \"%s.%s\" (ignored)", path, v->kids[i]->str);
+	if (!(opts = ymap_get(v, "options")))
+		return 0;
+	if (need_kind(c, opts, Y_MAP, path) != 0)
+		return -1;
+	for (size_t i = 0; i + 1 < opts->n; i += 2) {
+		const char *k = opts->kids[i]->str;
+		const struct ynode *val = opts->kids[i + 1];
+		long long n;
+		kp(p, "%s.options.%s", path, k);
+		if (strcmp(k, "max-size") == 0) {
+			if (size_of(val, &d->log_max_size) != 0 || d->log_max_size < 4096) {
+				ERR(c, val, "%s: %s: expected a size of at least 4k, like 10m", p, shown(val, b));
+				return -1;
+			}
+		} else if (strcmp(k, "max-file") == 0) {
+			/* compose gives it as a string: "3" */
+			const char *sv = ystr(val);
+			char *end = NULL;
+			n = sv ? strtoll(sv, &end, 10) : 0;
+			if (!sv || !*sv || *end || n < 1 || n > 1000) {
+				ERR(c, val, "%s: %s: expected a number of files, 1 to 1000", p, shown(val, b));
+				return -1;
+			}
+			d->log_max_file = (int)n;
+		} else {
+			WARN(c, opts->kids[i], "%s: not applied (svlogd rotates by max-size and max-file)", p);
+		}
+	}
+	return 0;
+}
+
 /* security_opt: no-new-privileges is what Berth always sets; any option
  * that would loosen or change confinement is refused, not dropped */
 static int k_security_opt(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
@@ -1828,12 +1884,6 @@ static int k_security_opt(struct ctx *c, struct container_def *d, const struct y
 		return -1;
 	}
 	return 0;
-}
-
-/* a size: a YAML 1.1 int is bytes, any other scalar compose's "512m" */
-static int size_of(const struct ynode *v, long long *out)
-{
-	return v->type == Y_SCALAR && (yint(v, out) == 0 || parse_bytes(v->str, out) == 0) && *out >= 0 ? 0 : -1;
 }
 
 static int k_shm_size(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
@@ -2167,6 +2217,7 @@ static const struct key {
 	{ "dns_opt", k_dns_opt },
 	{ "extra_hosts", k_extra_hosts },
 	{ "pid", k_pid },
+	{ "logging", k_logging },
 	{ "ipc", k_ipc },
 	{ "expose", k_expose },
 	{ "shm_size", k_shm_size },

@@ -102,6 +102,8 @@ struct container_def {
 	struct strv dns, dns_search, dns_opt; /* resolv.conf's nameserver, search and options */
 	struct strv extra_hosts; /* "NAME=IP" (IP may be host-gateway), lines of /etc/hosts */
 	int pid_host, ipc_host; /* pid: host, ipc: host: the host's namespace, not one of its own */
+	long long log_max_size; /* logging.options.max-size, bytes; 0 = svlogd's default */
+	int log_max_file;        /* logging.options.max-file; 0 = svlogd's default */
 	struct strv expose; /* "PORT[-PORT][/PROTO]": metadata (every port is reachable on the network) */
 	struct strv sysctls; /* "KEY=VALUE", namespaced keys only */
 	struct ulimit *ulimits;

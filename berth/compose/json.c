@@ -140,6 +140,10 @@ int compose_json(yajl_gen g, const struct container_def *d)
 		kstrv(g, "dns_opt", &d->dns_opt);
 	if (d->extra_hosts.n)
 		kstrv(g, "extra_hosts", &d->extra_hosts);
+	if (d->log_max_size)
+		kint(g, "log_max_size", d->log_max_size);
+	if (d->log_max_file)
+		kint(g, "log_max_file", d->log_max_file);
 	if (d->pid_host)
 		kstr(g, "pid", "host");
 	if (d->ipc_host)

@@ -70,6 +70,32 @@ static void q(char *out, size_t size, const char *s)
 		die(EXIT_SYSTEM, "path too long: %s", s);
 }
 
+/* svlogd's config in the log directory, which it reads as it starts:
+ * logging's max-size (sBYTES) and max-file (nOLD: the current file is one
+ * of them); none when the definition gives neither */
+static int log_config(const struct ctr_paths *p, const char *name, const char *logdir)
+{
+	struct container_def *defs = NULL;
+	char path[CTR_PATH_MAX], buf[64];
+	size_t nd = 0, o = 0;
+
+	ctr_path(path, sizeof path, "%s/config", logdir);
+	if (ctr_def_load(p, name, &defs, &nd) != 0 || nd == 0 || (!defs[0].log_max_size && !defs[0].log_max_file)) {
+		compose_free(defs, nd);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return warn_errno("rm %s", path), -1;
+		return 0;
+	}
+	if (defs[0].log_max_size)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "s%lld\n", defs[0].log_max_size);
+	if (defs[0].log_max_file)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "n%d\n", defs[0].log_max_file - 1);
+	compose_free(defs, nd);
+	if (ctr_file_replace(path, buf, o, 0644) < 0)
+		return warn_errno("write %s", path), -1;
+	return 0;
+}
+
 int ctr_service_create(const struct ctr_paths *p, const char *name)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX], link[CTR_PATH_MAX], old[CTR_PATH_MAX];
@@ -96,6 +122,8 @@ int ctr_service_create(const struct ctr_paths *p, const char *name)
 	/* here rather than by log/run: no mkdir process beside a starting container */
 	if (mkdir_p(path, 0755) < 0)
 		return warn_errno("mkdir %s", path), -1;
+	if (log_config(p, name, path) < 0)
+		return -1;
 	/* what run and finish hand over to berth */
 	ctr_path(env, sizeof env,
 		 "export BERTH_ROOT=%s BERTH_RUN=%s BERTH_ETC=%s BERTH_LOG=%s\n"

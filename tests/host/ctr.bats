@@ -59,6 +59,27 @@ setup() {
 	assert_success
 }
 
+@test "service: logging's max-size and max-file become svlogd's config; without them there is none" {
+	def web 'image: demo:t
+logging:
+  driver: json-file
+  options: {max-size: 10m, max-file: "3", compress: "true"}'
+	run "$BERTH" ctr-service web
+	assert_success
+	assert_output --partial 'logging.options.compress: not applied (svlogd rotates by max-size and max-file)'
+	run cat "$BERTH_LOG/web/config"
+	assert_output $'s10485760\nn2'
+	def web 'image: demo:t'
+	run "$BERTH" ctr-service web
+	assert_success
+	[ ! -e "$BERTH_LOG/web/config" ]
+	def web 'image: demo:t
+logging: {driver: syslog}'
+	run "$BERTH" compose-check "$BERTH_ETC/berth/containers/web.yaml"
+	assert_failure 1
+	assert_output --partial 'logging.driver: "syslog": Berth keeps a container'"'"'s output with svlogd'
+}
+
 @test "service: a quote in a path is quoted for sh" {
 	export BERTH_LOG="$T/it's log"
 	run "$BERTH" ctr-service web
