@@ -65,6 +65,15 @@ stored() { jq -e --arg n "$1" --arg t "$2" '.images[] | select(.name == $n and .
 # registries YAML: /etc/berth/registries.yaml of this test
 registries() { printf '%s\n' "$1" >"$BERTH_ETC/berth/registries.yaml"; }
 
+# via_front NAME: registries.yaml sends $REG_plain's pulls through the front
+# NAME (reg_front), as its mirror
+via_front() {
+	local f=FRONT_$1
+	registries "mirrors:
+  \"$REG_plain\":
+    endpoint: [http://${!f}]"
+}
+
 # layer_file PATH: PATH in the top layer directory that has it
 layer_has() { compgen -G "$BERTH_ROOT/layers/*/$1" >/dev/null; }
 
@@ -375,17 +384,13 @@ configs:
 
 @test "a presigned URL of 4000 bytes is followed; one longer than Berth keeps is refused, not cut" {
 	reg_front redirect redirect --upstream "$REG_plain_URL" --pad 4000
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_redirect]"
+	via_front redirect
 	run "$BERTH" pull -q "$REG_plain/x/img:v1"
 	assert_success
 	grep -q '^redirected GET /v2/x/img/blobs/.* 200' "$FRONT_redirect_LOG"
 	reg_stop redirect
 	reg_front redirect redirect --upstream "$REG_plain_URL" --pad 9000
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_redirect]"
+	via_front redirect
 	export BERTH_ROOT=$T/store2
 	run "$BERTH" pull -q "$REG_plain/x/img:v1"
 	assert_failure
@@ -409,9 +414,7 @@ configs:
 	done
 	# as a mirror, it is one warning: the upstream serves the image
 	reg_front huge huge-manifest --upstream "$REG_plain_URL"
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_huge]"
+	via_front huge
 	run "$BERTH" pull -q "$REG_plain/x/img:v1"
 	assert_success
 	assert_output --regexp "^berth pull: http://$FRONT_huge: $FRONT_huge: a body of 5242880 bytes, more than 4194304; trying https://$REG_plain\$"
@@ -428,9 +431,7 @@ configs:
 
 @test "a blob cut mid-transfer resumes with Range; the digest still holds" {
 	reg_front drop drop-once --upstream "$REG_plain_URL"
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_drop]"
+	via_front drop
 	run "$BERTH" pull "$REG_plain/x/img:v1"
 	assert_success
 	assert_output --partial "resuming at byte"
@@ -440,9 +441,7 @@ configs:
 
 @test "a blob that never arrives whole: six tries, one line saying so, what came kept; the next pull goes on from there" {
 	reg_front drop drop-always --upstream "$REG_plain_URL"
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_drop]"
+	via_front drop
 	run "$BERTH" pull -q "$REG_plain/x/img:v1"
 	assert_failure
 	assert_line --regexp "^berth pull: pull $REG_plain/x/img:v1: (layer|config) sha256:[0-9a-f]{64}: the transfer broke 6 times \(the last: [^)]*\); [0-9]+ of [0-9]+ bytes kept for the next pull\$"
@@ -458,9 +457,7 @@ configs:
 
 @test "a 206 from another byte than the Range asked: one line, the blob fetched again from its start" {
 	reg_front drop wrong-range --upstream "$REG_plain_URL"
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_drop]"
+	via_front drop
 	run "$BERTH" pull "$REG_plain/x/img:v1"
 	assert_success
 	assert_line --regexp "^[0-9a-f]{12}: the registry answered from byte 0 for byte [1-9][0-9]*: starting again\$"
@@ -471,9 +468,7 @@ configs:
 
 @test "429 with Retry-After is retried, one line per try" {
 	reg_front busy 429-once --upstream "$REG_plain_URL"
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_busy]"
+	via_front busy
 	run "$BERTH" pull "$REG_plain/x/img:v1"
 	assert_success
 	assert_output --partial "$FRONT_busy: HTTP 429 Too Many Requests, try 2 of 5 in 1 s"
@@ -533,9 +528,7 @@ configs:
 # blob halfway, killed there (as a power cut would stop it)
 pull_killed_mid_blob() {
 	reg_front slow stall-once --upstream "$REG_plain_URL"
-	registries "mirrors:
-  \"$REG_plain\":
-    endpoint: [http://$FRONT_slow]"
+	via_front slow
 	"$BERTH" pull -q "$1" >"$T/out" 2>&1 &
 	pid=$!
 	wait_until 30 grep -q 'cut=' "$FRONT_slow_LOG"
