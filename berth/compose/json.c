@@ -35,6 +35,19 @@ static void kstrv(yajl_gen g, const char *k, const struct strv *v)
 	yajl_gen_array_close(g);
 }
 
+/* key: a map of "KEY=VALUE" strings */
+static void kkv(yajl_gen g, const char *key, const struct strv *v)
+{
+	str(g, key);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < v->n; i++) {
+		const char *eq = strchr(v->v[i], '=');
+		yajl_gen_string(g, (const unsigned char *)v->v[i], (size_t)(eq - v->v[i]));
+		str(g, eq + 1);
+	}
+	yajl_gen_map_close(g);
+}
+
 int compose_json(yajl_gen g, const struct container_def *d)
 {
 	static const char *const restart[] = { "no", "always", "on-failure", "unless-stopped" };
@@ -120,16 +133,8 @@ int compose_json(yajl_gen g, const struct container_def *d)
 		kint(g, "shm_size", d->shm_size);
 	if (d->tmpfs.n)
 		kstrv(g, "tmpfs", &d->tmpfs);
-	if (d->labels.n) {
-		str(g, "labels");
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < d->labels.n; i++) {
-			const char *eq = strchr(d->labels.v[i], '=');
-			yajl_gen_string(g, (const unsigned char *)d->labels.v[i], (size_t)(eq - d->labels.v[i]));
-			str(g, eq + 1);
-		}
-		yajl_gen_map_close(g);
-	}
+	if (d->labels.n)
+		kkv(g, "labels", &d->labels);
 	if (d->expose.n)
 		kstrv(g, "expose", &d->expose);
 	if (d->dns.n)
@@ -148,16 +153,8 @@ int compose_json(yajl_gen g, const struct container_def *d)
 		kstr(g, "pid", "host");
 	if (d->ipc_host)
 		kstr(g, "ipc", "host");
-	if (d->sysctls.n) {
-		str(g, "sysctls");
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < d->sysctls.n; i++) {
-			const char *eq = strchr(d->sysctls.v[i], '=');
-			yajl_gen_string(g, (const unsigned char *)d->sysctls.v[i], (size_t)(eq - d->sysctls.v[i]));
-			str(g, eq + 1);
-		}
-		yajl_gen_map_close(g);
-	}
+	if (d->sysctls.n)
+		kkv(g, "sysctls", &d->sysctls);
 	if (d->nulimits) {
 		str(g, "ulimits");
 		yajl_gen_map_open(g);
