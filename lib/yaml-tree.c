@@ -102,6 +102,7 @@ static struct ynode *node_copy(struct builder *b, const struct ynode *s, int lin
 		return NULL;
 	n->plain = s->plain;
 	n->binary = s->binary;
+	n->merge_tag = s->merge_tag;
 	n->len = s->len;
 	if (s->str && !(n->str = strndup(s->str, s->len)))
 		goto oom;
@@ -152,6 +153,12 @@ static int attach(struct builder *b, struct ynode *n)
 	return 0;
 }
 
+static int merge_tag(const char *tag)
+{
+	return !tag ? YTAG_NONE : strcmp(tag, "!reset") == 0 ? YTAG_RESET : strcmp(tag, "!override") == 0 ? YTAG_OVERRIDE
+													 : YTAG_NONE;
+}
+
 static int on_scalar(struct builder *b, const yaml_event_t *ev, int line)
 {
 	const char *tag = (const char *)ev->data.scalar.tag;
@@ -161,6 +168,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev, int line)
 		return -1;
 	n->plain = ev->data.scalar.plain_implicit && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	n->binary = tag && strcmp(tag, "tag:yaml.org,2002:binary") == 0;
+	n->merge_tag = merge_tag(tag);
 	n->len = ev->data.scalar.length;
 	if (!(n->str = strndup((const char *)ev->data.scalar.value, n->len))) {
 		ynode_free(n);
@@ -183,12 +191,75 @@ static int on_start(struct builder *b, const yaml_event_t *ev, int line)
 		return bad(b, line, "nested deeper than %d levels", YAML_DEPTH_MAX);
 	if (!(n = node_new(b, seq ? Y_SEQ : Y_MAP, line)))
 		return -1;
+	n->merge_tag = merge_tag((const char *)(seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag));
 	b->stack_anchor[b->depth] = NULL;
 	if (anchor && !(b->stack_anchor[b->depth] = strdup(anchor))) {
 		ynode_free(n);
 		return bad(b, 0, "out of memory");
 	}
 	b->stack[b->depth++] = n;
+	return 0;
+}
+
+static int map_has(const struct ynode *m, const char *key, size_t upto)
+{
+	for (size_t i = 0; i + 1 < upto; i += 2)
+		if (m->kids[i]->type == Y_SCALAR && strcmp(m->kids[i]->str, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* YAML 1.1's merge key (yaml.org/type/merge.html): `<<: *base` or
+ * `<<: [*a, *b]` in a mapping adds each pair of the merged mappings whose
+ * key the mapping lacks; its own keys win, and of a list the earlier
+ * mapping wins. The `<<` pair is then dropped. */
+static int merge_keys(struct builder *b, struct ynode *m)
+{
+	for (size_t i = 0; i + 1 < m->n;) {
+		struct ynode *k = m->kids[i], *v = m->kids[i + 1];
+		size_t nsrc;
+
+		if (k->type != Y_SCALAR || !k->plain || strcmp(k->str, "<<") != 0) {
+			i += 2;
+			continue;
+		}
+		nsrc = v->type == Y_SEQ ? v->n : 1;
+		for (size_t s = 0; s < nsrc; s++) {
+			const struct ynode *src = v->type == Y_SEQ ? v->kids[s] : v;
+			if (src->type != Y_MAP)
+				return bad(b, src->line, "<<: expected a mapping or a list of mappings to merge");
+		}
+		/* take the pair out, then add what the mapping lacks */
+		memmove(m->kids + i, m->kids + i + 2, (m->n - i - 2) * sizeof *m->kids);
+		m->n -= 2;
+		for (size_t s = 0; s < nsrc; s++) {
+			const struct ynode *src = v->type == Y_SEQ ? v->kids[s] : v;
+			for (size_t j = 0; j + 1 < src->n; j += 2) {
+				struct ynode *ck, *cv;
+				if (src->kids[j]->type == Y_SCALAR && map_has(m, src->kids[j]->str, m->n))
+					continue;
+				if (!(ck = node_copy(b, src->kids[j], src->kids[j]->line)))
+					goto fail;
+				if (!(cv = node_copy(b, src->kids[j + 1], src->kids[j + 1]->line)) ||
+				    ynode_add(m, ck) != 0) {
+					ynode_free(ck);
+					ynode_free(cv);
+					goto fail;
+				}
+				if (ynode_add(m, cv) != 0) {
+					ynode_free(cv);
+					goto fail;
+				}
+			}
+		}
+		ynode_free(k);
+		ynode_free(v);
+		continue;
+	fail:
+		ynode_free(k);
+		ynode_free(v);
+		return b->err[0] ? -1 : bad(b, 0, "out of memory");
+	}
 	return 0;
 }
 
@@ -202,6 +273,11 @@ static int on_end(struct builder *b, int line)
 		return bad(b, line, "unbalanced YAML events");
 	n = b->stack[--b->depth];
 	anchor = b->stack_anchor[b->depth];
+	if (n->type == Y_MAP && merge_keys(b, n) != 0) {
+		free(anchor);
+		ynode_free(n);
+		return -1;
+	}
 	/* an anchor on a collection becomes usable once it is complete, which
 	 * also rules out an alias to itself */
 	if (anchor)
@@ -503,4 +579,98 @@ int ymode(const struct ynode *n, long long *out)
 	}
 	*out = v;
 	return 0;
+}
+
+/* ---- building and editing ---- */
+
+static void *oom_check(void *p)
+{
+	if (!p) {
+		fprintf(stderr, "out of memory\n");
+		exit(111);
+	}
+	return p;
+}
+
+struct ynode *ynode_new(enum ytype type, const struct ynode *at)
+{
+	struct ynode *n = oom_check(calloc(1, sizeof *n));
+
+	n->type = type;
+	n->src = at ? at->src : "";
+	n->line = at ? at->line : 0;
+	return n;
+}
+
+struct ynode *ynode_str(const struct ynode *at, const char *s, int plain)
+{
+	struct ynode *n = ynode_new(Y_SCALAR, at);
+
+	n->str = oom_check(strdup(s));
+	n->len = strlen(s);
+	n->plain = plain;
+	return n;
+}
+
+struct ynode *ynode_copy(const struct ynode *s)
+{
+	struct ynode *n = oom_check(calloc(1, sizeof *n));
+
+	*n = *s;
+	n->kids = NULL;
+	n->n = n->cap = 0;
+	if (s->str)
+		n->str = oom_check(strndup(s->str, s->len));
+	for (size_t i = 0; i < s->n; i++)
+		if (ynode_add(n, ynode_copy(s->kids[i])) != 0)
+			oom_check(NULL);
+	return n;
+}
+
+struct ynode *ymap_take(struct ynode *m, const char *key)
+{
+	struct ynode *found = NULL;
+
+	if (!m || m->type != Y_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < m->n;) {
+		if (m->kids[i]->type != Y_SCALAR || strcmp(m->kids[i]->str, key) != 0) {
+			i += 2;
+			continue;
+		}
+		ynode_free(found);
+		found = m->kids[i + 1];
+		ynode_free(m->kids[i]);
+		memmove(m->kids + i, m->kids + i + 2, (m->n - i - 2) * sizeof *m->kids);
+		m->n -= 2;
+	}
+	return found;
+}
+
+void ymap_set(struct ynode *m, const char *key, struct ynode *v)
+{
+	if (v) {
+		/* in the first pair's place, so the order stays */
+		for (size_t i = 0; i + 1 < m->n; i += 2) {
+			if (m->kids[i]->type != Y_SCALAR || strcmp(m->kids[i]->str, key) != 0)
+				continue;
+			ynode_free(m->kids[i + 1]);
+			m->kids[i + 1] = v;
+			/* later duplicates go */
+			for (size_t j = i + 2; j + 1 < m->n;) {
+				if (m->kids[j]->type != Y_SCALAR || strcmp(m->kids[j]->str, key) != 0) {
+					j += 2;
+					continue;
+				}
+				ynode_free(m->kids[j]);
+				ynode_free(m->kids[j + 1]);
+				memmove(m->kids + j, m->kids + j + 2, (m->n - j - 2) * sizeof *m->kids);
+				m->n -= 2;
+			}
+			return;
+		}
+	}
+	ynode_free(ymap_take(m, key));
+	if (v && (ynode_add(m, ynode_str(v, key, 1)) != 0 || ynode_add(m, v) != 0))
+		oom_check(NULL);
 }

@@ -31,6 +31,11 @@
  * is octal (ymode), compose takes "true" and "100" quoted for its boolean
  * and number keys (its schema's boolean|string), cloud-init does not.
  *
+ * Merge keys (yaml.org/type/merge.html) are applied as the tree is built:
+ * `<<: *base` or `<<: [*a, *b]` adds the pairs the mapping lacks (its own
+ * keys win, then the earlier mapping of a list), as PyYAML and compose-go
+ * do; compose files use them with x- anchors.
+ *
  * Every node knows its file and line; an accessor returns -1 for a value
  * that is not of its type, and the caller's message names FILE:LINE (n->src,
  * n->line), the key path and what was expected. */
@@ -47,12 +52,14 @@
 #define YAML_NODE_MAX 200000
 
 enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
+enum { YTAG_NONE, YTAG_RESET, YTAG_OVERRIDE };
 struct ynode {
 	enum ytype type;
 	int line;
 	const char *src; /* the file, for messages: yaml_load's src, which must outlive the tree */
 	int plain;       /* plain and untagged: the YAML 1.1 rules above apply */
 	int binary;      /* tagged !!binary: base64 text */
+	int merge_tag;   /* compose's merge tags: YTAG_RESET (!reset), YTAG_OVERRIDE (!override) */
 	char *str;       /* Y_SCALAR: the text, NUL-terminated */
 	size_t len;
 	size_t n, cap;   /* Y_SEQ: n items; Y_MAP: n/2 pairs in kids[2i], kids[2i+1] */
@@ -65,6 +72,18 @@ struct ynode {
 struct ynode *yaml_load(const char *src, const char *buf, size_t len, char *err, size_t errsize);
 void ynode_free(struct ynode *n);
 int ynode_add(struct ynode *n, struct ynode *kid); /* 0, or -1: out of memory */
+
+/* building and editing trees (they die on out of memory, as berth does):
+ * a new node at the file and line of at; a scalar (plain: read by the
+ * YAML 1.1 rules, else always a string); a deep copy */
+struct ynode *ynode_new(enum ytype type, const struct ynode *at);
+struct ynode *ynode_str(const struct ynode *at, const char *s, int plain);
+struct ynode *ynode_copy(const struct ynode *n);
+/* map[key] = v (v becomes map's; every pair of key is replaced), or with
+ * v NULL every pair of key taken out */
+void ymap_set(struct ynode *map, const char *key, struct ynode *v);
+/* take map[key] out and return it (the caller's), or NULL */
+struct ynode *ymap_take(struct ynode *map, const char *key);
 
 /* map[key] (a later duplicate wins), or NULL */
 struct ynode *ymap_get(const struct ynode *map, const char *key);

@@ -16,10 +16,12 @@
 
 #include "berth.h"
 #include "compose.h"
+#include "model.h"
 
 struct ctx {
 	const char *file;
 	int errors;
+	const char *name; /* the container's, while its service is parsed */
 };
 
 /* ---- small helpers ---- */
@@ -46,17 +48,25 @@ int strv_push(struct strv *s, const char *str)
 	return 0;
 }
 
+void compose_vdiag(const char *file, int line, const char *fmt, va_list ap)
+{
+	if (file && line)
+		fprintf(stderr, "%s:%d: ", file, line);
+	else if (file)
+		fprintf(stderr, "%s: ", file);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void diag(struct ctx *c, int is_error, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void diag(struct ctx *c, int is_error, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%d: ", c->file, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	compose_vdiag(c->file, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (is_error)
 		c->errors++;
 }
@@ -73,8 +83,23 @@ static void kp(char *dst, const char *fmt, ...)
 	va_end(ap);
 }
 
-#define ERR(c, n, ...) diag((c), 1, (n)->line, __VA_ARGS__)
-#define WARN(c, n, ...) diag((c), 0, (n)->line, __VA_ARGS__)
+/* at a node: its own file, which after a merge, extends or include may be
+ * another than the one being read */
+static void diag_at(struct ctx *c, int is_error, const struct ynode *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void diag_at(struct ctx *c, int is_error, const struct ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	compose_vdiag(n->src ? n->src : c->file, n->line, fmt, ap);
+	va_end(ap);
+	if (is_error)
+		c->errors++;
+}
+
+#define ERR(c, n, ...) diag_at((c), 1, (n), __VA_ARGS__)
+#define WARN(c, n, ...) diag_at((c), 0, (n), __VA_ARGS__)
 
 /* a value quoted for a message: printable, at most 64 bytes */
 static const char *shown(const struct ynode *n, char buf[80])
@@ -164,9 +189,9 @@ static int set_str(struct ctx *c, const struct ynode *n, const char *path, char 
 	return 0;
 }
 
-/* A mapping's pairs with YAML merge keys ("<<: *base") folded in: own keys
- * first, merged keys only where not already present. Duplicate own keys are
- * an error. The vector holds borrowed pointers: key, value, key, value... */
+/* A mapping's pairs (merge keys were applied when the tree was built:
+ * lib/yaml-tree.h). Duplicate keys are an error. The vector holds borrowed
+ * pointers: key, value, key, value... */
 struct pairs {
 	const struct ynode **kv;
 	size_t n;
@@ -192,7 +217,7 @@ static int pairs_add(struct pairs *p, const struct ynode *k, const struct ynode 
 	return 0;
 }
 
-/* the pairs of mapping m, merge keys (<<) resolved; nothing to free on -1 */
+/* the pairs of mapping m; nothing to free on -1 */
 static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, struct pairs *p)
 {
 	p->kv = NULL;
@@ -204,35 +229,12 @@ static int map_pairs(struct ctx *c, const struct ynode *m, const char *path, str
 			ERR(c, k, "%s: expected a string key, got %s", path, kind_name(k));
 			goto fail;
 		}
-		if (strcmp(k->str, "<<") == 0 && k->plain)
-			continue;
 		if (pairs_has(p, k->str)) {
 			ERR(c, k, "%s%sduplicate key \"%s\"", path, *path ? ": " : "", k->str);
 			goto fail;
 		}
 		if (pairs_add(p, k, m->kids[i + 1]) != 0)
 			goto fail;
-	}
-	for (size_t i = 0; i + 1 < m->n; i += 2) {
-		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
-		size_t nsrc = v->type == Y_SEQ ? v->n : 1;
-
-		if (!(strcmp(k->str, "<<") == 0 && k->plain))
-			continue;
-		for (size_t s = 0; s < nsrc; s++) {
-			const struct ynode *src = v->type == Y_SEQ ? v->kids[s] : v;
-
-			if (src->type != Y_MAP) {
-				ERR(c, src, "%s%s<<: expected a mapping to merge", path, *path ? "." : "");
-				goto fail;
-			}
-			for (size_t j = 0; j + 1 < src->n; j += 2) {
-				if (src->kids[j]->type != Y_SCALAR || pairs_has(p, src->kids[j]->str))
-					continue;
-				if (pairs_add(p, src->kids[j], src->kids[j + 1]) != 0)
-					goto fail;
-			}
-		}
 	}
 	return 0;
 fail:
@@ -1078,6 +1080,28 @@ static int volume_source(struct ctx *c, const char *src, struct volume *vol)
 	return vol->name && vol->source ? 0 : -1;
 }
 
+/* an anonymous volume ("- /data", or the long form without a source): a
+ * volume of this container's own, VOLUME_DIR/NAME-anon-<16 hex of the
+ * target's FNV-1a>, kept while the container is, as docker keeps one until
+ * `rm -v` (`berth compose down -v` removes it) */
+static int volume_anonymous(struct ctx *c, const char *name, const char *target, struct volume *vol)
+{
+	char vname[128], full[PATH_MAX];
+	unsigned long long h = 14695981039346656037ULL;
+
+	(void)c;
+	for (const unsigned char *t = (const unsigned char *)target; *t; t++)
+		h = (h ^ *t) * 1099511628211ULL;
+	snprintf(vname, sizeof vname, "%s-anon-%016llx", name, h);
+	if (snprintf(full, sizeof full, "%s/volumes/%s", env_or("BERTH_ROOT", BERTH_ROOT_DEFAULT), vname) >=
+	    (int)sizeof full)
+		return -1;
+	vol->name = strdup(vname);
+	vol->source = strdup(full);
+	vol->target = strdup(target);
+	return vol->name && vol->source && vol->target ? 0 : -1;
+}
+
 static int volume_short(struct ctx *c, const char *s, struct volume *vol)
 {
 	char buf[PATH_MAX], *f[3];
@@ -1085,6 +1109,8 @@ static int volume_short(struct ctx *c, const char *s, struct volume *vol)
 
 	if (strlen(s) >= sizeof buf)
 		return -1;
+	if (!strchr(s, ':'))
+		return abs_path_ok(s) ? volume_anonymous(c, c->name, s, vol) : -1;
 	strcpy(buf, s);
 	for (char *p = buf, *tok; nf < 3 && (tok = strsep(&p, ":"));)
 		f[nf++] = tok;
@@ -1145,6 +1171,8 @@ static int volume_long(struct ctx *c, const struct ynode *v, const char *path, s
 	free(pr.kv);
 	if (r != 0)
 		return -1;
+	if (dst && abs_path_ok(dst) && !src && strcmp(type, "volume") == 0)
+		return volume_anonymous(c, c->name, dst, vol);
 	if (!src || !dst || !abs_path_ok(dst)) {
 		ERR(c, v, "%s: expected source and an absolute target", path);
 		return -1;
@@ -1170,6 +1198,57 @@ static void volumes_free(struct container_def *d)
 	d->nvolumes = 0;
 }
 
+static int tmpfs_add(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path);
+static int size_of(const struct ynode *v, long long *out);
+
+/* {type: tmpfs, target, read_only, tmpfs: {size, mode}}: a tmpfs: entry */
+static int volume_tmpfs(struct ctx *c, struct container_def *d, const struct ynode *it, const char *path)
+{
+	const struct ynode *t = ymap_get(it, "tmpfs"), *ro = ymap_get(it, "read_only");
+	const char *target = ystr(ymap_get(it, "target"));
+	char spec[PATH_MAX], b[80];
+	size_t o;
+	int rdonly = 0;
+	long long size = 0, mode = -1;
+
+	if (!target || !abs_path_ok(target)) {
+		ERR(c, it, "%s.target: expected an absolute path", path);
+		return -1;
+	}
+	if (ro && y_bool(ro, &rdonly) != 0) {
+		ERR(c, ro, "%s.read_only: %s: expected true or false", path, shown(ro, b));
+		return -1;
+	}
+	for (size_t i = 0; t && t->type == Y_MAP && i + 1 < t->n; i += 2) {
+		const char *k = ystr(t->kids[i]);
+		const struct ynode *v = t->kids[i + 1];
+		if (k && strcmp(k, "size") == 0 && size_of(v, &size) == 0 && size > 0)
+			continue;
+		if (k && strcmp(k, "mode") == 0 && ymode(v, &mode) == 0)
+			continue;
+		ERR(c, t->kids[i], "%s.tmpfs.%s: expected size: SIZE or mode: OCTAL", path, k ? k : "?");
+		return -1;
+	}
+	for (size_t i = 0; i + 1 < it->n; i += 2) {
+		const char *k = ystr(it->kids[i]);
+		if (k && strcmp(k, "type") && strcmp(k, "target") && strcmp(k, "read_only") && strcmp(k, "tmpfs"))
+			WARN(c, it->kids[i], "unknown key \"%s.%s\" (ignored)", path, k);
+	}
+	o = (size_t)snprintf(spec, sizeof spec, "%s", target);
+	if (size > 0 || mode >= 0 || rdonly)
+		o += (size_t)snprintf(spec + o, sizeof spec - o, ":");
+	if (size > 0)
+		o += (size_t)snprintf(spec + o, sizeof spec - o, "size=%lld,", size);
+	if (mode >= 0)
+		o += (size_t)snprintf(spec + o, sizeof spec - o, "mode=%llo,", mode);
+	if (rdonly)
+		o += (size_t)snprintf(spec + o, sizeof spec - o, "ro,");
+	if (o > 0 && spec[o - 1] == ',')
+		spec[o - 1] = '\0';
+	struct ynode n = { .type = Y_SCALAR, .str = spec, .len = strlen(spec), .line = it->line, .src = it->src };
+	return tmpfs_add(c, d, &n, path);
+}
+
 static int k_volumes(struct ctx *c, struct container_def *d, const struct ynode *v, const char *path)
 {
 	if (need_kind(c, v, Y_SEQ, path) != 0)
@@ -1184,6 +1263,11 @@ static int k_volumes(struct ctx *c, struct container_def *d, const struct ynode 
 		int r;
 
 		kp(pth, "%s[%zu]", path, i);
+		if (it->type == Y_MAP && ystr(ymap_get(it, "type")) && strcmp(ystr(ymap_get(it, "type")), "tmpfs") == 0) {
+			if (volume_tmpfs(c, d, it, pth) != 0)
+				return -1;
+			continue;
+		}
 		d->nvolumes++;
 		if (it->type == Y_MAP) {
 			r = volume_long(c, it, pth, vol);
@@ -2323,6 +2407,7 @@ static int service_parse(struct ctx *c, const char *name, const struct ynode *bo
 	d->health.retries = -1;
 	d->stop_grace_ms = -1;
 	d->line = body->line;
+	c->name = name;
 	if (!(d->name = strdup(name)) || !(d->file = strdup(c->file)))
 		return -1;
 	if (body->type != Y_MAP) {
@@ -2729,5 +2814,47 @@ int compose_load(const char *path, struct container_def **defs, size_t *ndefs)
 		name[0] = 0;
 	r = compose_parse(path, name, buf, len, defs, ndefs);
 	free(buf);
+	return r;
+}
+
+/* ---- for project.c (model.h) ---- */
+
+int compose_interp(const char *file, struct ynode *root, const struct strv *vars)
+{
+	struct ctx c = { .file = file };
+
+	interp_tree(&c, root, "", vars);
+	return c.errors;
+}
+
+int compose_service_def(const char *file, const char *name, const struct ynode *body, const char *prefix,
+			struct container_def *d)
+{
+	struct ctx c = { .file = file };
+	int r = service_parse(&c, name, body, prefix, d);
+
+	if (r != 0) {
+		def_clear(d);
+		return c.errors ? c.errors : 1;
+	}
+	return 0;
+}
+
+void compose_def_clear(struct container_def *d)
+{
+	def_clear(d);
+}
+
+int compose_env_file(const char *file, const struct ynode *at, const char *path, const char *name, int required,
+		     struct strv *env)
+{
+	struct ctx c = { .file = file };
+	struct container_def tmp;
+	int r;
+
+	memset(&tmp, 0, sizeof tmp);
+	tmp.env = *env;
+	r = env_file_read(&c, &tmp, at, path, name, required);
+	*env = tmp.env;
 	return r;
 }

@@ -144,4 +144,58 @@ int strv_push(struct strv *s, const char *str);
 struct yajl_gen_t;
 int compose_json(struct yajl_gen_t *g, const struct container_def *d);
 
+/* project.c: a compose project (docker compose v2's model: -f files
+ * merged, include, extends, profiles, interpolation from the environment
+ * and .env or --env-file) */
+struct compose_opts {
+	const char *const *files; /* -f, in order; none: COMPOSE_FILE, else compose.yaml in dir */
+	size_t nfiles;
+	const char *name; /* -p; NULL: COMPOSE_PROJECT_NAME, name:, the directory */
+	const char *dir;  /* --project-directory; NULL: the first file's */
+	const char *const *env_files; /* --env-file; none: DIR/.env if there is one */
+	size_t nenv_files;
+	const char *const *profiles; /* --profile (COMPOSE_PROFILES adds to them) */
+	size_t nprofiles;
+	const char *const *services; /* named on the command line: active whatever their profiles */
+	size_t nservices;
+};
+
+struct compose_project {
+	char *name; /* the project's name */
+	char *dir;  /* its directory, absolute */
+	struct strv files; /* every file read (the model's nodes name them) */
+	struct ynode *model; /* the normalised model: name, services, networks, volumes, secrets, configs */
+	struct container_def *svcs; /* each active service, parsed, in the model's order */
+	size_t nsvcs;
+};
+
+/* the errors (0: the project is good), each printed as FILE:LINE: KEY.PATH:
+ * what; p is the caller's to free in any case */
+int compose_project_load(const struct compose_opts *o, struct compose_project *p);
+void compose_project_free(struct compose_project *p);
+/* the model's body of a service, or NULL */
+const struct ynode *compose_project_service(const struct compose_project *p, const char *name);
+
+/* the container of a service: its container_name, or PROJECT-SERVICE-1;
+ * 0, or -1 if that is no valid name */
+int compose_container_name(const struct compose_project *p, const char *service, char *buf, size_t size);
+/* the service as one container's definition body (the keys only a project
+ * has turned into what a definition says: named volumes scoped to the
+ * project, secrets and configs as read-only bind mounts (those given by
+ * environment: or content: written under ROOT/compose/PROJECT/ first),
+ * depends_on naming containers, docker compose's labels); NULL after a
+ * message. The caller frees it with ynode_free */
+struct ynode *compose_container_body(const struct compose_project *p, const char *service, const char *root);
+/* the host names of the project's own named volumes (not external) */
+int compose_project_volumes(const struct compose_project *p, struct strv *names);
+
+/* emit.c: a tree as YAML. COMPOSE_EMIT_SORTED: the model's order (name,
+ * services by name, their keys sorted, then the other sections);
+ * COMPOSE_EMIT_LITERAL: every '$' written "$$", so reading it back
+ * interpolates nothing. 0, or -1 (errno) */
+#define COMPOSE_EMIT_SORTED 1
+#define COMPOSE_EMIT_LITERAL 2
+#include <stdio.h>
+int compose_emit(FILE *out, const struct ynode *n, int flags);
+
 #endif

@@ -174,10 +174,23 @@ size_t ctr_image_users_of(const struct image_users *u, const char *config, char 
  * running (0) or exited/failed (1); -1 on a timeout or system error */
 int ctr_start(const struct ctr_paths *p, const char *name, int timeout_ms);
 
+/* run.c: pull image as pull says (docker's --pull: missing, the default
+ * when NULL, always, never), bind the container to it and write text as
+ * its definition; 0, or 125 after a message (nothing is left behind) */
+int ctr_define(const struct ctr_paths *p, const char *name, const char *image, const char *pull, const char *text,
+	       size_t len);
+
+/* start.c: bring the named containers up as ctr-boot does (depends_on
+ * order and conditions, among them), printing " Container NAME  Started"
+ * for each; 0 when all run, 1 if one failed */
+int ctr_up(const struct ctr_paths *p, char *const *names, size_t n);
+
 /* logs.c: print the log (the last tail lines, all if tail < 0); follow
  * forever, or until_exit: until the container is no longer up */
 int ctr_logs(const struct ctr_paths *p, const char *name, long tail, int timestamps, int follow,
 	     int until_exit);
+/* what ctr_logs prints before each line from now on ("" at first) */
+void ctr_logs_prefix(const char *prefix);
 
 /* health.c: the healthcheck, a timer of ctr-exec's main loop */
 struct ctr_health {
@@ -226,6 +239,7 @@ int ctr_order(struct container_def *const *defs, size_t n, size_t *order);
 
 /* the subcommands, one file each (ps.c, run.c, ...) */
 int cmd_ps(int argc, char **argv);
+int cmd_compose(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);

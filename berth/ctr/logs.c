@@ -27,9 +27,19 @@ static const char *strip_stamp(const char *line, size_t len)
 	return line;
 }
 
+/* berth compose logs: each line after "NAME  | " */
+static const char *line_prefix = "";
+
+void ctr_logs_prefix(const char *prefix)
+{
+	line_prefix = prefix;
+}
+
 static void emit(const char *line, size_t len, int timestamps)
 {
 	const char *s = timestamps ? line : strip_stamp(line, len);
+
+	fputs(line_prefix, stdout);
 
 	fwrite(s, 1, len - (size_t)(s - line), stdout);
 	putchar('\n');

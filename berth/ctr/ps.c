@@ -110,23 +110,49 @@ static void ports_label(const struct container_def *d, const struct ctr_state *s
 	}
 }
 
+/* docker's --filter label=KEY or label=KEY=VALUE: 1 if d has it */
+static int label_match(const struct container_def *d, const char *f)
+{
+	size_t klen = strcspn(f, "=");
+
+	for (size_t i = 0; i < d->labels.n; i++) {
+		const char *l = d->labels.v[i];
+		if (strncmp(l, f, klen) != 0 || l[klen] != '=')
+			continue;
+		if (!f[klen] || strcmp(l + klen + 1, f + klen + 1) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
 	struct dirent **ents;
 	struct ctr_paths p;
-	int all = 0, ne;
+	int all = 0, quiet = 0, ne;
+	const char *labels[16];
+	size_t nlabels = 0;
 	time_t now = time(NULL);
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
 			all = 1;
-		else
+		else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			quiet = 1;
+		else if ((strcmp(argv[i], "--filter") == 0 || strcmp(argv[i], "-f") == 0) && i + 1 < argc) {
+			if (strncmp(argv[++i], "label=", 6) != 0 || !argv[i][6])
+				usage_error("ps", "--filter: only label=KEY[=VALUE] is known, got \"%s\"", argv[i]);
+			if (nlabels == sizeof labels / sizeof labels[0])
+				usage_error("ps", "at most %zu filters", nlabels);
+			labels[nlabels++] = argv[i] + 6;
+		} else
 			usage_error("ps", "unknown option \"%s\"", argv[i]);
 	}
 	ctr_paths_init(&p);
 	ctr_path(dir, sizeof dir, "%s/berth/containers", p.etc);
-	printf("%-20s %-30s %-10s %-32s %-8s %s\n", "NAME", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS");
+	if (!quiet)
+		printf("%-20s %-30s %-10s %-32s %-8s %s\n", "NAME", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS");
 	ne = scandir(dir, &ents, ctr_def_file, alphasort);
 	if (ne < 0)
 		return errno == ENOENT ? 0 : (warn_errno("%s", dir), EXIT_SYSTEM);
@@ -150,7 +176,15 @@ int cmd_ps(int argc, char **argv)
 		state_read(&p, name, &s);
 		w = state_word(&s);
 		/* as docker ps: what runs, or is about to */
-		if (!all && !up(&s) && s.status != CTR_RESTARTING && s.status != CTR_STARTING) {
+		size_t f = 0;
+		while (f < nlabels && label_match(&defs[0], labels[f]))
+			f++;
+		if (f < nlabels || (!all && !up(&s) && s.status != CTR_RESTARTING && s.status != CTR_STARTING)) {
+			compose_free(defs, nd);
+			continue;
+		}
+		if (quiet) {
+			printf("%s\n", name);
 			compose_free(defs, nd);
 			continue;
 		}

@@ -339,7 +339,6 @@ static int create(const char *cmd, int argc, char **argv, struct ctr_paths *p, s
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
 	struct container_def *defs = NULL;
 	struct buf b = { 0 };
-	struct bind ib = { .how = 0 };
 	struct stat sb;
 	size_t nd = 0;
 	int r;
@@ -372,15 +371,28 @@ static int create(const char *cmd, int argc, char **argv, struct ctr_paths *p, s
 		warn("Error: the flags do not make a valid definition");
 		return 125;
 	}
-	r = pull_policy(o->image, o->pull);
+	r = ctr_define(p, name, o->image, o->pull, b.p, b.n);
+	free(b.p);
+	return r;
+}
+
+int ctr_define(const struct ctr_paths *p, const char *name, const char *image, const char *pull, const char *text,
+	       size_t len)
+{
+	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
+	struct bind ib = { .how = 0 };
+	int r;
+
+	ctr_path(dir, sizeof dir, "%s/berth/containers", p->etc);
+	ctr_path(path, sizeof path, "%s/%s.yaml", dir, name);
+	r = pull_policy(image, pull);
 	if (r == 0)
-		r = bind_open(o->image, &ib);
-	if (r == 0 && (mkdir_p(dir, 0755) < 0 || file_write_atomic(path, b.p, b.n, 0644) < 0)) {
+		r = bind_open(image, &ib);
+	if (r == 0 && (mkdir_p(dir, 0755) < 0 || file_write_atomic(path, text, len, 0644) < 0)) {
 		warn_errno("Error: write %s", path);
 		r = 125;
 	}
-	free(b.p);
-	if (r == 0 && bind_finish(p, name, o->image, &ib) != 0) {
+	if (r == 0 && bind_finish(p, name, image, &ib) != 0) {
 		unlink(path);
 		r = 125;
 	}

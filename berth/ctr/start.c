@@ -337,8 +337,9 @@ int cmd_restart(int argc, char **argv)
 	return each_name("restart", argc, argv, first, time_s, restart_one);
 }
 
-/* the first line of a definition written by `berth run` */
-#define RUN_MARK "# made by berth run"
+/* the first line of a definition written by `berth run` or `berth
+ * compose up`: rm deletes it (one written by hand stays) */
+#define RUN_MARK "# made by berth "
 
 static int made_by_run(const char *path)
 {
@@ -444,8 +445,22 @@ static void ctr_timeline(const struct ctr_paths *p, const char *name)
 	}
 }
 
-/* every definition, parsed; a file with errors is left out (and counted) */
-static int defs_all(const struct ctr_paths *p, struct container_def ***out, size_t *nout, int *bad)
+static int named(const char *file, char *const *only, size_t nonly)
+{
+	char name[CTR_NAME_MAX + 8];
+
+	if (compose_name_from_path(file, name, sizeof name) != 0)
+		return 0;
+	for (size_t i = 0; i < nonly; i++)
+		if (strcmp(only[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* every definition, parsed (or only those named, if only); a file with
+ * errors is left out (and counted) */
+static int defs_some(const struct ctr_paths *p, char *const *only, size_t nonly, struct container_def ***out,
+		     size_t *nout, int *bad)
 {
 	char dir[CTR_PATH_MAX], path[CTR_PATH_MAX];
 	struct dirent **ents;
@@ -468,6 +483,10 @@ static int defs_all(const struct ctr_paths *p, struct container_def ***out, size
 		struct container_def *d;
 		size_t nd;
 		ctr_path(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+		if (only && !named(ents[i]->d_name, only, nonly)) {
+			free(ents[i]);
+			continue;
+		}
 		if (compose_load(path, &d, &nd) != 0 || nd != 1) {
 			if (nd != 1)
 				warn("%s: expected exactly one service, got %zu", path, nd);
@@ -482,6 +501,11 @@ static int defs_all(const struct ctr_paths *p, struct container_def ***out, size
 	*out = v;
 	*nout = n;
 	return 0;
+}
+
+static int defs_all(const struct ctr_paths *p, struct container_def ***out, size_t *nout, int *bad)
+{
+	return defs_some(p, NULL, 0, out, nout, bad);
 }
 
 static void defs_free(struct container_def **v, size_t n)
@@ -548,6 +572,7 @@ struct boot {
 	int *held;           /* waiting on a container in BOOT_PULLING (deps first) */
 	int detached;        /* ready has been told; this child waits for the pulls */
 	struct ctr_state st; /* the state file boot_look read last */
+	int at_boot;         /* ctr-boot: the timeline's "container NAME started" */
 	char why[160];       /* why a depends_on condition will never hold */
 	int rc;
 };
@@ -669,7 +694,12 @@ static enum boot_event boot_up_failed(struct boot *b, size_t i)
 
 static enum boot_event boot_started(struct boot *b, size_t i)
 {
-	ctr_timeline(&b->p, b->defs[i]->name);
+	if (b->at_boot) {
+		ctr_timeline(&b->p, b->defs[i]->name);
+	} else {
+		printf(" Container %s  Started\n", b->defs[i]->name);
+		fflush(stdout);
+	}
 	return EV_NONE;
 }
 
@@ -852,16 +882,14 @@ static void boot_free(struct boot *b)
  * whose restart policy is not "no" runs or has failed. 0 all running, 1 some
  * failed (or a definition is bad, or depends_on has a cycle), 111 system.
  * --prepare (a stage-1 hook, before runsvdir) only writes the services. */
-int cmd_ctr_boot(int argc, char **argv)
+/* the boot loop over only (all if NULL); prepare: write the services only */
+static int boot_run(const struct ctr_paths *p, char *const *only, size_t nonly, int at_boot, int prepare)
 {
-	struct boot b = { .rc = 0 };
+	struct boot b = { .rc = 0, .p = *p, .at_boot = at_boot };
 	time_t deadline;
 	int bad;
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--prepare") != 0))
-		usage_error("ctr-boot", "the only option is --prepare");
-	ctr_paths_init(&b.p);
-	if (defs_all(&b.p, &b.defs, &b.n, &bad) < 0)
+	if (defs_some(&b.p, only, nonly, &b.defs, &b.n, &bad) < 0)
 		die_errno(EXIT_SYSTEM, "%s/berth/containers", b.p.etc);
 	if (bad)
 		b.rc = 1;
@@ -869,7 +897,7 @@ int cmd_ctr_boot(int argc, char **argv)
 	for (size_t i = 0; i < b.n; i++)
 		if (ctr_service_create(&b.p, b.defs[i]->name) < 0)
 			b.rc = 1;
-	if (argc == 2) {
+	if (prepare) {
 		boot_free(&b);
 		return b.rc;
 	}
@@ -928,4 +956,27 @@ int cmd_ctr_boot(int argc, char **argv)
 	}
 	boot_free(&b);
 	return b.rc;
+}
+
+int cmd_ctr_boot(int argc, char **argv)
+{
+	struct ctr_paths p;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--prepare") != 0))
+		usage_error("ctr-boot", "the only option is --prepare");
+	ctr_paths_init(&p);
+	return boot_run(&p, NULL, 0, 1, argc == 2);
+}
+
+int ctr_up(const struct ctr_paths *p, char *const *names, size_t n)
+{
+	char path[CTR_PATH_MAX];
+
+	/* asked for by a person: an unless-stopped container stopped by one
+	 * comes up too, as docker compose up brings it */
+	for (size_t i = 0; i < n; i++) {
+		marker(p, p->root, names[i], "stopped", path, sizeof path);
+		unlink(path);
+	}
+	return boot_run(p, names, n, 0, 0);
 }

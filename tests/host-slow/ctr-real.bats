@@ -751,3 +751,80 @@ done'
 	# more than that (a runsvdir scan alone took 1 to 5 s)
 	((b <= c * 2 + 100))
 }
+
+# ---- berth compose: a project's services as real containers ----
+
+# compose_project DIR: a two-service project of demo:t (the compose
+# specification's shapes: a list depends_on, a .env variable, a file-based
+# secret, a named and an anonymous volume, an x- anchor merged with <<:)
+compose_project() {
+	mkdir -p "$1"
+	cat >"$1/compose.yaml" <<-'EOF'
+		x-base: &base
+		  image: demo:t
+		  network_mode: none
+		services:
+		  db:
+		    <<: *base
+		    restart: always
+		    command: ["sh", "-c", "echo db up; echo $$GREETING >/data/greeting; sleep 1000"]
+		    environment:
+		      GREETING: ${GREETING:?set it in .env}
+		    volumes: [data:/data, /scratch]
+		  app:
+		    <<: *base
+		    depends_on: [db]
+		    restart: unless-stopped
+		    command: ["sh", "-c", "cat /run/secrets/token; sleep 1000"]
+		    secrets: [token]
+		volumes:
+		  data: {}
+		secrets:
+		  token:
+		    file: ./token.txt
+	EOF
+	printf 'GREETING=hello from .env\n' >"$1/.env"
+	printf 's3cret\n' >"$1/token.txt"
+}
+
+@test "real: compose up -d: PROJECT-SERVICE-1 in depends_on order, .env, secret, volumes; ps, logs, stop, up, down -v" {
+	real_setup
+	compose_project "$T/proj"
+	run in_ns '
+B='"$BERTH"'
+cd '"$T/proj"'
+$B compose up -d
+$B compose ps
+for i in $(seq 50); do [ -s "$BERTH_ROOT/volumes/proj_data/greeting" ] && break; sleep 0.1; done
+for i in $(seq 50); do $B compose logs app | grep -q s3cret && break; sleep 0.1; done
+$B compose logs
+echo "--- stop"
+$B compose stop
+$B compose ps -a
+echo "--- up again"
+$B compose up -d
+$B compose ps -q
+echo "--- down"
+$B compose down -v
+echo "--- left"
+ls "$BERTH_ETC/berth/containers" "$BERTH_ROOT/volumes"'
+	assert_success
+	# db first, as app depends on it; named PROJECT-SERVICE-1
+	assert_equal "$(grep -E '^ Container .* Started$' <<<"$output" | head -2 | tr -s ' ' | tr '\n' ';')" \
+		" Container proj-db-1 Started; Container proj-app-1 Started;"
+	assert_line --regexp '^proj-app-1 +demo:t +running '
+	assert_line --regexp '^proj-db-1 +demo:t +running '
+	# the secret at /run/secrets/token, the .env value in the volume
+	assert_line --regexp '^proj-app-1 \| s3cret$'
+	assert_line --regexp '^proj-db-1 +\| db up$'
+	# stopped: dependants first; ps -a shows them
+	assert_equal "$(sed -n '/^--- stop/,/^NAME/p' <<<"$output" | sed '1d;$d' | tr '\n' ' ')" "proj-app-1 proj-db-1 "
+	assert_line --regexp '^proj-app-1 +demo:t +stopped '
+	# up brings both back, the unless-stopped one a person stopped too
+	assert_equal "$(sed -n '/^--- up again/,/^--- down/p' <<<"$output" | grep -c '^proj-')" 2
+	assert_line ' Container proj-app-1  Removed'
+	assert_line ' Container proj-db-1  Removed'
+	assert_line ' Volume proj_data  Removed'
+	# nothing left: definitions, the named and the anonymous volume
+	assert_equal "$(sed -n '/^--- left/,$p' <<<"$output" | grep -vc -e '^---' -e ':$' -e '^$')" 0
+}
