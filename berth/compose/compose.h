@@ -190,7 +190,8 @@ struct ynode *compose_container_body(const struct compose_project *p, const char
 int compose_project_volumes(const struct compose_project *p, struct strv *names);
 
 /* emit.c: a tree as YAML. COMPOSE_EMIT_SORTED: the model's order (name,
- * services by name, their keys sorted, then the other sections);
+ * services, networks, volumes, secrets, configs, then x- keys; every
+ * mapping below sorted by key);
  * COMPOSE_EMIT_LITERAL: every '$' written "$$", so reading it back
  * interpolates nothing. 0, or -1 (errno) */
 #define COMPOSE_EMIT_SORTED 1

@@ -101,15 +101,15 @@ static void map(struct em *m, const struct ynode *n, int depth)
 		die(EXIT_SYSTEM, "out of memory");
 	if (pairs)
 		memcpy(kv, n->kids, 2 * pairs * sizeof *kv);
-	/* sorted: the top level in its order; services (depth 1) by name and
-	 * each service's keys (depth 2) */
+	/* sorted: the top level in its order, every mapping below by key, as
+	 * docker compose config writes Go's maps */
 	if (m->flags & COMPOSE_EMIT_SORTED && pairs > 1) {
 		int scalars = 1;
 		for (size_t i = 0; i < pairs; i++)
 			scalars &= kv[2 * i]->type == Y_SCALAR;
 		if (scalars && depth == 0)
 			qsort(kv, pairs, 2 * sizeof *kv, top_cmp);
-		else if (scalars && depth <= 3)
+		else if (scalars)
 			qsort(kv, pairs, 2 * sizeof *kv, key_cmp);
 	}
 	for (size_t i = 0; i < pairs; i++) {

@@ -49,6 +49,9 @@ struct pctx {
 	const struct compose_opts *o;
 	struct strv vars;
 	int errors;
+	/* the extends being resolved, outermost first: file and service */
+	const char *chain_file[EXTENDS_DEPTH + 1], *chain_name[EXTENDS_DEPTH + 1];
+	size_t chain;
 };
 
 static void msg(struct pctx *c, int is_error, const struct ynode *n, const char *fmt, ...)
@@ -705,12 +708,27 @@ static struct ynode *extends_resolve(struct pctx *c, struct ynode *services, con
 	if (at < 0)
 		return NULL;
 	svc = services->kids[at];
-	if (svc->type != Y_MAP || !(ext = ymap_get(svc, "extends")))
-		return svc;
-	if (depth >= EXTENDS_DEPTH) {
-		PERR(c, ext, "services.%s.extends: a cycle, or more than %d deep", name, EXTENDS_DEPTH);
+	ext = ymap_get(svc, "extends");
+	for (size_t k = 0; k < c->chain; k++) {
+		if (strcmp(c->chain_name[k], name) != 0 || strcmp(c->chain_file[k], svc->src) != 0)
+			continue;
+		char path[1024];
+		size_t o = 0;
+		for (size_t j = k; j < c->chain && o < sizeof path; j++)
+			o += (size_t)snprintf(path + o, sizeof path - o, "%s -> ", c->chain_name[j]);
+		if (o < sizeof path)
+			snprintf(path + o, sizeof path - o, "%s", name);
+		PERR(c, svc, "services.%s.extends: a cycle: %s", name, path);
 		return NULL;
 	}
+	if (svc->type != Y_MAP || !ext)
+		return svc;
+	if (depth >= EXTENDS_DEPTH || c->chain >= EXTENDS_DEPTH) {
+		PERR(c, ext, "services.%s.extends: more than %d deep", name, EXTENDS_DEPTH);
+		return NULL;
+	}
+	c->chain_file[c->chain] = svc->src;
+	c->chain_name[c->chain++] = name;
 	ext = ymap_take(svc, "extends");
 	base = NULL;
 	{
@@ -738,6 +756,7 @@ static struct ynode *extends_resolve(struct pctx *c, struct ynode *services, con
 		}
 	}
 	ynode_free(ext);
+	c->chain--;
 	if (!base)
 		return NULL;
 	/* the service's own keys over its base's */
@@ -919,7 +938,7 @@ static void deps_check(struct pctx *c, const struct ynode *services)
 		if (ystr(nm) && strncmp(ystr(nm), "service:", 8) == 0 && map_find(services, ystr(nm) + 8) < 0)
 			PERR(c, nm, "services.%s.network_mode: no service \"%s\" in the project", name, ystr(nm) + 8);
 	}
-	for (size_t i = 0; !c->errors && i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (colour[i] == 0 && dep_visit(c, services, i, colour, stack, 0) != 0)
 			break;
 	free(colour);

@@ -77,7 +77,7 @@ static int load(struct copts *c, char **services, size_t n, struct compose_proje
 	c->o.services = (const char *const *)services;
 	c->o.nservices = n;
 	if (compose_project_load(&c->o, p) != 0) {
-		warn("compose: the project has errors (above): nothing was done");
+		warn("the project has errors (above): nothing was done");
 		return -1;
 	}
 	return 0;

@@ -599,3 +599,89 @@ deep.yaml: refused
 syntax.yaml: refused
 noimage.yaml: refused"
 }
+
+# ---- projects: berth compose config against the compose specification's examples ----
+
+# in a copy of the project fixtures, paths in the output as DIR
+project_config() {
+	cp -r "$FIX/project" "$T/p"
+	cd "$T/p/$1"
+	shift
+	run --separate-stderr "$BERTH" compose "$@"
+	output=${output//$T\/p/DIR}
+	stderr=${stderr//$T\/p/DIR}
+}
+
+@test "compose config: merge rules: maps merge, lists append, command replaced, ports and volumes unique, healthcheck.test replaced, !reset, !override" {
+	project_config merge -f compose.yaml -f override.yaml config
+	assert_success
+	diff -u "$FIX/project/merge.out" <(printf '%s\n' "$output")
+	diff -u "$FIX/project/merge.warn" <(printf '%s\n' "$stderr")
+}
+
+@test "compose config: extends from another file and from the same file; include with its own directory and .env; anchors and merge keys" {
+	for p in extends include fragments; do
+		project_config "$p" config
+		assert_success
+		assert_equal "$stderr" ""
+		diff -u "$FIX/project/$p.out" <(printf '%s\n' "$output")
+		cd "$TOP"
+		rm -rf "$T/p"
+	done
+}
+
+@test "compose config: profiles: services without one, --profile and COMPOSE_PROFILES, what an active one depends on" {
+	project_config profiles config --services
+	assert_success
+	assert_output web
+	run "$BERTH" compose --profile test config --services
+	assert_output "$(printf 'web\ntest_lib\ncoverage_lib')"
+	# debug_lib depends on test_lib, which comes with it
+	COMPOSE_PROFILES=debug run "$BERTH" compose config --services
+	assert_output "$(printf 'web\ntest_lib\ndebug_lib')"
+	run "$BERTH" compose --profile '*' config --services
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "compose config: a depends_on cycle, an unknown service, undeclared volumes and secrets, an include's conflict, a bad name, an extends cycle: file:line and key path, exit 1" {
+	for p in cycle undeclared include-conflict name extends-loop; do
+		project_config "bad/$p" config
+		assert_failure 1
+		assert_equal "$output" ""
+		diff -u "$FIX/project/bad/$p.err" <(printf '%s\n' "$stderr")
+		cd "$TOP"
+		rm -rf "$T/p"
+	done
+}
+
+@test "compose config: the project name from -p, COMPOSE_PROJECT_NAME, name: and the directory; the variables from --env-file over .env, the environment over both" {
+	mkdir -p "$T/My Proj"
+	cd "$T/My Proj"
+	printf 'services:\n  web:\n    image: busybox:${TAG}\n    environment: ["A=${A}"]\n' >compose.yaml
+	printf 'TAG=env-file\nA=dot\n' >.env
+	printf 'TAG=other\n' >other.env
+	run "$BERTH" compose config
+	assert_success
+	assert_line "name: myproj"
+	assert_line "    image: busybox:env-file"
+	assert_line "      A: dot"
+	run "$BERTH" compose --env-file other.env -p p1 config
+	assert_line "name: p1"
+	assert_line "    image: busybox:other"
+	TAG=shell COMPOSE_PROJECT_NAME=p2 run "$BERTH" compose config
+	assert_line "name: p2"
+	assert_line "    image: busybox:shell"
+	printf 'name: p3\n' >>compose.yaml
+	run "$BERTH" compose config
+	assert_line "name: p3"
+	run "$BERTH" compose -p p4 config
+	assert_line "name: p4"
+	run "$BERTH" compose -p Bad config
+	assert_failure 1
+	assert_output --partial 'project name "Bad": expected lowercase letters'
+	# -f names the files; none at all is one line naming the directory
+	cd "$T"
+	run "$BERTH" compose config
+	assert_failure 1
+	assert_output --partial "no compose file in $T"
+}
