@@ -3,6 +3,7 @@
 # made from them: golden files for the parser, every error message, and
 # real crun runs of the generated config.
 # shellcheck disable=SC2154 # bats' run --separate-stderr sets stderr, stderr_lines
+# shellcheck disable=SC2030,SC2031 # project_config rewrites the output run set
 
 bats_require_minimum_version 1.5.0
 
@@ -605,7 +606,7 @@ noimage.yaml: refused"
 # in a copy of the project fixtures, paths in the output as DIR
 project_config() {
 	cp -r "$FIX/project" "$T/p"
-	cd "$T/p/$1"
+	cd "$T/p/$1" || return 1
 	shift
 	run --separate-stderr "$BERTH" compose "$@"
 	output=${output//$T\/p/DIR}
@@ -657,6 +658,7 @@ project_config() {
 @test "compose config: the project name from -p, COMPOSE_PROJECT_NAME, name: and the directory; the variables from --env-file over .env, the environment over both" {
 	mkdir -p "$T/My Proj"
 	cd "$T/My Proj"
+	# shellcheck disable=SC2016 # for compose to interpolate
 	printf 'services:\n  web:\n    image: busybox:${TAG}\n    environment: ["A=${A}"]\n' >compose.yaml
 	printf 'TAG=env-file\nA=dot\n' >.env
 	printf 'TAG=other\n' >other.env
