@@ -1001,6 +1001,13 @@ static void top_check(struct pctx *c, const struct ynode *root)
 		else if (j >= 1 && j <= 4 && !is_null(root->kids[i + 1]) && root->kids[i + 1]->type != Y_MAP)
 			PERR(c, root->kids[i + 1], "%s: expected a mapping of names", k);
 	}
+	{
+		const struct ynode *nets = ymap_get(root, "networks");
+		for (size_t i = 0; nets && nets->type == Y_MAP && i + 1 < nets->n; i += 2)
+			PWARN(c, nets->kids[i], "networks.%s: not made: every container of a project is on Berth's one bridge, "
+			      "where the project's containers find each other by name (separate networks, internal: and "
+			      "isolation between projects are not supported yet)", ystr(nets->kids[i]) ? ystr(nets->kids[i]) : "?");
+	}
 	if (!ymap_get(root, "services") && !ymap_get(root, "include"))
 		PERR(c, root, "no services: (a compose file needs at least one service)");
 }
@@ -1182,6 +1189,17 @@ int compose_project_load(const struct compose_opts *o, struct compose_project *p
 		if (!(p->name = strdup(name)))
 			die(EXIT_SYSTEM, "out of memory");
 		ymap_set(model, "name", ynode_str(model, name, 0));
+	}
+	for (size_t i = 0; i + 1 < services->n; i += 2) {
+		const struct ynode *nets = ymap_get(services->kids[i + 1], "networks");
+		for (size_t j = 0; nets && nets->type == Y_MAP && j + 1 < nets->n; j += 2) {
+			const struct ynode *v = nets->kids[j + 1];
+			for (size_t k = 0; v->type == Y_MAP && k + 1 < v->n; k += 2)
+				if (ystr(v->kids[k]) && strcmp(ystr(v->kids[k]), "aliases") != 0)
+					PWARN(&c, v->kids[k], "services.%s.networks.%s.%s: not supported yet (ignored): the container "
+					      "gets an address of Berth's bridge", ystr(services->kids[i]), ystr(nets->kids[j]),
+					      ystr(v->kids[k]));
+		}
 	}
 	deps_check(&c, services);
 	refs_check(&c, model, services);
@@ -1410,6 +1428,21 @@ struct ynode *compose_container_body(const struct compose_project *p, const char
 	if (!(labels = ymap_get(body, "labels")) || labels->type != Y_MAP) {
 		ymap_set(body, "labels", ynode_new(Y_MAP, body));
 		labels = ymap_get(body, "labels");
+	}
+	/* networks: every container of a project is on Berth's bridge, and
+	 * names the project's others (ctr/hosts.c); aliases are names too */
+	{
+		const struct ynode *nets = ymap_get(svc, "networks");
+		char al[1024] = "";
+		size_t o = 0;
+		for (size_t i = 0; nets && nets->type == Y_MAP && i + 1 < nets->n; i += 2) {
+			const struct ynode *a = ymap_get(nets->kids[i + 1], "aliases");
+			for (size_t j = 0; a && a->type == Y_SEQ && j < a->n; j++)
+				if (ystr(a->kids[j]) && compose_valid_name(ystr(a->kids[j])) && o < sizeof al)
+					o += (size_t)snprintf(al + o, sizeof al - o, "%s%s", o ? "," : "", ystr(a->kids[j]));
+		}
+		if (o && o < sizeof al)
+			ymap_set(labels, "berth.aliases", ynode_str(body, al, 0));
 	}
 	ymap_set(labels, "com.docker.compose.project", ynode_str(body, p->name, 0));
 	ymap_set(labels, "com.docker.compose.service", ynode_str(body, service, 0));

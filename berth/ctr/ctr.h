@@ -180,6 +180,12 @@ int ctr_start(const struct ctr_paths *p, const char *name, int timeout_ms);
 int ctr_define(const struct ctr_paths *p, const char *name, const char *image, const char *pull, const char *text,
 	       size_t len);
 
+/* hosts.c: write the container's hosts file (addr: its address, NULL
+ * without one) and, for a compose project's container on the bridge,
+ * every other file of the project, so each names the others as the leases
+ * now say; 0, or -1 after a message */
+int ctr_hosts_write(const struct ctr_paths *p, const char *name, const struct container_def *d, const char *addr);
+
 /* start.c: bring the named containers up as ctr-boot does (depends_on
  * order and conditions, among them), printing " Container NAME  Started"
  * for each; 0 when all run, 1 if one failed */

@@ -437,47 +437,11 @@ static int etc_files(struct exec_ctx *c)
 	return 0;
 }
 
-/* hosts is bind-mounted: rewrite it in place, as a rename would leave the
- * container with the old inode */
+/* hosts.c writes it (and, for a project's container, its peers' files) */
 static int hosts_write(struct exec_ctx *c, const char *address)
 {
-	char path[CTR_PATH_MAX], buf[8192];
-	int fd, n;
-
-	ctr_path(path, sizeof path, "%s/hosts", c->dir);
-	n = snprintf(buf, sizeof buf,
-		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
-		     address ? address : "", address ? "\t" : "",
-		     address ? (c->def->hostname ? c->def->hostname : c->name) : "", address ? "\n" : "");
-	/* extra_hosts, after the container's own; host-gateway is the host
-	 * as the container reaches it: the bridge's address, or loopback
-	 * on the host's network */
-	for (size_t i = 0; i < c->def->extra_hosts.n && n > 0 && (size_t)n < sizeof buf; i++) {
-		const char *kv = c->def->extra_hosts.v[i], *eq = strchr(kv, '=');
-		char gw[INET_ADDRSTRLEN] = "127.0.0.1";
-		const char *ip = eq + 1;
-		int k;
-		if (strcmp(ip, "host-gateway") == 0) {
-			struct net_config nc;
-			struct err ne = { 0 };
-			if (c->def->network_mode == NETWORK_BRIDGE && net_config_default(&nc, &ne) == 0) {
-				struct in_addr a = { htonl(nc.gateway) };
-				inet_ntop(AF_INET, &a, gw, sizeof gw);
-			}
-			ip = gw;
-		}
-		k = snprintf(buf + n, sizeof buf - (size_t)n, "%s\t%.*s\n", ip, (int)(eq - kv), kv);
-		if (k < 0 || (size_t)k >= sizeof buf - (size_t)n)
-			break;
-		n += k;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
-		if (fd >= 0)
-			close(fd);
-		return setup_fail(c, "write %s: %s", path, strerror(errno));
-	}
-	close(fd);
+	if (ctr_hosts_write(&c->p, c->name, c->def, address) < 0)
+		return setup_fail(c, "write %s/hosts", c->dir);
 	return 0;
 }
 
@@ -574,6 +538,8 @@ static void cleanup(struct exec_ctx *c)
 		crun(c, 1, "delete", "-f", c->name, NULL, NULL, NULL);
 	if (c->attached && net_detach(&c->net, c->name, &e) < 0)
 		warn("network: %s", e.msg);
+	else if (c->attached)
+		ctr_hosts_write(&c->p, c->name, c->def, NULL); /* the project's others forget it */
 	if (c->mounted && umount2(c->rootfs, 0) < 0 && umount2(c->rootfs, MNT_DETACH) < 0)
 		warn_errno("unmount %s", c->rootfs);
 	c->created = c->attached = c->mounted = 0;

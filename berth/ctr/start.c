@@ -784,7 +784,10 @@ static int boot_pending(const struct boot *b, size_t i)
 {
 	if (b->state[i] == BOOT_PULLING || b->held[i])
 		return b->detached;
-	return b->state[i] == BOOT_WAITING || (b->state[i] == BOOT_STARTING && b->defs[i]->restart != RESTART_NO);
+	/* at boot, a container that need not run (restart: no) does not hold
+	 * ready back; one a person brings up is waited for */
+	return b->state[i] == BOOT_WAITING ||
+	       (b->state[i] == BOOT_STARTING && (b->defs[i]->restart != RESTART_NO || !b->at_boot));
 }
 
 /* the lines of container i's pull.log (ctr-exec's pull: progress, failed

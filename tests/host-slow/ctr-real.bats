@@ -828,3 +828,66 @@ ls "$BERTH_ETC/berth/containers" "$BERTH_ROOT/volumes"'
 	# nothing left: definitions, the named and the anonymous volume
 	assert_equal "$(sed -n '/^--- left/,$p' <<<"$output" | grep -vc -e '^---' -e ':$' -e '^$')" 0
 }
+
+@test "real: compose service discovery: names and aliases in each /etc/hosts; a restart with a new address is followed; another project's names are not there" {
+	real_setup
+	command -v ip >/dev/null || skip "no ip"
+	mkdir -p "$T/shop" "$T/other"
+	cat >"$T/shop/compose.yaml" <<-'EOF'
+		services:
+		  db:
+		    image: demo:t
+		    command: ["sh", "-c", "nc -lk -p 5000 -e echo db-here & exec sleep 1000"]
+		    networks:
+		      default:
+		        aliases: [database]
+		  api:
+		    image: demo:t
+		    depends_on: [db]
+		    command: ["sleep", "1000"]
+	EOF
+	printf 'services:\n  lone:\n    image: demo:t\n    command: ["sleep", "1000"]\n' >"$T/other/compose.yaml"
+	NETNS=1 run in_ns '
+B='"$BERTH"'
+cd '"$T/shop"'
+$B compose up -d >/dev/null
+(cd ../other && $B compose up -d >/dev/null)
+ask() { for i in $(seq 50); do a=$($B compose exec -T api nc -w 2 $1 5000 </dev/null) && [ -n "$a" ] && break; sleep 0.1; done; echo "$1: $a"; }
+ask db
+ask database
+ask shop-db-1
+echo "--- hosts"
+$B compose exec -T api cat /etc/hosts
+echo "--- moved"
+$B compose stop db >/dev/null
+# the lowest address is free now: this container takes it, db gets another
+$B run -d --name squatter demo:t sleep 1000 >/dev/null
+$B compose start db >/dev/null
+sed -n "s/^address=//p" $BERTH_RUN/containers/shop-db-1/state
+ask db
+$B compose exec -T api cat /etc/hosts
+$B rm -f squatter >/dev/null
+$B compose down >/dev/null
+(cd ../other && $B compose down >/dev/null)'
+	assert_success
+	assert_line "db: db-here"
+	assert_line "database: db-here"
+	assert_line "shop-db-1: db-here"
+	local before after addr
+	before=$(sed -n '/^--- hosts/,/^--- moved/p' <<<"$output")
+	addr=$(sed -n '/^--- moved/{n;p}' <<<"$output")
+	after=$(sed -n '/^--- moved/,$p' <<<"$output")
+	# api names itself and db with its alias; the other project is not there
+	grep -E "^172\.31\.[0-9.]+	api shop-api-1$|^172\.31\.[0-9.]+	shop-api-1 api$" <<<"$before"
+	grep -E "^172\.31\.[0-9.]+	db shop-db-1 database$" <<<"$before"
+	run grep -c lone <<<"$output"
+	assert_output 0
+	# db came back elsewhere, and api's file says so
+	[[ $addr =~ ^172\.31\. ]]
+	grep -F "$addr	db shop-db-1 database" <<<"$after"
+	local old
+	old=$(grep -E '	db shop-db-1 database$' <<<"$before" | cut -f1)
+	[[ $old != "$addr" ]]
+	run grep -cF "$old	db " <<<"$after"
+	assert_output 0
+}
