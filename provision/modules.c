@@ -461,7 +461,8 @@ void mod_containers(struct prov *p, const struct ynode *cfg)
 		mod_error(p, b, "berth", "expected a map");
 	for (size_t i = 0; b && b->type == Y_MAP && i + 1 < b->n; i += 2)
 		if (!ystr(b->kids[i]) || (strcmp(b->kids[i]->str, "containers") && strcmp(b->kids[i]->str, "images") &&
-					  strcmp(b->kids[i]->str, "registries") && strcmp(b->kids[i]->str, "proxy")))
+					  strcmp(b->kids[i]->str, "registries") && strcmp(b->kids[i]->str, "proxy") &&
+					  strcmp(b->kids[i]->str, "compose")))
 			mod_warn(p, b->kids[i], "berth", "unknown key %s ignored", ystr(b->kids[i]) ? b->kids[i]->str : "?");
 	if (!ynull(c) && c->type != Y_MAP)
 		mod_error(p, c, "berth.containers", "expected a map of name: compose service");
@@ -489,6 +490,77 @@ void mod_containers(struct prov *p, const struct ynode *cfg)
 		else
 			done++;
 		free(text);
+	}
+	mod_end(p, done ? RES_OK : RES_SKIPPED);
+}
+
+/* ---- berth.compose ---- */
+
+/* berth: compose: NAME: TEXT (the compose file), or NAME: {compose: TEXT
+ * or a mapping, env: TEXT (its .env)}: /etc/berth/compose/NAME/, which
+ * ctr-boot brings up (berth compose reads and checks it there, naming
+ * file:line) */
+void mod_compose(struct prov *p, const struct ynode *cfg)
+{
+	const struct ynode *c = ymap_get(ymap_get(cfg, "berth"), "compose");
+	int done = 0;
+
+	mod_begin(p, "berth.compose");
+	if (!ynull(c) && c->type != Y_MAP)
+		mod_error(p, c, "berth.compose", "expected a map of project name: compose file");
+	for (size_t i = 0; c && c->type == Y_MAP && i + 1 < c->n; i += 2) {
+		const char *name = ystr(c->kids[i]);
+		const struct ynode *v = c->kids[i + 1], *file = v, *env = NULL;
+		char path[128], out[160], *text = NULL;
+		size_t len = 0;
+		int bad = 0;
+
+		snprintf(path, sizeof path, "berth.compose.%.64s", name ? name : "?");
+		for (const char *q = name; q && *q && !bad; q++)
+			bad = !((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || ((*q == '-' || *q == '_') && q != name));
+		if (!name || !*name || bad || strlen(name) > 48) {
+			mod_error(p, c->kids[i], path, "\"%s\": a project name is lowercase letters, digits, '-' and '_'",
+				  name ? name : "");
+			continue;
+		}
+		if (v->type == Y_MAP && (ymap_get(v, "compose") || ymap_get(v, "env"))) {
+			file = ymap_get(v, "compose");
+			env = ymap_get(v, "env");
+			for (size_t k = 0; k + 1 < v->n; k += 2)
+				if (!ystr(v->kids[k]) || (strcmp(v->kids[k]->str, "compose") && strcmp(v->kids[k]->str, "env")))
+					mod_warn(p, v->kids[k], path, "unknown key %s ignored (compose:, env:)",
+						  ystr(v->kids[k]) ? v->kids[k]->str : "?");
+		}
+		if (!file || (file->type == Y_SCALAR ? ynull(file) : file->type != Y_MAP) ||
+		    (env && (env->type != Y_SCALAR || ynull(env)))) {
+			mod_error(p, v, path, "expected the compose file's text, or {compose: TEXT, env: TEXT}");
+			continue;
+		}
+		if (file->type == Y_SCALAR) {
+			text = strdup(file->str);
+			len = file->len;
+		} else if (yaml_emit(file, &text, &len) != 0) {
+			text = NULL;
+		}
+		if (!text) {
+			mod_error(p, file, path, "cannot write the compose file");
+			free(text);
+			continue;
+		}
+		snprintf(out, sizeof out, "etc/berth/compose/%s/compose.yaml", name);
+		if (root_write(p, out, text, len, 0644, 0, 0) != 0) {
+			mod_error(p, file, path, "write /%s: %s", out, strerror(errno));
+			free(text);
+			continue;
+		}
+		free(text);
+		/* .env may hold passwords: 0600 */
+		snprintf(out, sizeof out, "etc/berth/compose/%s/.env", name);
+		if (env && root_write(p, out, env->str, env->len, 0600, 0, 0) != 0) {
+			mod_error(p, env, path, "write /%s: %s", out, strerror(errno));
+			continue;
+		}
+		done++;
 	}
 	mod_end(p, done ? RES_OK : RES_SKIPPED);
 }
@@ -775,7 +847,7 @@ void mod_power_state(struct prov *p, const struct ynode *cfg)
 /* ---- the per-instance modules, in order ---- */
 
 const char *const per_instance_names[] = {"write_files", "hostname", "ca_certs", "groups", "users", "ssh",
-	"timezone", "ntp", "berth.registries", "berth.proxy", "berth.images", "berth.containers", "write_files_deferred", "runcmd", "scripts_user",
+	"timezone", "ntp", "berth.registries", "berth.proxy", "berth.images", "berth.containers", "berth.compose", "write_files_deferred", "runcmd", "scripts_user",
 	"power_state", NULL};
 
 void mod_per_instance(struct prov *p, int live)
@@ -797,6 +869,7 @@ void mod_per_instance(struct prov *p, int live)
 	/* the medium stays mounted only for berth.images */
 	seed_release(&p->seed);
 	mod_containers(p, cfg);
+	mod_compose(p, cfg);
 	mod_write_files(p, cfg, 1);
 	if (live)
 		mod_runcmd(p, cfg);

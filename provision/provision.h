@@ -129,6 +129,7 @@ void mod_ca_certs(struct prov *p, const struct ynode *cfg);
 void mod_timezone(struct prov *p, const struct ynode *cfg);
 void mod_ntp(struct prov *p, const struct ynode *cfg);
 void mod_containers(struct prov *p, const struct ynode *cfg);
+void mod_compose(struct prov *p, const struct ynode *cfg);
 void mod_registries(struct prov *p, const struct ynode *cfg);
 void mod_proxy(struct prov *p, const struct ynode *cfg);
 /* every per-instance module, in cloud-init's order; live=0 (the fuzzer)

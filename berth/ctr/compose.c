@@ -222,7 +222,7 @@ static int rm_container(const char *name)
 /* write service i's definition (recreating its container when the
  * definition changed); 0, or 1 after a message */
 static int define(const struct compose_project *p, const struct ctr_paths *cp, size_t i, char *name, size_t size,
-		  int *created)
+		  int *created, int at_boot)
 {
 	char path[CTR_PATH_MAX], old[64 << 10], proj[128];
 	struct container_def *defs = NULL;
@@ -268,14 +268,17 @@ static int define(const struct compose_project *p, const struct ctr_paths *cp, s
 	}
 	{
 		static const char *const pulls[] = { "missing", "always", "never" };
-		r = ctr_define(cp, name, p->svcs[i].image, pulls[p->svcs[i].pull], text, len);
+		/* at boot nothing is pulled here: ctr-exec pulls as pull_policy says */
+		r = ctr_define(cp, name, p->svcs[i].image, at_boot ? "never" : pulls[p->svcs[i].pull], text, len);
 	}
 	free(text);
 	if (r != 0)
 		return 1;
 	*created = 1;
-	printf(" Container %s  Created\n", name);
-	fflush(stdout);
+	if (!at_boot) {
+		printf(" Container %s  Created\n", name);
+		fflush(stdout);
+	}
 	return 0;
 }
 
@@ -411,7 +414,7 @@ static int c_up(struct copts *c, const struct ctr_paths *cp, int argc, char **ar
 	}
 	for (long k = 0; k < n; k++) {
 		int created;
-		if (define(&p, cp, want[k], names[k], CTR_NAME_MAX, &created) != 0) {
+		if (define(&p, cp, want[k], names[k], CTR_NAME_MAX, &created, 0) != 0) {
 			compose_project_free(&p);
 			return 1;
 		}
@@ -732,7 +735,7 @@ static int c_run(struct copts *c, const struct ctr_paths *cp, int argc, char **a
 			int created;
 			if ((size_t)at == want[j])
 				continue;
-			if (define(&p, cp, want[j], names[k], CTR_NAME_MAX, &created) != 0) {
+			if (define(&p, cp, want[j], names[k], CTR_NAME_MAX, &created, 0) != 0) {
 				compose_project_free(&p);
 				return 1;
 			}
@@ -868,4 +871,47 @@ int cmd_compose(int argc, char **argv)
 		return c_simple(&c, &cp, cmd, n, v);
 	usage_error("compose", "unknown command \"%s\" (up, down, ps, logs, config, pull, start, stop, restart, exec, run)",
 		    cmd);
+}
+
+/* ctr-boot: each project in /etc/berth/compose/NAME/ (its compose.yaml or
+ * another default name, its .env) written as definitions, named NAME; a
+ * project with errors is said and left out, the others go on */
+int ctr_compose_boot(const struct ctr_paths *cp)
+{
+	char dir[CTR_PATH_MAX], pdir[CTR_PATH_MAX];
+	struct dirent **ents;
+	int ne, rc = 0;
+
+	ctr_path(dir, sizeof dir, "%s/berth/compose", cp->etc);
+	ne = scandir(dir, &ents, NULL, alphasort);
+	for (int i = 0; i < ne; i++) {
+		struct compose_opts o = { 0 };
+		struct compose_project p;
+		struct stat st;
+		const char *name = ents[i]->d_name;
+
+		ctr_path(pdir, sizeof pdir, "%s/%s", dir, name);
+		if (name[0] == '.' || lstat(pdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			free(ents[i]);
+			continue;
+		}
+		o.dir = pdir;
+		o.name = name;
+		if (compose_project_load(&o, &p) != 0) {
+			warn("compose project %s (%s): errors (above): its containers are not brought up", name, pdir);
+			rc = 1;
+		} else {
+			for (size_t k = 0; k < p.nsvcs; k++) {
+				char cn[CTR_NAME_MAX];
+				int created;
+				if (define(&p, cp, k, cn, sizeof cn, &created, 1) != 0)
+					rc = 1;
+			}
+		}
+		compose_project_free(&p);
+		free(ents[i]);
+	}
+	if (ne >= 0)
+		free(ents);
+	return rc;
 }

@@ -246,6 +246,9 @@ int ctr_order(struct container_def *const *defs, size_t n, size_t *order);
 /* the subcommands, one file each (ps.c, run.c, ...) */
 int cmd_ps(int argc, char **argv);
 int cmd_compose(int argc, char **argv);
+/* compose.c: at boot, each project of $ETC/berth/compose/NAME/ written as
+ * definitions (nothing pulled); 0, or 1 if one had errors (said) */
+int ctr_compose_boot(const struct ctr_paths *p);
 int cmd_run(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);

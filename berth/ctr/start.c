@@ -968,7 +968,9 @@ int cmd_ctr_boot(int argc, char **argv)
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--prepare") != 0))
 		usage_error("ctr-boot", "the only option is --prepare");
 	ctr_paths_init(&p);
-	return boot_run(&p, NULL, 0, 1, argc == 2);
+	/* the compose projects' containers first, then every container */
+	int rc = ctr_compose_boot(&p);
+	return boot_run(&p, NULL, 0, 1, argc == 2) || rc;
 }
 
 int ctr_up(const struct ctr_paths *p, char *const *names, size_t n)

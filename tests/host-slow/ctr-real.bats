@@ -891,3 +891,45 @@ $B compose down >/dev/null
 	run grep -cF "$old	db " <<<"$after"
 	assert_output 0
 }
+
+@test "real: ctr-boot brings up /etc/berth/compose/NAME projects in depends_on order; a project with errors is named and the others come up" {
+	real_setup
+	local c=$BERTH_ETC/berth/compose
+	mkdir -p "$c/good" "$c/bad"
+	cat >"$c/good/compose.yaml" <<-'EOF'
+		services:
+		  web:
+		    image: demo:t
+		    network_mode: none
+		    restart: always
+		    depends_on:
+		      db:
+		        condition: service_started
+		    command: ["sh", "-c", "echo web $$MSG; sleep 1000"]
+		    environment: ["MSG=${MSG}"]
+		  db:
+		    image: demo:t
+		    network_mode: none
+		    restart: always
+		    command: ["sleep", "1000"]
+	EOF
+	printf 'MSG=from-dotenv\n' >"$c/good/.env"
+	printf 'services:\n  a:\n    image: demo:t\n    depends_on: [b]\n  b:\n    image: demo:t\n    depends_on: [a]\n' \
+		>"$c/bad/compose.yaml"
+	run in_ns '
+B='"$BERTH"'
+$B ctr-boot --prepare || echo "prepare: $?"
+$B ctr-boot || echo "boot: $?"
+for i in $(seq 50); do grep -q from-dotenv "$BERTH_LOG/good-web-1/current" 2>/dev/null && break; sleep 0.1; done
+$B ps'
+	assert_success
+	assert_line "prepare: 1"
+	assert_line "boot: 1"
+	assert_line --partial "bad/compose.yaml:7: services.b.depends_on: a cycle: a -> b -> a"
+	assert_line --partial "compose project bad ($c/bad): errors (above): its containers are not brought up"
+	assert_equal "$(sed -n 's/.*: container \(good-[a-z]*-1\) started$/\1/p' "$BERTH_RUN/timeline" | tr '\n' ' ')" \
+		"good-db-1 good-web-1 "
+	assert_line --regexp '^good-web-1 +demo:t +running '
+	grep -q "web from-dotenv" "$BERTH_LOG/good-web-1/current"
+	[ ! -e "$BERTH_ETC/berth/containers/bad-a-1.yaml" ]
+}

@@ -13,6 +13,7 @@ setup_file() {
 	# the build keeps each compile's warnings beside its output (Makefile:
 	# KEEP_WARNINGS); the test reads provision's and lib/'s
 	berth_make "$OUT/bin/provision"
+	berth_make "$OUT/bin/berth"
 	demo_image "$BATS_FILE_TMPDIR/demo.tar"
 }
 
@@ -1203,4 +1204,41 @@ EOF2
 	run cat "$R/etc/berth/registries.yaml"
 	assert_output --partial 'https://mirror.example:5000'
 	assert_output --partial 'password: s3cret'
+}
+
+@test "berth.compose: a project as the file's text, or compose: and env:; files in /etc/berth/compose/NAME that berth compose reads; a bad name or shape is an error naming the key" {
+	ud <<'EOF'
+#cloud-config
+berth:
+  compose:
+    shop: |
+      services:
+        web:
+          image: busybox:${TAG:-1}
+    blog:
+      compose:
+        services:
+          db: {image: "postgres:16"}
+      env: |
+        POSTGRES_PASSWORD=hunter2
+    Bad: "services: {}"
+    odd: [1]
+EOF
+	prov
+	assert_line --partial 'berth.compose.Bad: "Bad": a project name is lowercase letters'
+	assert_line --partial "berth.compose.odd: expected the compose file's text, or {compose: TEXT, env: TEXT}"
+	assert_line 'provision: berth.compose: error'
+	# the password is not printed
+	refute_output --partial hunter2
+	local c=$R/etc/berth/compose
+	assert_equal "$(stat -c %a "$c/blog/.env")" 600
+	assert_equal "$(cat "$c/blog/.env")" "POSTGRES_PASSWORD=hunter2"
+	cd "$c/shop"
+	run "$OUT/bin/berth" compose config
+	assert_success
+	assert_line "name: shop"
+	assert_line "    image: busybox:1"
+	cd "$c/blog"
+	run "$OUT/bin/berth" compose config --services
+	assert_output db
 }
