@@ -687,3 +687,26 @@ project_config() {
 	assert_failure 1
 	assert_output --partial "no compose file in $T"
 }
+
+@test "docs/COMPOSE.md: the example project reads as it says: anchors, the required variable, the services in order" {
+	mkdir -p "$T/shop"
+	cd "$T/shop"
+	sed -n '/^<!-- example: compose.yaml/,/^```$/p' "$TOP/docs/COMPOSE.md" | sed '1,2d;$d' >compose.yaml
+	[ -s compose.yaml ]
+	printf 'tok\n' >token.txt
+	run --separate-stderr "$BERTH" compose config
+	assert_failure 1
+	assert_equal "$stderr" "$(printf '%s\n' "$T/shop/compose.yaml:22: services.db.environment.POSTGRES_PASSWORD: required variable DB_PASSWORD is not set: set DB_PASSWORD in .env" \
+		"berth compose: the project has errors (above): nothing was done")"
+	printf 'DB_PASSWORD=pw\n' >.env
+	run --separate-stderr "$BERTH" compose config
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line "name: shop"
+	assert_line "    image: registry.example/shop/api:latest"
+	assert_line "      POSTGRES_PASSWORD: pw"
+	assert_line "    restart: unless-stopped"
+	assert_line "    file: $T/shop/token.txt"
+	run "$BERTH" compose config --services
+	assert_output "$(printf 'web\napi\ndb')"
+}
