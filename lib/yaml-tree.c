@@ -32,7 +32,24 @@ struct builder {
 	char *stack_anchor[YAML_DEPTH_MAX];
 	size_t depth;
 	struct ynode *root;
+	/* merge keys' pairs, taken out of their mapping: an anchor may point
+	 * into them, so they live until the document is read */
+	struct ynode **dead;
+	size_t ndead;
 };
+
+static int bury(struct builder *b, struct ynode *n)
+{
+	struct ynode **d = realloc(b->dead, (b->ndead + 1) * sizeof *d);
+
+	if (!d) {
+		ynode_free(n);
+		return -1;
+	}
+	b->dead = d;
+	d[b->ndead++] = n;
+	return 0;
+}
 
 static int bad(struct builder *b, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(struct builder *b, int line, const char *fmt, ...)
@@ -252,12 +269,12 @@ static int merge_keys(struct builder *b, struct ynode *m)
 				}
 			}
 		}
-		ynode_free(k);
-		ynode_free(v);
+		if (bury(b, k) != 0 || bury(b, v) != 0)
+			return bad(b, 0, "out of memory");
 		continue;
 	fail:
-		ynode_free(k);
-		ynode_free(v);
+		bury(b, k);
+		bury(b, v);
 		return b->err[0] ? -1 : bad(b, 0, "out of memory");
 	}
 	return 0;
@@ -369,6 +386,9 @@ struct ynode *yaml_load(const char *src, const char *buf, size_t len, char *err,
 	for (size_t i = 0; i < b.nanchors; i++)
 		free(b.anchors[i].name);
 	free(b.anchors);
+	for (size_t i = 0; i < b.ndead; i++)
+		ynode_free(b.dead[i]);
+	free(b.dead);
 	if (r != 0) {
 		if (!err[0])
 			bad(&b, 0, "out of memory");

@@ -164,6 +164,7 @@ struct compose_project {
 	char *name; /* the project's name */
 	char *dir;  /* its directory, absolute */
 	struct strv files; /* every file read (the model's nodes name them) */
+	struct strv vars;  /* .env's (or --env-file's) KEY=VALUE */
 	struct ynode *model; /* the normalised model: name, services, networks, volumes, secrets, configs */
 	struct container_def *svcs; /* each active service, parsed, in the model's order */
 	size_t nsvcs;

@@ -253,6 +253,23 @@ static void env_file_paths(struct pctx *c, struct ynode *ef, const char *base)
 	}
 }
 
+/* a variable: the environment's, else .env's (or --env-file's) */
+static const char *vars_get(const struct strv *vars, const char *name)
+{
+	const char *v = getenv(name);
+	size_t n = strlen(name);
+
+	for (size_t k = 0; !v && k < vars->n; k++)
+		if (strncmp(vars->v[k], name, n) == 0 && vars->v[k][n] == '=')
+			v = vars->v[k] + n + 1;
+	return v;
+}
+
+static const char *var_lookup(struct pctx *c, const char *name)
+{
+	return vars_get(&c->vars, name);
+}
+
 /* KEY=VALUE list items to a mapping (environment, labels, sysctls,
  * annotations); "KEY" alone in environment takes the variable's value from
  * the environment or .env, as compose does, or is left out with a warning */
@@ -261,6 +278,31 @@ static void kv_to_map(struct pctx *c, struct ynode *svc, const char *key, int fr
 	long i = map_find(svc, key);
 	struct ynode *l, *m;
 
+	if (i >= 0 && from_env && svc->kids[i]->type == Y_MAP) {
+		/* KEY: with no value takes it from the environment or .env */
+		struct ynode *em = svc->kids[i];
+		for (size_t j = 0; j + 1 < em->n;) {
+			const char *k = ystr(em->kids[j]);
+			const char *v = NULL;
+			if (!k || !is_null(em->kids[j + 1]) || em->kids[j + 1]->type != Y_SCALAR) {
+				j += 2;
+				continue;
+			}
+			v = var_lookup(c, k);
+			if (v) {
+				ynode_free(em->kids[j + 1]);
+				em->kids[j + 1] = ynode_str(em->kids[j], v, 0);
+				j += 2;
+				continue;
+			}
+			PWARN(c, em->kids[j], "%s.%s: not set in the environment or .env: left out", key, k);
+			ynode_free(em->kids[j]);
+			ynode_free(em->kids[j + 1]);
+			memmove(em->kids + j, em->kids + j + 2, (em->n - j - 2) * sizeof *em->kids);
+			em->n -= 2;
+		}
+		return;
+	}
 	if (i < 0 || svc->kids[i]->type != Y_SEQ)
 		return;
 	l = svc->kids[i];
@@ -280,10 +322,7 @@ static void kv_to_map(struct pctx *c, struct ynode *svc, const char *key, int fr
 			ymap_set(m, k, ynode_str(it, eq + 1, 0));
 			free(k);
 		} else if (from_env) {
-			const char *v = getenv(it->str);
-			for (size_t k = 0; !v && k < c->vars.n; k++)
-				if (strncmp(c->vars.v[k], it->str, it->len) == 0 && c->vars.v[k][it->len] == '=')
-					v = c->vars.v[k] + it->len + 1;
+			const char *v = var_lookup(c, it->str);
 			if (v)
 				ymap_set(m, it->str, ynode_str(it, v, 0));
 			else
@@ -1012,6 +1051,60 @@ static void top_check(struct pctx *c, const struct ynode *root)
 		PERR(c, root, "no services: (a compose file needs at least one service)");
 }
 
+static void volume_host_name(const struct compose_project *p, const char *vol, char *out, size_t size);
+
+/* the host names of volumes, secrets and configs are file names under
+ * Berth's directories: no '/', no "..", nothing a path could climb with */
+static void resources_check(struct pctx *c, const struct ynode *root)
+{
+	static const char *const kinds[] = { "volumes", "secrets", "configs" };
+
+	for (size_t k = 0; k < 3; k++) {
+		const struct ynode *m = ymap_get(root, kinds[k]);
+		for (size_t i = 0; m && m->type == Y_MAP && i + 1 < m->n; i += 2) {
+			const char *name = ystr(m->kids[i]);
+			const struct ynode *v = m->kids[i + 1];
+			char host[512];
+			if (!name || !compose_valid_name(name)) {
+				PERR(c, m->kids[i], "%s: \"%s\": expected a name of letters, digits, '_', '.', '-'", kinds[k],
+				     name ? name : "?");
+				continue;
+			}
+			if (k != 0)
+				continue;
+			volume_host_name(c->p, name, host, sizeof host);
+			if (!compose_valid_name(host))
+				PERR(c, ymap_get(v, "name") ? ymap_get(v, "name") : m->kids[i],
+				     "volumes.%s.name: \"%s\": expected a name of letters, digits, '_', '.', '-'", name, host);
+			const char *drv = ystr(ymap_get(v, "driver"));
+			if (drv && strcmp(drv, "local") != 0)
+				PERR(c, ymap_get(v, "driver"), "volumes.%s.driver: \"%s\": Berth's volumes are local directories", name,
+				     drv);
+			if (ymap_get(v, "driver_opts"))
+				PERR(c, ymap_get(v, "driver_opts"), "volumes.%s.driver_opts: not supported (a bind mount of a host "
+				     "path does what type: none, o: bind does)", name);
+		}
+	}
+}
+
+/* two services may not have one container: container_name given twice */
+static void names_check(struct pctx *c, const struct compose_project *p, const struct ynode *services)
+{
+	for (size_t i = 0; i + 1 < services->n; i += 2) {
+		char a[128], b[128];
+		if (!ystr(services->kids[i]) || compose_container_name(p, ystr(services->kids[i]), a, sizeof a) != 0) {
+			PERR(c, services->kids[i], "services.%s: no valid container name (container_name, or PROJECT-SERVICE-1 "
+			     "of at most 63 characters)", ystr(services->kids[i]) ? ystr(services->kids[i]) : "?");
+			continue;
+		}
+		for (size_t j = 0; j < i; j += 2)
+			if (ystr(services->kids[j]) && compose_container_name(p, ystr(services->kids[j]), b, sizeof b) == 0 &&
+			    strcmp(a, b) == 0)
+				PERR(c, services->kids[i], "services.%s: the container name %s is services.%s's too",
+				     ystr(services->kids[i]), a, ystr(services->kids[j]));
+	}
+}
+
 /* ---- the project ---- */
 
 static const char *const default_files[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
@@ -1115,9 +1208,15 @@ int compose_project_load(const struct compose_opts *o, struct compose_project *p
 			PERR(&c, NULL, "compose: file path too long");
 		goto out;
 	}
+	if (list.n == 0) {
+		PERR(&c, NULL, "compose: no compose file named (COMPOSE_FILE is empty)");
+		goto out;
+	}
 	if (o->dir) {
-		if (path_abs(cwd, o->dir, dir, sizeof dir) != 0)
+		if (path_abs(cwd, o->dir, dir, sizeof dir) != 0) {
+			PERR(&c, NULL, "--project-directory: path too long");
 			goto out;
+		}
 	} else {
 		dir_of(list.v[0], dir, sizeof dir);
 	}
@@ -1201,6 +1300,9 @@ int compose_project_load(const struct compose_opts *o, struct compose_project *p
 					      ystr(v->kids[k]));
 		}
 	}
+	p->model = model; /* compose_container_name and volume_host_name read it */
+	resources_check(&c, model);
+	names_check(&c, p, services);
 	deps_check(&c, services);
 	refs_check(&c, model, services);
 	if (c.errors)
@@ -1229,7 +1331,7 @@ int compose_project_load(const struct compose_opts *o, struct compose_project *p
 	}
 out:
 	strv_free(&list);
-	strv_free(&c.vars);
+	p->vars = c.vars; /* for secrets and configs given by environment: */
 	p->model = model;
 	return c.errors;
 }
@@ -1241,6 +1343,7 @@ void compose_project_free(struct compose_project *p)
 	free(p->name);
 	free(p->dir);
 	strv_free(&p->files);
+	strv_free(&p->vars);
 	memset(p, 0, sizeof *p);
 }
 
@@ -1343,7 +1446,7 @@ static int mounts_add(const struct compose_project *p, struct ynode *body, const
 		char file[PATH_MAX], tgt[PATH_MAX];
 		const char *given;
 		struct ynode *m;
-		long long mode = secrets ? 0400 : 0444;
+		long long mode = 0444; /* compose's default, for a user other than root */
 
 		def = ymap_get(top, src);
 		if (r->type == Y_MAP && ymap_get(r, "mode"))
@@ -1356,7 +1459,7 @@ static int mounts_add(const struct compose_project *p, struct ynode *body, const
 		} else {
 			const char *envname = ystr(ymap_get(def, "environment"));
 			const char *content = secrets ? NULL : ystr(ymap_get(def, "content"));
-			const char *val = envname ? getenv(envname) : content;
+			const char *val = envname ? vars_get(&p->vars, envname) : content;
 			int ext = 0;
 			if (ymap_get(def, "external"))
 				ybool(ymap_get(def, "external"), &ext);
@@ -1417,8 +1520,18 @@ struct ynode *compose_container_body(const struct compose_project *p, const char
 		ynode_free(body);
 		return NULL;
 	}
-	/* depends_on names containers */
+	/* depends_on names containers; an optional one (required: false) on a
+	 * service the project lacks is left out */
 	if ((dep = ymap_get(body, "depends_on")) && dep->type == Y_MAP) {
+		for (size_t i = 0; i + 1 < dep->n;) {
+			if (ystr(dep->kids[i]) && !compose_project_service(p, ystr(dep->kids[i]))) {
+				char key[256];
+				snprintf(key, sizeof key, "%s", ystr(dep->kids[i]));
+				ynode_free(ymap_take(dep, key));
+				continue;
+			}
+			i += 2;
+		}
 		for (size_t i = 0; i + 1 < dep->n; i += 2) {
 			char cn[128];
 			if (ystr(dep->kids[i]) && compose_container_name(p, ystr(dep->kids[i]), cn, sizeof cn) == 0)

@@ -316,6 +316,7 @@ static int logs_many(const struct ctr_paths *cp, char names[][CTR_NAME_MAX], siz
 		}
 		pids[i] = fork();
 		if (pids[i] == 0) {
+			signal(SIGINT, SIG_DFL);
 			setvbuf(stdout, NULL, _IOLBF, 0);
 			ctr_logs_prefix(prefix);
 			_exit(ctr_logs(cp, names[i], tail, stamps, follow, until_exit));
@@ -359,7 +360,8 @@ static int verb_names(int (*cmd)(int, char **), const char *verb, char names[][C
 
 /* the containers of the services named (all of the project's if none), in
  * depends_on order, reversed if rev */
-static long names_of(const struct compose_project *p, char **svcs, size_t nsvcs, int rev, char names[][CTR_NAME_MAX])
+static long names_of(const struct compose_project *p, char **svcs, size_t nsvcs, int rev, int deps,
+		     char names[][CTR_NAME_MAX])
 {
 	size_t want[NAMES_MAX];
 	long n;
@@ -368,10 +370,11 @@ static long names_of(const struct compose_project *p, char **svcs, size_t nsvcs,
 		die(EXIT_USAGE, "compose: more than %d services", NAMES_MAX);
 	if ((n = targets(p, svcs, nsvcs, want)) < 0)
 		return -1;
-	/* only the named ones, not their dependencies, for stop/start/logs */
+	/* only the named ones, not their dependencies (unless deps: start
+	 * brings up what a service depends on, as its depends_on order needs) */
 	long k = 0;
 	for (long i = 0; i < n; i++) {
-		int named = nsvcs == 0;
+		int named = nsvcs == 0 || deps;
 		for (size_t j = 0; j < nsvcs && !named; j++)
 			named = strcmp(svcs[j], p->svcs[want[i]].name) == 0;
 		if (named && compose_container_name(p, p->svcs[want[i]].name, names[k], CTR_NAME_MAX) == 0)
@@ -427,7 +430,12 @@ static int c_up(struct copts *c, const struct ctr_paths *cp, int argc, char **ar
 	if (detach || rc != 0)
 		return rc;
 	/* attached: the logs until every container has stopped; ^C stops them */
-	signal(SIGINT, on_int);
+	{
+		/* no SA_RESTART: ^C must end the wait for the log children */
+		struct sigaction sa = { .sa_handler = on_int };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	logs_many(cp, names, (size_t)n, -1, 0, 0, 1);
 	if (interrupted) {
 		printf("Gracefully stopping... (press Ctrl+C again to force)\n");
@@ -460,7 +468,7 @@ static int c_down(struct copts *c, const struct ctr_paths *cp, int argc, char **
 	{
 		char ordered[NAMES_MAX][CTR_NAME_MAX], found[NAMES_MAX][CTR_NAME_MAX];
 		char taken[NAMES_MAX] = { 0 };
-		long k = names_of(&p, NULL, 0, 1, ordered);
+		long k = names_of(&p, NULL, 0, 1, 0, ordered);
 		size_t nf = project_containers(cp, p.name, found, NAMES_MAX);
 		n = 0;
 		for (long a = 0; a < k; a++)
@@ -632,7 +640,7 @@ static int c_simple(struct copts *c, const struct ctr_paths *cp, const char *cmd
 		compose_project_free(&p);
 		return cmd_ps(k, av);
 	}
-	n = names_of(&p, argv + i, (size_t)(argc - i), strcmp(cmd, "stop") == 0, names);
+	n = names_of(&p, argv + i, (size_t)(argc - i), strcmp(cmd, "stop") == 0, strcmp(cmd, "start") == 0, names);
 	compose_project_free(&p);
 	if (n < 0)
 		return 1;
@@ -730,7 +738,11 @@ static int c_run(struct copts *c, const struct ctr_paths *cp, int argc, char **a
 		size_t want[NAMES_MAX];
 		char names[NAMES_MAX][CTR_NAME_MAX];
 		char *up[NAMES_MAX];
-		long n = targets(&p, argv + i, 1, want), k = 0;
+		long n = p.nsvcs > NAMES_MAX ? -1 : targets(&p, argv + i, 1, want), k = 0;
+		if (n < 0) {
+			compose_project_free(&p);
+			return 1;
+		}
 		for (long j = 0; j < n; j++) {
 			int created;
 			if ((size_t)at == want[j])

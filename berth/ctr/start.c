@@ -715,7 +715,7 @@ static enum boot_event boot_pull_wait(struct boot *b, size_t i)
 static enum boot_event boot_failed(struct boot *b, size_t i)
 {
 	warn("container %s failed to start%s%s", b->defs[i]->name, b->st.error[0] ? ": " : "", b->st.error);
-	if (b->defs[i]->restart != RESTART_NO)
+	if (b->defs[i]->restart != RESTART_NO || !b->at_boot)
 		b->rc = 1;
 	return EV_NONE;
 }
@@ -946,7 +946,7 @@ static int boot_run(const struct ctr_paths *p, char *const *only, size_t nonly, 
 		if (time(NULL) >= deadline) {
 			for (size_t i = 0; i < b.n; i++)
 				if ((b.state[i] == BOOT_WAITING || b.state[i] == BOOT_STARTING) && !b.held[i] &&
-				    b.defs[i]->restart != RESTART_NO) {
+				    (b.defs[i]->restart != RESTART_NO || !b.at_boot)) {
 					warn("container %s: not running after %d s", b.defs[i]->name, START_WAIT_MS / 1000);
 					b.rc = 1;
 				}

@@ -933,3 +933,25 @@ $B ps'
 	grep -q "web from-dotenv" "$BERTH_LOG/good-web-1/current"
 	[ ! -e "$BERTH_ETC/berth/containers/bad-a-1.yaml" ]
 }
+
+@test "real: compose start SERVICE brings up what it depends on; up of a service that cannot start exits 1 whatever its restart policy" {
+	real_setup
+	compose_project "$T/proj"
+	run in_ns '
+B='"$BERTH"'
+cd '"$T/proj"'
+$B compose up -d >/dev/null
+$B compose stop >/dev/null
+$B compose start app
+$B compose ps -q
+printf "services:\n  broken:\n    image: nosuch:1\n    pull_policy: never\n" >broken.yaml
+$B compose -f compose.yaml -f broken.yaml up -d broken || echo "up: $?"
+$B compose -f compose.yaml -f broken.yaml down -v >/dev/null'
+	assert_success
+	assert_line ' Container proj-db-1  Started'
+	assert_line ' Container proj-app-1  Started'
+	assert_line proj-app-1
+	assert_line proj-db-1
+	assert_line --partial "container proj-broken-1 failed to start: image nosuch:1: not in the store"
+	assert_line "up: 1"
+}

@@ -644,8 +644,8 @@ project_config() {
 	assert_equal "${#lines[@]}" 4
 }
 
-@test "compose config: a depends_on cycle, an unknown service, undeclared volumes and secrets, an include's conflict, a bad name, an extends cycle: file:line and key path, exit 1" {
-	for p in cycle undeclared include-conflict name extends-loop; do
+@test "compose config: a depends_on cycle, an unknown service, undeclared volumes and secrets, an include's conflict, a bad name, an extends cycle, a volume name that climbs, a shared container_name, driver_opts: file:line and key path, exit 1" {
+	for p in cycle undeclared include-conflict name extends-loop resources; do
 		project_config "bad/$p" config
 		assert_failure 1
 		assert_equal "$output" ""
@@ -709,4 +709,18 @@ project_config() {
 	assert_line "    file: $T/shop/token.txt"
 	run "$BERTH" compose config --services
 	assert_output "$(printf 'web\napi\ndb')"
+}
+
+@test "compose config: an anchor inside a merge key's mapping stays usable; environment KEY: with no value comes from the environment or .env, or is left out with a warning" {
+	mkdir -p "$T/m"
+	cd "$T/m"
+	printf 'x-a: {<<: &inner {A: "1"}}\nservices:\n  web:\n    image: busybox\n    labels: *inner\n    environment:\n      FROM_ENV:\n      FROM_DOT:\n      NOWHERE:\n' >compose.yaml
+	printf 'FROM_DOT=dot\n' >.env
+	FROM_ENV=shell run --separate-stderr "$BERTH" compose config
+	assert_success
+	assert_line '      A: "1"'
+	assert_line '      FROM_ENV: shell'
+	assert_line '      FROM_DOT: dot'
+	refute_output --partial NOWHERE
+	assert_equal "$stderr" "$T/m/compose.yaml:9: environment.NOWHERE: not set in the environment or .env: left out"
 }
