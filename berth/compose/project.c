@@ -817,7 +817,7 @@ static struct ynode *extends_base(struct pctx *c, struct ynode *services, const 
 
 static int profile_active(struct pctx *c, const char *prof)
 {
-	const char *env = getenv("COMPOSE_PROFILES");
+	const char *env = vars_get(&c->vars, "COMPOSE_PROFILES");
 
 	for (size_t i = 0; i < c->o->nprofiles; i++)
 		if (strcmp(c->o->profiles[i], prof) == 0 || strcmp(c->o->profiles[i], "*") == 0)
@@ -1265,7 +1265,7 @@ int compose_project_load(const struct compose_opts *o, struct compose_project *p
 	profiles_apply(&c, services);
 	/* the name */
 	{
-		const char *n = o->name ? o->name : getenv("COMPOSE_PROJECT_NAME");
+		const char *n = o->name ? o->name : vars_get(&c.vars, "COMPOSE_PROJECT_NAME");
 		const struct ynode *nn = ymap_get(model, "name");
 		if ((!n || !*n) && ystr(nn) && !is_null(nn))
 			n = ystr(nn);

@@ -673,6 +673,11 @@ project_config() {
 	TAG=shell COMPOSE_PROJECT_NAME=p2 run "$BERTH" compose config
 	assert_line "name: p2"
 	assert_line "    image: busybox:shell"
+	# COMPOSE_PROJECT_NAME and COMPOSE_PROFILES may be in .env too
+	printf 'COMPOSE_PROJECT_NAME=fromdot\n' >>.env
+	run "$BERTH" compose config
+	assert_line "name: fromdot"
+	printf 'TAG=env-file\nA=dot\n' >.env
 	printf 'name: p3\n' >>compose.yaml
 	run "$BERTH" compose config
 	assert_line "name: p3"
