@@ -1084,12 +1084,11 @@ static int volume_source(struct ctx *c, const char *src, struct volume *vol)
  * volume of this container's own, VOLUME_DIR/NAME-anon-<16 hex of the
  * target's FNV-1a>, kept while the container is, as docker keeps one until
  * `rm -v` (`berth compose down -v` removes it) */
-static int volume_anonymous(struct ctx *c, const char *name, const char *target, struct volume *vol)
+static int volume_anonymous(const char *name, const char *target, struct volume *vol)
 {
 	char vname[128], full[PATH_MAX];
 	unsigned long long h = 14695981039346656037ULL;
 
-	(void)c;
 	for (const unsigned char *t = (const unsigned char *)target; *t; t++)
 		h = (h ^ *t) * 1099511628211ULL;
 	snprintf(vname, sizeof vname, "%s-anon-%016llx", name, h);
@@ -1110,7 +1109,7 @@ static int volume_short(struct ctx *c, const char *s, struct volume *vol)
 	if (strlen(s) >= sizeof buf)
 		return -1;
 	if (!strchr(s, ':'))
-		return abs_path_ok(s) ? volume_anonymous(c, c->name, s, vol) : -1;
+		return abs_path_ok(s) ? volume_anonymous(c->name, s, vol) : -1;
 	strcpy(buf, s);
 	for (char *p = buf, *tok; nf < 3 && (tok = strsep(&p, ":"));)
 		f[nf++] = tok;
@@ -1172,7 +1171,7 @@ static int volume_long(struct ctx *c, const struct ynode *v, const char *path, s
 	if (r != 0)
 		return -1;
 	if (dst && abs_path_ok(dst) && !src && strcmp(type, "volume") == 0)
-		return volume_anonymous(c, c->name, dst, vol);
+		return volume_anonymous(c->name, dst, vol);
 	if (!src || !dst || !abs_path_ok(dst)) {
 		ERR(c, v, "%s: expected source and an absolute target", path);
 		return -1;
@@ -1792,6 +1791,16 @@ static int k_extra_hosts(struct ctx *c, struct container_def *d, const struct yn
 {
 	/* "=" first: an IPv6 address has ':' in it */
 	return kv_items(c, d, v, path, "=:", 0, extra_host, "HOST:IP or HOST=IP (IP an address or host-gateway)");
+}
+
+const char *compose_label(const struct container_def *d, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (size_t i = 0; i < d->labels.n; i++)
+		if (strncmp(d->labels.v[i], key, k) == 0 && d->labels.v[i][k] == '=')
+			return d->labels.v[i] + k + 1;
+	return NULL;
 }
 
 static int label_add(struct ctx *c, struct container_def *d, const struct ynode *at, const char *path, const char *key,

@@ -136,6 +136,9 @@ const char *compose_signal_name(int sig, char *buf, size_t size);
 /* the capability table, for spec.c: NULL-terminated names "CAP_..." */
 extern const char *const compose_cap_names[];
 
+/* the value of the label key ("com.docker.compose.project"), or NULL */
+const char *compose_label(const struct container_def *d, const char *key);
+
 void strv_free(struct strv *s);
 int strv_push(struct strv *s, const char *str);
 

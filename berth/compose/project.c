@@ -91,8 +91,6 @@ static long map_find(const struct ynode *m, const char *key)
 	return found;
 }
 
-static int is_null(const struct ynode *n) { return ynull(n); }
-
 /* ---- files ---- */
 
 static const char *file_keep(struct pctx *c, const char *path)
@@ -191,7 +189,7 @@ static void path_fix(struct pctx *c, struct ynode *n, const char *base, const ch
 {
 	char full[PATH_MAX];
 
-	if (!n || n->type != Y_SCALAR || is_null(n) || n->str[0] == '/')
+	if (!n || n->type != Y_SCALAR || ynull(n) || n->str[0] == '/')
 		return;
 	if (path_abs(base, n->str, full, sizeof full) != 0) {
 		PERR(c, n, "%s: path too long", what);
@@ -213,7 +211,7 @@ static void volume_paths(struct pctx *c, struct ynode *vols, const char *base)
 		return;
 	for (size_t i = 0; i < vols->n; i++) {
 		struct ynode *v = vols->kids[i];
-		if (v->type == Y_SCALAR && !is_null(v) && is_host_path(v->str) && strchr(v->str, ':')) {
+		if (v->type == Y_SCALAR && !ynull(v) && is_host_path(v->str) && strchr(v->str, ':')) {
 			char src[PATH_MAX], full[PATH_MAX + 64];
 			const char *colon = strchr(v->str, ':');
 			if ((size_t)(colon - v->str) >= sizeof src)
@@ -284,7 +282,7 @@ static void kv_to_map(struct pctx *c, struct ynode *svc, const char *key, int fr
 		for (size_t j = 0; j + 1 < em->n;) {
 			const char *k = ystr(em->kids[j]);
 			const char *v = NULL;
-			if (!k || !is_null(em->kids[j + 1]) || em->kids[j + 1]->type != Y_SCALAR) {
+			if (!k || !ynull(em->kids[j + 1]) || em->kids[j + 1]->type != Y_SCALAR) {
 				j += 2;
 				continue;
 			}
@@ -310,7 +308,7 @@ static void kv_to_map(struct pctx *c, struct ynode *svc, const char *key, int fr
 	for (size_t j = 0; j < l->n; j++) {
 		struct ynode *it = l->kids[j];
 		const char *eq;
-		if (it->type != Y_SCALAR || is_null(it)) {
+		if (it->type != Y_SCALAR || ynull(it)) {
 			ynode_free(m);
 			return; /* compose.c says what is wrong with it */
 		}
@@ -347,7 +345,7 @@ static void list_to_map(struct ynode *svc, const char *key, int depends)
 		return;
 	l = svc->kids[i];
 	for (size_t j = 0; j < l->n; j++)
-		if (l->kids[j]->type != Y_SCALAR || is_null(l->kids[j]))
+		if (l->kids[j]->type != Y_SCALAR || ynull(l->kids[j]))
 			return;
 	m = ynode_new(Y_MAP, l);
 	for (size_t j = 0; j < l->n; j++) {
@@ -501,7 +499,7 @@ static int includes(struct pctx *c, struct ynode *root, const char *base, int de
 					PERR(c, it->kids[k], "include[%zu]: unknown key \"%s\"", i, key ? key : "?");
 			}
 		}
-		if (!paths || (paths->type == Y_SCALAR ? is_null(paths) : paths->type != Y_SEQ || paths->n == 0)) {
+		if (!paths || (paths->type == Y_SCALAR ? ynull(paths) : paths->type != Y_SEQ || paths->n == 0)) {
 			PERR(c, it, "include[%zu]: expected a file, or {path: FILE, project_directory, env_file}", i);
 			break;
 		}
@@ -773,7 +771,7 @@ static struct ynode *extends_resolve(struct pctx *c, struct ynode *services, con
 	{
 		const char *bname = ext->type == Y_SCALAR ? ystr(ext) : ystr(ymap_get(ext, "service"));
 		const char *file = ext->type == Y_MAP ? ystr(ymap_get(ext, "file")) : NULL;
-		if (!bname || is_null(ext)) {
+		if (!bname || ynull(ext)) {
 			PERR(c, ext, "services.%s.extends: expected a service name, or {service: NAME, file: FILE}", name);
 		} else if (file) {
 			char dir[PATH_MAX];
@@ -1037,7 +1035,7 @@ static void top_check(struct pctx *c, const struct ynode *root)
 			;
 		if (!known[j])
 			PWARN(c, root->kids[i], "unknown top-level key \"%s\" (ignored)", k);
-		else if (j >= 1 && j <= 4 && !is_null(root->kids[i + 1]) && root->kids[i + 1]->type != Y_MAP)
+		else if (j >= 1 && j <= 4 && !ynull(root->kids[i + 1]) && root->kids[i + 1]->type != Y_MAP)
 			PERR(c, root->kids[i + 1], "%s: expected a mapping of names", k);
 	}
 	{
@@ -1267,7 +1265,7 @@ int compose_project_load(const struct compose_opts *o, struct compose_project *p
 	{
 		const char *n = o->name ? o->name : vars_get(&c.vars, "COMPOSE_PROJECT_NAME");
 		const struct ynode *nn = ymap_get(model, "name");
-		if ((!n || !*n) && ystr(nn) && !is_null(nn))
+		if ((!n || !*n) && ystr(nn) && !ynull(nn))
 			n = ystr(nn);
 		if (n && *n) {
 			if (!project_name_ok(n)) {

@@ -175,27 +175,35 @@ static size_t project_containers(const struct ctr_paths *cp, const char *project
 	return n;
 }
 
-/* the definition text of service i: the mark, then the body */
-static char *def_text(const struct compose_project *p, const struct ctr_paths *cp, size_t i, size_t *len)
+/* body as the definition of container name: the mark, a comment, the body;
+ * checked to read back as one definition (its image into image), or NULL
+ * after a message */
+static char *def_text(const struct compose_project *p, const struct ctr_paths *cp, const char *name,
+		      const struct ynode *body, const char *comment, size_t *len, char *image, size_t isize)
 {
-	struct ynode *body = compose_container_body(p, p->svcs[i].name, cp->root);
-	char *text = NULL;
+	char path[CTR_PATH_MAX], *text = NULL;
+	struct container_def *defs = NULL;
+	size_t nd = 0;
 	FILE *f;
+	int r;
 
-	if (!body)
-		return NULL;
 	if (!(f = open_memstream(&text, len)))
 		die(EXIT_SYSTEM, "out of memory");
-	fprintf(f, "%s%s\n# service %s of %s; `berth compose up` writes it again\n", MARK, p->name, p->svcs[i].name,
-		p->dir);
-	if (compose_emit(f, body, COMPOSE_EMIT_LITERAL) != 0) {
-		fclose(f);
+	fprintf(f, "%s%s\n# %s\n", MARK, p->name, comment);
+	r = compose_emit(f, body, COMPOSE_EMIT_LITERAL);
+	fclose(f);
+	/* what the supervisor will read back must parse, or nothing is written */
+	ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", cp->etc, name);
+	if (r == 0)
+		r = compose_parse(path, name, text, *len, &defs, &nd);
+	if (r == 0 && nd == 1)
+		snprintf(image, isize, "%s", defs[0].image);
+	compose_free(defs, nd);
+	if (r != 0 || nd != 1) {
+		warn("compose: %s: the definition written for it does not read back (a bug)", name);
 		free(text);
-		ynode_free(body);
 		return NULL;
 	}
-	fclose(f);
-	ynode_free(body);
 	return text;
 }
 
@@ -222,21 +230,27 @@ static int rm_container(const char *name)
 /* write service i's definition (recreating its container when the
  * definition changed); 0, or 1 after a message */
 static int define(const struct compose_project *p, const struct ctr_paths *cp, size_t i, char *name, size_t size,
-		  int *created, int at_boot)
+		  int at_boot)
 {
-	char path[CTR_PATH_MAX], old[64 << 10], proj[128];
-	struct container_def *defs = NULL;
-	size_t len = 0, nd = 0;
+	static const char *const pulls[] = { "missing", "always", "never" };
+	char path[CTR_PATH_MAX], old[64 << 10], proj[128], comment[CTR_PATH_MAX + 128], image[512];
+	struct ynode *body;
+	size_t len = 0;
 	ssize_t olen;
 	char *text;
 	int r;
 
-	*created = 0;
 	if (compose_container_name(p, p->svcs[i].name, name, size) != 0) {
 		warn("compose: service %s: no valid container name", p->svcs[i].name);
 		return 1;
 	}
-	if (!(text = def_text(p, cp, i, &len)))
+	if (!(body = compose_container_body(p, p->svcs[i].name, cp->root)))
+		return 1;
+	snprintf(comment, sizeof comment, "service %s of %s; `berth compose up` writes it again", p->svcs[i].name,
+		 p->dir);
+	text = def_text(p, cp, name, body, comment, &len, image, sizeof image);
+	ynode_free(body);
+	if (!text)
 		return 1;
 	ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", cp->etc, name);
 	olen = file_read(path, old, sizeof old);
@@ -258,28 +272,34 @@ static int define(const struct compose_project *p, const struct ctr_paths *cp, s
 			return 1;
 		}
 	}
-	/* what the supervisor will read back must parse, or nothing is written */
-	r = compose_parse(path, name, text, len, &defs, &nd);
-	compose_free(defs, nd);
-	if (r != 0 || nd != 1) {
-		warn("compose: service %s: the definition written for it does not read back (a bug)", p->svcs[i].name);
-		free(text);
-		return 1;
-	}
-	{
-		static const char *const pulls[] = { "missing", "always", "never" };
-		/* at boot nothing is pulled here: ctr-exec pulls as pull_policy says */
-		r = ctr_define(cp, name, p->svcs[i].image, at_boot ? "never" : pulls[p->svcs[i].pull], text, len);
-	}
+	/* at boot nothing is pulled here: ctr-exec pulls as pull_policy says */
+	r = ctr_define(cp, name, image, at_boot ? "never" : pulls[p->svcs[i].pull], text, len);
 	free(text);
 	if (r != 0)
 		return 1;
-	*created = 1;
 	if (!at_boot) {
 		printf(" Container %s  Created\n", name);
 		fflush(stdout);
 	}
 	return 0;
+}
+
+/* define each of want[0..n-1] but skip (-1: none); names[] and up[] get
+ * their containers; how many, or -1 after a message */
+static long define_all(const struct compose_project *p, const struct ctr_paths *cp, const size_t *want, long n,
+		       long skip, char names[][CTR_NAME_MAX], char **up)
+{
+	long k = 0;
+
+	for (long j = 0; j < n; j++) {
+		if ((long)want[j] == skip)
+			continue;
+		if (define(p, cp, want[j], names[k], CTR_NAME_MAX, 0) != 0)
+			return -1;
+		up[k] = names[k];
+		k++;
+	}
+	return k;
 }
 
 /* ---- logs of several containers ---- */
@@ -415,15 +435,10 @@ static int c_up(struct copts *c, const struct ctr_paths *cp, int argc, char **ar
 		compose_project_free(&p);
 		return 1;
 	}
-	for (long k = 0; k < n; k++) {
-		int created;
-		if (define(&p, cp, want[k], names[k], CTR_NAME_MAX, &created, 0) != 0) {
-			compose_project_free(&p);
-			return 1;
-		}
-		up[k] = names[k];
-	}
+	n = define_all(&p, cp, want, n, -1, names, up);
 	compose_project_free(&p);
+	if (n < 0)
+		return 1;
 	if (no_start)
 		return 0;
 	rc = ctr_up(cp, up, (size_t)n);
@@ -628,8 +643,7 @@ static int c_simple(struct copts *c, const struct ctr_paths *cp, const char *cmd
 		return 1;
 	}
 	if (strcmp(cmd, "ps") == 0) {
-		char label[256];
-		char *av[] = { "ps", "--filter", label, all ? "-a" : NULL, quiet ? "-q" : NULL, NULL };
+		char label[256], *av[6] = { "ps", "--filter", label };
 		int k = 3;
 		snprintf(label, sizeof label, "label=com.docker.compose.project=%s", p.name);
 		if (all)
@@ -743,16 +757,9 @@ static int c_run(struct copts *c, const struct ctr_paths *cp, int argc, char **a
 			compose_project_free(&p);
 			return 1;
 		}
-		for (long j = 0; j < n; j++) {
-			int created;
-			if ((size_t)at == want[j])
-				continue;
-			if (define(&p, cp, want[j], names[k], CTR_NAME_MAX, &created, 0) != 0) {
-				compose_project_free(&p);
-				return 1;
-			}
-			up[k] = names[k];
-			k++;
+		if ((k = define_all(&p, cp, want, n, at, names, up)) < 0) {
+			compose_project_free(&p);
+			return 1;
 		}
 		if (k && ctr_up(cp, up, (size_t)k) != 0) {
 			compose_project_free(&p);
@@ -803,30 +810,15 @@ static int c_run(struct copts *c, const struct ctr_paths *cp, int argc, char **a
 			ymap_set(env, key, ynode_str(body, eq + 1, 0));
 		}
 	}
-	char *text = NULL;
+	char comment[CTR_PATH_MAX], img[512];
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (!f)
-		die(EXIT_SYSTEM, "out of memory");
-	fprintf(f, "%s%s\n# a one-off container of service %s (berth compose run)\n", MARK, p.name, argv[i]);
-	compose_emit(f, body, COMPOSE_EMIT_LITERAL);
+	snprintf(comment, sizeof comment, "a one-off container of service %s (berth compose run)", argv[i]);
+	char *text = def_text(&p, cp, name, body, comment, &len, img, sizeof img);
 	ynode_free(body);
-	fclose(f);
-	struct container_def *defs = NULL;
-	size_t nd = 0;
-	ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", cp->etc, name);
-	r = compose_parse(path, name, text, len, &defs, &nd);
-	const char *image = nd == 1 ? defs[0].image : NULL;
-	char img[512] = "";
-	if (image)
-		snprintf(img, sizeof img, "%s", image);
-	compose_free(defs, nd);
 	compose_project_free(&p);
-	if (r != 0 || nd != 1) {
-		warn("compose run: the definition does not read back (a bug)");
-		free(text);
+	if (!text)
 		return 1;
-	}
+	ctr_path(path, sizeof path, "%s/berth/containers/%s.yaml", cp->etc, name);
 	{
 		struct stat sb;
 		if (lstat(path, &sb) == 0) {
@@ -915,8 +907,7 @@ int ctr_compose_boot(const struct ctr_paths *cp)
 		} else {
 			for (size_t k = 0; k < p.nsvcs; k++) {
 				char cn[CTR_NAME_MAX];
-				int created;
-				if (define(&p, cp, k, cn, sizeof cn, &created, 1) != 0)
+				if (define(&p, cp, k, cn, sizeof cn, 1) != 0)
 					rc = 1;
 			}
 		}

@@ -35,19 +35,9 @@
 #include "net.h"
 
 #define HOSTS_MAX 16384
-#define PROJECT_LABEL "com.docker.compose.project="
-#define SERVICE_LABEL "com.docker.compose.service="
-#define ALIASES_LABEL "berth.aliases="
-
-static const char *label(const struct container_def *d, const char *key)
-{
-	size_t k = strlen(key);
-
-	for (size_t i = 0; i < d->labels.n; i++)
-		if (strncmp(d->labels.v[i], key, k) == 0)
-			return d->labels.v[i] + k;
-	return NULL;
-}
+#define PROJECT_LABEL "com.docker.compose.project"
+#define SERVICE_LABEL "com.docker.compose.service"
+#define ALIASES_LABEL "berth.aliases"
 
 struct peer {
 	char name[CTR_NAME_MAX];
@@ -66,7 +56,7 @@ static void peers_free(struct peer *v, size_t n)
 /* the names a peer answers to: its service, its container name, aliases */
 static int names_add(char *buf, size_t size, int n, const struct peer *pe)
 {
-	const char *svc = label(pe->def, SERVICE_LABEL), *al = label(pe->def, ALIASES_LABEL);
+	const char *svc = compose_label(pe->def, SERVICE_LABEL), *al = compose_label(pe->def, ALIASES_LABEL);
 	int k = snprintf(buf + n, size - (size_t)n, "%s\t%s%s%s", pe->addr, svc ? svc : "", svc ? " " : "", pe->name);
 
 	if (k < 0 || (size_t)k >= size - (size_t)n)
@@ -91,7 +81,7 @@ static int names_add(char *buf, size_t size, int n, const struct peer *pe)
 static int hosts_text(const struct container_def *d, const char *name, const char *addr, const struct peer *peers,
 		      size_t npeers, char *buf, size_t size)
 {
-	const char *svc = label(d, SERVICE_LABEL);
+	const char *svc = compose_label(d, SERVICE_LABEL);
 	int n = snprintf(buf, size, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 
 	if (addr)
@@ -123,7 +113,7 @@ static int hosts_text(const struct container_def *d, const char *name, const cha
 	if (n < 0 || (size_t)n >= size)
 		return -1;
 	if (npeers) {
-		int k = snprintf(buf + n, size - (size_t)n, "# the project %s\n", label(d, PROJECT_LABEL));
+		int k = snprintf(buf + n, size - (size_t)n, "# the project %s\n", compose_label(d, PROJECT_LABEL));
 		if (k < 0 || (size_t)k >= size - (size_t)n)
 			return -1;
 		n += k;
@@ -180,7 +170,7 @@ static int peers_of(const struct ctr_paths *p, const char *project, const struct
 			pe->ndefs = 0;
 			continue;
 		}
-		proj = label(pe->def, PROJECT_LABEL);
+		proj = compose_label(pe->def, PROJECT_LABEL);
 		if (!proj || strcmp(proj, project) != 0) {
 			compose_free(pe->def, pe->ndefs);
 			pe->def = NULL;
@@ -199,7 +189,7 @@ static int peers_of(const struct ctr_paths *p, const char *project, const struct
 int ctr_hosts_write(const struct ctr_paths *p, const char *name, const struct container_def *d, const char *addr)
 {
 	char path[CTR_PATH_MAX], *buf = malloc(HOSTS_MAX);
-	const char *project = label(d, PROJECT_LABEL);
+	const char *project = compose_label(d, PROJECT_LABEL);
 	struct peer *peers = NULL;
 	size_t npeers = 0;
 	struct net_config nc;

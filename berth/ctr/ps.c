@@ -113,16 +113,16 @@ static void ports_label(const struct container_def *d, const struct ctr_state *s
 /* docker's --filter label=KEY or label=KEY=VALUE: 1 if d has it */
 static int label_match(const struct container_def *d, const char *f)
 {
+	char key[256];
 	size_t klen = strcspn(f, "=");
+	const char *v;
 
-	for (size_t i = 0; i < d->labels.n; i++) {
-		const char *l = d->labels.v[i];
-		if (strncmp(l, f, klen) != 0 || l[klen] != '=')
-			continue;
-		if (!f[klen] || strcmp(l + klen + 1, f + klen + 1) == 0)
-			return 1;
-	}
-	return 0;
+	if (klen >= sizeof key)
+		return 0;
+	memcpy(key, f, klen);
+	key[klen] = '\0';
+	v = compose_label(d, key);
+	return v && (!f[klen] || strcmp(v, f + klen + 1) == 0);
 }
 
 int cmd_ps(int argc, char **argv)

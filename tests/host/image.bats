@@ -232,7 +232,9 @@ chainids() {
 		assert_store_empty
 	done
 	[ -z "$(ls -A "$T/outside")" ]
-	[ ! -e "$T/escape" ] && [ ! -e "$BERTH_ROOT/escape" ] && [ ! -e "$BERTH_ROOT/layers/escape" ]
+	[ ! -e "$T/escape" ]
+	[ ! -e "$BERTH_ROOT/escape" ]
+	[ ! -e "$BERTH_ROOT/layers/escape" ]
 }
 
 @test "load: the same image twice stores each blob and layer once" {
