@@ -955,3 +955,22 @@ $B compose -f compose.yaml -f broken.yaml down -v >/dev/null'
 	assert_line --partial "container proj-broken-1 failed to start: image nosuch:1: not in the store"
 	assert_line "up: 1"
 }
+
+@test "real: compose run --rm: a one-off container of the service with its secret, the command given, its exit code; removed after" {
+	real_setup
+	compose_project "$T/proj"
+	run in_ns '
+B='"$BERTH"'
+cd '"$T/proj"'
+$B compose run --rm -e EXTRA=given app sh -c "cat /run/secrets/token; echo \$EXTRA; exit 3" || echo "run: $?"
+ls "$BERTH_ETC/berth/containers"
+$B compose down -v >/dev/null'
+	assert_success
+	assert_line s3cret
+	assert_line given
+	assert_line "run: 3"
+	# db came up first, as app depends on it; the one-off is gone
+	assert_line proj-db-1.yaml
+	run grep -c -- '-run-' <<<"$output"
+	assert_output 0
+}
